@@ -1,0 +1,23 @@
+.PHONY: run stop test status reindex sync-status lint
+
+run:  ## install what is missing, start everything, serve the API on :8000
+	@bash scripts/run.sh
+
+stop:  ## stop the API, worker, beat and the services
+	@bash scripts/app.sh stop
+	@bash scripts/services.sh stop
+
+test:  ## the whole suite against real PostgreSQL, Redis, OpenSearch and Celery
+	@bash scripts/test.sh
+
+status:
+	@bash scripts/services.sh status; bash scripts/app.sh status
+
+reindex:  ## rebuild the patient index from PostgreSQL with no downtime
+	@.venv/bin/python -m workers reindex
+
+sync-status:
+	@.venv/bin/python -m workers sync-status
+
+lint:
+	@.venv/bin/lint-imports

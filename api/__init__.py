@@ -1,0 +1,1 @@
+"""The thin HTTP layer: parse input, call one service or query, return a Read schema."""

@@ -1,0 +1,180 @@
+"""Patient bodies: PatientCreate, PatientUpdate, PatientRead, PatientSummary, PatientPage."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from storage.patients.models import Patient
+
+Gender = Literal["female", "male", "other", "unknown"]
+Channel = Literal["phone", "sms", "whatsapp", "email"]
+Priority = Literal["low", "normal", "high", "urgent"]
+PhoneKind = Literal["mobile", "landline", "residential", "commercial", "whatsapp", "other"]
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PhoneIn(Strict):
+    number: str = Field(max_length=40)
+    kind: PhoneKind | None = None
+
+
+class Address(Strict):
+    street: str | None = Field(default=None, max_length=200)
+    number: str | None = Field(default=None, max_length=30)
+    complement: str | None = Field(default=None, max_length=200)
+    neighborhood: str | None = Field(default=None, max_length=120)
+    city: str | None = Field(default=None, max_length=120)
+    state: str | None = Field(default=None, max_length=2)
+    zip_code: str | None = Field(default=None, max_length=12)
+    reference: str | None = Field(default=None, max_length=300)
+
+
+class HealthPlan(Strict):
+    code: str | None = Field(default=None, max_length=20)
+    name: str | None = Field(default=None, max_length=120)
+    plan: str | None = Field(default=None, max_length=120)
+    card_number: str | None = Field(default=None, max_length=30)
+    valid_until: date | None = None
+    authorization_notes: str | None = Field(default=None, max_length=2000)
+
+
+class PatientFields(Strict):
+    cpf: str | None = Field(default=None, max_length=20)
+    birth_date: date | None = None
+    gender: Gender | None = None
+    phones: list[str | PhoneIn] | None = Field(default=None, max_length=10)
+    email: EmailStr | None = None
+    preferred_channel: Channel | None = None
+    preferred_contact_time: str | None = Field(default=None, max_length=100)
+    address: Address | None = None
+    health_plan: HealthPlan | None = None
+    tags: list[str] | None = Field(default=None, max_length=30)
+    priority: Priority | None = None
+    special_needs: str | None = Field(default=None, max_length=2000)
+    collection_preferences: str | None = Field(default=None, max_length=2000)
+    notes: str | None = Field(default=None, max_length=4000)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, as plain data for the storage service."""
+        return self.model_dump(exclude_unset=True)
+
+
+class PatientCreate(PatientFields):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class PatientUpdate(PatientFields):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    status: Literal["active", "inactive"] | None = None
+
+
+class Phone(BaseModel):
+    number: str
+    kind: str
+
+
+class PatientRead(BaseModel):
+    """The full profile from PostgreSQL."""
+
+    id: str
+    name: str
+    cpf: str | None
+    birth_date: date | None
+    gender: str | None
+    phones: list[Phone]
+    email: str | None
+    preferred_channel: str | None
+    preferred_contact_time: str | None
+    address: Address
+    health_plan: HealthPlan
+    tags: list[str]
+    priority: str
+    special_needs: str | None
+    collection_preferences: str | None
+    notes: str | None
+    status: str
+    row_version: int
+    created_at: datetime
+    updated_at: datetime
+    visits: list[dict[str, Any]] = []
+
+    @classmethod
+    def from_row(cls, patient: Patient) -> "PatientRead":
+        """Shape a Patient row as the API profile."""
+        return cls(
+            id=patient.id,
+            name=patient.name,
+            cpf=patient.cpf,
+            birth_date=patient.birth_date,
+            gender=patient.gender,
+            phones=[Phone(**p) for p in patient.phones or []],
+            email=patient.email,
+            preferred_channel=patient.preferred_channel,
+            preferred_contact_time=patient.preferred_contact_time,
+            address=Address(
+                street=patient.street,
+                number=patient.number,
+                complement=patient.complement,
+                neighborhood=patient.neighborhood,
+                city=patient.city,
+                state=patient.state,
+                zip_code=patient.zip_code,
+                reference=patient.address_reference,
+            ),
+            health_plan=HealthPlan(
+                code=patient.health_plan_code,
+                name=patient.health_plan_name,
+                plan=patient.health_plan_plan,
+                card_number=patient.health_plan_card_number,
+                valid_until=patient.health_plan_valid_until,
+                authorization_notes=patient.health_plan_authorization_notes,
+            ),
+            tags=list(patient.tags or []),
+            priority=patient.priority,
+            special_needs=patient.special_needs,
+            collection_preferences=patient.collection_preferences,
+            notes=patient.notes,
+            status=patient.status,
+            row_version=patient.row_version,
+            created_at=patient.created_at,
+            updated_at=patient.updated_at,
+        )
+
+
+class PatientSummary(BaseModel):
+    """A search hit, from the index."""
+
+    id: str
+    name: str
+    cpf: str | None = None
+    birth_date: date | None = None
+    phones: list[str] = []
+    neighborhood: str | None = None
+    city: str | None = None
+    health_plan: str | None = None
+    tags: list[str] = []
+    priority: str | None = None
+    next_visit: date | None = None
+    last_visit: date | None = None
+    visit_count: int = 0
+    highlight: dict[str, list[str]] = {}
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class PatientPage(BaseModel):
+    total: int
+    items: list[PatientSummary]
+    facets: dict[str, list[FacetValue]]
+    next_cursor: str | None

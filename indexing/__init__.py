@@ -1,0 +1,1 @@
+"""Everything that touches OpenSearch: client, documents, bulk writes, sync, lifecycle, queries."""

@@ -1,0 +1,86 @@
+"""Version-guarded bulk writes: replays and reordering are harmless.
+
+Every index and delete carries the row's version with `version_type=external`, so
+OpenSearch keeps whichever write is newest. A version conflict therefore means a
+newer document is already there (success), and a 404 on delete means it is gone
+(success).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+
+@dataclass(frozen=True)
+class IndexOp:
+    """Put this document (version guarded) into `target`."""
+
+    target: str
+    doc_id: str
+    version: int
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DeleteOp:
+    """Remove a document (version guarded) from `target`."""
+
+    target: str
+    doc_id: str
+    version: int
+
+
+@dataclass
+class BulkResult:
+    """Which document ids were applied everywhere and which failed somewhere (with why)."""
+
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def ok(self, doc_id: str) -> bool:
+        """True when no operation on this id failed."""
+        return doc_id not in self.failed
+
+
+def write(
+    client: OpenSearch, ops: Iterable[IndexOp | DeleteOp], refresh: bool = False, require_alias: bool = True
+) -> BulkResult:
+    """Send the operations in one bulk request; report per-id failures (idempotent)."""
+    lines: list[str] = []
+    order: list[str] = []
+    for op in ops:
+        meta = {"_index": op.target, "_id": op.doc_id, "version": op.version, "version_type": "external"}
+        if isinstance(op, IndexOp):
+            lines.append(json.dumps({"index": meta}))
+            lines.append(json.dumps(op.document, ensure_ascii=False, default=str))
+        else:
+            lines.append(json.dumps({"delete": meta}))
+        order.append(op.doc_id)
+    result = BulkResult()
+    if not lines:
+        return result
+    # The drain writes through aliases: a missing alias must fail, never auto-create an index.
+    params = {"refresh": str(refresh).lower(), "require_alias": str(require_alias).lower()}
+    response = client.bulk(body="\n".join(lines) + "\n", params=params)
+    if not response.get("errors"):
+        return result
+    for doc_id, item in zip(order, response["items"]):
+        (action, outcome), = item.items()
+        if _succeeded(action, outcome):
+            continue
+        error = outcome.get("error") or {"type": f"status_{outcome.get('status')}"}
+        result.failed[doc_id] = f"{error.get('type')}: {error.get('reason', '')}"[:500]
+    return result
+
+
+def _succeeded(action: str, outcome: dict[str, Any]) -> bool:
+    status = outcome.get("status", 500)
+    if status < 300:
+        return True
+    if status == 409:  # a newer (or the same) version is already indexed
+        return True
+    return action == "delete" and status == 404

@@ -1,0 +1,174 @@
+"""Index lifecycle: idempotent setup, zero-downtime rebuild, alias swap in one call.
+
+Each index lives behind an alias. A rebuild creates a new concrete index from the
+newest mapping, marks it with the rebuild alias (so the drain writes every change
+to it as well), backfills it from PostgreSQL in key order with the same builder
+and version guard, checks the counts and swaps the alias in one `update_aliases`
+call. Searches go on against the old index until the swap; no write is lost
+because anything the backfill read too early reaches the new index via the drain.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import NotFoundError
+
+import mappings
+from indexing import bulk, names
+from indexing.client import get_client
+from indexing.registry import by_index
+from indexing.settings import get_settings
+from storage.db import unit_of_work
+
+log = logging.getLogger(__name__)
+
+INDICES = ("patients",)
+
+
+class RebuildError(RuntimeError):
+    """The rebuilt index did not match PostgreSQL; the live index was left untouched."""
+
+
+@dataclass
+class RebuildReport:
+    """What a rebuild did."""
+
+    index: str
+    old_indices: list[str]
+    new_index: str
+    documents: int
+    seconds: float
+
+
+def live_indices(client: OpenSearch, index: str) -> list[str]:
+    """Return the concrete indices behind the live alias (normally one)."""
+    try:
+        return sorted(client.indices.get_alias(name=names.alias(index)).keys())
+    except NotFoundError:
+        return []
+
+
+def create_concrete(client: OpenSearch, index: str) -> str:
+    """Create a new concrete index from the newest mapping and return its name."""
+    version = mappings.latest_version(index)
+    name = names.concrete(index, version)
+    client.indices.create(index=name, body=mappings.load(index, version))
+    return name
+
+
+def setup(client: OpenSearch | None = None) -> dict[str, str]:
+    """Make sure every index exists behind its alias (idempotent); return alias -> concrete index."""
+    client = client or get_client()
+    result = {}
+    for index in INDICES:
+        current = live_indices(client, index)
+        if current:
+            result[names.alias(index)] = current[-1]
+            continue
+        name = create_concrete(client, index)
+        client.indices.update_aliases(
+            body={"actions": [{"add": {"index": name, "alias": names.alias(index), "is_write_index": True}}]}
+        )
+        result[names.alias(index)] = name
+    return result
+
+
+def rebuild(
+    index: str = "patients",
+    client: OpenSearch | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    keep_old: bool = False,
+    count_retries: int = 30,
+) -> RebuildReport:
+    """Rebuild an index from PostgreSQL with no downtime and no lost write; swap the alias in one call."""
+    client = client or get_client()
+    started = time.monotonic()
+    setup(client)
+    entity_type, entity = by_index(index)
+    rebuild_alias = names.rebuild_alias(index)
+    if client.indices.exists_alias(name=rebuild_alias):
+        raise RebuildError("Já existe uma reconstrução em andamento para este índice.")
+
+    old = live_indices(client, index)
+    new = create_concrete(client, index)
+    # From here on the drain writes every change to the new index too.
+    client.indices.update_aliases(body={"actions": [{"add": {"index": new, "alias": rebuild_alias}}]})
+    try:
+        client.indices.put_settings(index=new, body={"index": {"refresh_interval": "-1"}})
+        total = _backfill(client, entity, new, progress)
+        client.indices.put_settings(index=new, body={"index": {"refresh_interval": "1s"}})
+        _wait_for_matching_counts(client, entity, new, count_retries)
+    except BaseException:
+        client.indices.delete(index=new, ignore_unavailable=True)
+        raise
+
+    actions = [{"remove": {"index": name, "alias": names.alias(index)}} for name in old]
+    actions.append({"add": {"index": new, "alias": names.alias(index), "is_write_index": True}})
+    actions.append({"remove": {"index": new, "alias": rebuild_alias}})
+    client.indices.update_aliases(body={"actions": actions})
+    if not keep_old:
+        for name in old:
+            client.indices.delete(index=name, ignore_unavailable=True)
+    log.info("index rebuilt", extra={"index": index, "documents": total, "new_index": new})
+    return RebuildReport(index, old, new, total, time.monotonic() - started)
+
+
+def _backfill(client: OpenSearch, entity, target: str, progress: Callable[[int, int], None] | None) -> int:
+    chunk = get_settings().backfill_chunk_size
+    with unit_of_work() as session:
+        expected = entity.count(session)
+    done = 0
+    after: str | None = None
+    while True:
+        with unit_of_work() as session:
+            ids = entity.ids_after(session, after, chunk)
+            if not ids:
+                break
+            rows = entity.load(session, ids)
+            ops = [bulk.IndexOp(target, row.id, row.row_version, entity.build(row)) for row in rows]
+        # Writes straight to the concrete index: the rebuild alias is the drain's door, not ours.
+        outcome = _write_concrete(client, ops)
+        if outcome.failed:
+            raise RebuildError(f"{len(outcome.failed)} documentos falharam no preenchimento do novo índice.")
+        done += len(ids)
+        after = ids[-1]
+        if progress:
+            progress(done, max(expected, done))
+    return done
+
+
+def _write_concrete(client: OpenSearch, ops: list[bulk.IndexOp]) -> bulk.BulkResult:
+    return bulk.write(client, ops, require_alias=False)
+
+
+def _wait_for_matching_counts(client: OpenSearch, entity, new: str, retries: int) -> None:
+    """Counts can differ for a moment while the drain catches up with concurrent writes."""
+    for _ in range(retries):
+        client.indices.refresh(index=new)
+        with unit_of_work() as session:
+            expected = entity.count(session)
+        indexed = client.count(index=new)["count"]
+        if indexed == expected:
+            return
+        time.sleep(1)
+    raise RebuildError(
+        f"O novo índice tem {indexed} documentos, o PostgreSQL tem {expected}; a troca foi cancelada."
+    )
+
+
+def document_counts(index: str = "patients", client: OpenSearch | None = None) -> tuple[int, int | None]:
+    """Return (rows in PostgreSQL, documents behind the live alias; None if the index is missing)."""
+    client = client or get_client()
+    _, entity = by_index(index)
+    with unit_of_work() as session:
+        rows = entity.count(session)
+    try:
+        indexed = client.count(index=names.alias(index))["count"]
+    except NotFoundError:
+        indexed = None
+    return rows, indexed

@@ -1,0 +1,1 @@
+"""Read side: searches, facets and aggregations, returned as typed results."""

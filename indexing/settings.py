@@ -1,0 +1,31 @@
+"""Settings of the indexing package (where OpenSearch is, index names)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IndexingSettings(BaseSettings):
+    """OpenSearch connection: plain HTTP on loopback locally, TLS + basic auth in docker-compose."""
+
+    model_config = SettingsConfigDict(env_prefix="COLETA_", env_file=".env", extra="ignore")
+
+    opensearch_url: str = "http://127.0.0.1:9200"
+    opensearch_user: str | None = None
+    opensearch_password: SecretStr | None = None
+    opensearch_verify_certs: bool = True
+    opensearch_ca_certs: str | None = None
+    opensearch_timeout: float = 10.0
+    # Every index and alias name starts with this; tests use a per-run prefix.
+    index_prefix: str = "coleta-"
+    drain_batch_size: int = 500
+    backfill_chunk_size: int = 1000
+
+
+@lru_cache
+def get_settings() -> IndexingSettings:
+    """Return the cached indexing settings."""
+    return IndexingSettings()

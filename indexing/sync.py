@@ -1,0 +1,119 @@
+"""The outbox drain: PostgreSQL changes become index writes, in order and without loss.
+
+One batch = one transaction: lock due outbox rows (SKIP LOCKED, so drainers run
+side by side), coalesce per entity, load the current rows, write documents with
+external versions to the live alias (and to the rebuild alias while a rebuild
+runs), delete the rows that were applied and back off the ones that failed. If
+the process dies mid-batch the transaction rolls back and the rows stay due; the
+re-run is harmless because every write is version-guarded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from opensearchpy import OpenSearch
+from sqlalchemy.orm import Session
+
+from indexing import bulk, names
+from indexing.client import get_client
+from indexing.registry import ENTITIES
+from indexing.settings import get_settings
+from storage import outbox
+from storage.db import unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DrainResult:
+    """What one or more batches did."""
+
+    claimed: int = 0
+    applied_entities: int = 0
+    failed_entities: int = 0
+
+    def add(self, other: "DrainResult") -> None:
+        """Accumulate another batch's counts."""
+        self.claimed += other.claimed
+        self.applied_entities += other.applied_entities
+        self.failed_entities += other.failed_entities
+
+
+def write_targets(client: OpenSearch, index: str) -> list[str]:
+    """Return the aliases a change must reach: the live one, plus the rebuild one while it exists."""
+    targets = [names.alias(index)]
+    rebuild = names.rebuild_alias(index)
+    if client.indices.exists_alias(name=rebuild):
+        targets.append(rebuild)
+    return targets
+
+
+def drain_batch(session: Session, client: OpenSearch, limit: int) -> DrainResult:
+    """Apply up to `limit` due outbox rows inside the caller's transaction (idempotent)."""
+    entries = outbox.claim_due(session, limit)
+    result = DrainResult(claimed=len(entries))
+    if not entries:
+        return result
+
+    grouped: dict[tuple[str, str], list[outbox.OutboxEntry]] = defaultdict(list)
+    for entry in entries:
+        grouped[(entry.entity_type, entry.entity_id)].append(entry)
+
+    by_type: dict[str, dict[str, list[outbox.OutboxEntry]]] = defaultdict(dict)
+    for (entity_type, entity_id), group in grouped.items():
+        by_type[entity_type][entity_id] = group
+
+    for entity_type, groups in by_type.items():
+        entity = ENTITIES.get(entity_type)
+        if entity is None:
+            log.error("outbox row of unknown entity type", extra={"entity_type": entity_type})
+            _fail(session, groups, "unknown entity type", result)
+            continue
+        targets = write_targets(client, entity.index)
+        rows = {row.id: row for row in entity.load(session, list(groups))}
+        ops: list[bulk.IndexOp | bulk.DeleteOp] = []
+        for entity_id, group in groups.items():
+            row = rows.get(entity_id)
+            for target in targets:
+                if row is not None:
+                    ops.append(bulk.IndexOp(target, entity_id, row.row_version, entity.build(row)))
+                else:
+                    version = max((e.deleted_version or 0) for e in group) or 1
+                    ops.append(bulk.DeleteOp(target, entity_id, version))
+        try:
+            outcome = bulk.write(client, ops)
+        except Exception as error:  # OpenSearch down or rejecting: every row of this type waits
+            log.warning("bulk write failed; backing off", extra={"entity_type": entity_type, "error": type(error).__name__})
+            _fail(session, groups, f"{type(error).__name__}: {error}"[:500], result)
+            continue
+        applied = [e.id for entity_id, group in groups.items() if outcome.ok(entity_id) for e in group]
+        outbox.remove(session, applied)
+        result.applied_entities += sum(1 for entity_id in groups if outcome.ok(entity_id))
+        failed = {entity_id: group for entity_id, group in groups.items() if not outcome.ok(entity_id)}
+        for entity_id, group in failed.items():
+            _fail(session, {entity_id: group}, outcome.failed[entity_id], result)
+    return result
+
+
+def _fail(session: Session, groups: dict[str, list[outbox.OutboxEntry]], error: str, result: DrainResult) -> None:
+    for group in groups.values():
+        attempts = max(e.attempts for e in group) + 1
+        outbox.back_off(session, [e.id for e in group], error, attempts)
+        result.failed_entities += 1
+
+
+def drain(max_batches: int = 20, batch_size: int | None = None) -> DrainResult:
+    """Drain due outbox rows batch by batch, each in its own transaction, until none are left."""
+    size = batch_size or get_settings().drain_batch_size
+    client = get_client()
+    total = DrainResult()
+    for _ in range(max_batches):
+        with unit_of_work() as session:
+            result = drain_batch(session, client, size)
+        total.add(result)
+        if result.claimed < size:
+            break
+    return total

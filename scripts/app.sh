@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Start (or stop) the Celery worker, Celery beat and the API in the background.
+# `start` restarts them, so a second `make run` picks up code changes.
+# Usage: app.sh start|stop|status
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+API_PORT="${COLETA_API_PORT:-8000}"
+CELERY=("$VENV/bin/celery" -A workers.app:celery_app)
+
+launch() {  # name, command...
+  local name="$1"; shift
+  # No inherited stdin/stdout: a caller piping `make run` must not wait on our children.
+  (cd "$ROOT" && exec nohup "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null) &
+  echo $! >"$RUN_DIR/$name.pid"
+}
+
+start() {
+  stop
+  say "Iniciando worker Celery, beat e API"
+  launch worker "${CELERY[@]}" worker -Q sync,default --concurrency 2 --loglevel INFO -n "coleta@%h"
+  launch beat "${CELERY[@]}" beat --loglevel INFO --schedule "$RUN_DIR/celerybeat-schedule"
+  launch api "$VENV/bin/uvicorn" api.app:app --host 127.0.0.1 --port "$API_PORT"
+  for _ in $(seq 1 100); do
+    pid_alive "$RUN_DIR/api.pid" || break
+    curl -fs "http://127.0.0.1:$API_PORT/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  tail -n 30 "$LOG_DIR/api.log" >&2
+  die "A API não respondeu em http://127.0.0.1:$API_PORT"
+}
+
+stop() {
+  for name in api beat worker; do stop_pidfile "$RUN_DIR/$name.pid" 20; done
+}
+
+status() {
+  for name in worker beat api; do
+    if pid_alive "$RUN_DIR/$name.pid"; then echo "$name: rodando (pid $(cat "$RUN_DIR/$name.pid"))"; else echo "$name: parado"; fi
+  done
+}
+
+"${1:-start}"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# PostgreSQL for development and tests: Debian's binaries, a cluster of our own under .local/.
+# Usage: postgres.sh start|stop|status
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+PG_VERSION=15
+PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
+PG_HOME="$LOCAL/postgres"
+
+# PostgreSQL refuses to run as root; it runs as the `postgres` user, who must be able to
+# reach its data. When the checkout sits where that user cannot go (e.g. under /root),
+# the data lives under /var/lib/coleta and .local/postgres points there.
+resolve_home() {
+  if [ -L "$PG_HOME" ] || [ -d "$PG_HOME/data" ]; then return; fi
+  if runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
+    mkdir -p "$PG_HOME"
+  else
+    local elsewhere="/var/lib/coleta/$(echo "$ROOT" | md5sum | cut -c1-12)/postgres"
+    mkdir -p "$elsewhere"
+    ln -sfn "$elsewhere" "$PG_HOME"
+  fi
+  chown postgres:postgres "$PG_HOME/"
+}
+
+psql_admin() { "$PG_BIN/psql" -h "$PG_HOME/run" -p "$COLETA_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+
+start() {
+  apt_install "postgresql-$PG_VERSION" "postgresql-contrib-$PG_VERSION" postgresql-client-$PG_VERSION
+  resolve_home
+  if [ ! -f "$PG_HOME/data/PG_VERSION" ]; then
+    say "Criando o cluster PostgreSQL em .local/postgres"
+    install -d -o postgres -g postgres "$PG_HOME/data" "$PG_HOME/run"
+    runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_HOME/data" -U postgres -E UTF8 --locale=C.UTF-8 \
+      --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  fi
+  install -d -o postgres -g postgres "$PG_HOME/run"
+  if ! "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$COLETA_PG_PORT"; then
+    say "Iniciando PostgreSQL em 127.0.0.1:$COLETA_PG_PORT"
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_HOME/data" -l "$PG_HOME/postgres.log" -w -t 60 \
+      -o "-c port=$COLETA_PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PG_HOME/run -c max_connections=200 -c shared_buffers=256MB -c fsync=on" \
+      start >/dev/null || { tail -n 30 "$PG_HOME/postgres.log" >&2; die "PostgreSQL não iniciou."; }
+  fi
+  ensure_database coleta
+  ensure_database coleta_test
+}
+
+ensure_database() {
+  local db="$1"
+  if [ -z "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname='coleta'")" ]; then
+    psql_admin -c "CREATE ROLE coleta LOGIN PASSWORD 'coleta' CREATEDB"
+  fi
+  if [ -z "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname='$db'")" ]; then
+    psql_admin -c "CREATE DATABASE $db OWNER coleta"
+  fi
+  # Extensions need a superuser; the application role cannot create them itself.
+  psql_admin -d "$db" -c "CREATE EXTENSION IF NOT EXISTS unaccent; CREATE EXTENSION IF NOT EXISTS pg_trgm"
+}
+
+stop() {
+  [ -f "$PG_HOME/data/PG_VERSION" ] || return 0
+  if runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_HOME/data" status >/dev/null 2>&1; then
+    say "Parando PostgreSQL"
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_HOME/data" -m fast -w stop >/dev/null
+  fi
+}
+
+status() {
+  if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$COLETA_PG_PORT"; then echo "postgres: rodando (127.0.0.1:$COLETA_PG_PORT)"; else echo "postgres: parado"; fi
+}
+
+"${1:-start}"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make run`: everything from a fresh machine to a running API. Safe to run again.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+started=$(date +%s)
+
+"$ROOT/scripts/venv.sh"
+"$ROOT/scripts/services.sh" start
+say "Aplicando migrações"
+(cd "$ROOT" && "$VENV/bin/alembic" upgrade head >/dev/null)
+say "Criando índices"
+(cd "$ROOT" && "$PY" -m workers setup-index)
+"$ROOT/scripts/app.sh" start
+
+cat <<MSG
+
+Coleta rodando ($(( $(date +%s) - started ))s):
+  API         http://127.0.0.1:${COLETA_API_PORT:-8000}  (documentação: /docs)
+  PostgreSQL  127.0.0.1:$COLETA_PG_PORT  banco coleta, usuário coleta
+  Redis       127.0.0.1:$COLETA_REDIS_PORT
+  OpenSearch  http://127.0.0.1:$OPENSEARCH_PORT
+  Logs        .local/log/   (api.log, worker.log, beat.log, opensearch.log, redis.log)
+Parar tudo: make stop
+MSG

@@ -1,0 +1,1 @@
+"""The system of record: PostgreSQL models, repositories, services and the outbox."""

@@ -1,0 +1,46 @@
+"""Domain errors raised by storage services; only api/errors.py knows their HTTP form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of the errors a client can act on: a stable code and a pt-BR message."""
+
+    code = "domain_error"
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    """The entity does not exist (or is not visible to the caller)."""
+
+    _NAMES = {
+        "patient": "Paciente não encontrado.",
+        "visit": "Visita não encontrada.",
+        "car": "Carro não encontrado.",
+        "import": "Importação não encontrada.",
+        "user": "Usuário não encontrado.",
+    }
+
+    def __init__(self, entity: str, entity_id: Any = None) -> None:
+        message = self._NAMES.get(entity, "Registro não encontrado.")
+        super().__init__(f"{entity}_not_found", message, entity=entity, id=str(entity_id) if entity_id else None)
+
+
+class Conflict(DomainError):
+    """The change clashes with existing data (duplicate key, overlapping booking, stale version)."""
+
+
+class Invalid(DomainError):
+    """The input breaks a domain rule (bad CPF, bad phone, impossible date)."""
+
+    def __init__(self, code: str, message: str, field: str | None = None, **details: Any) -> None:
+        if field:
+            details["field"] = field
+        super().__init__(code, message, **details)

@@ -1,0 +1,87 @@
+"""The transactional outbox: a row per change of an indexed entity, written in the same transaction.
+
+The drain (indexing.sync) reads these rows, rebuilds documents from the current
+rows and deletes the outbox rows it applied. Nothing here talks to OpenSearch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import BigInteger, DateTime, Index, String, Text, delete, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.base import Base
+
+# Set on the session when a change was recorded, so the boundary knows to nudge the drain.
+OUTBOX_DIRTY = "outbox_dirty"
+
+
+class OutboxEntry(Base):
+    """One pending change of one indexed entity."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    # Only used when the entity is gone: the version the index delete must carry,
+    # so that a stale write racing behind the delete cannot bring the document back.
+    deleted_version: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_available_at_id", "available_at", "id"),)
+
+
+def record(session: Session, entity_type: str, entity_id: str, deleted_version: int | None = None) -> None:
+    """Record that an entity changed; flushed with the caller's transaction, never committed here."""
+    session.add(OutboxEntry(entity_type=entity_type, entity_id=str(entity_id), deleted_version=deleted_version))
+    session.info[OUTBOX_DIRTY] = True
+
+
+def claim_due(session: Session, limit: int) -> list[OutboxEntry]:
+    """Lock up to `limit` due rows, oldest first, skipping rows another drainer holds."""
+    stmt = (
+        select(OutboxEntry)
+        .where(OutboxEntry.available_at <= func.now())
+        .order_by(OutboxEntry.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def remove(session: Session, entry_ids: list[int]) -> None:
+    """Delete applied rows."""
+    if entry_ids:
+        session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(entry_ids)))
+
+
+def back_off(session: Session, entry_ids: list[int], error: str, attempts: int) -> None:
+    """Postpone failed rows with an exponential delay (1 s doubling, capped at 5 minutes)."""
+    if not entry_ids:
+        return
+    delay = timedelta(seconds=min(2 ** max(attempts - 1, 0), 300))
+    session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.id.in_(entry_ids))
+        .values(
+            attempts=OutboxEntry.attempts + 1,
+            available_at=func.now() + delay,
+            last_error=error[:2000],
+        )
+    )
+
+
+def backlog(session: Session) -> tuple[int, float | None]:
+    """Return the number of pending rows and the age in seconds of the oldest one."""
+    count, oldest = session.execute(
+        select(func.count(OutboxEntry.id), func.min(OutboxEntry.created_at))
+    ).one()
+    if oldest is None:
+        return count, None
+    age = session.execute(select(func.extract("epoch", func.now() - oldest))).scalar_one()
+    return count, float(age)

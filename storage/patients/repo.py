@@ -1,0 +1,55 @@
+"""Patient queries. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.patients.models import Patient
+
+
+def get(session: Session, patient_id: str) -> Patient | None:
+    """Return the patient with this id, or None."""
+    return session.get(Patient, patient_id)
+
+
+def get_for_update(session: Session, patient_id: str) -> Patient | None:
+    """Return the patient locked for this transaction, or None."""
+    return session.scalars(select(Patient).where(Patient.id == patient_id).with_for_update()).first()
+
+
+def get_many(session: Session, patient_ids: Sequence[str]) -> list[Patient]:
+    """Return the patients among these ids that exist (fresh from the database)."""
+    if not patient_ids:
+        return []
+    stmt = select(Patient).where(Patient.id.in_(list(patient_ids))).execution_options(populate_existing=True)
+    return list(session.scalars(stmt))
+
+
+def find_by_cpf(session: Session, cpf: str) -> Patient | None:
+    """Return the patient with this CPF (11 digits), or None."""
+    return session.scalars(select(Patient).where(Patient.cpf == cpf)).first()
+
+
+def find_by_folded_name_and_birth_date(session: Session, name_folded: str, birth_date: date) -> Patient | None:
+    """Return the patient without CPF matching a folded name and birth date, or None."""
+    stmt = select(Patient).where(
+        Patient.name_folded == name_folded, Patient.birth_date == birth_date
+    ).order_by(Patient.created_at)
+    return session.scalars(stmt).first()
+
+
+def count(session: Session) -> int:
+    """Return how many patients are stored."""
+    return session.execute(select(func.count(Patient.id))).scalar_one()
+
+
+def ids_after(session: Session, after_id: str | None, limit: int) -> list[str]:
+    """Return up to `limit` patient ids in key order after `after_id` (for key-ordered backfills)."""
+    stmt = select(Patient.id).order_by(Patient.id).limit(limit)
+    if after_id is not None:
+        stmt = stmt.where(Patient.id > after_id)
+    return list(session.scalars(stmt))

@@ -1,0 +1,212 @@
+"""Patient commands: validate, change rows, record the outbox row, raise domain errors.
+
+Input is the plain-dict shape of the API body (nested `address` and
+`health_plan`; `phones` as strings or {"number", "kind"}); storage owns the
+rules (CPF check digits, phone normalisation, CEP) and never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage import outbox
+from storage.errors import Conflict, Invalid, NotFound
+from storage.identifiers import (
+    clean_name,
+    fold_name,
+    normalize_cep,
+    normalize_cpf,
+    normalize_phone,
+    phone_kind,
+)
+from storage.patients import repo
+from storage.patients.models import Patient
+
+ENTITY = "patient"
+
+GENDERS = {"female", "male", "other", "unknown"}
+CHANNELS = {"phone", "sms", "whatsapp", "email"}
+PRIORITIES = {"low", "normal", "high", "urgent"}
+STATUSES = {"active", "inactive"}
+PHONE_KINDS = {"mobile", "landline", "residential", "commercial", "whatsapp", "other"}
+
+_PLAIN_FIELDS = (
+    "email",
+    "preferred_contact_time",
+    "special_needs",
+    "collection_preferences",
+    "notes",
+)
+_ADDRESS_FIELDS = {
+    "street": "street",
+    "number": "number",
+    "complement": "complement",
+    "neighborhood": "neighborhood",
+    "city": "city",
+    "reference": "address_reference",
+}
+_HEALTH_PLAN_FIELDS = {
+    "code": "health_plan_code",
+    "name": "health_plan_name",
+    "plan": "health_plan_plan",
+    "card_number": "health_plan_card_number",
+    "valid_until": "health_plan_valid_until",
+    "authorization_notes": "health_plan_authorization_notes",
+}
+
+
+def create(session: Session, data: Mapping[str, Any]) -> Patient:
+    """Create a patient from API-shaped data; Conflict if the CPF is already registered."""
+    if not clean_name(data.get("name")):
+        raise Invalid("missing_name", "Informe o nome do paciente.", field="name")
+    patient = Patient(phones=[], tags=[], priority="normal", status="active")
+    _apply(patient, data)
+    _ensure_cpf_free(session, patient.cpf, patient_id=None)
+    session.add(patient)
+    session.flush()
+    outbox.record(session, ENTITY, patient.id)
+    return patient
+
+
+def update(session: Session, patient_id: str, changes: Mapping[str, Any]) -> Patient:
+    """Apply a partial update (only the keys present); bumps row_version and records the outbox row."""
+    patient = repo.get_for_update(session, patient_id)
+    if patient is None:
+        raise NotFound(ENTITY, patient_id)
+    if "name" in changes and not clean_name(changes.get("name")):
+        raise Invalid("missing_name", "O nome do paciente não pode ficar vazio.", field="name")
+    _apply(patient, changes)
+    if "cpf" in changes:
+        _ensure_cpf_free(session, patient.cpf, patient_id=patient.id)
+    if session.is_modified(patient):
+        session.flush()
+        outbox.record(session, ENTITY, patient.id)
+    return patient
+
+
+def delete(session: Session, patient_id: str) -> None:
+    """Delete a patient; the outbox row carries the version the index delete must use."""
+    patient = repo.get_for_update(session, patient_id)
+    if patient is None:
+        raise NotFound(ENTITY, patient_id)
+    tombstone_version = patient.row_version + 1
+    session.delete(patient)
+    session.flush()
+    outbox.record(session, ENTITY, patient_id, deleted_version=tombstone_version)
+
+
+def _ensure_cpf_free(session: Session, cpf: str | None, patient_id: str | None) -> None:
+    if cpf is None:
+        return
+    with session.no_autoflush:
+        existing = repo.find_by_cpf(session, cpf)
+    if existing is not None and existing.id != patient_id:
+        raise Conflict(
+            "patient_cpf_exists",
+            "Já existe um paciente cadastrado com este CPF.",
+            patient_id=existing.id,
+        )
+
+
+def _apply(patient: Patient, data: Mapping[str, Any]) -> None:
+    """Copy the keys present in `data` onto the row, normalised and validated."""
+    if "name" in data:
+        patient.name = clean_name(data["name"])  # type: ignore[assignment]
+        patient.name_folded = fold_name(patient.name)
+    if "cpf" in data:
+        patient.cpf = normalize_cpf(data["cpf"])
+    if "birth_date" in data:
+        patient.birth_date = _birth_date(data["birth_date"])
+    if "gender" in data:
+        patient.gender = _choice(data["gender"], GENDERS, "gender", "Gênero inválido.")
+    if "phones" in data:
+        patient.phones = normalize_phones(data["phones"] or [])
+    if "preferred_channel" in data:
+        patient.preferred_channel = _choice(
+            data["preferred_channel"], CHANNELS, "preferred_channel", "Canal preferido inválido."
+        )
+    if "priority" in data:
+        patient.priority = _choice(data["priority"], PRIORITIES, "priority", "Prioridade inválida.") or "normal"
+    if "status" in data:
+        patient.status = _choice(data["status"], STATUSES, "status", "Situação inválida.") or "active"
+    if "tags" in data:
+        patient.tags = sorted({t.strip().lower() for t in data["tags"] or [] if t and t.strip()})
+    for field in _PLAIN_FIELDS:
+        if field in data:
+            setattr(patient, field, _text(data[field]))
+    if "address" in data:
+        _apply_address(patient, data["address"] or {})
+    if "health_plan" in data:
+        _apply_health_plan(patient, data["health_plan"] or {})
+
+
+def _apply_address(patient: Patient, address: Mapping[str, Any]) -> None:
+    for key, column in _ADDRESS_FIELDS.items():
+        if key in address:
+            setattr(patient, column, _text(address[key]))
+    if "state" in address:
+        state = _text(address["state"])
+        if state is not None and (len(state) != 2 or not state.isalpha()):
+            raise Invalid("invalid_state", "UF deve ter 2 letras.", field="address.state")
+        patient.state = state.upper() if state else None
+    if "zip_code" in address:
+        patient.zip_code = normalize_cep(address["zip_code"])
+
+
+def _apply_health_plan(patient: Patient, plan: Mapping[str, Any]) -> None:
+    for key, column in _HEALTH_PLAN_FIELDS.items():
+        if key not in plan:
+            continue
+        value = plan[key]
+        setattr(patient, column, value if isinstance(value, date) or value is None else _text(str(value)))
+
+
+def normalize_phones(phones: list[Any]) -> list[dict[str, str]]:
+    """Normalise a list of phones (strings or {"number", "kind"}) to unique national digits with a kind."""
+    result: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(phones):
+        raw, kind = (item.get("number"), item.get("kind")) if isinstance(item, Mapping) else (item, None)
+        try:
+            digits = normalize_phone(raw)
+        except Invalid as error:
+            raise Invalid(error.code, f"Telefone {index + 1}: {error.message}", field=f"phones[{index}]") from None
+        if digits is None or digits in seen:
+            continue
+        if kind is not None and kind not in PHONE_KINDS:
+            raise Invalid("invalid_phone_kind", "Tipo de telefone inválido.", field=f"phones[{index}].kind")
+        seen.add(digits)
+        result.append({"number": digits, "kind": kind or phone_kind(digits)})
+    return result
+
+
+def _birth_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value))
+        except ValueError:
+            raise Invalid("invalid_birth_date", "Data de nascimento inválida.", field="birth_date") from None
+    if value > date.today() or value.year < 1900:
+        raise Invalid("invalid_birth_date", "Data de nascimento fora do intervalo possível.", field="birth_date")
+    return value
+
+
+def _choice(value: Any, allowed: set[str], field: str, message: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if value not in allowed:
+        raise Invalid(f"invalid_{field}", message, field=field, allowed=sorted(allowed))
+    return value
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    cleaned = str(value).strip()
+    return cleaned or None

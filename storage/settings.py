@@ -1,0 +1,23 @@
+"""Settings of the storage package (database connection)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StorageSettings(BaseSettings):
+    """Where PostgreSQL is; read from COLETA_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="COLETA_", env_file=".env", extra="ignore")
+
+    database_url: str = "postgresql+psycopg://coleta:coleta@127.0.0.1:5433/coleta"
+    db_pool_size: int = 10
+    db_echo: bool = False
+
+
+@lru_cache
+def get_settings() -> StorageSettings:
+    """Return the cached storage settings."""
+    return StorageSettings()

@@ -1,0 +1,1 @@
+"""Celery app, thin tasks over storage/indexing functions, and the admin CLI."""

@@ -1,0 +1,44 @@
+"""The Celery application: queues, routes and the beat schedule."""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from workers.settings import get_settings
+
+SYNC_QUEUE = "sync"
+DEFAULT_QUEUE = "default"
+
+
+def create_celery() -> Celery:
+    """Build the Celery app from settings."""
+    settings = get_settings()
+    app = Celery("coleta", broker=settings.redis_url, include=["workers.tasks"])
+    app.conf.update(
+        task_queues=[Queue(SYNC_QUEUE), Queue(DEFAULT_QUEUE)],
+        task_default_queue=DEFAULT_QUEUE,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        # A task whose worker dies is redelivered; only idempotent tasks opt in to acks_late.
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=2,
+        broker_transport_options={"visibility_timeout": 3600, "socket_connect_timeout": 2},
+        timezone="America/Sao_Paulo",
+        beat_schedule={
+            "drain-outbox": {
+                "task": "workers.sync.drain_outbox",
+                "schedule": settings.drain_interval_seconds,
+                # A sweep nobody picked up in time is useless: the next one is coming.
+                "options": {"expires": 5 * settings.drain_interval_seconds, "queue": SYNC_QUEUE},
+            },
+        },
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+celery_app = create_celery()

@@ -1,0 +1,22 @@
+"""Settings of the workers package (broker, schedules)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WorkerSettings(BaseSettings):
+    """Where the broker is and how often the sweep runs."""
+
+    model_config = SettingsConfigDict(env_prefix="COLETA_", env_file=".env", extra="ignore")
+
+    redis_url: str = "redis://127.0.0.1:6380/0"
+    drain_interval_seconds: float = 1.0
+
+
+@lru_cache
+def get_settings() -> WorkerSettings:
+    """Return the cached worker settings."""
+    return WorkerSettings()
