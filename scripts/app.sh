@@ -18,7 +18,7 @@ launch() {  # name, command...
 start() {
   stop
   say "Iniciando worker Celery, beat e API"
-  launch worker "${CELERY[@]}" worker -Q sync,default --concurrency 2 --loglevel INFO -n "coleta@%h"
+  launch worker "${CELERY[@]}" worker -Q "${COLETA_QUEUE_PREFIX:-}sync,${COLETA_QUEUE_PREFIX:-}default" --concurrency 2 --loglevel INFO -n "coleta@%h"
   launch beat "${CELERY[@]}" beat --loglevel INFO --schedule "$RUN_DIR/celerybeat-schedule"
   launch api "$VENV/bin/uvicorn" api.app:app --host 127.0.0.1 --port "$API_PORT"
   for _ in $(seq 1 100); do

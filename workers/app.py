@@ -7,8 +7,8 @@ from kombu import Queue
 
 from workers.settings import get_settings
 
-SYNC_QUEUE = "sync"
-DEFAULT_QUEUE = "default"
+SYNC_QUEUE = f"{get_settings().queue_prefix}sync"
+DEFAULT_QUEUE = f"{get_settings().queue_prefix}default"
 
 
 def create_celery() -> Celery:

@@ -14,6 +14,8 @@ class WorkerSettings(BaseSettings):
 
     redis_url: str = "redis://127.0.0.1:6380/0"
     drain_interval_seconds: float = 1.0
+    # Queue names start with this; tests use a per-run prefix so parallel runs never share a queue.
+    queue_prefix: str = ""
 
 
 @lru_cache

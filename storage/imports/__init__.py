@@ -1,0 +1,1 @@
+"""Spreadsheet imports: the pure DasaExp parser (`dasaexp`) and its helpers."""
