@@ -7,7 +7,7 @@ started=$(date +%s)
 "$ROOT/scripts/venv.sh"
 "$ROOT/scripts/services.sh" start
 say "Aplicando migrações"
-(cd "$ROOT" && "$VENV/bin/alembic" upgrade head >/dev/null)
+(cd "$ROOT" && "$VENV/bin/alembic" upgrade heads >/dev/null)
 say "Criando índices"
 (cd "$ROOT" && "$PY" -m workers setup-index)
 "$ROOT/scripts/app.sh" start

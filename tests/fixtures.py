@@ -42,7 +42,7 @@ def migrated_database() -> Iterator[None]:
         connection.execute(text(f'CREATE DATABASE "{TEST_DATABASE}" TEMPLATE coleta_test'))
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["configure_logger"] = False
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
     yield
     reset_caches()
     with server.connect() as connection:
