@@ -83,4 +83,5 @@ def _succeeded(action: str, outcome: dict[str, Any]) -> bool:
         return True
     if status == 409:  # a newer (or the same) version is already indexed
         return True
-    return action == "delete" and status == 404
+    # A delete of a missing document is done; a missing index or alias (an "error") is not.
+    return action == "delete" and status == 404 and "error" not in outcome

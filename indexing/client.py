@@ -26,6 +26,7 @@ def get_client() -> OpenSearch:
         max_retries=2,
         retry_on_timeout=True,
         http_compress=True,
+        pool_maxsize=20,
     )
 
 

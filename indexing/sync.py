@@ -72,19 +72,8 @@ def drain_batch(session: Session, client: OpenSearch, limit: int) -> DrainResult
             log.error("outbox row of unknown entity type", extra={"entity_type": entity_type})
             _fail(session, groups, "unknown entity type", result)
             continue
-        targets = write_targets(client, entity.index)
-        rows = {row.id: row for row in entity.load(session, list(groups))}
-        ops: list[bulk.IndexOp | bulk.DeleteOp] = []
-        for entity_id, group in groups.items():
-            row = rows.get(entity_id)
-            for target in targets:
-                if row is not None:
-                    ops.append(bulk.IndexOp(target, entity_id, row.row_version, entity.build(row)))
-                else:
-                    version = max((e.deleted_version or 0) for e in group) or 1
-                    ops.append(bulk.DeleteOp(target, entity_id, version))
         try:
-            outcome = bulk.write(client, ops)
+            outcome = _write_type(session, client, entity, groups)
         except Exception as error:  # OpenSearch down or rejecting: every row of this type waits
             log.warning("bulk write failed; backing off", extra={"entity_type": entity_type, "error": type(error).__name__})
             _fail(session, groups, f"{type(error).__name__}: {error}"[:500], result)
@@ -96,6 +85,22 @@ def drain_batch(session: Session, client: OpenSearch, limit: int) -> DrainResult
         for entity_id, group in failed.items():
             _fail(session, {entity_id: group}, outcome.failed[entity_id], result)
     return result
+
+
+def _write_type(session: Session, client: OpenSearch, entity, groups: dict[str, list[outbox.OutboxEntry]]) -> bulk.BulkResult:
+    """Build the current documents (or tombstones) of these entities and write them everywhere."""
+    targets = write_targets(client, entity.index)
+    rows = {row.id: row for row in entity.load(session, list(groups))}
+    ops: list[bulk.IndexOp | bulk.DeleteOp] = []
+    for entity_id, group in groups.items():
+        row = rows.get(entity_id)
+        for target in targets:
+            if row is not None:
+                ops.append(bulk.IndexOp(target, entity_id, row.row_version, entity.build(row)))
+            else:
+                version = max((e.deleted_version or 0) for e in group) or 1
+                ops.append(bulk.DeleteOp(target, entity_id, version))
+    return bulk.write(client, ops)
 
 
 def _fail(session: Session, groups: dict[str, list[outbox.OutboxEntry]], error: str, result: DrainResult) -> None:

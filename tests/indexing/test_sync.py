@@ -1,0 +1,127 @@
+"""The outbox drain: creates, updates and deletes reach the index; stale writes never win."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from indexing import bulk, names, sync
+from indexing.documents import patient as patient_document
+from opensearchpy import OpenSearch
+from storage import outbox
+from storage.db import unit_of_work
+from storage.outbox import OutboxEntry
+from storage.patients import repo as patient_repo
+from storage.patients import service as patient_service
+from tests.indexing.conftest import create_patients, indexed
+
+
+def pending() -> int:
+    with unit_of_work() as session:
+        return session.scalar(select(func.count()).select_from(OutboxEntry))
+
+
+def test_drain_applies_creates_updates_and_deletes(committed):
+    keep, change, remove = create_patients(3)
+    result = sync.drain()
+    assert (result.claimed, result.applied_entities, result.failed_entities) == (3, 3, 0)
+    assert pending() == 0
+    assert indexed(keep)["_version"] == 1
+
+    with unit_of_work() as session:
+        patient_service.update(session, change, {"name": "Heloísa Nova"})
+        patient_service.update(session, change, {"notes": "segunda mudança"})
+        patient_service.delete(session, remove)
+    result = sync.drain()
+    # Two outbox rows of one patient coalesce into one write.
+    assert (result.claimed, result.applied_entities) == (3, 2)
+    assert pending() == 0
+    assert indexed(change)["name"] == "Heloísa Nova"
+    assert indexed(change)["_version"] == 3
+    assert indexed(remove) is None
+    assert indexed(keep)["_version"] == 1
+
+
+def test_replayed_or_out_of_order_writes_never_overwrite_newer_data(committed, client):
+    (patient_id,) = create_patients(1)
+    with unit_of_work() as session:
+        stale = patient_document.build(patient_repo.get(session, patient_id))
+    with unit_of_work() as session:
+        patient_service.update(session, patient_id, {"name": "Nome Atual"})
+    sync.drain()
+    assert indexed(patient_id)["_version"] == 2
+
+    # An old batch arriving late (version 1) is a conflict: counted as success, data untouched.
+    outcome = bulk.write(client, [bulk.IndexOp(names.alias("patients"), patient_id, 1, stale)])
+    assert outcome.failed == {}
+    assert indexed(patient_id)["name"] == "Nome Atual"
+
+    # Replaying the whole outbox change again is harmless too.
+    with unit_of_work() as session:
+        outbox.record(session, "patient", patient_id)
+    sync.drain()
+    assert indexed(patient_id)["_version"] == 2
+    assert indexed(patient_id)["name"] == "Nome Atual"
+
+
+def test_a_stale_write_after_a_delete_cannot_bring_the_document_back(committed, client):
+    (patient_id,) = create_patients(1)
+    with unit_of_work() as session:
+        stale = patient_document.build(patient_repo.get(session, patient_id))
+    sync.drain()
+    with unit_of_work() as session:
+        patient_service.delete(session, patient_id)
+    sync.drain()
+    assert indexed(patient_id) is None
+    bulk.write(client, [bulk.IndexOp(names.alias("patients"), patient_id, 1, stale)])
+    assert indexed(patient_id) is None
+
+
+def test_failures_back_off_and_keep_the_rows(committed):
+    create_patients(2)
+    unreachable = OpenSearch(hosts=["http://127.0.0.1:9"], timeout=1, max_retries=0)
+    with unit_of_work() as session:
+        result = sync.drain_batch(session, unreachable, limit=100)
+    assert (result.claimed, result.applied_entities, result.failed_entities) == (2, 0, 2)
+    with unit_of_work() as session:
+        rows = list(session.scalars(select(OutboxEntry)))
+        delays = [session.scalar(select(func.extract("epoch", e.available_at - func.now()))) for e in rows]
+    assert [r.attempts for r in rows] == [1, 1]
+    assert all("ConnectionError" in r.last_error for r in rows)
+    assert all(0 < float(d) <= 1.5 for d in delays)
+    # Not due yet: a drain right now leaves them alone.
+    assert sync.drain().claimed == 0
+
+
+def test_item_level_failures_are_backed_off_per_entity(committed, client):
+    good, bad = create_patients(2)
+    # Break one document on purpose: a concrete index that rejects it (strict mapping).
+    with unit_of_work() as session:
+        entries = outbox.claim_due(session, 10)
+        assert {e.entity_id for e in entries} == {good, bad}
+    alias = names.alias("patients")
+    outcome = bulk.write(
+        client,
+        [bulk.IndexOp(alias, good, 1, {"id": good, "name": "ok"}), bulk.IndexOp(alias, bad, 1, {"id": bad, "unknown_field": 1})],
+    )
+    assert list(outcome.failed) == [bad]
+    assert outcome.failed[bad].startswith("strict_dynamic_mapping_exception")
+
+
+def test_unknown_entity_types_are_backed_off_not_dropped(committed):
+    with unit_of_work() as session:
+        outbox.record(session, "spaceship", "42")
+    result = sync.drain()
+    assert (result.claimed, result.failed_entities) == (1, 1)
+    with unit_of_work() as session:
+        (entry,) = session.scalars(select(OutboxEntry))
+    assert (entry.entity_type, entry.attempts, entry.last_error) == ("spaceship", 1, "unknown entity type")
+
+
+def test_backlog_reports_count_and_age(committed):
+    with unit_of_work() as session:
+        assert outbox.backlog(session) == (0, None)
+    create_patients(3)
+    with unit_of_work() as session:
+        count, age = outbox.backlog(session)
+    assert count == 3
+    assert 0 <= age < 60
