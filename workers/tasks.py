@@ -7,8 +7,9 @@ from workers.app import SYNC_QUEUE, celery_app
 
 
 def task(name: str, queue: str, acks_late: bool = False, **options):
-    """The house task decorator: an explicit dotted name, a queue, no stored results."""
-    return celery_app.task(name=name, queue=queue, acks_late=acks_late, ignore_result=True, **options)
+    """The house task decorator: an explicit dotted name, a queue (via task_routes), no stored results."""
+    celery_app.conf.task_routes = {**(celery_app.conf.task_routes or {}), name: {"queue": queue}}
+    return celery_app.task(name=name, acks_late=acks_late, ignore_result=True, **options)
 
 
 @task("workers.sync.drain_outbox", queue=SYNC_QUEUE, acks_late=True)
