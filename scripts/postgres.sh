@@ -41,8 +41,14 @@ start() {
       -o "-c port=$COLETA_PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PG_HOME/run -c max_connections=200 -c shared_buffers=256MB -c fsync=on" \
       start >/dev/null || { tail -n 30 "$PG_HOME/postgres.log" >&2; die "PostgreSQL não iniciou."; }
   fi
-  ensure_database coleta
-  ensure_database coleta_test
+  if [ -S "$PG_HOME/run/.s.PGSQL.$COLETA_PG_PORT" ]; then
+    ensure_database coleta
+    ensure_database coleta_test
+  else
+    # Another checkout's cluster answers on this port: reuse it if it has our databases.
+    PGPASSWORD=coleta "$PG_BIN/psql" -h 127.0.0.1 -p "$COLETA_PG_PORT" -U coleta -d coleta_test -qtAc "SELECT 1" >/dev/null \
+      || die "Um PostgreSQL de outra pasta responde na porta $COLETA_PG_PORT sem os bancos do Coleta; pare-o ou use COLETA_PG_PORT."
+  fi
 }
 
 ensure_database() {
