@@ -5,14 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors
-from api.routers import admin, health, patients
+from api import errors, logs
+from api.routers import admin, auth, health, patients, users
 from api.settings import get_settings
 
 
 def create_app() -> FastAPI:
-    """Build the app: routers, error handlers, CORS."""
+    """Build the app: logging, routers, error handlers, CORS, request ids."""
     settings = get_settings()
+    logs.configure(settings.log_level)
     app = FastAPI(
         title="Coleta",
         version="0.1.0",
@@ -24,9 +25,14 @@ def create_app() -> FastAPI:
         allow_credentials=True,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
     )
+    # Added last, so outermost: every response (CORS preflights included) carries the request id.
+    app.add_middleware(logs.RequestContextMiddleware)
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
     app.include_router(patients.router)
     app.include_router(admin.router)
     return app

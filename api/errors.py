@@ -14,10 +14,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 from opensearchpy.exceptions import TransportError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import logs
 from storage.errors import Conflict, DomainError, Invalid, NotFound
 
 log = logging.getLogger(__name__)
@@ -51,7 +54,9 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 
 def _response(status: int, code: str, message: str, details: Any = None, headers=None) -> JSONResponse:
-    return JSONResponse(status_code=status, content=error_body(code, message, details), headers=headers)
+    # Belt and braces: a detail may echo client input (an id typed as a CPF); mask what looks personal.
+    details = logs.redact_value("details", details) if details is not None else None
+    return JSONResponse(status_code=status, content=error_body(code, logs.redact(message), details), headers=headers)
 
 
 async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
@@ -91,6 +96,11 @@ async def _search_down(request: Request, error: Exception) -> JSONResponse:
     return _response(503, "search_unavailable", "Busca indisponível no momento. Tente novamente.")
 
 
+async def _redis_down(request: Request, error: Exception) -> JSONResponse:
+    log.error("redis unavailable", extra={"error": type(error).__name__})
+    return _response(503, "redis_unavailable", "Serviço temporariamente indisponível. Tente novamente.")
+
+
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception("unhandled error", extra={"error": type(error).__name__})
     return _response(500, "internal_error", "Erro interno. A equipe técnica foi avisada.")
@@ -106,4 +116,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(SearchConnectionError, _search_down)
     app.add_exception_handler(TransportError, _search_down)
+    app.add_exception_handler(RedisConnectionError, _redis_down)
+    app.add_exception_handler(RedisTimeoutError, _redis_down)
     app.add_exception_handler(Exception, _unexpected)

@@ -8,6 +8,13 @@ started=$(date +%s)
 "$ROOT/scripts/services.sh" start
 say "Aplicando migrações"
 (cd "$ROOT" && "$VENV/bin/alembic" upgrade heads >/dev/null)
+ENVIRONMENT="${COLETA_ENVIRONMENT:-development}"
+if [ "$ENVIRONMENT" = development ]; then
+  export COLETA_ADMIN_EMAIL="${COLETA_ADMIN_EMAIL:-admin@coleta.local}"
+  export COLETA_ADMIN_PASSWORD="${COLETA_ADMIN_PASSWORD:-coleta-dev-admin}"
+fi
+say "Garantindo o usuário administrador"
+(cd "$ROOT" && "$PY" -m workers users ensure-admin)
 say "Criando índices"
 (cd "$ROOT" && "$PY" -m workers setup-index)
 "$ROOT/scripts/app.sh" start
@@ -22,3 +29,9 @@ Coleta rodando ($(( $(date +%s) - started ))s):
   Logs        .local/log/   (api.log, worker.log, beat.log, opensearch.log, redis.log)
 Parar tudo: make stop
 MSG
+if [ "$ENVIRONMENT" = development ]; then
+  cat <<MSG
+Login (desenvolvimento): $COLETA_ADMIN_EMAIL / $COLETA_ADMIN_PASSWORD
+  (criado no primeiro \`make run\`; se você trocou a senha, ela continua valendo)
+MSG
+fi

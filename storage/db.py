@@ -21,6 +21,8 @@ def get_engine() -> Engine:
         pool_size=settings.db_pool_size,
         pool_pre_ping=True,
         echo=settings.db_echo,
+        # Statement parameters stay out of exception texts (and so out of logs): they hold CPFs, names.
+        hide_parameters=True,
     )
 
 

@@ -15,6 +15,10 @@ class StorageSettings(BaseSettings):
     database_url: str = "postgresql+psycopg://coleta:coleta@127.0.0.1:5433/coleta"
     db_pool_size: int = 10
     db_echo: bool = False
+    # argon2id cost (argon2-cffi's defaults: RFC 9106 low-memory profile); tests lower them for speed.
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+    password_hash_parallelism: int = 4
 
 
 @lru_cache

@@ -19,5 +19,10 @@ os.environ["COLETA_DATABASE_URL"] = f"postgresql+psycopg://{PG_SERVER}/{TEST_DAT
 os.environ["COLETA_INDEX_PREFIX"] = f"test-{RUN_ID}-"
 os.environ["COLETA_QUEUE_PREFIX"] = f"test-{RUN_ID}-"
 os.environ["COLETA_REDIS_URL"] = os.environ.get("COLETA_TEST_REDIS_URL", "redis://127.0.0.1:6380/1")
+os.environ["COLETA_REDIS_KEY_PREFIX"] = f"test-{RUN_ID}:"
+# Cheap argon2 in tests (the algorithm is the same; only the cost differs).
+os.environ["COLETA_PASSWORD_HASH_TIME_COST"] = "1"
+os.environ["COLETA_PASSWORD_HASH_MEMORY_KIB"] = "1024"
+os.environ["COLETA_PASSWORD_HASH_PARALLELISM"] = "1"
 
 pytest_plugins = ["tests.fixtures"]

@@ -6,8 +6,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from alembic import command
@@ -22,6 +25,9 @@ from indexing.settings import get_settings as get_index_settings
 from storage.base import Base
 from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app
 from storage.db import get_engine, get_sessionmaker, reset_caches
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -147,3 +153,77 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
         time.sleep(interval)
         value = predicate()
     return value
+
+
+# --- API: clients, users per role, the run's Redis keys -------------------------------------
+
+TEST_PASSWORD = "senha-de-teste-123"
+
+
+@dataclass
+class Account:
+    """A user committed to the test database, with its password and ready-made bearer headers."""
+
+    id: str
+    email: str
+    role: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+def clear_redis_keys() -> None:
+    """Delete this run's API keys in Redis (login throttling, refresh-token replay marks)."""
+    from api.settings import get_settings as get_api_settings
+    from api.throttle import get_redis
+
+    client = get_redis()
+    keys = list(client.scan_iter(match=f"{get_api_settings().redis_key_prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+def create_account(role: str = "operator", email: str | None = None, password: str = TEST_PASSWORD,
+                   car_id: str | None = None, name: str = "Usuária de Teste") -> Account:
+    """Commit a user and sign tokens for it (no login round trip)."""
+    from api.security import issue_tokens
+    from storage.db import unit_of_work
+    from storage.users import service as user_service
+
+    email = email or f"{role}-{uuid.uuid4().hex[:8]}@coleta.test"
+    with unit_of_work() as session:
+        user = user_service.create(
+            session, {"email": email, "name": name, "role": role, "password": password, "car_id": car_id}
+        )
+        tokens = issue_tokens(user)
+        account = Account(user.id, user.email, user.role, password, tokens.access_token, tokens.refresh_token)
+    return account
+
+
+@pytest.fixture
+def api_client(committed) -> Iterator["TestClient"]:
+    """An unauthenticated TestClient on a fresh app, on clean tables, index and Redis keys."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    clear_redis_keys()
+    with TestClient(create_app()) as client:
+        yield client
+    clear_redis_keys()
+
+
+@pytest.fixture
+def make_account(committed) -> Callable[..., Account]:
+    """Factory: `make_account("viewer")` commits a user of that role (after the tables were emptied)."""
+    return create_account
+
+
+@pytest.fixture
+def auth_headers(make_account) -> Callable[[str], dict[str, str]]:
+    """Factory: `auth_headers("operator")` → bearer headers of a new user with that role."""
+    return lambda role: make_account(role).headers

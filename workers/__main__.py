@@ -1,16 +1,28 @@
-"""Admin CLI: `python -m workers reindex|sync-status|drain|setup-index`."""
+"""Admin CLI: `python -m workers reindex|sync-status|drain|setup-index|users …`."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 
 from tqdm import tqdm
 
 from indexing import lifecycle, sync
 from storage import outbox
+from storage.audit import service as audit_service
 from storage.db import unit_of_work
+from storage.errors import DomainError, NotFound
+from storage.users import repo as user_repo
+from storage.users import service as user_service
+from storage.users.models import ROLES
+from workers.settings import get_settings
+
+# Where a new password may come from besides --password-stdin (never the command line itself).
+PASSWORD_ENV = "COLETA_USER_PASSWORD"
+DEV_ENVIRONMENTS = ("development", "test")
 
 
 def _reindex(args: argparse.Namespace) -> int:
@@ -56,6 +68,139 @@ def _setup_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace, env: str = PASSWORD_ENV) -> str | None:
+    """The new password from stdin (--password-stdin), the environment, or a prompt on a terminal."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if os.environ.get(env):
+        return os.environ[env]
+    if sys.stdin.isatty():
+        first = getpass.getpass("Senha: ")
+        if getpass.getpass("Repita a senha: ") != first:
+            print("As senhas não conferem.", file=sys.stderr)
+            return None
+        return first
+    print(f"Informe a senha por --password-stdin ou pela variável {env}.", file=sys.stderr)
+    return None
+
+
+def _cli_actor() -> audit_service.Actor:
+    return audit_service.Actor(user_id=None, role="system", user_agent="cli")
+
+
+def _print_user(user) -> None:
+    car = f" carro={user.car_id}" if user.car_id else ""
+    print(f"{user.id}  {user.email}  {user.role}  {'ativo' if user.active else 'inativo'}{car}")
+
+
+def _users_create(args: argparse.Namespace) -> int:
+    password = _read_password(args)
+    if password is None:
+        return 2
+    data = {"email": args.email, "name": args.name, "role": args.role, "password": password, "car_id": args.car_id}
+    with unit_of_work() as session:
+        user = user_service.create(session, data)
+        audit_service.record(session, _cli_actor(), "user.create", "user", user.id, {"fields": sorted(data)})
+    print(f"Usuário criado: {user.id} ({user.email}, {user.role}).")
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    with unit_of_work() as session:
+        users = user_repo.list_all(session)
+        for user in users:
+            _print_user(user)
+    if not users:
+        print("Nenhum usuário.")
+    return 0
+
+
+def _find(session, email: str):
+    user = user_repo.get_by_email(session, user_service.normalize_email(email))
+    if user is None:
+        raise NotFound("user")
+    return user
+
+
+def _users_change(args: argparse.Namespace, changes: dict, done: str) -> int:
+    with unit_of_work() as session:
+        user = _find(session, args.email)
+        user_service.update(session, user.id, changes)
+        audit_service.record(session, _cli_actor(), "user.update", "user", user.id, {"fields": sorted(changes)})
+    print(done)
+    return 0
+
+
+def _users_deactivate(args: argparse.Namespace) -> int:
+    return _users_change(args, {"active": False}, "Usuário desativado; os tokens dele deixaram de valer.")
+
+
+def _users_set_password(args: argparse.Namespace) -> int:
+    password = _read_password(args)
+    if password is None:
+        return 2
+    return _users_change(args, {"password": password}, "Senha alterada; os tokens anteriores deixaram de valer.")
+
+
+def _users_ensure_admin(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    email = args.email or settings.admin_email
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif settings.admin_password is not None:
+        password = settings.admin_password.get_secret_value()
+    elif settings.environment in DEV_ENVIRONMENTS:
+        password = user_service.DEFAULT_ADMIN_PASSWORD
+    else:
+        print("Defina COLETA_ADMIN_PASSWORD (ou use --password-stdin).", file=sys.stderr)
+        return 2
+    if password == user_service.DEFAULT_ADMIN_PASSWORD and settings.environment not in DEV_ENVIRONMENTS:
+        print(f"A senha padrão não é aceita no ambiente {settings.environment!r}.", file=sys.stderr)
+        return 2
+    with unit_of_work() as session:
+        user, created = user_service.ensure_admin(session, email, password, reset=args.reset)
+        if created:
+            audit_service.record(session, _cli_actor(), "user.create", "user", user.id, {"fields": ["email", "name", "password", "role"]})
+        elif args.reset:
+            audit_service.record(session, _cli_actor(), "user.update", "user", user.id, {"fields": ["active", "password", "role"]})
+    state = "criado" if created else ("redefinido" if args.reset else "já existia")
+    print(f"Administrador {user.email}: {state}.")
+    return 0
+
+
+def _add_users_commands(commands) -> None:
+    users = commands.add_parser("users", help="contas de acesso (criar, listar, desativar, trocar senha)")
+    sub = users.add_subparsers(dest="users_command", required=True)
+    stdin_help = f"lê a senha da primeira linha da entrada padrão (senão: variável {PASSWORD_ENV} ou prompt)"
+
+    create = sub.add_parser("create", help="cria um usuário")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--car-id", help="carro atribuído (só motoristas)")
+    create.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    create.set_defaults(run=_users_create)
+
+    sub.add_parser("list", help="lista os usuários").set_defaults(run=_users_list)
+
+    deactivate = sub.add_parser("deactivate", help="desativa um usuário (os tokens dele param de valer)")
+    deactivate.add_argument("--email", required=True)
+    deactivate.set_defaults(run=_users_deactivate)
+
+    set_password = sub.add_parser("set-password", help="troca a senha de um usuário")
+    set_password.add_argument("--email", required=True)
+    set_password.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    set_password.set_defaults(run=_users_set_password)
+
+    ensure = sub.add_parser(
+        "ensure-admin", help="cria o administrador de COLETA_ADMIN_EMAIL/COLETA_ADMIN_PASSWORD se não existir"
+    )
+    ensure.add_argument("--email", help="padrão: COLETA_ADMIN_EMAIL")
+    ensure.add_argument("--password-stdin", action="store_true", help="lê a senha da entrada padrão")
+    ensure.add_argument("--reset", action="store_true", help="se já existir: volta a admin ativo com esta senha")
+    ensure.set_defaults(run=_users_ensure_admin)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one admin command."""
     parser = argparse.ArgumentParser(prog="python -m workers", description="Comandos de administração do Coleta")
@@ -70,8 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     drain.add_argument("--max-batches", type=int, default=1000)
     drain.set_defaults(run=_drain)
     commands.add_parser("setup-index", help="cria os índices e aliases que faltarem").set_defaults(run=_setup_index)
+    _add_users_commands(commands)
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except DomainError as error:
+        print(f"Erro: {error.message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.users.service import DEFAULT_ADMIN_EMAIL
 
 
 class WorkerSettings(BaseSettings):
@@ -16,6 +19,10 @@ class WorkerSettings(BaseSettings):
     drain_interval_seconds: float = 1.0
     # Queue names start with this; tests use a per-run prefix so parallel runs never share a queue.
     queue_prefix: str = ""
+    environment: str = "development"
+    # The first admin, for `python -m workers users ensure-admin` (`make run` runs it).
+    admin_email: str = DEFAULT_ADMIN_EMAIL
+    admin_password: SecretStr | None = None
 
 
 @lru_cache

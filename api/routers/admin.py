@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import SessionDep
+from api.security import ADMIN, allow
 from indexing import lifecycle
 from storage import outbox
 
@@ -23,7 +24,7 @@ class SyncStatus(BaseModel):
     documents: dict[str, IndexCounts]
 
 
-@router.get("/sync", response_model=SyncStatus)
+@router.get("/sync", response_model=SyncStatus, **allow(*ADMIN))
 def sync_status(session: SessionDep) -> SyncStatus:
     """Outbox backlog, age of the oldest pending change, rows in PostgreSQL vs documents in the index."""
     pending, oldest = outbox.backlog(session)

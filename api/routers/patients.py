@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import SearchDep, SessionDep, commit
+from api.schemas.audit import AuditEventRead, AuditPage
 from api.schemas.patients import PatientCreate, PatientPage, PatientRead, PatientUpdate
+from api.security import ADMIN, READERS, STAFF, AuditActor, allow
 from indexing.queries import patients as patient_queries
+from storage.audit import repo as audit_repo
+from storage.audit import service as audit_service
 from storage.errors import NotFound
 from storage.patients import repo as patient_repo
 from storage.patients import service as patient_service
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
+ENTITY = "patient"
+# Bookkeeping, not patient data: left out of the audit's list of changed fields.
+_NOT_AUDITED = {"id", "row_version", "created_at", "updated_at", "visits"}
 
-@router.get("", response_model=PatientPage)
+
+@router.get("", response_model=PatientPage, **allow(*READERS))
 def search_patients(
     client: SearchDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
@@ -42,34 +50,73 @@ def search_patients(
     return PatientPage.model_validate(hits, from_attributes=True)
 
 
-@router.post("", response_model=PatientRead, status_code=status.HTTP_201_CREATED)
-def create_patient(body: PatientCreate, session: SessionDep) -> PatientRead:
-    """Register a patient."""
-    patient = patient_service.create(session, body.changes())
+@router.post("", response_model=PatientRead, status_code=status.HTTP_201_CREATED, **allow(*STAFF))
+def create_patient(body: PatientCreate, session: SessionDep, actor: AuditActor) -> PatientRead:
+    """Register a patient (audited: patient.create with the names of the fields given)."""
+    changes = body.changes()
+    patient = patient_service.create(session, changes)
+    audit_service.record(session, actor, "patient.create", ENTITY, patient.id, {"fields": sorted(changes)})
     commit(session)
     return PatientRead.from_row(patient)
 
 
-@router.get("/{patient_id}", response_model=PatientRead)
-def get_patient(patient_id: str, session: SessionDep) -> PatientRead:
-    """Return the full profile from PostgreSQL."""
+@router.get("/{patient_id}", response_model=PatientRead, **allow(*READERS))
+def get_patient(patient_id: str, session: SessionDep, actor: AuditActor) -> PatientRead:
+    """Return the full profile from PostgreSQL (audited: every read commits a patient.read row)."""
     patient = patient_repo.get(session, patient_id)
     if patient is None:
         raise NotFound("patient", patient_id)
-    return PatientRead.from_row(patient)
-
-
-@router.patch("/{patient_id}", response_model=PatientRead)
-def update_patient(patient_id: str, body: PatientUpdate, session: SessionDep) -> PatientRead:
-    """Change the fields sent; the others stay as they are."""
-    patient = patient_service.update(session, patient_id, body.changes())
+    profile = PatientRead.from_row(patient)
+    audit_service.record(session, actor, "patient.read", ENTITY, patient.id)
     commit(session)
-    return PatientRead.from_row(patient)
+    return profile
 
 
-@router.delete("/{patient_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_patient(patient_id: str, session: SessionDep) -> Response:
-    """Remove a patient from the registry (and, through the outbox, from search)."""
+@router.patch("/{patient_id}", response_model=PatientRead, **allow(*STAFF))
+def update_patient(patient_id: str, body: PatientUpdate, session: SessionDep, actor: AuditActor) -> PatientRead:
+    """Change the fields sent; the others stay as they are (audited: the names of the fields that changed)."""
+    current = patient_repo.get_for_update(session, patient_id)
+    if current is None:
+        raise NotFound(ENTITY, patient_id)
+    before = PatientRead.from_row(current).model_dump(exclude=_NOT_AUDITED)
+    patient = patient_service.update(session, patient_id, body.changes())
+    profile = PatientRead.from_row(patient)
+    fields = _changed_fields(before, profile.model_dump(exclude=_NOT_AUDITED))
+    audit_service.record(session, actor, "patient.update", ENTITY, patient.id, {"fields": fields})
+    commit(session)
+    return profile
+
+
+@router.delete("/{patient_id}", status_code=status.HTTP_204_NO_CONTENT, **allow(*ADMIN))
+def delete_patient(patient_id: str, session: SessionDep, actor: AuditActor) -> Response:
+    """Remove a patient from the registry (and, through the outbox, from search); audited, admins only."""
     patient_service.delete(session, patient_id)
+    audit_service.record(session, actor, "patient.delete", ENTITY, patient_id)
     commit(session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{patient_id}/audit", response_model=AuditPage, **allow(*ADMIN))
+def patient_audit(
+    patient_id: str,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> AuditPage:
+    """Who read or changed this patient, newest first (also for a patient since deleted)."""
+    events = audit_repo.list_for_entity(session, ENTITY, patient_id, limit=limit + 1, before_id=before)
+    page = events[:limit]
+    next_cursor = str(page[-1].id) if len(events) > limit else None
+    return AuditPage(items=[AuditEventRead.model_validate(e) for e in page], next_cursor=next_cursor)
+
+
+def _changed_fields(before: dict[str, Any], after: dict[str, Any], prefix: str = "") -> list[str]:
+    """Names (dotted for nested objects) of the fields whose values differ; never the values."""
+    changed: list[str] = []
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key), after.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changed.extend(_changed_fields(old, new, f"{prefix}{key}."))
+        elif old != new:
+            changed.append(f"{prefix}{key}")
+    return changed

@@ -8,12 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from tests.fixtures import wait_until
+from tests.fixtures import create_account, wait_until
 
 
 @pytest.fixture
 def api(committed, celery_worker):
-    with TestClient(create_app()) as client:
+    # Every /api/v1 route needs a token; an admin may do all this test does (delete included).
+    with TestClient(create_app(), headers=create_account("admin").headers) as client:
         yield client
 
 

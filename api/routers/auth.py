@@ -1,0 +1,72 @@
+"""Sign in (OAuth2 password flow) and refresh: the only /api/v1 routes without a token."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.deps import SessionDep, commit
+from api.errors import ApiError
+from api.schemas.users import RefreshRequest, TokenRead
+from api.security import client_ip, decode_token, issue_tokens, public, user_for_claims
+from api.settings import get_settings
+from api.throttle import LoginThrottle, RedisDep
+from storage.users import service as user_service
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+def _token_read(user) -> TokenRead:
+    pair = issue_tokens(user)
+    return TokenRead(
+        access_token=pair.access_token,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+        refresh_expires_in=pair.refresh_expires_in,
+    )
+
+
+@router.post("/token", response_model=TokenRead, **public())
+def login(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    redis: RedisDep,
+) -> TokenRead:
+    """Exchange e-mail (`username`) and password for an access and a refresh token; 429 when throttled."""
+    throttle = LoginThrottle(redis)
+    ip = client_ip(request)
+    throttle.check(form.username, ip)
+    user = user_service.authenticate(session, form.username, form.password)
+    if user is None:
+        throttle.failed(form.username, ip)
+        log.warning("login failed", extra={"client_ip": ip})
+        raise ApiError(
+            401, "invalid_credentials", "E-mail ou senha incorretos.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    throttle.succeeded(form.username)
+    commit(session)
+    request.state.user_id = user.id
+    log.info("login succeeded", extra={"user_id": user.id})
+    return _token_read(user)
+
+
+@router.post("/refresh", response_model=TokenRead, **public())
+def refresh(request: Request, body: RefreshRequest, session: SessionDep, redis: RedisDep) -> TokenRead:
+    """Exchange a refresh token for a new pair. Each refresh token works once; a replay revokes the user's tokens."""
+    claims = decode_token(body.refresh_token, "refresh")
+    user = user_for_claims(session, claims)
+    ttl = max(1, int(claims["exp"]) - int(claims["iat"]))
+    first_use = redis.set(f"{get_settings().redis_key_prefix}refresh:used:{claims['jti']}", "1", nx=True, ex=ttl)
+    if not first_use:
+        # A refresh token used twice was copied: end every session of the account.
+        user_service.revoke_tokens(session, user.id)
+        commit(session)
+        log.warning("refresh token replayed; sessions revoked", extra={"user_id": user.id})
+        raise ApiError(401, "invalid_token", "Token inválido ou expirado.", headers={"WWW-Authenticate": "Bearer"})
+    request.state.user_id = user.id
+    return _token_read(user)

@@ -1,0 +1,55 @@
+"""Users: admins manage accounts; anyone signed in reads their own."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import SessionDep, commit
+from api.schemas.users import UserCreate, UserList, UserRead, UserUpdate
+from api.security import ADMIN, ANYONE, AuditActor, CurrentUser, allow
+from storage.audit import service as audit_service
+from storage.errors import NotFound
+from storage.users import repo as user_repo
+from storage.users import service as user_service
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+
+
+@router.get("", response_model=UserList, **allow(*ADMIN))
+def list_users(session: SessionDep) -> UserList:
+    """Every account, by e-mail."""
+    return UserList(items=[UserRead.from_row(user) for user in user_repo.list_all(session)])
+
+
+@router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED, **allow(*ADMIN))
+def create_user(body: UserCreate, session: SessionDep, actor: AuditActor) -> UserRead:
+    """Create an account."""
+    user = user_service.create(session, body.data())
+    audit_service.record(session, actor, "user.create", "user", user.id, {"fields": sorted(body.model_fields_set)})
+    commit(session)
+    return UserRead.from_row(user)
+
+
+@router.get("/me", response_model=UserRead, **allow(*ANYONE))
+def read_me(user: CurrentUser) -> UserRead:
+    """The signed-in account."""
+    return UserRead.from_row(user)
+
+
+@router.get("/{user_id}", response_model=UserRead, **allow(*ADMIN))
+def read_user(user_id: str, session: SessionDep) -> UserRead:
+    """One account."""
+    user = user_repo.get(session, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return UserRead.from_row(user)
+
+
+@router.patch("/{user_id}", response_model=UserRead, **allow(*ADMIN))
+def update_user(user_id: str, body: UserUpdate, session: SessionDep, actor: AuditActor) -> UserRead:
+    """Change name, role, car, password or active; access changes end the account's current tokens."""
+    changes = body.changes()
+    user = user_service.update(session, user_id, changes)
+    audit_service.record(session, actor, "user.update", "user", user.id, {"fields": sorted(changes)})
+    commit(session)
+    return UserRead.from_row(user)

@@ -1,0 +1,30 @@
+"""Audit trail bodies: AuditEventRead, AuditPage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class AuditEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    occurred_at: datetime
+    actor_id: str | None
+    actor_role: str | None
+    action: str
+    entity_type: str
+    entity_id: str | None
+    ip: str | None
+    request_id: str | None
+    user_agent: str | None
+    details: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventRead]
+    # Pass as `before` for the next (older) page; null when there is none.
+    next_cursor: str | None

@@ -1,0 +1,1 @@
+"""The LGPD audit trail: an append-only record of who read or changed what, when and from where."""

@@ -1,0 +1,29 @@
+"""Audit queries (read-only: the trail is never edited). Never commits."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.audit.models import AuditEvent
+
+
+def list_for_entity(
+    session: Session, entity_type: str, entity_id: str, limit: int = 50, before_id: int | None = None
+) -> list[AuditEvent]:
+    """Return an entity's events, newest first, up to `limit`, older than `before_id` when given."""
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id)
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        stmt = stmt.where(AuditEvent.id < before_id)
+    return list(session.scalars(stmt))
+
+
+def list_by_actor(session: Session, actor_id: str, limit: int = 50) -> list[AuditEvent]:
+    """Return an actor's events, newest first, up to `limit`."""
+    stmt = select(AuditEvent).where(AuditEvent.actor_id == actor_id).order_by(AuditEvent.id.desc()).limit(limit)
+    return list(session.scalars(stmt))

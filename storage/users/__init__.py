@@ -1,0 +1,1 @@
+"""Staff accounts: e-mail, role, argon2 password hash, driver's car assignment."""

@@ -1,0 +1,34 @@
+"""User queries. Never commits."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.users.models import User
+
+
+def get(session: Session, user_id: str) -> User | None:
+    """Return the user with this id, or None."""
+    return session.get(User, user_id)
+
+
+def get_for_update(session: Session, user_id: str) -> User | None:
+    """Return the user locked for this transaction, or None."""
+    return session.scalars(select(User).where(User.id == user_id).with_for_update()).first()
+
+
+def get_by_email(session: Session, email: str) -> User | None:
+    """Return the user with this (already lower-cased) e-mail, or None."""
+    return session.scalars(select(User).where(User.email == email)).first()
+
+
+def list_all(session: Session) -> list[User]:
+    """Return every user, ordered by e-mail."""
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def count_active_admins(session: Session) -> int:
+    """Return how many active admins exist."""
+    stmt = select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))
+    return session.execute(stmt).scalar_one()
