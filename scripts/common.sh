@@ -9,6 +9,12 @@ PY="$VENV/bin/python"
 export COLETA_PG_PORT="${COLETA_PG_PORT:-5433}"
 export COLETA_REDIS_PORT="${COLETA_REDIS_PORT:-6380}"
 export OPENSEARCH_PORT="${OPENSEARCH_PORT:-9200}"
+# The application reads URLs; derive them from the ports unless given outright.
+export COLETA_DATABASE_URL="${COLETA_DATABASE_URL:-postgresql+psycopg://coleta:coleta@127.0.0.1:$COLETA_PG_PORT/coleta}"
+export COLETA_REDIS_URL="${COLETA_REDIS_URL:-redis://127.0.0.1:$COLETA_REDIS_PORT/0}"
+export COLETA_OPENSEARCH_URL="${COLETA_OPENSEARCH_URL:-http://127.0.0.1:$OPENSEARCH_PORT}"
+export COLETA_TEST_PG="${COLETA_TEST_PG:-coleta:coleta@127.0.0.1:$COLETA_PG_PORT}"
+export COLETA_TEST_REDIS_URL="${COLETA_TEST_REDIS_URL:-redis://127.0.0.1:$COLETA_REDIS_PORT/1}"
 
 mkdir -p "$RUN_DIR" "$LOG_DIR"
 
