@@ -26,6 +26,8 @@ from storage.errors import Conflict, DomainError, Invalid, NotFound
 log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, Invalid: 422}
+# Invalid input that HTTP has a more precise status for.
+STATUS_BY_CODE: dict[str, int] = {"file_too_large": 413, "unsupported_file_type": 415}
 
 HTTP_MESSAGES = {
     400: ("bad_request", "Requisição inválida."),
@@ -60,7 +62,9 @@ def _response(status: int, code: str, message: str, details: Any = None, headers
 
 
 async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
-    status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(error, cls)), 400)
+    status = STATUS_BY_CODE.get(error.code) or next(
+        (s for cls, s in STATUS_BY_ERROR.items() if isinstance(error, cls)), 400
+    )
     return _response(status, error.code, error.message, error.details or None)
 
 

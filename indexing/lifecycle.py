@@ -27,7 +27,7 @@ from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
 
-INDICES = ("patients",)
+INDICES = ("patients", "visits")
 
 
 class RebuildError(RuntimeError):

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from indexing.documents import patient as patient_document
+from indexing.documents import visit as visit_document
 from storage.patients import repo as patient_repo
+from storage.visits import repo as visit_repo
+
+LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 
 
 @dataclass(frozen=True)
@@ -23,13 +29,64 @@ class IndexedEntity:
     ids_after: Callable[[Session, str | None, int], list[str]]
 
 
+@dataclass(frozen=True)
+class LoadedPatient:
+    """A fresh patient row with the summary of their visits (two queries per batch, not per patient)."""
+
+    patient: Any
+    visits: visit_repo.PatientVisitStats | None
+
+    @property
+    def id(self) -> str:
+        return self.patient.id
+
+    @property
+    def row_version(self) -> int:
+        return self.patient.row_version
+
+
+@dataclass(frozen=True)
+class LoadedVisit:
+    """A fresh visit row with its patient's name and its car's label (one query per batch)."""
+
+    row: Any
+
+    @property
+    def id(self) -> str:
+        return self.row.id
+
+    @property
+    def row_version(self) -> int:
+        return self.row.row_version
+
+
+def load_patients(session: Session, ids: Sequence[str]) -> list[LoadedPatient]:
+    """Load patients and their visit summaries ("today" is the America/Sao_Paulo day)."""
+    patients = patient_repo.get_many(session, ids)
+    today = datetime.now(LOCAL_TZ).date()
+    stats = visit_repo.patient_visit_stats(session, [p.id for p in patients], today)
+    return [LoadedPatient(p, stats.get(p.id)) for p in patients]
+
+
+def load_visits(session: Session, ids: Sequence[str]) -> list[LoadedVisit]:
+    """Load visits with what their documents denormalise."""
+    return [LoadedVisit(row) for row in visit_repo.document_rows(session, ids)]
+
+
 ENTITIES: dict[str, IndexedEntity] = {
     "patient": IndexedEntity(
         index="patients",
-        load=patient_repo.get_many,
-        build=patient_document.build,
+        load=load_patients,
+        build=lambda loaded: patient_document.build(loaded.patient, loaded.visits),
         count=patient_repo.count,
         ids_after=patient_repo.ids_after,
+    ),
+    "visit": IndexedEntity(
+        index="visits",
+        load=load_visits,
+        build=lambda loaded: visit_document.build(loaded.row),
+        count=visit_repo.count,
+        ids_after=visit_repo.ids_after,
     ),
 }
 

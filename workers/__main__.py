@@ -201,6 +201,44 @@ def _add_users_commands(commands) -> None:
     ensure.set_defaults(run=_users_ensure_admin)
 
 
+def _import_file(args: argparse.Namespace) -> int:
+    """Register a spreadsheet file and apply it (here, or by queueing it for the workers)."""
+    from pathlib import Path
+
+    from storage.imports import service as import_service
+    from workers.enqueue import enqueue_import
+
+    path = Path(args.path)
+    with unit_of_work() as session:
+        import_id = import_service.register_upload(session, path.name, path.read_bytes()).id
+    if args.queue:
+        enqueue_import(import_id)
+        print(f"Importação {import_id} enfileirada.")
+        return 0
+    status = import_service.apply_import(import_id)
+    with unit_of_work() as session:
+        report = import_service.report(session, import_id, issue_limit=None)
+    print(json.dumps({k: v for k, v in report.items() if k != "issues"}, default=str, indent=2, ensure_ascii=False))
+    for issue in report["issues"][:50]:
+        print(f"linha {issue['row']}: [{issue['level']}] {issue['code']}: {issue['message']}")
+    return 0 if status == "succeeded" else 1
+
+
+def _resume_imports(args: argparse.Namespace) -> int:
+    """Queue again the imports whose task was lost (queued or processing with no progress for a while)."""
+    from datetime import timedelta
+
+    from storage.imports import service as import_service
+    from workers.enqueue import enqueue_import
+
+    with unit_of_work() as session:
+        stalled = import_service.stalled_imports(session, timedelta(minutes=args.quiet_minutes))
+    for import_id in stalled:
+        enqueue_import(import_id)
+    print(f"{len(stalled)} importação(ões) reenfileirada(s).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one admin command."""
     parser = argparse.ArgumentParser(prog="python -m workers", description="Comandos de administração do Coleta")
@@ -215,6 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     drain.add_argument("--max-batches", type=int, default=1000)
     drain.set_defaults(run=_drain)
     commands.add_parser("setup-index", help="cria os índices e aliases que faltarem").set_defaults(run=_setup_index)
+    import_file = commands.add_parser("import-file", help="importa uma planilha DasaExp (aplica aqui ou enfileira)")
+    import_file.add_argument("path")
+    import_file.add_argument("--queue", action="store_true", help="enfileira para os workers em vez de aplicar aqui")
+    import_file.set_defaults(run=_import_file)
+    resume = commands.add_parser("resume-imports", help="reenfileira importações paradas (tarefa perdida)")
+    resume.add_argument("--quiet-minutes", type=float, default=10.0)
+    resume.set_defaults(run=_resume_imports)
     _add_users_commands(commands)
     args = parser.parse_args(argv)
     try:

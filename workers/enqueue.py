@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from workers.tasks import drain_outbox
+from workers.tasks import apply_import, drain_outbox
 
 log = logging.getLogger(__name__)
 
@@ -15,3 +15,12 @@ def nudge_drain() -> None:
         drain_outbox.apply_async(expires=10, retry=False)
     except Exception as error:  # the broker being down must not fail a committed request
         log.warning("could not nudge the outbox drain", extra={"error": type(error).__name__})
+
+
+def enqueue_import(import_id: str) -> None:
+    """Queue an import for the workers; call after the upload's transaction committed.
+
+    Raises if the broker is down: the import stays `queued` and `python -m workers
+    resume-imports` (or a new upload) picks it up later.
+    """
+    apply_import.apply_async(args=[import_id], retry=True, retry_policy={"max_retries": 3, "interval_start": 0.2})

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 from indexing import sync
-from workers.app import SYNC_QUEUE, celery_app
+from storage.db import unit_of_work
+from storage.errors import NotFound
+from storage.imports import service as import_service
+from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app
+
+log = logging.getLogger(__name__)
+
+# Tries of an import task that keeps failing (database down, a bug) before the import is marked failed.
+IMPORT_MAX_RETRIES = 3
 
 
 def task(name: str, queue: str, acks_late: bool = False, **options):
@@ -20,3 +31,52 @@ def drain_outbox() -> int:
     write succeeded, so a re-run after a crash replays harmless writes.
     """
     return sync.drain().applied_entities
+
+
+@task("workers.imports.apply", queue=DEFAULT_QUEUE, acks_late=True, bind=True, max_retries=IMPORT_MAX_RETRIES)
+def apply_import(self, import_id: str) -> str:
+    """Apply an uploaded agenda file in committed batches, nudging the drain as batches land.
+
+    acks_late is safe: each batch commits with its checkpoint, so a task re-run after
+    the worker died (or a redelivered message) resumes after the last committed batch
+    and ends exactly as one clean run; a finished import is left alone. Unexpected
+    errors are retried with a backoff, then the import is marked failed.
+    """
+    def nudge() -> None:
+        drain_outbox.apply_async(expires=10, retry=False)
+
+    try:
+        status = import_service.apply_import(import_id, on_batch_committed=_throttled(nudge, every=0.5))
+        _throttled(nudge, every=0)()  # the last batch's changes, whatever the throttle skipped
+        return status
+    except NotFound:
+        log.warning("import task for an unknown import", extra={"import_id": import_id})
+        return "missing"
+    except Exception as error:
+        if self.request.retries >= IMPORT_MAX_RETRIES:
+            log.exception("import gave up", extra={"import_id": import_id})
+            with unit_of_work() as session:
+                import_service.mark_failed(
+                    session, import_id, "internal_error",
+                    "Erro interno ao aplicar a planilha. As linhas já aplicadas foram mantidas; envie o arquivo "
+                    "novamente para concluir.",
+                )
+            return "failed"
+        raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
+
+
+def _throttled(action, every: float):
+    """Run `action` at most once per `every` seconds (best effort: a broker hiccup must not stop an import)."""
+    last = [0.0]
+
+    def run() -> None:
+        now = time.monotonic()
+        if now - last[0] < every:
+            return
+        last[0] = now
+        try:
+            action()
+        except Exception as error:
+            log.warning("could not nudge the outbox drain", extra={"error": type(error).__name__})
+
+    return run

@@ -1,14 +1,16 @@
 """DasaExp agenda exports (and the older simplified layout): bytes in, typed rows and row issues out.
 
-Pure: no database, no clock. `parse()` vets the file, finds the header, counts the
-rows and returns a `ParsedFile` whose `rows()` streams `ParsedRow`s with bounded
-memory, so a 100k-row file is never held as a list. Applying rows (upserting
+Pure: no database, no clock. `parse()` vets the file, finds the header, reads the
+whole file once to refuse a broken one before anything is applied (estimating its
+rows on the way) and returns a `ParsedFile` whose `rows()` streams `ParsedRow`s
+with bounded memory, so a 100k-row file is never held as a list. Applying rows (upserting
 patients and visits, merging split visits, reporting) is the import service's job;
 `split_visit_key()` and `patient_key()` give it the grouping keys.
 
 Row kinds:
 - `visit`: a car-agenda row (a home visit) that can be imported, maybe with warnings;
-- `skipped`: not a home visit (exam room, no room) or a repeated header line; counted, no issues;
+- `skipped`: not a home visit (exam room, no room) or a repeated header line; counted, no issues,
+  and typed no further than its ids, unit and room;
 - `error`: a car row that cannot be imported (no patient name, impossible date);
 - `duplicate`: the same content as an earlier row of the file; import it once, report it.
 """
@@ -20,6 +22,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from itertools import islice
 from typing import Any
 
@@ -32,6 +35,7 @@ from storage.imports.parsing_sources import (
     Table,
     is_blank,
     open_tables,
+    sniff,
 )
 from storage.imports.parsing_values import (
     Address,
@@ -164,6 +168,8 @@ class ParsedRow:
     end: datetime | None = None
     # Patient.
     patient_name: str | None = None
+    # The name folded for identity (case, accents, spaces), computed once here.
+    patient_name_folded: str = field(default="", compare=False, repr=False)
     birth_date: date | None = None
     cpf_digits: str | None = None  # as written, even when invalid; use `cpf` for identity
     cpf_valid: bool = False
@@ -228,8 +234,17 @@ class ParsedFile:
     encoding: str | None  # CSV only
     delimiter: str | None  # CSV only
     header: Header
-    total_rows: int  # data rows after the header, fully blank rows excluded
+    row_estimate: int  # data rows, estimated without building cells (exact for CSV); see total_rows
     _table: Table = field(repr=False, compare=False)
+
+    @cached_property
+    def total_rows(self) -> int:
+        """Data rows after the header, fully blank rows excluded (exact: a full read on first use)."""
+        return sum(
+            1
+            for number, cells in self._table.records(self.header.width)
+            if number > self.header.row_number and not is_blank(cells)
+        )
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -265,11 +280,8 @@ def parse(data: bytes, filename: str, *, limits: Limits = DEFAULT_LIMITS) -> Par
     """
     tables = open_tables(data, limits)
     table, header = _find_header(tables, limits)
-    total = sum(
-        1
-        for number, cells in table.records(header.width)
-        if number > header.row_number and not is_blank(cells)
-    )
+    # The whole file is read once here, so a file broken at its end fails now, before any row is applied.
+    estimate = table.validate(header.row_number, header.width)
     return ParsedFile(
         filename=filename,
         layout=header.layout,
@@ -277,22 +289,30 @@ def parse(data: bytes, filename: str, *, limits: Limits = DEFAULT_LIMITS) -> Par
         encoding=table.encoding,
         delimiter=table.delimiter,
         header=header,
-        total_rows=total,
+        row_estimate=estimate,
         _table=table,
     )
+
+
+def file_type(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> str:
+    """Tell an upload's content type by its bytes (cheap: for the upload request); raise Invalid if unusable.
+
+    Codes: `empty_file`, `unsupported_file_type`, `encrypted_file`, `corrupt_file`, `file_too_complex`.
+    """
+    return sniff(data, limits)[0]
 
 
 def split_visit_key(row: ParsedRow) -> tuple[str | None, datetime | None, str, str | None]:
     """Group key for split visits (one stop billed to two payers): car, start, folded patient name, agenda id."""
     # The folded name, not the CPF: both rows of a split always carry the name, not always the CPF.
-    return (row.car_key, row.start, fold_name(row.patient_name), row.agenda_id)
+    return (row.car_key, row.start, row.patient_name_folded, row.agenda_id)
 
 
 def patient_key(row: ParsedRow) -> tuple[Any, ...]:
     """Identity of the row's patient within a file: the valid CPF, else folded name + birth date."""
     if row.cpf:
         return ("cpf", row.cpf)
-    return ("name", fold_name(row.patient_name), row.birth_date)
+    return ("name", row.patient_name_folded, row.birth_date)
 
 
 def _find_header(tables: list[Table], limits: Limits) -> tuple[Table, Header]:
@@ -380,19 +400,27 @@ def build_row(number: int, cells: tuple, header: Header) -> ParsedRow:
     room_name = collapse_spaces(text("room_name"))
     room_code = text("room_code") or None
     car = parse_car_room(room_name or "")
-    fields: dict[str, Any] = {
+    unit: dict[str, Any] = {
         "source_id": text("source_id") or None,
         "agenda_id": _agenda_id(text("agenda_id")),
-        "status": _status(text("status"), issues),
         "brand": collapse_spaces(text("brand")),
         "unit_code": text("unit_code") or None,
         "unit_name": collapse_spaces(text("unit_name")),
         "room_code": room_code,
         "room_name": room_name,
-        "car_label": car.label if car else None,
-        "car_base": car.base if car else None,
-        "operational_unit": car.operational_unit if car else None,
-        "car_key": room_key(room_code, room_name) if car else None,
+    }
+    if car is None:
+        # Exam rooms and rows without a room are not ours: counted as skipped, never reported as
+        # issues, and not typed any further (their patients and exams are not ours to read).
+        reason = SKIP_REPEATED_HEADER if _is_repeated_header(values, header) else SKIP_NOT_HOME_VISIT
+        return ParsedRow(number, KIND_SKIPPED, skip_reason=reason, raw=raw, status=normalize_status(text("status")), **unit)
+    fields: dict[str, Any] = {
+        **unit,
+        "status": _status(text("status"), issues),
+        "car_label": car.label,
+        "car_base": car.base,
+        "operational_unit": car.operational_unit,
+        "car_key": room_key(room_code, room_name),
         **_schedule(values, issues),
         **_patient(values, text, issues),
         **_exams(text, issues),
@@ -408,11 +436,6 @@ def build_row(number: int, cells: tuple, header: Header) -> ParsedRow:
         **_confirmation(values, text, issues),
         "notes": text("notes") or None,
     }
-    if car is None and _is_repeated_header(values, header):
-        return ParsedRow(number, KIND_SKIPPED, skip_reason=SKIP_REPEATED_HEADER, raw=raw, **fields)
-    if car is None:
-        # Exam rooms and rows without a room are not ours: counted as skipped, never reported as issues.
-        return ParsedRow(number, KIND_SKIPPED, skip_reason=SKIP_NOT_HOME_VISIT, raw=raw, **fields)
     kind = KIND_ERROR if issues.has_errors else KIND_VISIT
     return ParsedRow(number, kind, issues=tuple(issues.items), raw=raw, **fields)
 
@@ -421,10 +444,14 @@ def _read_cells(cells: tuple, header: Header, issues: _Issues) -> tuple[dict[str
     """Map a row's cells to the raw text dict and to typed values per known field."""
     raw: dict[str, str] = {}
     values: dict[str, object] = {}
-    for index, name in enumerate(header.names):
-        cell = cells[index] if index < len(cells) else None
-        field_name = header.fields[index]
-        if isinstance(cell, FormulaCell):
+    width = len(cells)
+    for index, (name, field_name) in enumerate(zip(header.names, header.fields)):
+        cell = cells[index] if index < width else None
+        if type(cell) is str:  # the common case first: text cells, no function call
+            raw[name] = cell.strip()
+        elif cell is None:
+            raw[name] = ""
+        elif isinstance(cell, FormulaCell):
             issues.warning(
                 "formula_without_value",
                 f"A coluna “{name}” tem uma fórmula sem valor calculado; o valor foi ignorado.",
@@ -513,6 +540,7 @@ def _patient(values: dict[str, object], text: CellText, issues: _Issues) -> dict
         issues.warning("invalid_email", "E-mail inválido ignorado.", "contacts")
     return {
         "patient_name": name,
+        "patient_name_folded": fold_name(name),
         "birth_date": birth_date,
         "cpf_digits": documents.cpf_digits,
         "cpf_valid": documents.cpf_valid,

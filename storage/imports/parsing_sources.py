@@ -3,10 +3,11 @@
 The file type is told by content, never by extension: OOXML workbooks (`.xlsx`, or
 `.xls` files that are really OOXML) start with a zip signature; anything else that
 reads as text is CSV. Zip archives are vetted from their declared sizes before
-openpyxl touches them (Python's zipfile never inflates a member past its declared
-size, so the declared sizes bound the work). Rows are streamed: openpyxl in
-read-only mode, CSV through an incremental text decoder, and every stream stops
-after a long run of blank rows so a sheet padded to a million rows stays cheap.
+anything reads them (Python's zipfile never inflates a member past its declared
+size, so the declared sizes bound the work). Rows are streamed: worksheets by the
+OOXML reader of `parsing_xlsx`, CSV through an incremental text decoder, and every
+stream stops after a long run of blank rows so a sheet padded to a million rows
+stays cheap.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-import openpyxl
-from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
-
 from storage.errors import Invalid
+from storage.imports.parsing_xlsx import FormulaCell, XlsxSheetReader, XlsxWorkbook, corrupt
 
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -42,7 +41,6 @@ _BINARY_MAGICS = (
 )
 # The workbook part's content type: .xlsx, .xltx, .xlsm and .xltm all declare one.
 _WORKBOOK_CONTENT_TYPE = re.compile(rb"(?:spreadsheetml|ms-excel)\.(?:sheet|template)(?:\.macroEnabled)?\.main\+xml")
-_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 _CSV_DELIMITERS = (";", ",", "\t")
 _BLANK_CSV_BYTES = b" \t\r\n;,\"\x00"
 _SCAN_CHUNK = 1 << 20
@@ -65,13 +63,6 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-@dataclass(frozen=True)
-class FormulaCell:
-    """A formula cell saved without a cached value: formulas are never evaluated here."""
-
-    formula: str
-
-
 class Table(Protocol):
     """One sheet (or one CSV reading) whose rows can be streamed any number of times."""
 
@@ -83,19 +74,33 @@ class Table(Protocol):
         """Yield (1-based row number, cells) from row 1, stopping after a long blank run."""
         ...
 
+    def validate(self, header_row: int, width: int) -> int:
+        """Check the whole table is readable (raise Invalid otherwise); return its data rows, maybe estimated."""
+        ...
+
 
 def is_blank(cells: Iterable[object]) -> bool:
     """Tell whether every cell of a row is empty or whitespace."""
     return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
 
-def open_tables(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Table]:
-    """Tell the file type by content and return its candidate tables; raise Invalid for unusable files."""
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv"
+
+
+def sniff(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[str, str | None]:
+    """Tell the file type by content: (content type, CSV encoding or None); raise Invalid for unusable files.
+
+    Cheap enough for an upload request: an OOXML zip is vetted from its central
+    directory and content types only; a text file is checked for binary bytes.
+    Codes: `empty_file`, `unsupported_file_type`, `encrypted_file`, `corrupt_file`,
+    `file_too_complex`.
+    """
     if not data:
         raise Invalid("empty_file", "O arquivo está vazio.")
     if data.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         check_zip(data, limits)
-        return _xlsx_tables(data, limits)
+        return XLSX_CONTENT_TYPE, None
     if data.startswith(OLE_MAGIC):
         if _ENCRYPTED_PACKAGE in data:
             raise Invalid(
@@ -118,6 +123,15 @@ def open_tables(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Table]:
     encoding = detect_encoding(data)
     if encoding != "utf-16" and _looks_binary(data):
         raise Invalid("unsupported_file_type", "Tipo de arquivo não reconhecido. Envie a planilha em .xlsx ou .csv.")
+    return CSV_CONTENT_TYPE, encoding
+
+
+def open_tables(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Table]:
+    """Tell the file type by content and return its candidate tables; raise Invalid for unusable files."""
+    content_type, encoding = sniff(data, limits)
+    if content_type == XLSX_CONTENT_TYPE:
+        return _xlsx_tables(data, limits)
+    assert encoding is not None
     return [CsvTable(data, encoding, delimiter, limits) for delimiter in _CSV_DELIMITERS]
 
 
@@ -189,7 +203,7 @@ def _looks_binary(data: bytes) -> bool:
     return controls > len(head) // 100
 
 
-def _stop_after_blank_run(rows: Iterable[tuple[int, tuple]], limit: int) -> Iterator[tuple[int, tuple]]:
+def stop_after_blank_run(rows: Iterable[tuple[int, tuple]], limit: int) -> Iterator[tuple[int, tuple]]:
     """Pass rows through, ending the stream after `limit` consecutive blank rows."""
     run = 0
     for number, cells in rows:
@@ -203,96 +217,32 @@ def _stop_after_blank_run(rows: Iterable[tuple[int, tuple]], limit: int) -> Iter
 
 
 def _corrupt() -> Invalid:
-    return Invalid("corrupt_file", "O arquivo está corrompido ou incompleto e não pôde ser lido.")
-
-
-def _load_workbook(data: bytes, data_only: bool):
-    try:
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False)
-    except Exception as exc:  # openpyxl raises a zoo of types (KeyError, XML, zip) on broken parts
-        raise _corrupt() from exc
+    return corrupt()
 
 
 def _xlsx_tables(data: bytes, limits: Limits) -> list[Table]:
-    workbooks = _Workbooks(data)
-    return [XlsxSheet(workbooks, sheet.title, limits) for sheet in workbooks.values.worksheets]
-
-
-class _Workbooks:
-    """A file's workbook, loaded once and shared by its sheets and passes (loading can scan the whole sheet)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self.values = _load_workbook(data, data_only=True)
-        self.has_formulas = _sheets_have_formulas(data)
-        self._formulas = None
-
-    def formulas(self):
-        """The same workbook showing formula text instead of cached results, loaded on first use."""
-        if self._formulas is None:
-            self._formulas = _load_workbook(self._data, data_only=False)
-        return self._formulas
-
-
-def _sheets_have_formulas(data: bytes) -> bool:
-    """Scan the worksheets' XML for formula tags, streaming, without parsing it."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for name in archive.namelist():
-            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                continue
-            with archive.open(name) as member:
-                tail = b""
-                while chunk := member.read(_SCAN_CHUNK):
-                    if _FORMULA_TAG.search(tail + chunk):
-                        return True
-                    tail = chunk[-32:]
-    return False
+    book = XlsxWorkbook(data, limits.max_blank_run)
+    return [XlsxSheet(name, XlsxSheetReader(book, part), limits) for name, part in book.sheets]
 
 
 class XlsxSheet:
-    """One worksheet of an OOXML workbook, streamed with openpyxl in read-only mode."""
+    """One worksheet of an OOXML workbook (cached formula results; uncached formulas as FormulaCell)."""
 
     encoding = None
     delimiter = None
 
-    def __init__(self, workbooks: _Workbooks, sheet_name: str, limits: Limits) -> None:
-        self._workbooks = workbooks
+    def __init__(self, sheet_name: str, reader: XlsxSheetReader, limits: Limits) -> None:
         self.sheet_name = sheet_name
+        self.reader = reader
         self._limits = limits
 
     def records(self, max_col: int) -> Iterator[tuple[int, tuple]]:
-        """Yield (row number, cell values) with cached formula results; uncached formulas as FormulaCell."""
-        try:
-            rows = self._rows(self._workbooks.values, max_col)
-            if self._workbooks.has_formulas:
-                # A second reader that sees the formula text, so a formula saved without a
-                # cached value is reported instead of read as an empty cell.
-                rows = map(_mark_uncached_formulas, rows, self._rows(self._workbooks.formulas(), max_col))
-            yield from _stop_after_blank_run(enumerate(rows, start=1), self._limits.max_blank_run)
-        except Invalid:
-            raise
-        except Exception as exc:  # broken XML deep in the sheet surfaces only while streaming
-            raise _corrupt() from exc
+        """Yield (row number, cell values), stopping after a long blank run."""
+        yield from stop_after_blank_run(self.reader.rows(max_col), self._limits.max_blank_run)
 
-    def _rows(self, workbook, max_col: int) -> Iterator[tuple]:
-        sheet = workbook[self.sheet_name]
-        # The <dimension> element may lie both ways: too small would cut rows, too big pads
-        # a million empty rows. Forget it and read what is actually there.
-        sheet.reset_dimensions()
-        return sheet.iter_rows(min_row=1, max_col=max_col, values_only=True)
-
-
-def _mark_uncached_formulas(values: tuple, formulas: tuple) -> tuple:
-    marked = []
-    for value, formula in zip(values, formulas):
-        if value is None and isinstance(formula, ArrayFormula):
-            value = FormulaCell(str(formula.text))
-        elif value is None and isinstance(formula, DataTableFormula):
-            value = FormulaCell("=TABLE()")
-        elif value is None and isinstance(formula, str) and formula.startswith("="):
-            value = FormulaCell(formula)
-        marked.append(value)
-    return tuple(marked)
+    def validate(self, header_row: int, width: int) -> int:
+        """Check the whole sheet is readable; return an estimate of its data rows (no cell is built)."""
+        return max(self.reader.validate() - header_row, 0)
 
 
 class CsvTable:
@@ -306,6 +256,10 @@ class CsvTable:
         self.delimiter = delimiter
         self._limits = limits
 
+    def validate(self, header_row: int, width: int) -> int:
+        """Read the whole CSV (cheap: the csv module is C) and return its exact count of data rows."""
+        return sum(1 for number, cells in self.records(width) if number > header_row and not is_blank(cells))
+
     def records(self, max_col: int) -> Iterator[tuple[int, tuple]]:
         """Yield (record number, cells); the record number is the row Excel would show."""
         # errors="replace": the few bytes cp1252 leaves undefined must not sink the whole file.
@@ -313,7 +267,7 @@ class CsvTable:
         reader = csv.reader(stream, delimiter=self.delimiter)
         rows = ((number, tuple(row[:max_col])) for number, row in enumerate(reader, start=1))
         try:
-            yield from _stop_after_blank_run(rows, self._limits.max_blank_run)
+            yield from stop_after_blank_run(rows, self._limits.max_blank_run)
         except csv.Error as exc:  # e.g. a field over csv's size limit, a NUL byte
             raise _corrupt() from exc
         finally:

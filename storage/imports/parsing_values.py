@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -113,6 +114,9 @@ def _local_naive(value: datetime) -> datetime:
     return value.astimezone(LOCAL_TZ).replace(tzinfo=None)
 
 
+_fold_label = lru_cache(maxsize=1024)(fold_name)  # "CPF", "Celular", "Email": a handful of labels
+
+
 def split_labelled(text: str) -> list[tuple[str, str]]:
     """Split `Label: value, Label: value` lists into (folded label, value) pairs.
 
@@ -129,7 +133,7 @@ def split_labelled(text: str) -> list[tuple[str, str]]:
             segments.append(("", text[: labels[0].start()]))
         for index, label in enumerate(labels):
             end = labels[index + 1].start() if index + 1 < len(labels) else len(text)
-            segments.append((fold_name(label.group(1)), text[label.end() : end]))
+            segments.append((_fold_label(label.group(1)), text[label.end() : end]))
     items = []
     for label, segment in segments:
         for value in _ITEM_SEPARATORS.split(segment):
@@ -185,6 +189,17 @@ _PHONE_KINDS = {
 _EMAIL_LABELS = {"email", "e-mail", "e mail"}
 
 
+_INVALID_PHONE = "invalid"
+
+
+@lru_cache(maxsize=65536)  # recurring patients bring the same numbers back, and phone metadata is slow
+def _phone(value: str) -> str | None:
+    try:
+        return normalize_phone(value)
+    except Invalid:
+        return _INVALID_PHONE
+
+
 @dataclass(frozen=True)
 class Contacts:
     """Phones and e-mail found in a contacts cell, with how many items were unusable."""
@@ -207,9 +222,8 @@ def parse_contacts(text: str) -> Contacts:
             else:
                 invalid_emails += 1
             continue
-        try:
-            digits = normalize_phone(value)
-        except Invalid:
+        digits = _phone(value)
+        if digits is _INVALID_PHONE:
             invalid_phones += 1
             continue
         if digits and all(phone.digits != digits for phone in phones):
@@ -285,6 +299,7 @@ class Physician(NamedTuple):
     number: str
 
 
+@lru_cache(maxsize=4096)  # a handful of distinct values per file: type each once
 def is_not_found(text: str) -> bool:
     """Tell DasaExp's `Não encontrado` placeholder (any case or accents)."""
     return fold_name(text) in {"nao encontrado", "nao encontrada"}
@@ -313,9 +328,10 @@ def parse_int(text: str) -> int | None:
 
 def _key(text: str) -> str:
     """Fold text to bare letters for matching status words: 'Não Confirmado' -> 'naoconfirmado'."""
-    return re.sub(r"[^a-z]", "", strip_accents(text).lower())
+    return re.sub(r"[^a-z]", "", (text if text.isascii() else strip_accents(text)).lower())
 
 
+@lru_cache(maxsize=4096)  # a handful of distinct values per file: type each once
 def normalize_status(text: str) -> str | None:
     """Map `Status Agendamento` to scheduled / squeezed_in / cancelled / other (None if empty)."""
     key = _key(text)
@@ -330,6 +346,7 @@ def normalize_status(text: str) -> str | None:
     return "other"
 
 
+@lru_cache(maxsize=4096)  # a handful of distinct values per file: type each once
 def normalize_confirmation_status(text: str) -> str | None:
     """Map `Status Confirmação` to confirmed / pending ('' is pending); None if unrecognised."""
     key = _key(text)
@@ -350,6 +367,7 @@ _CHANNELS = (
 )
 
 
+@lru_cache(maxsize=4096)  # a handful of distinct values per file: type each once
 def normalize_channel(text: str) -> str | None:
     """Map a confirmation channel (`WHATSS`, `WhatsApp`, `SMS`, `Telefone`…) to a stable code."""
     key = _key(text)
@@ -370,6 +388,7 @@ class CarRoom:
     operational_unit: str | None  # "UND84"
 
 
+@lru_cache(maxsize=4096)  # a handful of distinct values per file: type each once
 def parse_car_room(name: str) -> CarRoom | None:
     """Tell whether a room name is a car agenda (`CARRO <n>`, any case) and split it; None otherwise."""
     match = _CAR.search(name)
@@ -385,6 +404,7 @@ def parse_car_room(name: str) -> CarRoom | None:
     )
 
 
+@lru_cache(maxsize=4096)  # a handful of distinct values per file: type each once
 def room_key(room_code: str | None, room_name: str | None) -> str:
     """Build a stable car key from the room code and full room name (never the bare `CARRO n`)."""
     name = _SPACES.sub(" ", strip_accents(room_name or "")).strip().upper()

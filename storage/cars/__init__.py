@@ -1,0 +1,1 @@
+"""The cars (car agendas) that make home visits."""

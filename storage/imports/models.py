@@ -1,0 +1,111 @@
+"""Spreadsheet imports: the upload kept for audit, the progress and the report, row by row issues."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base, Timestamps
+
+STATUSES = ("queued", "processing", "succeeded", "failed")
+
+# The report's counters, in the order api.md lists them.
+COUNTERS = (
+    "imported", "skipped", "duplicates", "warnings", "errors",
+    "patients_created", "patients_updated", "visits_created", "visits_updated",
+)
+
+
+def new_id() -> str:
+    """Return a new opaque id."""
+    return str(uuid.uuid4())
+
+
+class Import(Timestamps, Base):
+    """One uploaded agenda file and what applying it did.
+
+    Counters move only inside the batch transactions that apply rows (with the
+    checkpoint), so a run that dies mid-file and is resumed ends with exactly the
+    numbers of one clean run. `imported` = visits created + updated from the file
+    (a split visit counts once); `skipped` = rows that are not home visits;
+    `errors` = rows refused (each listed with its error issues); `warnings` =
+    warning issues listed; `duplicates` = exact repeats of an earlier row.
+    """
+
+    __tablename__ = "imports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(100))  # sniffed: xlsx | csv
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str | None] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+
+    status: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
+    layout: Mapped[str | None] = mapped_column(String(16))
+    sheet_name: Mapped[str | None] = mapped_column(String(100))
+    total_rows: Mapped[int | None] = mapped_column(Integer)
+    processed_rows: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Spreadsheet row number of the last row of the last committed batch: a re-run resumes after it.
+    checkpoint_row: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+    imported: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    duplicates: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    warnings: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    errors: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    patients_created: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    patients_updated: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    visits_created: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    visits_updated: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Set when the import finishes (0 until then): visits of the file left as they were, and
+    # visits of the same unit and days that this export no longer lists (flagged).
+    visits_unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    visits_missing: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+    failure_code: Mapped[str | None] = mapped_column(String(60))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_imports_uploaded_at", "uploaded_at"),)
+
+
+class ImportFile(Base):
+    """The uploaded bytes, kept for audit (apart from `imports` so listing never loads blobs)."""
+
+    __tablename__ = "import_files"
+
+    import_id: Mapped[str] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ImportIssue(Base):
+    """One problem of one row: the spreadsheet's row number, level, stable code and pt-BR message."""
+
+    __tablename__ = "import_issues"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    import_id: Mapped[str] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), nullable=False)
+    row: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(8))  # error | warning
+    code: Mapped[str] = mapped_column(String(60))
+    message: Mapped[str] = mapped_column(Text)
+    field: Mapped[str | None] = mapped_column(String(60))
+
+    __table_args__ = (Index("ix_import_issues_import_id_row", "import_id", "row", "id"),)
+
+
+class ImportPatient(Base):
+    """A patient an import created or changed: counts each patient once however many batches touch it."""
+
+    __tablename__ = "import_patients"
+
+    import_id: Mapped[str] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # bookkeeping: no per-row FK check
+    created: Mapped[bool] = mapped_column(Boolean)

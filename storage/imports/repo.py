@@ -1,0 +1,112 @@
+"""Import queries (and the patient look-ups the importer does in bulk). Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
+
+from storage.bulk import any_of
+from storage.imports.models import Import, ImportFile, ImportIssue
+from storage.patients.models import Patient
+
+# The patient columns the importer reads and may write.
+PATIENT_COLUMNS = (
+    "id", "row_version", "name", "name_folded", "cpf", "birth_date", "phones", "email", "street", "number",
+    "complement", "neighborhood", "city", "state", "zip_code", "address_reference", "health_plan_code",
+    "health_plan_name", "health_plan_card_number", "created_at",
+)
+_PATIENT_SELECT = [Patient.__table__.c[name] for name in PATIENT_COLUMNS]
+
+
+def get(session: Session, import_id: str) -> Import | None:
+    """Return the import with this id, or None."""
+    return session.get(Import, import_id)
+
+
+def get_for_update(session: Session, import_id: str) -> Import | None:
+    """Return the import locked for this transaction (fresh), or None."""
+    stmt = select(Import).where(Import.id == import_id).with_for_update().execution_options(populate_existing=True)
+    return session.scalars(stmt).first()
+
+
+def file_data(session: Session, import_id: str, chunk: int = 4 << 20) -> bytes | None:
+    """Return the uploaded bytes of an import, read in slices so the driver never holds a second copy."""
+    where = ImportFile.import_id == import_id
+    size = session.scalar(select(func.length(ImportFile.data)).where(where))
+    if size is None:
+        return None
+    buffer = bytearray(size)
+    for offset in range(0, size, chunk):
+        part = session.scalar(select(func.substring(ImportFile.data, offset + 1, chunk)).where(where))
+        buffer[offset : offset + len(part)] = part
+    return buffer  # a bytearray reads like bytes everywhere the parser looks
+
+
+def list_recent(session: Session, limit: int = 50, before: datetime | None = None) -> list[Import]:
+    """Return imports newest first (never loads the file bytes)."""
+    stmt = select(Import).order_by(Import.uploaded_at.desc(), Import.id.desc()).limit(limit)
+    if before is not None:
+        stmt = stmt.where(Import.uploaded_at < before)
+    return list(session.scalars(stmt))
+
+
+def issues(session: Session, import_id: str, limit: int | None = None) -> list[ImportIssue]:
+    """Return an import's issues in spreadsheet row order."""
+    stmt = select(ImportIssue).where(ImportIssue.import_id == import_id).order_by(ImportIssue.row, ImportIssue.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def add_progress(session: Session, import_id: str, deltas: Mapping[str, int], processed: int, checkpoint: int) -> None:
+    """Add a committed batch's counters and move the checkpoint (same transaction as the batch)."""
+    table = Import.__table__
+    values = {name: table.c[name] + delta for name, delta in deltas.items() if delta}
+    session.execute(
+        update(table)
+        .where(table.c.id == import_id)
+        .values(processed_rows=table.c.processed_rows + processed, checkpoint_row=checkpoint, updated_at=func.now(),
+                **values)
+    )
+
+
+def stalled(session: Session, older_than: datetime) -> list[str]:
+    """Ids of imports queued or processing that have not moved since `older_than` (a lost task)."""
+    stmt = (
+        select(Import.id)
+        .where(Import.status.in_(("queued", "processing")), Import.updated_at < older_than)
+        .order_by(Import.uploaded_at)
+    )
+    return list(session.scalars(stmt))
+
+
+def patients_by_cpf(session: Session, cpfs: Iterable[str]) -> list[dict]:
+    """Patients with these CPFs, as plain dicts; one query."""
+    values = sorted(set(cpfs))
+    if not values:
+        return []
+    return [row._asdict() for row in session.execute(select(*_PATIENT_SELECT).where(any_of(Patient.cpf, values)))]
+
+
+_BY_NAME = text(
+    f"""
+    SELECT {", ".join(f"p.{name}" for name in PATIENT_COLUMNS)}
+    FROM patients AS p
+    JOIN (SELECT DISTINCT name, birth
+          FROM unnest(CAST(:names AS varchar[]), CAST(:births AS date[])) AS k(name, birth)) AS k
+      ON p.name_folded = k.name AND p.birth_date IS NOT DISTINCT FROM k.birth
+    ORDER BY p.created_at, p.id
+    """
+)
+
+
+def patients_by_name(session: Session, keys: Iterable[tuple[str, date | None]]) -> list[dict]:
+    """Patients matching any (folded name, birth date) pair (a None birth date matches a missing one); one query."""
+    pairs = sorted(set(keys), key=lambda k: (k[0], k[1] or date.min))
+    if not pairs:
+        return []
+    rows = session.execute(_BY_NAME, {"names": [n for n, _ in pairs], "births": [b for _, b in pairs]})
+    return [row._asdict() for row in rows]

@@ -1,0 +1,302 @@
+"""Import commands: register an upload, apply it in committed batches, report on it.
+
+`register_upload` runs in the caller's transaction (the API request), like every
+storage command. `apply_import` is the one place in storage that opens its own
+units of work: a 100k-row file must never sit in one transaction, so each batch of
+a few hundred rows commits together with its issues, its counters and the
+checkpoint (the spreadsheet row it reached). A run killed anywhere resumes after
+the last committed batch; the counters, moved only inside those transactions,
+end exactly as after one clean run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import re
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.orm import Session
+
+from storage.bulk import copy_rows
+from storage.db import unit_of_work
+from storage.errors import Invalid, NotFound
+from storage.imports import applying, dasaexp, parsing_process, repo
+from storage.imports.dasaexp import RowIssue
+from storage.imports.models import COUNTERS, Import, ImportFile, ImportIssue
+from storage.imports.parsing_sources import DEFAULT_LIMITS, Limits
+from storage.imports.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+ENTITY = "import"
+FINAL_STATUSES = ("succeeded", "failed")
+_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def register_upload(
+    session: Session,
+    filename: str | None,
+    data: bytes,
+    uploaded_by: str | None = None,
+    max_bytes: int | None = None,
+) -> Import:
+    """Store an uploaded agenda (bytes kept for audit) as a queued import; the caller commits, then enqueues.
+
+    Raises Invalid: `file_too_large` (the API answers 413), `unsupported_file_type`
+    (415), and `empty_file`, `encrypted_file`, `corrupt_file`, `file_too_complex`
+    for files the content check can already refuse.
+    """
+    limit = max_bytes if max_bytes is not None else get_settings().import_max_bytes
+    if len(data) > limit:
+        raise Invalid(
+            "file_too_large",
+            f"O arquivo tem mais que o limite de {_megabytes(limit)} MB. Divida a planilha em arquivos menores.",
+            max_bytes=limit,
+        )
+    content_type = dasaexp.file_type(data)
+    item = Import(
+        filename=_clean_filename(filename),
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=uploaded_by,
+        status="queued",
+    )
+    session.add(item)
+    session.flush()
+    session.add(ImportFile(import_id=item.id, data=data))
+    session.flush()
+    return item
+
+
+def apply_import(
+    import_id: str,
+    batch_size: int | None = None,
+    on_batch_committed: Callable[[], None] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> str:
+    """Parse and apply an import in committed batches; return its final status. Idempotent and resumable.
+
+    A finished import is left alone; an interrupted one resumes after its checkpoint.
+    A file the parser refuses ends `failed` with the parser's code and pt-BR
+    message and nothing applied. Commits its own batches (see the module docstring).
+    """
+    size = batch_size or get_settings().import_batch_size
+    with unit_of_work() as session:
+        item = repo.get_for_update(session, import_id)
+        if item is None:
+            raise NotFound(ENTITY, import_id)
+        if item.status in FINAL_STATUSES:
+            return item.status
+        item.status = "processing"
+        item.started_at = item.started_at or func.now()
+        item.attempts += 1
+        filename, learned_at, checkpoint = item.filename, item.uploaded_at, item.checkpoint_row
+        data = repo.file_data(session, import_id) or b""
+    settings = get_settings()
+    try:
+        stream = parsing_process.open_stream(
+            data, filename, after=checkpoint, size=size, limits=limits,
+            in_child=len(data) >= settings.import_parse_in_child_bytes,
+        )
+    except Invalid as error:
+        return _fail(import_id, error)
+    del data  # the parser keeps what it needs
+    with stream:
+        with unit_of_work() as session:
+            item = repo.get_for_update(session, import_id)
+            if item is None or item.status != "processing":
+                return item.status if item else "failed"
+            item.layout, item.sheet_name = stream.layout, (stream.sheet_name or None)
+            # An estimate while the rows stream (exact for CSV); made exact when the import finishes.
+            item.total_rows = max(stream.row_estimate, item.processed_rows)
+
+        applier = applying.Applier(import_id, stream.layout, learned_at)
+        # Small files are parsed on a second thread while this one waits on PostgreSQL (waiting
+        # releases the GIL); big ones in a child process. Either way a few batches ahead at most.
+        batches = _prefetch(stream.batches(), depth=2)
+        try:
+            for batch in batches:
+                with unit_of_work() as session:
+                    item = repo.get_for_update(session, import_id)
+                    if item is None or item.status != "processing" or item.checkpoint_row != checkpoint:
+                        # Another run of the same import got here first (a redelivered task): let it finish.
+                        log.warning("import superseded by another run", extra={"import_id": import_id})
+                        return item.status if item else "failed"
+                    applying.begin_batch(session)
+                    outcome = applier.apply(session, batch)
+                    _store_issues(session, import_id, outcome.issues)
+                    checkpoint = batch[-1][0].row_number
+                    repo.add_progress(session, import_id, outcome.deltas, len(batch), checkpoint)
+                if on_batch_committed is not None:
+                    on_batch_committed()
+        except Invalid as error:
+            # The whole sheet is validated before the first batch, so this is a file that changed under us.
+            return _fail(import_id, error)
+        finally:
+            stream.close()  # first: a parsing child stops at once, so the prefetch thread ends quickly
+            batches.close()
+
+    with unit_of_work() as session:
+        item = repo.get_for_update(session, import_id)
+        if item is None or item.status != "processing":
+            return item.status if item else "failed"
+        applying.begin_batch(session)
+        result = applying.finish(session, import_id, learned_at)
+        _store_issues(session, import_id, result.issues)
+        item.warnings += len(result.issues)
+        item.visits_updated += result.visits_updated
+        item.imported += result.visits_updated
+        item.visits_missing = result.visits_missing
+        item.visits_unchanged = max(result.visits_listed - item.visits_created - item.visits_updated, 0)
+        item.total_rows = item.processed_rows
+        item.status = "succeeded"
+        item.finished_at = func.now()
+    if on_batch_committed is not None:
+        on_batch_committed()
+    return "succeeded"
+
+
+class _Failed:
+    """An exception raised on the parsing thread, carried to the applying one."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_DONE = object()
+
+
+def _prefetch(items: Iterator, depth: int) -> Iterator:
+    """Run an iterator on a background thread, `depth` items ahead; errors re-raised in the caller."""
+    channel: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                channel.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, which re-raises it
+            put(_Failed(error))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="import-parser", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = channel.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def _store_issues(session: Session, import_id: str, issues: list[RowIssue]) -> None:
+    if issues:
+        copy_rows(
+            session, ImportIssue.__table__, ("import_id", "row", "level", "code", "message", "field"),
+            ((import_id, i.row, i.level, i.code, i.message, i.field) for i in issues),
+        )
+
+
+def _fail(import_id: str, error: Invalid) -> str:
+    """Mark an import failed with the parser's code and message (nothing of it was applied)."""
+    with unit_of_work() as session:
+        item = repo.get_for_update(session, import_id)
+        if item is None or item.status in FINAL_STATUSES:
+            return item.status if item else "failed"
+        item.status = "failed"
+        item.failure_code = error.code
+        item.failure_message = error.message
+        item.finished_at = func.now()
+    log.info("import failed", extra={"import_id": import_id, "code": error.code})
+    return "failed"
+
+
+def mark_failed(session: Session, import_id: str, code: str, message: str) -> None:
+    """Give up on an import (e.g. a task that kept crashing); rows already committed stay applied."""
+    item = repo.get_for_update(session, import_id)
+    if item is None:
+        raise NotFound(ENTITY, import_id)
+    if item.status not in FINAL_STATUSES:
+        item.status, item.failure_code, item.failure_message = "failed", code, message
+        item.finished_at = func.now()
+
+
+def report(session: Session, import_id: str, issue_limit: int | None = 5000) -> dict[str, Any]:
+    """The import as `GET /api/v1/imports/{id}` shows it (api.md): status, progress, counters, issues."""
+    item = repo.get(session, import_id)
+    if item is None:
+        raise NotFound(ENTITY, import_id)
+    result = summary(item)
+    result["issues"] = [
+        {"row": i.row, "level": i.level, "code": i.code, "message": i.message}
+        for i in repo.issues(session, import_id, limit=issue_limit)
+    ]
+    return result
+
+
+def summary(item: Import) -> dict[str, Any]:
+    """An import without its issues (for lists)."""
+    return {
+        "id": item.id,
+        "filename": item.filename,
+        "status": item.status,
+        "layout": item.layout,
+        "size": item.size,
+        "sha256": item.sha256,
+        "uploaded_by": item.uploaded_by,
+        "uploaded_at": item.uploaded_at,
+        "started_at": item.started_at,
+        "finished_at": item.finished_at,
+        "total_rows": item.total_rows,
+        "processed_rows": item.processed_rows,
+        **{name: getattr(item, name) for name in COUNTERS},
+        "visits_unchanged": item.visits_unchanged,
+        "visits_missing": item.visits_missing,
+        "failure": {"code": item.failure_code, "message": item.failure_message} if item.failure_code else None,
+    }
+
+
+def list_imports(session: Session, limit: int = 50, before: datetime | None = None) -> list[dict[str, Any]]:
+    """Past imports, newest first, without their issues."""
+    return [summary(item) for item in repo.list_recent(session, limit=limit, before=before)]
+
+
+def stalled_imports(session: Session, quiet_for: timedelta = timedelta(minutes=10)) -> list[str]:
+    """Ids of imports still queued or processing with no progress for `quiet_for` (their task was lost)."""
+    return repo.stalled(session, datetime.now(timezone.utc) - quiet_for)
+
+
+def _clean_filename(filename: str | None) -> str:
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_FILENAME.sub(" ", name).strip()
+    return (name or "planilha")[:255]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f}"

@@ -1,0 +1,131 @@
+"""Visit rules: composing a visit from its source rows, the outbox and patient bump on change, stats."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from storage.cars import service as car_service
+from storage.outbox import OutboxEntry
+from storage.patients import service as patient_service
+from storage.visits import repo as visit_repo
+from storage.visits import service as visit_service
+from storage.visits.models import Visit
+
+LEARNED = datetime(2025, 6, 17, 12, 0, tzinfo=timezone.utc)
+
+
+def source(**changes):
+    base = {
+        "group_key": "g", "car_key": "379|CARRO 1", "start": "2025-06-18T06:40:00", "end": "2025-06-18T07:20:00",
+        "status": "scheduled", "confirmation_status": "pending", "confirmation_channel": None,
+        "confirmation_time": None, "exam_codes": ["1009"], "exam_names": "VITAMINA D", "payer": {"code": "80",
+        "name": "AMIL", "card_number": "1"}, "physician": None, "booking_channel": "NAV", "booked_at": None,
+        "notes": None, "address": None, "address_text": None, "unit_code": "248", "unit_name": "Barra",
+        "agenda_id": "1",
+    }
+    return {**base, **changes}
+
+
+def compose(sources, existing=None):
+    return visit_service.compose(sources, patient_id="p", car_id="c", existing=existing, learned_at=LEARNED)
+
+
+def test_a_split_visit_merges_exams_payers_and_names_in_row_order():
+    content = compose([
+        source(),
+        source(exam_codes=["1010", "1009"], exam_names="HEMOGLOBINA, GLICADA", payer={"code": "44", "name": "PARTICULAR",
+                                                                                     "card_number": None}),
+    ])
+
+    assert content["exam_codes"] == ["1009", "1010"]
+    assert content["total_exams"] == 2
+    assert content["exam_names"] == ["VITAMINA D", "HEMOGLOBINA, GLICADA"]
+    assert [p["code"] for p in content["payers"]] == ["80", "44"]
+    assert content["start_at"].isoformat() == "2025-06-18T06:40:00-03:00"
+    assert content["visit_date"] == date(2025, 6, 18)
+
+
+def test_confirmation_uses_our_clock_and_is_never_downgraded_by_an_import():
+    confirmed = compose([source(confirmation_status="confirmed", confirmation_channel="whatsapp")])
+    assert (confirmed["confirmation_status"], confirmed["confirmed_at"]) == ("confirmed", LEARNED)
+
+    later = compose([source()], existing={**confirmed, "status": "scheduled"})
+    assert (later["confirmation_status"], later["confirmed_at"], later["confirmation_channel"]) == (
+        "confirmed", LEARNED, "whatsapp")
+
+
+@pytest.mark.parametrize(
+    "current, booking, expected",
+    [
+        (None, "scheduled", "scheduled"),
+        (None, "cancelled", "cancelled"),
+        ("scheduled", "cancelled", "cancelled"),
+        ("cancelled", "squeezed_in", "scheduled"),
+        ("collected", "scheduled", "collected"),
+        ("no_show", "scheduled", "no_show"),
+    ],
+)
+def test_the_import_only_moves_our_status_between_scheduled_and_cancelled(current, booking, expected):
+    existing = None if current is None else {**compose([source()]), "status": current}
+
+    assert compose([source(status=booking)], existing=existing)["status"] == expected
+
+
+def test_group_key_is_stable_and_tells_stops_apart():
+    start = datetime(2025, 6, 18, 6, 40)
+
+    assert visit_service.group_key("379|C1", start, "jose", "1") == visit_service.group_key("379|C1", start, "jose", "1")
+    assert visit_service.group_key("379|C1", start, "jose", "1") != visit_service.group_key("380|C1", start, "jose", "1")
+    assert len(visit_service.group_key("379|C1", start, "jose", None)) == 40
+
+
+def test_writing_visits_records_the_outbox_and_bumps_the_patients_version(db_session):
+    patient = patient_service.create(db_session, {"name": "Ana Lima", "cpf": "52998224725"})
+    car_id = car_service.get_or_create_by_source_key(db_session, "379|CARRO 1", {"label": "CARRO 1"}).id
+    version = patient.row_version
+    before = len(db_session.scalars(select(OutboxEntry)).all())
+
+    content = visit_service.compose([source()], patient_id=patient.id, car_id=car_id, existing=None, learned_at=LEARNED)
+    (visit_id,) = visit_service.insert_many(db_session, [content], import_id=None)
+    visit_service.record_changes(db_session, [visit_id], [patient.id])
+
+    outbox = [(e.entity_type, e.entity_id) for e in db_session.scalars(select(OutboxEntry).order_by(OutboxEntry.id))]
+    assert outbox[before:] == [("visit", visit_id), ("patient", patient.id)]
+    db_session.refresh(patient)
+    assert patient.row_version == version + 1
+
+    visit_service.update_many(db_session, [{"id": visit_id, **{**content, "notes": "ligar antes"}}], import_id=None)
+    stored = db_session.scalars(select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)).one()
+    assert (stored.row_version, stored.notes) == (2, "ligar antes")
+
+
+def test_patient_visit_stats_skip_cancelled_and_missing_visits(db_session):
+    patient = patient_service.create(db_session, {"name": "Ana Lima"})
+    car_id = car_service.get_or_create_by_source_key(db_session, "379|CARRO 1", {"label": "CARRO 1"}).id
+
+    def visit(day: str, **changes):
+        content = visit_service.compose([source(start=f"{day}T06:40:00", end=f"{day}T07:20:00")], patient_id=patient.id,
+                                        car_id=car_id, existing=None, learned_at=LEARNED)
+        visit_service.insert_many(db_session, [{**content, **changes}], import_id=None)
+
+    visit("2025-06-10")
+    visit("2025-06-12", status="cancelled")
+    visit("2025-06-20")
+    visit("2025-06-21", missing_from_latest_export=True)
+    visit("2025-06-25")
+
+    stats = visit_repo.patient_visit_stats(db_session, [patient.id], today=date(2025, 6, 20))
+
+    assert stats[patient.id] == visit_repo.PatientVisitStats(date(2025, 6, 20), date(2025, 6, 10), 3)
+
+
+def test_cars_are_created_once_per_agenda_key(db_session):
+    first = car_service.ensure_by_source_keys(db_session, {"379|A CARRO 1": {"label": "CARRO 1", "base": "A"}})
+    again = car_service.ensure_by_source_keys(db_session, {"379|A CARRO 1": {"label": "CARRO 1"},
+                                                           "380|B CARRO 1": {"label": "CARRO 1", "base": "B"}})
+
+    assert again["379|A CARRO 1"] == first["379|A CARRO 1"]
+    assert len(set(again.values())) == 2
