@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from opensearchpy import OpenSearch
+from opensearchpy.exceptions import NotFoundError
 from sqlalchemy.orm import Session
 
 from indexing import bulk, names
@@ -49,6 +50,16 @@ def write_targets(client: OpenSearch, index: str) -> list[str]:
     if client.indices.exists_alias(name=rebuild):
         targets.append(rebuild)
     return targets
+
+
+def mapped_fields(client: OpenSearch, target: str) -> frozenset[str] | None:
+    """Return the top-level fields every index behind `target` maps (None when unknown: send all)."""
+    try:
+        response = client.indices.get_mapping(index=target)
+    except NotFoundError:
+        return None
+    found = [frozenset(body.get("mappings", {}).get("properties", {})) for body in response.values()]
+    return frozenset.intersection(*found) if found else None
 
 
 def drain_batch(session: Session, client: OpenSearch, limit: int) -> DrainResult:
@@ -90,13 +101,19 @@ def drain_batch(session: Session, client: OpenSearch, limit: int) -> DrainResult
 def _write_type(session: Session, client: OpenSearch, entity, groups: dict[str, list[outbox.OutboxEntry]]) -> bulk.BulkResult:
     """Build the current documents (or tombstones) of these entities and write them everywhere."""
     targets = write_targets(client, entity.index)
+    # A live index made from an older (strict) mapping rejects fields a newer builder adds; until
+    # `reindex` swaps the alias to the newest mapping it gets the fields it knows, the rebuild the rest.
+    fields = {target: mapped_fields(client, target) for target in targets}
     rows = {row.id: row for row in entity.load(session, list(groups))}
     ops: list[bulk.IndexOp | bulk.DeleteOp] = []
     for entity_id, group in groups.items():
         row = rows.get(entity_id)
+        document = entity.build(row) if row is not None else None
         for target in targets:
             if row is not None:
-                ops.append(bulk.IndexOp(target, entity_id, row.row_version, entity.build(row)))
+                known = fields[target]
+                body = document if known is None else {k: v for k, v in document.items() if k in known}
+                ops.append(bulk.IndexOp(target, entity_id, row.row_version, body))
             else:
                 version = max((e.deleted_version or 0) for e in group) or 1
                 ops.append(bulk.DeleteOp(target, entity_id, version))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import SearchDep, SessionDep, commit
 from api.schemas.audit import AuditEventRead, AuditPage
-from api.schemas.patients import PatientCreate, PatientPage, PatientRead, PatientUpdate
+from api.schemas.patients import PatientCreate, PatientPage, PatientRead, PatientSuggestions, PatientUpdate
 from api.security import ADMIN, READERS, STAFF, AuditActor, allow
 from indexing.queries import patients as patient_queries
 from storage.audit import repo as audit_repo
@@ -28,26 +29,43 @@ _NOT_AUDITED = {"id", "row_version", "created_at", "updated_at", "visits"}
 def search_patients(
     client: SearchDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    confirmation_status: Annotated[list[Literal["confirmed", "pending"]] | None, Query()] = None,
+    visit_from: date | None = None,
+    visit_to: date | None = None,
+    car: Annotated[list[str] | None, Query()] = None,
     neighborhood: Annotated[list[str] | None, Query()] = None,
     city: Annotated[list[str] | None, Query()] = None,
     health_plan: Annotated[list[str] | None, Query()] = None,
     tag: Annotated[list[str] | None, Query()] = None,
     priority: Annotated[list[str] | None, Query()] = None,
+    recurring: bool | None = None,
     sort: Literal["relevance", "name", "next_visit", "-last_visit"] = "relevance",
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> PatientPage:
     """Search patients in the index (free text, filters, facets, cursor paging)."""
     filters = {
+        "confirmation_status": list(confirmation_status or []),
+        "car": car or [],
         "neighborhood": neighborhood or [],
         "city": city or [],
         "health_plan": health_plan or [],
         "tag": tag or [],
         "priority": priority or [],
     }
-    query = patient_queries.PatientQuery(q=q, filters=filters, sort=sort, page_size=page_size, cursor=cursor)
+    query = patient_queries.PatientQuery(
+        q=q, filters=filters, visit_from=visit_from, visit_to=visit_to, recurring=recurring,
+        sort=sort, page_size=page_size, cursor=cursor,
+    )
     hits = patient_queries.search(client, query)
     return PatientPage.model_validate(hits, from_attributes=True)
+
+
+# Declared before /{patient_id}, which would otherwise take "suggest" for an id.
+@router.get("/suggest", response_model=PatientSuggestions, **allow(*READERS))
+def suggest_patients(client: SearchDep, q: Annotated[str, Query(max_length=200)] = "") -> PatientSuggestions:
+    """Autocomplete from the index: name or CPF prefixes → at most 10 {id, name, cpf_masked}."""
+    return PatientSuggestions(items=patient_queries.suggest(client, q))
 
 
 @router.post("", response_model=PatientRead, status_code=status.HTTP_201_CREATED, **allow(*STAFF))

@@ -1,4 +1,4 @@
-"""Patient bodies: PatientCreate, PatientUpdate, PatientRead, PatientSummary, PatientPage."""
+"""Patient bodies: PatientCreate, PatientUpdate, PatientRead, PatientSummary, PatientPage, PatientSuggestions."""
 
 from __future__ import annotations
 
@@ -178,3 +178,15 @@ class PatientPage(BaseModel):
     items: list[PatientSummary]
     facets: dict[str, list[FacetValue]]
     next_cursor: str | None
+
+
+class PatientSuggestion(BaseModel):
+    """An autocomplete entry: never the whole CPF."""
+
+    id: str
+    name: str
+    cpf_masked: str | None = None
+
+
+class PatientSuggestions(BaseModel):
+    items: list[PatientSuggestion]

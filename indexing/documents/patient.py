@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexing.phonetic import phonetic_tokens
 from storage.patients.models import Patient
+from storage.visits.repo import PatientVisitStats
 
 
-def build(patient: Patient) -> dict[str, Any]:
-    """Return the index document of a patient; its version is `patient.row_version`."""
+def build(patient: Patient, visits: PatientVisitStats | None = None) -> dict[str, Any]:
+    """Return the index document of a patient; its version is `patient.row_version`.
+
+    `visits` summarises the patient's visits (next from today, last before today, how
+    many); a visit change bumps the patient's row_version so this summary is rewritten.
+    """
     phones = [p["number"] for p in patient.phones or []]
     address_parts = [
         patient.street,
@@ -23,6 +29,8 @@ def build(patient: Patient) -> dict[str, Any]:
         "id": patient.id,
         "row_version": patient.row_version,
         "name": patient.name,
+        # The pt-BR phonetic key of each word (mapping v2): spelling variants meet at query time.
+        "name_phonetic": " ".join(phonetic_tokens(patient.name or "")),
         "cpf": patient.cpf,
         "birth_date": patient.birth_date.isoformat() if patient.birth_date else None,
         "gender": patient.gender,
@@ -40,9 +48,17 @@ def build(patient: Patient) -> dict[str, Any]:
         "tags": list(patient.tags or []),
         "priority": patient.priority,
         "status": patient.status,
-        "next_visit": None,
-        "last_visit": None,
-        "visit_count": 0,
+        "next_visit": visits.next_visit.isoformat() if visits and visits.next_visit else None,
+        "last_visit": visits.last_visit.isoformat() if visits and visits.last_visit else None,
+        "visit_count": visits.visit_count if visits else 0,
+        # Visit-derived fields of mapping v2 (issue 5): declared, left empty until the visits are
+        # denormalised here (recurring None = unknown, so neither recurring=true nor =false matches).
+        "cars": [],
+        "confirmation_statuses": [],
+        "visit_dates": [],
+        "confirmed_visits": None,
+        "recurring": None,
+        "neighborhoods": [],
         "created_at": patient.created_at.isoformat() if patient.created_at else None,
         "updated_at": patient.updated_at.isoformat() if patient.updated_at else None,
     }

@@ -1,4 +1,29 @@
-"""Patient search served from the index: free text, filters, facets, sorts, cursors."""
+"""Patient search served from the index: one query box, filters, facets, sorts, cursors, suggestions.
+
+The box takes whatever staff type. Tokens made of digits and the punctuation of CPFs,
+phones and CEPs are identifiers (their digits are joined); tokens with letters are words.
+
+- Identifiers only (`529.982.247-25`, `(21) 98765-4321`, `+55 21 …`, `529982`, `4321`):
+  constant-score tiers, so the kind of match decides the order, never term statistics:
+  exact CPF or phone > CEP / last 4 phone digits > CPF prefix > phone suffix (the number
+  without DDD) > phone prefix.
+- Words only: each word scores the best tier it reaches on the name: the same folded word
+  (4) > the same pt-BR phonetic key (3, Souza/Sousa, Ruth/Rute) > a typo within AUTO (2) >
+  a typo of the key (1.5) > two slips or a prefix (1). Every word must reach some tier
+  (connectors are left out, so missing middle names and connectors cost nothing); with
+  three or more words a name meeting all but one still matches, far below. Bonuses, each
+  below one tier, order names that met the words equally well: the whole name in order
+  spelt any way (`name_phonetic.exact`, fuzzy), the typed first and last words being the
+  name's first and last (staff type "Maria Costa" for Maria Silva Costa), then BM25 on the
+  keys (fewer words not asked for). So the spelling typed wins over the whole name spelt
+  otherwise: "Isabella Fernandes" gives Isabella Castro Fernandes before Izabela Fernandes.
+  Addresses, neighbourhoods, cities and health plans match when every word is found in
+  one of them (cross fields), below names.
+- Both (`maria 4321`): the words as above AND the digits as an identifier; or all of it as
+  address text (`rua das flores 123`).
+
+Against an index still on mapping v1 the v2-only clauses match nothing and the rest works.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +31,64 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from opensearchpy import OpenSearch
 
 from indexing import names
+from indexing.phonetic import CONNECTORS, phonetic_tokens
 from storage.errors import Invalid
+from storage.identifiers import digits_only, fold_name, mask_cpf
 
-# A query of digits and the punctuation of CPFs and phones is an identifier, not a name.
-_NOT_IDENTIFIER = re.compile(r"[^\d\s.\-()/+]")
-_NON_DIGITS = re.compile(r"\D")
+# A token of digits and the punctuation of CPFs, phones and CEPs is an identifier, not a word.
+_IDENTIFIER_TOKEN = re.compile(r"^[\d.\-()/+]+$")
+_LETTER = re.compile(r"[^\W\d_]")
+# Enough for any name; bounds the number of clauses a pasted paragraph could make.
+MAX_WORDS = 8
 
-# filter parameter -> keyword field
+# Fixed score tiers of identifier matches (constant scores: the kind of match decides, never
+# term statistics), all far above what words score.
+ID_EXACT = 1000.0
+ID_ZIP_CODE = 300.0
+ID_LAST4 = 300.0
+ID_CPF_PREFIX = 200.0
+ID_PHONE_SUFFIX = 150.0
+ID_PHONE_PREFIX = 100.0
+ID_WEAK = 40.0
+# What one typed word scores by the best way it meets a name word: an exact (folded) word, the
+# same phonetic key, a typo within AUTO fuzziness, a typo of the key, two typos, a prefix.
+TIER_EXACT = 4.0
+TIER_SOUND = 3.0
+TIER_TYPO = 2.0
+TIER_SOUND_TYPO = 1.5
+TIER_TWO_TYPOS = 1.0
+TIER_PREFIX = 1.0
+# Bonuses, each below one tier: the whole name in order spelt any way (connectors aside), and
+# the typed first and last words being the name's first and last words (by their phonetic keys).
+WHOLE_NAME = 0.5
+FIRST_WORD = 0.7
+LAST_WORD = 0.7
+TIEBREAK = 0.01
+
+# filter parameter -> keyword field (terms: OR within a filter, AND across filters)
 FILTER_FIELDS = {
+    "confirmation_status": "confirmation_statuses",
+    "car": "cars",
     "neighborhood": "neighborhood",
     "city": "city",
     "health_plan": "health_plan",
     "tag": "tags",
     "priority": "priority",
 }
-FACET_FIELDS = {"neighborhood": "neighborhood", "health_plan": "health_plan", "tag": "tags"}
+# facet name -> keyword field; a facet counts under every filter but its own (multi-select).
+FACET_FIELDS = {
+    "confirmation_status": "confirmation_statuses",
+    "car": "cars",
+    "neighborhood": "neighborhood",
+    "health_plan": "health_plan",
+    "tag": "tags",
+}
 SORTS = {
     "relevance": [{"_score": "desc"}, {"id": "asc"}],
     "name": [{"name.sort": "asc"}, {"id": "asc"}],
@@ -36,6 +99,10 @@ SOURCE_FIELDS = [
     "id", "name", "cpf", "birth_date", "phones", "neighborhood", "city", "health_plan",
     "tags", "priority", "next_visit", "last_visit", "visit_count",
 ]
+# Typos: AUTO edits (none up to 2 letters, 1 for 3-5, 2 from 6), never in the first letter.
+_FUZZY = {"fuzziness": "AUTO", "prefix_length": 1}
+TEXT_FIELDS = ["name", "address", "neighborhood.text", "city.text", "health_plan.text"]
+SUGGEST_SIZE = 10
 
 
 @dataclass
@@ -44,6 +111,9 @@ class PatientQuery:
 
     q: str | None = None
     filters: dict[str, list[str]] = field(default_factory=dict)
+    visit_from: date | None = None
+    visit_to: date | None = None
+    recurring: bool | None = None
     sort: str = "relevance"
     page_size: int = 20
     cursor: str | None = None
@@ -59,53 +129,184 @@ class PatientHits:
     next_cursor: str | None
 
 
-def text_query(q: str) -> dict[str, Any]:
-    """Build the scoring query for the search box: identifiers first, then names, addresses, plans."""
-    q = q.strip()
-    digits = _NON_DIGITS.sub("", q)
-    should: list[dict[str, Any]] = []
-    if len(digits) >= 3 and not _NOT_IDENTIFIER.search(q):
-        should += [
-            {"term": {"cpf": {"value": digits, "boost": 100}}},
-            {"term": {"phones": {"value": digits, "boost": 100}}},
-            {"match": {"cpf.prefix": {"query": digits, "boost": 20}}},
-            {"match": {"phones.prefix": {"query": digits, "boost": 20}}},
-        ]
-        if len(digits) == 4:
-            should.append({"term": {"phone_last4": {"value": digits, "boost": 10}}})
-        if len(digits) == 8:
-            should.append({"term": {"zip_code": {"value": digits, "boost": 10}}})
-    else:
-        should += [
-            {"match": {"name": {"query": q, "operator": "and", "boost": 10}}},
-            {"match": {"name": {"query": q, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1, "boost": 5}}},
-            {"match": {"name.prefix": {"query": q, "operator": "and", "boost": 3}}},
-            {"match": {"address": {"query": q, "operator": "and", "boost": 1}}},
-            {"match": {"health_plan.text": {"query": q, "operator": "and", "boost": 1}}},
-        ]
-    return {"bool": {"should": should, "minimum_should_match": 1}}
+@dataclass(frozen=True)
+class ParsedText:
+    """The search box split into words (as typed) and the digits of its identifier tokens."""
+
+    words: list[str]
+    digits: str
+
+
+def parse(q: str) -> ParsedText:
+    """Split the box: identifier tokens give their digits (joined), tokens with letters are words."""
+    words: list[str] = []
+    digits = ""
+    for token in q.split():
+        if _IDENTIFIER_TOKEN.match(token):
+            digits += digits_only(token)
+        elif _LETTER.search(token):
+            words.append(token)
+    return ParsedText(words, digits)
+
+
+def text_query(q: str) -> dict[str, Any] | None:
+    """Build the scoring query of the search box (None when it holds nothing searchable)."""
+    parsed = parse(q)
+    words = [w for w in parsed.words if fold_name(w) not in CONNECTORS][:MAX_WORDS]
+    digits = parsed.digits
+    if digits and not words:
+        return identifier_query(digits) if len(digits) >= 3 else None
+    if not words:
+        return None
+    by_words = {"dis_max": {"queries": [name_query(words), _cross_fields(words, boost=0.5)]}}
+    if not digits:
+        return by_words
+    # `maria 4321`: the words and the identifier both; or all of it as an address (`rua x 123`).
+    as_address = _cross_fields([*words, digits], boost=0.5)
+    if len(digits) < 3:
+        return {"bool": {"should": [by_words, as_address], "minimum_should_match": 1}}
+    together = {"bool": {"must": [by_words, identifier_query(digits)]}}
+    return {"bool": {"should": [together, as_address], "minimum_should_match": 1}}
+
+
+def identifier_query(digits: str) -> dict[str, Any]:
+    """CPF and phone digits, whole or partial: exact first, then prefixes and suffixes, in fixed tiers."""
+    tiers: list[tuple[float, dict[str, Any]]] = []
+    phones = phone_forms(digits)
+    if len(digits) == 11:
+        tiers.append((ID_EXACT, {"term": {"cpf": digits}}))
+    if phones:
+        tiers.append((ID_EXACT, {"terms": {"phones": sorted(phones)}}))
+    if len(digits) == 8:
+        tiers.append((ID_ZIP_CODE, {"term": {"zip_code": digits}}))
+    if len(digits) == 4:
+        # Four digits are the end of a phone ("the number ending 4321") far more often than a CPF start.
+        tiers.append((ID_LAST4, {"term": {"phone_last4": digits}}))
+        tiers.append((ID_LAST4, {"match": {"phones.suffix": digits}}))
+    if len(digits) >= 3:
+        # Partial CPFs are typed from the start; phones from the end (no DDD) or, less often, the start.
+        weak = len(digits) <= 4
+        tiers.append((ID_WEAK if weak else ID_CPF_PREFIX, {"match": {"cpf.prefix": digits}}))
+        tiers.append((ID_WEAK if weak else ID_PHONE_SUFFIX, {"match": {"phones.suffix": digits}}))
+        tiers.append((ID_WEAK / 2 if weak else ID_PHONE_PREFIX, {"match": {"phones.prefix": digits}}))
+    return {"dis_max": {"queries": [{"constant_score": {"filter": c, "boost": boost}} for boost, c in tiers]}}
+
+
+def phone_forms(digits: str) -> set[str]:
+    """The national forms (DDD + number) a typed phone may stand for: bare, +55, trunk 0."""
+    forms = set()
+    for candidate in (digits, digits[2:] if digits.startswith("55") else "", digits.lstrip("0")):
+        if len(candidate) in (10, 11) and not candidate.startswith("0"):
+            forms.add(candidate)
+    return forms
+
+
+def name_query(words: list[str]) -> dict[str, Any]:
+    """Every word meets a name word (exactly, by sound, by a typo, as a prefix); the whole name spelt any way first."""
+    per_word = [_word_query(word, loose=len(words) >= 2) for word in words]
+    matching: list[dict[str, Any]] = [{"bool": {"must": per_word}}]
+    if len(per_word) >= 3:
+        # A middle word typed beyond recognition should not hide the patient: all but one, far below.
+        matching.append({"bool": {"should": per_word, "minimum_should_match": len(per_word) - 1, "boost": 0.3}})
+    # Bonuses, less than a tier: they order names that met the words equally well.
+    bonuses: list[dict[str, Any]] = []
+    keys = phonetic_tokens(" ".join(words))
+    if keys:
+        for boost, clause in (
+            # The whole name in order, spelt any way, a slip or two allowed (keys, connectors aside).
+            (WHOLE_NAME, {"fuzzy": {"name_phonetic.exact": {**_FUZZY, "value": " ".join(keys).lower()}}}),
+            # Staff type the first given name and the last surname ("Maria Costa" for Maria Silva Costa).
+            (FIRST_WORD, _fuzzy_key("name_phonetic.first", keys[0])),
+            (LAST_WORD, _fuzzy_key("name_phonetic.last", keys[-1])),
+        ):
+            bonuses.append({"constant_score": {"filter": clause, "boost": boost}})
+        # Still tied: BM25 on the keys (no connectors) prefers the name with fewer words not asked for.
+        tiebreak = _fuzzy_key("name_phonetic", " ".join(keys))
+        tiebreak["match"]["name_phonetic"]["boost"] = TIEBREAK
+        bonuses.append(tiebreak)
+    # dis_max: a name that meets every word scores that, not that plus the all-but-one fallback.
+    return {"bool": {"must": [{"dis_max": {"queries": matching}}], "should": bonuses}}
+
+
+def _fuzzy_key(field_name: str, key: str) -> dict[str, Any]:
+    return {"match": {field_name: {**_FUZZY, "query": key.lower()}}}
+
+
+def _word_query(word: str, loose: bool) -> dict[str, Any]:
+    """How well one typed word meets the name: the best tier it reaches (exact > sound > typo > prefix)."""
+    tiers: list[tuple[float, dict[str, Any]]] = [
+        (TIER_EXACT, {"match": {"name": {"query": word, "operator": "and"}}}),
+        (TIER_TYPO, {"match": {"name": {**_FUZZY, "query": word, "operator": "and"}}}),
+    ]
+    key = " ".join(phonetic_tokens(word)).lower()
+    if key:
+        tiers.append((TIER_SOUND, {"match": {"name_phonetic": {"query": key, "operator": "and"}}}))
+        tiers.append((TIER_SOUND_TYPO, {"match": {"name_phonetic": {**_FUZZY, "query": key, "operator": "and"}}}))
+    if loose and len(word) >= 4:
+        # Two slips in a short word are beyond AUTO; allowed only beside other words that narrow it down.
+        two_slips = {"query": word, "operator": "and", "fuzziness": 2, "prefix_length": 1}
+        tiers.append((TIER_TWO_TYPOS, {"match": {"name": two_slips}}))
+    if len(word) >= 2:
+        tiers.append((TIER_PREFIX, {"match": {"name.prefix": {"query": word, "operator": "and"}}}))
+    return {"dis_max": {"queries": [{"constant_score": {"filter": c, "boost": boost}} for boost, c in tiers]}}
+
+
+def _cross_fields(words: list[str], boost: float) -> dict[str, Any]:
+    """Every word somewhere in the name, address, neighbourhood, city or health plan."""
+    return {
+        "multi_match": {
+            "query": " ".join(words),
+            "type": "cross_fields",
+            "operator": "and",
+            "fields": TEXT_FIELDS,
+            "boost": boost,
+        }
+    }
+
+
+def _filter_clauses(query: PatientQuery) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """(facet filters by name, the other filters): terms filters OR within, everything ANDed across."""
+    terms = {
+        name: {"terms": {FILTER_FIELDS[name]: values}}
+        for name, values in query.filters.items()
+        if values and name in FILTER_FIELDS
+    }
+    facet_filters = {name: clause for name, clause in terms.items() if name in FACET_FIELDS}
+    others = [clause for name, clause in terms.items() if name not in FACET_FIELDS]
+    if query.visit_from or query.visit_to:
+        bounds = {}
+        if query.visit_from:
+            bounds["gte"] = query.visit_from.isoformat()
+        if query.visit_to:
+            bounds["lte"] = query.visit_to.isoformat()
+        others.append({"range": {"visit_dates": bounds}})
+    if query.recurring is not None:
+        others.append({"term": {"recurring": query.recurring}})
+    return facet_filters, others
 
 
 def search(client: OpenSearch, query: PatientQuery) -> PatientHits:
     """Run a patient search against the live alias."""
     if query.sort not in SORTS:
         raise Invalid("invalid_sort", "Ordenação inválida.", field="sort", allowed=sorted(SORTS))
-    must = [text_query(query.q)] if query.q and query.q.strip() else [{"match_all": {}}]
-    filters = {
-        name: {"terms": {FILTER_FIELDS[name]: values}}
-        for name, values in query.filters.items()
-        if values and name in FILTER_FIELDS
-    }
+    scoring = text_query(query.q) if query.q and query.q.strip() else {"match_all": {}}
+    facet_filters, other_filters = _filter_clauses(query)
+    if scoring is None:
+        scoring = {"match_none": {}}
     body: dict[str, Any] = {
         "size": query.page_size,
         "track_total_hits": True,
-        "query": {"bool": {"must": must}},
+        "query": {"bool": {"must": [scoring], "filter": other_filters}},
         # Multi-select facets: each facet counts under every filter but its own.
-        "post_filter": {"bool": {"filter": list(filters.values())}},
-        "aggs": _facet_aggs(filters),
+        "post_filter": {"bool": {"filter": list(facet_filters.values())}},
+        "aggs": _facet_aggs(facet_filters),
         "sort": SORTS[query.sort],
         "_source": SOURCE_FIELDS,
-        "highlight": {"fields": {"name": {}, "address": {}}, "pre_tags": ["<em>"], "post_tags": ["</em>"]},
+        "highlight": {
+            "fields": {"name": {"number_of_fragments": 0}, "address": {}},
+            "pre_tags": ["<em>"],
+            "post_tags": ["</em>"],
+        },
     }
     if query.cursor:
         body["search_after"] = decode_cursor(query.cursor)
@@ -125,6 +326,36 @@ def search(client: OpenSearch, query: PatientQuery) -> PatientHits:
     )
 
 
+def suggest(client: OpenSearch, q: str, size: int = SUGGEST_SIZE) -> list[dict[str, Any]]:
+    """Autocomplete: name prefixes (typos forgiven) or CPF prefixes → [{id, name, cpf_masked}], at most `size`."""
+    parsed = parse(q)
+    words = [w for w in parsed.words if fold_name(w) not in CONNECTORS][:MAX_WORDS]
+    if words:
+        text = " ".join(words)
+        clauses = [
+            {"match": {"name.prefix": {"query": text, "operator": "and", "boost": 2}}},
+            {"match": {"name": {"query": text, "operator": "and", "fuzziness": "AUTO", "prefix_length": 1}}},
+        ]
+        scoring: dict[str, Any] = {"bool": {"should": clauses, "minimum_should_match": 1}}
+        if len(parsed.digits) >= 3:
+            scoring = {"bool": {"must": [scoring, identifier_query(parsed.digits)]}}
+    elif len(parsed.digits) >= 3:
+        scoring = {"match": {"cpf.prefix": parsed.digits}}
+    else:
+        return []
+    body = {
+        "size": size,
+        "query": scoring,
+        "sort": [{"_score": "desc"}, {"name.sort": "asc"}, {"id": "asc"}],
+        "_source": ["id", "name", "cpf"],
+    }
+    response = client.search(index=names.alias("patients"), body=body)
+    return [
+        {"id": hit["_source"]["id"], "name": hit["_source"]["name"], "cpf_masked": mask_cpf(hit["_source"].get("cpf"))}
+        for hit in response["hits"]["hits"]
+    ]
+
+
 def _facet_aggs(filters: dict[str, dict[str, Any]]) -> dict[str, Any]:
     aggs = {}
     for name, field_name in FACET_FIELDS.items():
@@ -137,7 +368,7 @@ def _facet_aggs(filters: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _facets(aggregations: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    facets: dict[str, list[dict[str, Any]]] = {"confirmation_status": [], "car": []}
+    facets: dict[str, list[dict[str, Any]]] = {}
     for name in FACET_FIELDS:
         buckets = aggregations.get(name, {}).get("values", {}).get("buckets", [])
         facets[name] = [{"value": b["key"], "count": b["doc_count"]} for b in buckets]

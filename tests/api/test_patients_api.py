@@ -6,6 +6,8 @@ import pytest
 
 from indexing import names, sync
 from indexing.client import get_client
+from tests.fixtures import wait_until
+from tests.indexing.conftest import indexed
 
 PATIENTS = "/api/v1/patients"
 CPF = "529.982.247-25"
@@ -30,6 +32,17 @@ BODY = {
 @pytest.fixture
 def operator(make_account):
     return make_account("operator").headers
+
+
+def searchable(patient_id: str) -> None:
+    """Drain and refresh until the patient is in the index (a test Celery worker may be draining it too)."""
+
+    def ready():
+        sync.drain()
+        return indexed(patient_id)
+
+    assert wait_until(ready, timeout=10)
+    get_client().indices.refresh(index=names.alias("patients"))
 
 
 def assert_error(response, status, code):
@@ -104,8 +117,7 @@ def test_unknown_routes_and_methods_use_the_error_body(api_client, operator):
 
 def test_search_over_http_with_page_size_limit_and_bad_cursor(api_client, operator):
     created = api_client.post(PATIENTS, json=BODY, headers=operator).json()
-    sync.drain()
-    get_client().indices.refresh(index=names.alias("patients"))
+    searchable(created["id"])
     page = api_client.get(PATIENTS, params={"q": "heloisa goncalves"}, headers=operator).json()
     assert page["total"] == 1
     assert page["items"][0]["id"] == created["id"]
@@ -114,3 +126,34 @@ def test_search_over_http_with_page_size_limit_and_bad_cursor(api_client, operat
     assert page["next_cursor"] is None
     assert_error(api_client.get(PATIENTS, params={"page_size": 101}, headers=operator), 422, "validation_error")
     assert_error(api_client.get(PATIENTS, params={"cursor": "%%%"}, headers=operator), 422, "invalid_cursor")
+
+
+def test_suggest_over_http_gives_masked_cpfs_and_is_not_taken_for_an_id(api_client, operator):
+    created = api_client.post(PATIENTS, json=BODY, headers=operator).json()
+    searchable(created["id"])
+    response = api_client.get(f"{PATIENTS}/suggest", params={"q": "helo gon"}, headers=operator)
+    assert response.status_code == 200
+    assert response.json() == {
+        "items": [{"id": created["id"], "name": "Heloísa Gonçalves de Souza", "cpf_masked": "***.982.247-**"}]
+    }
+    assert api_client.get(f"{PATIENTS}/suggest", params={"q": "52998"}, headers=operator).json()["items"][0]["id"] \
+        == created["id"]
+    assert api_client.get(f"{PATIENTS}/suggest", headers=operator).json() == {"items": []}
+
+
+def test_search_filters_of_api_md_over_http(api_client, operator):
+    created = api_client.post(PATIENTS, json=BODY, headers=operator).json()
+    searchable(created["id"])
+    params = {"q": "heloisa 5432", "tag": ["acamada"], "health_plan": ["BRADESCO SAÚDE", "AMIL"], "priority": "high"}
+    page = api_client.get(PATIENTS, params=params, headers=operator).json()
+    assert [item["id"] for item in page["items"]] == [created["id"]]
+    assert set(page["facets"]) == {"confirmation_status", "car", "neighborhood", "health_plan", "tag"}
+    # Visit-derived filters are wired; no visit is denormalised into patients yet, so nothing matches.
+    for extra in ({"confirmation_status": "confirmed"}, {"car": "CARRO 1"}, {"recurring": "true"},
+                  {"visit_from": "2026-01-01", "visit_to": "2026-12-31"}):
+        page = api_client.get(PATIENTS, params={"q": "heloisa", **extra}, headers=operator).json()
+        assert page["total"] == 0, extra
+    assert_error(api_client.get(PATIENTS, params={"confirmation_status": "maybe"}, headers=operator),
+                 422, "validation_error")
+    assert_error(api_client.get(PATIENTS, params={"visit_from": "31/12/2026"}, headers=operator),
+                 422, "validation_error")

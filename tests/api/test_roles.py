@@ -37,12 +37,16 @@ def _unique_email() -> str:
 # checked: allowed roles must get past the guard (no 401/403) without a server error.
 SUCCESS = {
     ("GET", "/api/v1/patients"): (lambda: {}, 200),
+    ("GET", "/api/v1/patients/suggest"): (lambda: {"params": {"q": "pac"}}, 200),
     ("POST", "/api/v1/patients"): (lambda: {"json": {"name": "Paciente da Matriz"}}, 201),
     ("GET", "/api/v1/patients/{patient_id}"): (lambda: {}, 200),
     ("PATCH", "/api/v1/patients/{patient_id}"): (lambda: {"json": {"notes": "ligar antes"}}, 200),
     ("DELETE", "/api/v1/patients/{patient_id}"): (lambda: {}, 204),
     ("GET", "/api/v1/patients/{patient_id}/audit"): (lambda: {}, 200),
     ("GET", "/api/v1/admin/sync"): (lambda: {}, 200),
+    ("GET", "/api/v1/imports"): (lambda: {}, 200),
+    ("POST", "/api/v1/imports"): (lambda: {"files": {"file": ("agenda.csv", _SIMPLIFIED_CSV, "text/csv")}}, 202),
+    ("GET", "/api/v1/imports/{import_id}"): (lambda: {}, 200),
     ("GET", "/api/v1/users"): (lambda: {}, 200),
     ("POST", "/api/v1/users"): (
         lambda: {"json": {"email": _unique_email(), "name": "Nova Pessoa", "role": "viewer", "password": "senha-nova-123"}},
@@ -54,6 +58,22 @@ SUCCESS = {
 }
 
 
+_SIMPLIFIED_CSV = (
+    "ID Sala;Nome da Sala;Data/Hora Início;Data/Hora Fim;Nome do Paciente;Códigos dos Exames;Nomes dos Exames;"
+    "Total Exames;Endereço Coleta;Pedido Médico;Canal Efetivação;Status Confirmação;Canal Confirmação;"
+    "Documento(s) Paciente;Contato(s) Paciente;Nascimento\n"
+    "001;CARRO 1 - Coleta Domiciliar;20/06/2025 07:20;20/06/2025 08:00;Paciente da Matriz;HBA001;Hemoglobina;1;"
+    "Rua das Flores, 123, Centro, São Paulo, SP;PM1;NAV;Confirmado;WHATSS;;;01/02/1960\n"
+).encode("utf-8")
+
+
+def _new_import() -> str:
+    from storage.imports import service as import_service
+
+    with unit_of_work() as session:
+        return import_service.register_upload(session, "agenda.csv", _SIMPLIFIED_CSV).id
+
+
 def _new_patient() -> str:
     with unit_of_work() as session:
         return patient_service.create(session, {"name": "Paciente Alvo"}).id
@@ -63,7 +83,7 @@ def _new_user() -> str:
     return create_account("viewer").id
 
 
-PATH_PARAMS = {"patient_id": _new_patient, "user_id": _new_user}
+PATH_PARAMS = {"patient_id": _new_patient, "user_id": _new_user, "import_id": _new_import}
 
 
 def _url(path: str) -> str:
@@ -123,7 +143,11 @@ def test_the_role_table():
     readers, staff, admin = ["admin", "operator", "viewer"], ["admin", "operator"], ["admin"]
     decided = {
         "GET /api/v1/admin/sync": admin,
+        "GET /api/v1/imports": readers,
+        "POST /api/v1/imports": staff,
+        "GET /api/v1/imports/{import_id}": readers,
         "GET /api/v1/patients": readers,
+        "GET /api/v1/patients/suggest": readers,
         "POST /api/v1/patients": staff,
         "DELETE /api/v1/patients/{patient_id}": admin,
         "GET /api/v1/patients/{patient_id}": readers,
@@ -135,6 +159,6 @@ def test_the_role_table():
         "GET /api/v1/users/{user_id}": admin,
         "PATCH /api/v1/users/{user_id}": admin,
     }
-    assert {route: table.get(route) for route in decided} == decided
+    assert table == decided
     # Drivers see nothing but themselves until the visit routes (their car's day) exist.
     assert [route for route, roles in table.items() if "driver" in roles] == ["GET /api/v1/users/me"]

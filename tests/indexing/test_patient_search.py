@@ -105,3 +105,201 @@ def test_bad_cursor_and_sort_are_invalid(registry):
         found(sort="shoe_size")
     assert error.value.code == "invalid_sort"
     assert decode_cursor(encode_cursor([1.5, "abc"])) == [1.5, "abc"]
+
+
+# -- mapping v2: one box for names, identifiers, addresses; visit filters; suggestions ----------------
+
+
+def _address(street: str, number: str, neighborhood: str = "Centro", city: str = "São Paulo") -> dict:
+    return {"street": street, "number": number, "neighborhood": neighborhood, "city": city, "state": "SP",
+            "zip_code": "04001-000"}
+
+
+@pytest.fixture
+def crowd(committed):
+    people = {
+        "maria_phone": patient_data(name="Maria Aparecida Lima", phones=["(11) 98888-4321"],
+                                    address=_address("Rua das Flores", "123", "Moema")),
+        "maria_cpf": patient_data(name="Maria Aparecida Lima Santos", cpf="432.100.007-60", phones=["(11) 97777-0000"],
+                                  address=_address("Avenida Paulista", "900")),
+        "rafael": patient_data(name="Rafael Nunes", cpf="219.876.000-29", phones=["(11) 96666-0001"],
+                               address=_address("Rua Augusta", "5")),
+        "walter": patient_data(name="Walter Ximenes", phones=["(21) 98760-0055"], address=_address("Rua Bela", "7")),
+        "ruth": patient_data(name="Ruth de Freitas Oliveira", phones=["(11) 95555-0002"],
+                             address=_address("Rua Alegre", "8")),
+        "kelly": patient_data(name="Kelly Cristina Rocha", phones=["(11) 94444-0003"], address=_address("Rua Nova", "9"),
+                              health_plan={"code": "67", "name": "BRADESCO SAÚDE"}),
+        "heloisa": patient_data(name="Heloísa Gonçalves", phones=["(11) 93333-0004"], address=_address("Rua Sol", "10")),
+    }
+    with unit_of_work() as session:
+        ids = {key: patient_service.create(session, data).id for key, data in people.items()}
+    sync.drain()
+    refresh()
+    return ids
+
+
+@pytest.mark.parametrize(("q", "who"), [
+    ("rute oliveira", "ruth"),  # Ruth/Rute: the phonetic key, two edits from each other
+    ("keli rocha", "kelly"),  # Kelly/Keli
+    ("ELOISA GONCALVES", "heloisa"),  # a silent h, no accents, capitals
+    ("valter chimenes", "walter"),  # w/v and x/ch at once
+    ("ruth oliveira", "ruth"),  # the middle name and the connector left out
+    ("kely cristna rocha", "kelly"),  # a variant and a typo
+])
+def test_names_match_through_spelling_variants_typos_and_missing_words(crowd, q, who):
+    ids, _ = found(q)
+    assert ids == [crowd[who]]
+
+
+def test_first_name_and_the_last_four_phone_digits(crowd):
+    ids, _ = found("maria 4321")
+    # The phone ending in 4321 before the Maria whose CPF merely starts with 4321.
+    assert ids == [crowd["maria_phone"], crowd["maria_cpf"]]
+    assert found("rafael 4321")[0] == []
+    assert found("kelly 0003")[0] == [crowd["kelly"]]
+
+
+@pytest.mark.parametrize("q", ["+55 11 98888-4321", "011988884321", "98888-4321", "988884321", "(11)98888-4321"])
+def test_phone_in_any_form_with_or_without_ddd(crowd, q):
+    ids, _ = found(q)
+    assert ids == [crowd["maria_phone"]]
+
+
+def test_a_cpf_prefix_ranks_before_a_phone_prefix_and_exact_identifiers_before_partial_ones(crowd):
+    ids, _ = found("219876")
+    assert ids == [crowd["rafael"], crowd["walter"]]
+    ids, _ = found("219.876.000-29")
+    assert ids == [crowd["rafael"]]
+
+
+def test_address_with_number_and_health_plan(crowd):
+    assert found("rua das flores 123")[0] == [crowd["maria_phone"]]
+    assert found("flores moema")[0] == [crowd["maria_phone"]]
+    assert found("bradesco")[0] == [crowd["kelly"]]
+    assert found("kelly bradesco")[0] == [crowd["kelly"]]
+
+
+def test_nothing_searchable_finds_nothing(crowd):
+    assert found("--")[0] == []
+    assert found("da de")[0] == []
+    assert found("12")[0] == []
+
+
+def test_city_and_priority_filters_are_anded_with_the_facet_filters(committed):
+    with unit_of_work() as session:
+        rio = patient_service.create(session, patient_data(name="Ana Rio", priority="high",
+                                                           address=_address("Rua A", "1", "Tijuca", "Rio de Janeiro"))).id
+        patient_service.create(session, patient_data(name="Ana Sampa", priority="high",
+                                                     address=_address("Rua B", "2", "Tijuca", "São Paulo")))
+        patient_service.create(session, patient_data(name="Ana Rio Baixa", priority="low",
+                                                     address=_address("Rua C", "3", "Tijuca", "Rio de Janeiro")))
+    sync.drain()
+    refresh()
+    ids, hits = found("ana", filters={"city": ["Rio de Janeiro"], "priority": ["high", "urgent"],
+                                      "neighborhood": ["Tijuca"]})
+    assert ids == [rio]
+    assert hits.total == 1
+    # Non-facet filters narrow every facet; the neighbourhood facet still ignores its own filter.
+    assert hits.facets["neighborhood"] == [{"value": "Tijuca", "count": 1}]
+
+
+def test_relevance_pages_deep_and_stable_with_ties(committed):
+    names = [f"{first} {last}" for first in ("Ana", "Anna", "Ana Maria") for last in
+             ("Souza", "Sousa Lima", "de Souza", "Souza Santos", "Costa Souza", "Souza Rocha", "Ribeiro Souza", "Souza")]
+    with unit_of_work() as session:
+        for name in names:
+            patient_service.create(session, patient_data(name=name))
+    sync.drain()
+    refresh()
+    everything, hits = found("ana souza", page_size=100)
+    assert hits.total == len(everything) == len(names)
+    seen, cursor = [], None
+    while True:
+        ids, hits = found("ana souza", page_size=5, cursor=cursor)
+        assert hits.total == len(names)
+        seen += ids
+        cursor = hits.next_cursor
+        if cursor is None:
+            break
+    assert seen == everything
+
+
+def _index_visit_fields(patient_ids: list[str], fields: list[dict]) -> None:
+    """Write documents with visit-derived fields straight into the live alias (until the builder fills them)."""
+    from indexing import bulk, names
+    from indexing.documents import patient as patient_document
+    from storage.patients import repo as patient_repo
+
+    with unit_of_work() as session:
+        rows = {p.id: p for p in patient_repo.get_many(session, patient_ids)}
+        ops = [
+            bulk.IndexOp(names.alias("patients"), pid, rows[pid].row_version,
+                         {**patient_document.build(rows[pid]), **extra})
+            for pid, extra in zip(patient_ids, fields)
+        ]
+    assert bulk.write(get_client(), ops, refresh=True).failed == {}
+
+
+def test_visit_derived_filters_and_facets(committed):
+    from datetime import date
+
+    from tests.indexing.conftest import create_patients
+
+    p0, p1, p2, p3 = create_patients(4)
+    _index_visit_fields([p0, p1, p2, p3], [
+        {"cars": ["CARRO 1"], "confirmation_statuses": ["confirmed"], "visit_dates": ["2026-03-02"],
+         "confirmed_visits": 1, "recurring": False},
+        {"cars": ["CARRO 2"], "confirmation_statuses": ["pending"], "visit_dates": ["2026-03-03", "2026-04-01"],
+         "confirmed_visits": 0, "recurring": True},
+        {"cars": ["CARRO 1", "CARRO 3"], "confirmation_statuses": ["confirmed", "pending"],
+         "visit_dates": ["2026-02-10", "2026-03-05"], "confirmed_visits": 1, "recurring": True},
+        {},
+    ])
+
+    def ids(**kwargs):
+        return sorted(found(**kwargs)[0])
+
+    assert ids(filters={"car": ["CARRO 1"]}) == sorted([p0, p2])
+    assert ids(filters={"car": ["CARRO 2", "CARRO 3"]}) == sorted([p1, p2])
+    assert ids(filters={"confirmation_status": ["pending"]}) == sorted([p1, p2])
+    assert ids(visit_from=date(2026, 3, 1), visit_to=date(2026, 3, 4)) == sorted([p0, p1])
+    assert ids(visit_from=date(2026, 3, 4)) == sorted([p1, p2])
+    assert ids(visit_to=date(2026, 2, 28)) == [p2]
+    assert ids(recurring=True) == sorted([p1, p2])
+    assert ids(recurring=False) == [p0]
+    assert ids(filters={"car": ["CARRO 1"]}, recurring=True) == [p2]
+
+    _, hits = found(filters={"confirmation_status": ["confirmed"]})
+    assert hits.total == 2
+    # Each facet counts under the other filters only: the status facet ignores the status filter.
+    assert hits.facets["confirmation_status"] == [{"value": "confirmed", "count": 2}, {"value": "pending", "count": 2}]
+    assert hits.facets["car"] == [{"value": "CARRO 1", "count": 2}, {"value": "CARRO 3", "count": 1}]
+
+
+def test_suggest_by_name_prefix_or_cpf_prefix_with_a_masked_cpf(crowd):
+    from indexing.queries.patients import suggest
+
+    client = get_client()
+    assert [s["name"] for s in suggest(client, "mari apa")] == ["Maria Aparecida Lima", "Maria Aparecida Lima Santos"]
+    assert suggest(client, "432.100") == [
+        {"id": crowd["maria_cpf"], "name": "Maria Aparecida Lima Santos", "cpf_masked": "***.100.007-**"}
+    ]
+    assert [s["id"] for s in suggest(client, "heloi")] == [crowd["heloisa"]]
+    assert [s["id"] for s in suggest(client, "heloiza")] == [crowd["heloisa"]]  # a slip forgiven
+    assert [s["id"] for s in suggest(client, "maria 4321")] == [crowd["maria_phone"], crowd["maria_cpf"]]
+    assert [s["id"] for s in suggest(client, "walter 12")] == [crowd["walter"]]
+    assert suggest(client, "") == []
+    assert suggest(client, "12") == []
+
+
+def test_suggest_gives_at_most_ten(committed):
+    from indexing.queries.patients import suggest
+
+    surnames = ["Souza", "Lima", "Costa", "Rocha", "Alves", "Dias", "Melo", "Reis", "Pinto", "Lopes", "Neves", "Cruz"]
+    with unit_of_work() as session:
+        for surname in surnames:
+            patient_service.create(session, patient_data(name=f"Ana Paula {surname}"))
+    sync.drain()
+    refresh()
+    assert len(suggest(get_client(), "ana pa")) == 10
+    assert [s["name"] for s in suggest(get_client(), "ana paula so")] == ["Ana Paula Souza"]

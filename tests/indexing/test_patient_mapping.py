@@ -1,0 +1,83 @@
+"""Mapping v2 of the patient index: a fresh install gets it, and a live v1 index rolls over to it."""
+
+from __future__ import annotations
+
+import mappings
+from indexing import lifecycle, names, sync
+from indexing.client import get_client
+from indexing.queries.patients import PatientQuery, search
+from storage.db import unit_of_work
+from storage.patients import service as patient_service
+from tests.factories import patient_data
+from tests.indexing.conftest import indexed, refresh
+
+V2_FIELDS = {"name_phonetic", "cars", "confirmation_statuses", "visit_dates", "confirmed_visits", "recurring",
+             "neighborhoods"}
+
+
+def live_mapping(client) -> tuple[str, dict]:
+    (concrete,) = lifecycle.live_indices(client, "patients")
+    return concrete, client.indices.get_mapping(index=concrete)[concrete]["mappings"]
+
+
+def found_names(q: str) -> list[str]:
+    return [item["name"] for item in search(get_client(), PatientQuery(q=q)).items]
+
+
+def test_the_newest_patient_mapping_is_v2_and_keeps_every_v1_field():
+    assert mappings.latest_version("patients") == 2
+    v1 = mappings.load("patients", 1)["mappings"]
+    v2 = mappings.load("patients", 2)["mappings"]
+    assert v2["dynamic"] == "strict"
+    assert set(v1["properties"]) | V2_FIELDS == set(v2["properties"])
+    for field_name, definition in v1["properties"].items():
+        assert v2["properties"][field_name]["type"] == definition["type"], field_name
+
+
+def test_a_fresh_setup_creates_v2_behind_the_alias(committed, client):
+    concrete, mapping = live_mapping(client)
+    assert concrete.startswith(f"{names.alias('patients')}-v2-")
+    assert V2_FIELDS <= set(mapping["properties"])
+
+
+def test_a_live_v1_index_keeps_taking_writes_and_a_rebuild_moves_the_alias_to_v2(committed, client):
+    # An install from before v2: its live index was made from patients.v1.json.
+    for concrete in lifecycle.live_indices(client, "patients"):
+        client.indices.delete(index=concrete)
+    v1 = names.concrete("patients", 1)
+    client.indices.create(index=v1, body=mappings.load("patients", 1))
+    client.indices.update_aliases(
+        body={"actions": [{"add": {"index": v1, "alias": names.alias("patients"), "is_write_index": True}}]}
+    )
+    with unit_of_work() as session:
+        ruth = patient_service.create(session, patient_data(name="Ruth Lima")).id
+        other = patient_service.create(session, patient_data(name="Cátia Andrade")).id
+
+    # The new builder's documents carry v2 fields; the strict v1 index gets the ones it knows.
+    result = sync.drain()
+    assert (result.applied_entities, result.failed_entities) == (2, 0)
+    refresh()
+    assert indexed(ruth)["name"] == "Ruth Lima"
+    assert "name_phonetic" not in indexed(ruth)
+    # Searches work on v1 too; only the phonetic spelling needs v2 (typos never change the first letter).
+    assert found_names("ruth lima") == ["Ruth Lima"]
+    assert found_names("katia andrade") == []
+
+    report = lifecycle.rebuild("patients")
+
+    assert report.old_indices == [v1]
+    assert report.new_index.startswith(f"{names.alias('patients')}-v2-")
+    assert lifecycle.live_indices(client, "patients") == [report.new_index]
+    assert not client.indices.exists(index=v1)
+    _, mapping = live_mapping(client)
+    assert V2_FIELDS <= set(mapping["properties"])
+    assert indexed(ruth)["name_phonetic"] == "RUTE LIMA"
+    assert indexed(other)["name_phonetic"] == "KATIA ANDRADE"
+    assert found_names("rute lima") == ["Ruth Lima"]
+    assert found_names("katia andrade") == ["Cátia Andrade"]
+
+    # And the drain writes full v2 documents from now on.
+    with unit_of_work() as session:
+        patient_service.update(session, ruth, {"name": "Ruth Lima Sousa"})
+    assert sync.drain().failed_entities == 0
+    assert indexed(ruth)["name_phonetic"] == "RUTE LIMA SOUSA"
