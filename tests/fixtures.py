@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 import pytest
 from alembic import command
 from alembic.config import Config
+from psycopg import errors
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -83,8 +85,17 @@ def db_session() -> Iterator[Session]:
 def truncate_all() -> None:
     """Empty every table (committed-data tests clean up after themselves)."""
     tables = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
-    with get_engine().begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    for attempt in range(5):
+        try:
+            with get_engine().begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as error:
+            # A worker process of a test may still be finishing a drain: its locks can
+            # deadlock with TRUNCATE's; PostgreSQL aborts one side, so try again.
+            if not isinstance(error.orig, errors.DeadlockDetected) or attempt == 4:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture
@@ -115,9 +126,13 @@ def new_session() -> Iterator[Session]:
         session.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def celery_worker() -> Iterator[subprocess.Popen]:
-    """A real Celery worker process on the test broker and database."""
+    """A real Celery worker process on the test broker and database, for one test only.
+
+    Per test, so no drain of a leftover worker races the plain-function tests that
+    drain and assert on their own.
+    """
     from tests.conftest import RUN_ID
 
     worker_name = f"test-{RUN_ID}@coleta"

@@ -123,3 +123,16 @@ def test_invalid_input_is_rejected_with_a_stable_code(db_session, data, code):
     assert error.value.code == code
     assert db_session.scalar(select(func.count()).select_from(Patient)) == 0
     assert outbox_rows(db_session) == []
+
+
+def test_a_patient_with_visits_cannot_be_deleted_only_deactivated(committed, new_session):
+    from tests.storage.imports.helpers import VALID_CPF, run, xlsx, row
+
+    assert run(xlsx(row()))["status"] == "succeeded"
+    patient = repo.find_by_cpf(new_session, VALID_CPF)
+    with pytest.raises(Conflict) as error:
+        service.delete(new_session, patient.id)
+    assert error.value.code == "patient_has_visits"
+    new_session.rollback()
+    service.update(new_session, patient.id, {"status": "inactive"})
+    assert patient.status == "inactive"
