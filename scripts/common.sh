@@ -42,6 +42,7 @@ apt_install() {
   [ ${#missing[@]} -eq 0 ] && return 0
   say "Instalando pacotes Debian: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Wait for another apt run (a second checkout, unattended upgrades) instead of failing.
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }

@@ -26,7 +26,7 @@ resolve_home() {
 psql_admin() { "$PG_BIN/psql" -h "$PG_HOME/run" -p "$COLETA_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
 
 start() {
-  apt_install "postgresql-$PG_VERSION" "postgresql-contrib-$PG_VERSION" postgresql-client-$PG_VERSION
+  apt_install "postgresql-$PG_VERSION" postgresql-contrib "postgresql-client-$PG_VERSION"
   resolve_home
   if [ ! -f "$PG_HOME/data/PG_VERSION" ]; then
     say "Criando o cluster PostgreSQL em .local/postgres"
