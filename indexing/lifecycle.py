@@ -84,6 +84,7 @@ def rebuild(
     progress: Callable[[int, int], None] | None = None,
     keep_old: bool = False,
     count_retries: int = 30,
+    abandoned_after_seconds: float = 3600,
 ) -> RebuildReport:
     """Rebuild an index from PostgreSQL with no downtime and no lost write; swap the alias in one call."""
     client = client or get_client()
@@ -92,7 +93,7 @@ def rebuild(
     entity_type, entity = by_index(index)
     rebuild_alias = names.rebuild_alias(index)
     if client.indices.exists_alias(name=rebuild_alias):
-        raise RebuildError("Já existe uma reconstrução em andamento para este índice.")
+        _drop_abandoned_rebuild(client, rebuild_alias, abandoned_after_seconds)
 
     old = live_indices(client, index)
     new = create_concrete(client, index)
@@ -116,6 +117,19 @@ def rebuild(
             client.indices.delete(index=name, ignore_unavailable=True)
     log.info("index rebuilt", extra={"index": index, "documents": total, "new_index": new})
     return RebuildReport(index, old, new, total, time.monotonic() - started)
+
+
+def _drop_abandoned_rebuild(client: OpenSearch, rebuild_alias: str, abandoned_after_seconds: float) -> None:
+    """A rebuild whose process died (SIGKILL) leaves its index behind; drop it once it is clearly stale."""
+    pending = list(client.indices.get_alias(name=rebuild_alias))
+    settings = client.indices.get_settings(index=",".join(pending), name="index.creation_date")
+    now_ms = time.time() * 1000
+    ages = [(now_ms - int(s["settings"]["index"]["creation_date"])) / 1000 for s in settings.values()]
+    if min(ages) < abandoned_after_seconds:
+        raise RebuildError("Já existe uma reconstrução em andamento para este índice.")
+    log.warning("dropping an abandoned rebuild", extra={"indices": pending})
+    for name in pending:
+        client.indices.delete(index=name, ignore_unavailable=True)
 
 
 def _backfill(client: OpenSearch, entity, target: str, progress: Callable[[int, int], None] | None) -> int:

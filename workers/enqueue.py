@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from workers.tasks import apply_import, drain_outbox
+from workers.tasks import apply_import, drain_outbox, reindex
 
 log = logging.getLogger(__name__)
 
@@ -24,3 +24,8 @@ def enqueue_import(import_id: str) -> None:
     resume-imports` (or a new upload) picks it up later.
     """
     apply_import.apply_async(args=[import_id], retry=True, retry_policy={"max_retries": 3, "interval_start": 0.2})
+
+
+def enqueue_reindex(index: str) -> None:
+    """Queue a zero-downtime rebuild of one index (raises if the broker is down)."""
+    reindex.apply_async(args=[index], retry=False)

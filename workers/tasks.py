@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from indexing import sync
+from indexing import lifecycle, sync
 from storage.db import unit_of_work
 from storage.errors import NotFound
 from storage.imports import service as import_service
@@ -31,6 +31,20 @@ def drain_outbox() -> int:
     write succeeded, so a re-run after a crash replays harmless writes.
     """
     return sync.drain().applied_entities
+
+
+@task("workers.admin.reindex", queue=DEFAULT_QUEUE)
+def reindex(index: str) -> int:
+    """Rebuild one index from PostgreSQL behind its alias (no downtime); returns the documents written.
+
+    Not acks_late: a rebuild killed midway is not re-run by itself; its leftover
+    index is dropped by the next rebuild once stale.
+    """
+    try:
+        return lifecycle.rebuild(index).documents
+    except lifecycle.RebuildError as error:
+        log.warning("reindex refused", extra={"index": index, "error": str(error)})
+        return 0
 
 
 @task("workers.imports.apply", queue=DEFAULT_QUEUE, acks_late=True, bind=True, max_retries=IMPORT_MAX_RETRIES)

@@ -44,6 +44,7 @@ SUCCESS = {
     ("DELETE", "/api/v1/patients/{patient_id}"): (lambda: {}, 204),
     ("GET", "/api/v1/patients/{patient_id}/audit"): (lambda: {}, 200),
     ("GET", "/api/v1/admin/sync"): (lambda: {}, 200),
+    ("POST", "/api/v1/admin/reindex"): (lambda: {"json": {"index": "visits"}}, 202),
     ("GET", "/api/v1/imports"): (lambda: {}, 200),
     ("POST", "/api/v1/imports"): (lambda: {"files": {"file": ("agenda.csv", _SIMPLIFIED_CSV, "text/csv")}}, 202),
     ("GET", "/api/v1/imports/{import_id}"): (lambda: {}, 200),
@@ -143,6 +144,7 @@ def test_the_role_table():
     readers, staff, admin = ["admin", "operator", "viewer"], ["admin", "operator"], ["admin"]
     decided = {
         "GET /api/v1/admin/sync": admin,
+        "POST /api/v1/admin/reindex": admin,
         "GET /api/v1/imports": readers,
         "POST /api/v1/imports": staff,
         "GET /api/v1/imports/{import_id}": readers,
