@@ -8,11 +8,11 @@ newer document is already there (success), and a 404 on delete means it is gone
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from opensearchpy import OpenSearch
 
 
@@ -50,22 +50,30 @@ def write(
     client: OpenSearch, ops: Iterable[IndexOp | DeleteOp], refresh: bool = False, require_alias: bool = True
 ) -> BulkResult:
     """Send the operations in one bulk request; report per-id failures (idempotent)."""
-    lines: list[str] = []
+    # orjson writes the UTF-8 bytes several times faster than json; dates and datetimes come out
+    # as ISO 8601, anything else it does not know as str().
+    lines: list[bytes] = []
     order: list[str] = []
     for op in ops:
         meta = {"_index": op.target, "_id": op.doc_id, "version": op.version, "version_type": "external"}
         if isinstance(op, IndexOp):
-            lines.append(json.dumps({"index": meta}))
-            lines.append(json.dumps(op.document, ensure_ascii=False, default=str))
+            lines.append(orjson.dumps({"index": meta}))
+            lines.append(orjson.dumps(op.document, default=str))
         else:
-            lines.append(json.dumps({"delete": meta}))
+            lines.append(orjson.dumps({"delete": meta}))
         order.append(op.doc_id)
     result = BulkResult()
     if not lines:
         return result
     # The drain writes through aliases: a missing alias must fail, never auto-create an index.
-    params = {"refresh": str(refresh).lower(), "require_alias": str(require_alias).lower()}
-    response = client.bulk(body="\n".join(lines) + "\n", params=params)
+    params = {
+        "refresh": str(refresh).lower(),
+        "require_alias": str(require_alias).lower(),
+        # Only what the outcome needs: a full answer repeats index, id, version, shards and seq_no
+        # per item (about 1 MB for a 4,000-op batch) for OpenSearch to write and us to parse.
+        "filter_path": "errors,items.*.status,items.*.error",
+    }
+    response = client.bulk(body=b"\n".join(lines) + b"\n", params=params)
     if not response.get("errors"):
         return result
     for doc_id, item in zip(order, response["items"]):

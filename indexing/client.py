@@ -25,7 +25,7 @@ def get_client() -> OpenSearch:
         timeout=settings.opensearch_timeout,
         max_retries=2,
         retry_on_timeout=True,
-        http_compress=True,
+        http_compress=settings.opensearch_http_compress,
         pool_maxsize=20,
     )
 

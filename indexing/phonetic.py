@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Connectors carry no identity and staff leave them out ("Maria Silva").
 CONNECTORS = frozenset({"da", "de", "do", "dos", "das", "e"})
@@ -105,6 +106,9 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+# Names repeat their words endlessly (Maria, Silva, Santos): a drain of thousands of patients
+# meets a few thousand distinct tokens, so each key is computed once (bounded: ~1 MB at most).
+@lru_cache(maxsize=8192)
 def phonetic_key(word: str) -> str:
     """The phonetic key of one name token (A–Z only, '' without letters); accent and case blind, idempotent."""
     text = _NON_LETTERS.sub("", _fold(word))

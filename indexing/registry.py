@@ -31,7 +31,7 @@ class IndexedEntity:
 
 @dataclass(frozen=True)
 class LoadedPatient:
-    """A fresh patient row with the summary of their visits (two queries per batch, not per patient)."""
+    """A fresh patient row (a plain row) with the summary of their visits (two queries per batch, not per patient)."""
 
     patient: Any
     visits: visit_repo.PatientVisitStats | None
@@ -62,7 +62,7 @@ class LoadedVisit:
 
 def load_patients(session: Session, ids: Sequence[str]) -> list[LoadedPatient]:
     """Load patients and their visit summaries ("today" is the America/Sao_Paulo day)."""
-    patients = patient_repo.get_many(session, ids)
+    patients = patient_repo.document_rows(session, ids)
     today = datetime.now(LOCAL_TZ).date()
     stats = visit_repo.patient_visit_stats(session, [p.id for p in patients], today)
     return [LoadedPatient(p, stats.get(p.id)) for p in patients]

@@ -19,6 +19,9 @@ class IndexingSettings(BaseSettings):
     opensearch_verify_certs: bool = True
     opensearch_ca_certs: str | None = None
     opensearch_timeout: float = 10.0
+    # gzip request bodies: worth it to a remote cluster over a slow link; on loopback (and
+    # beside the cluster in docker-compose) it only burns CPU on both ends, so off by default.
+    opensearch_http_compress: bool = False
     # Every index and alias name starts with this; tests use a per-run prefix.
     index_prefix: str = "coleta-"
     drain_batch_size: int = 500

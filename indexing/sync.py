@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from indexing import bulk, names
@@ -69,11 +70,11 @@ def drain_batch(session: Session, client: OpenSearch, limit: int) -> DrainResult
     if not entries:
         return result
 
-    grouped: dict[tuple[str, str], list[outbox.OutboxEntry]] = defaultdict(list)
+    grouped: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for entry in entries:
         grouped[(entry.entity_type, entry.entity_id)].append(entry)
 
-    by_type: dict[str, dict[str, list[outbox.OutboxEntry]]] = defaultdict(dict)
+    by_type: dict[str, dict[str, list[Row]]] = defaultdict(dict)
     for (entity_type, entity_id), group in grouped.items():
         by_type[entity_type][entity_id] = group
 
@@ -98,7 +99,7 @@ def drain_batch(session: Session, client: OpenSearch, limit: int) -> DrainResult
     return result
 
 
-def _write_type(session: Session, client: OpenSearch, entity, groups: dict[str, list[outbox.OutboxEntry]]) -> bulk.BulkResult:
+def _write_type(session: Session, client: OpenSearch, entity, groups: dict[str, list[Row]]) -> bulk.BulkResult:
     """Build the current documents (or tombstones) of these entities and write them everywhere."""
     targets = write_targets(client, entity.index)
     # A live index made from an older (strict) mapping rejects fields a newer builder adds; until
@@ -112,7 +113,8 @@ def _write_type(session: Session, client: OpenSearch, entity, groups: dict[str, 
         for target in targets:
             if row is not None:
                 known = fields[target]
-                body = document if known is None else {k: v for k, v in document.items() if k in known}
+                full = known is None or known.issuperset(document)
+                body = document if full else {k: v for k, v in document.items() if k in known}
                 ops.append(bulk.IndexOp(target, entity_id, row.row_version, body))
             else:
                 version = max((e.deleted_version or 0) for e in group) or 1
@@ -120,7 +122,7 @@ def _write_type(session: Session, client: OpenSearch, entity, groups: dict[str, 
     return bulk.write(client, ops)
 
 
-def _fail(session: Session, groups: dict[str, list[outbox.OutboxEntry]], error: str, result: DrainResult) -> None:
+def _fail(session: Session, groups: dict[str, list[Row]], error: str, result: DrainResult) -> None:
     for group in groups.values():
         attempts = max(e.attempts for e in group) + 1
         outbox.back_off(session, [e.id for e in group], error, attempts)

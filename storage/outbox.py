@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, DateTime, Index, String, Text, delete, func, select, update
+from sqlalchemy import BigInteger, DateTime, Index, Row, String, Text, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.base import Base
+from storage.bulk import any_of
 
 # Set on the session when a change was recorded, so the boundary knows to nudge the drain.
 OUTBOX_DIRTY = "outbox_dirty"
@@ -42,22 +43,29 @@ def record(session: Session, entity_type: str, entity_id: str, deleted_version: 
     session.info[OUTBOX_DIRTY] = True
 
 
-def claim_due(session: Session, limit: int) -> list[OutboxEntry]:
-    """Lock up to `limit` due rows, oldest first, skipping rows another drainer holds."""
+def claim_due(session: Session, limit: int) -> list[Row]:
+    """Lock up to `limit` due rows, oldest first, skipping rows another drainer holds.
+
+    Plain rows (id, entity_type, entity_id, deleted_version, attempts), not ORM objects:
+    the drain only reads them, and thousands per batch would fill the identity map.
+    """
+    table = OutboxEntry.__table__
     stmt = (
-        select(OutboxEntry)
-        .where(OutboxEntry.available_at <= func.now())
-        .order_by(OutboxEntry.id)
+        select(table.c.id, table.c.entity_type, table.c.entity_id, table.c.deleted_version, table.c.attempts)
+        .where(table.c.available_at <= func.now())
+        .order_by(table.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(session.scalars(stmt))
+    return list(session.execute(stmt))
 
 
 def remove(session: Session, entry_ids: list[int]) -> None:
     """Delete applied rows."""
     if entry_ids:
-        session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(entry_ids)))
+        # Core statements on the table: no ORM session synchronisation to run over the identity map.
+        table = OutboxEntry.__table__
+        session.execute(delete(table).where(any_of(table.c.id, entry_ids)))
 
 
 def back_off(session: Session, entry_ids: list[int], error: str, attempts: int) -> None:
@@ -65,11 +73,12 @@ def back_off(session: Session, entry_ids: list[int], error: str, attempts: int) 
     if not entry_ids:
         return
     delay = timedelta(seconds=min(2 ** max(attempts - 1, 0), 300))
+    table = OutboxEntry.__table__
     session.execute(
-        update(OutboxEntry)
-        .where(OutboxEntry.id.in_(entry_ids))
+        update(table)
+        .where(any_of(table.c.id, entry_ids))
         .values(
-            attempts=OutboxEntry.attempts + 1,
+            attempts=table.c.attempts + 1,
             available_at=func.now() + delay,
             last_error=error[:2000],
         )

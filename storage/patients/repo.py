@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
+from storage.bulk import any_of
 from storage.patients.models import Patient
 
 
@@ -27,6 +28,13 @@ def get_many(session: Session, patient_ids: Sequence[str]) -> list[Patient]:
         return []
     stmt = select(Patient).where(Patient.id.in_(list(patient_ids))).execution_options(populate_existing=True)
     return list(session.scalars(stmt))
+
+
+def document_rows(session: Session, patient_ids: Sequence[str]) -> list[Row]:
+    """Fresh patient rows (plain rows with every column, no ORM objects) among these ids; one query."""
+    if not patient_ids:
+        return []
+    return list(session.execute(select(Patient.__table__).where(any_of(Patient.id, patient_ids))))
 
 
 def find_by_cpf(session: Session, cpf: str) -> Patient | None:
