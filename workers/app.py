@@ -9,6 +9,8 @@ from workers.settings import get_settings
 
 SYNC_QUEUE = f"{get_settings().queue_prefix}sync"
 DEFAULT_QUEUE = f"{get_settings().queue_prefix}default"
+# How often beat looks for imports whose task was lost (workers.imports.resume_stalled).
+RESUME_IMPORTS_INTERVAL_SECONDS = 60.0
 
 
 def create_celery() -> Celery:
@@ -34,6 +36,13 @@ def create_celery() -> Celery:
                 "schedule": settings.drain_interval_seconds,
                 # A sweep nobody picked up in time is useless: the next one is coming.
                 "options": {"expires": 5 * settings.drain_interval_seconds, "queue": SYNC_QUEUE},
+            },
+            # An import whose task was lost (a worker gone with its message) is resumed from its checkpoint.
+            "resume-stalled-imports": {
+                "task": "workers.imports.resume_stalled",
+                "schedule": RESUME_IMPORTS_INTERVAL_SECONDS,
+                # Imports share the default queue: sweeps stuck behind a long import are dropped, not piled up.
+                "options": {"expires": RESUME_IMPORTS_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
             },
         },
         worker_hijack_root_logger=False,

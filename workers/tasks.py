@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from indexing import lifecycle, sync
 from storage.db import unit_of_work
@@ -15,6 +16,10 @@ log = logging.getLogger(__name__)
 
 # Tries of an import task that keeps failing (database down, a bug) before the import is marked failed.
 IMPORT_MAX_RETRIES = 3
+# An import that died this many times (each run bumps its attempts) is given up on, not resumed forever.
+IMPORT_MAX_RUNS = 5
+# An import queued or processing with no committed batch for this long lost its task (a batch takes seconds).
+IMPORT_STALLED_AFTER_MINUTES = 10.0
 
 
 def task(name: str, queue: str, acks_late: bool = False, **options):
@@ -77,6 +82,23 @@ def apply_import(self, import_id: str) -> str:
                 )
             return "failed"
         raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
+
+
+@task("workers.imports.resume_stalled", queue=DEFAULT_QUEUE)
+def resume_stalled_imports(quiet_minutes: float = IMPORT_STALLED_AFTER_MINUTES) -> int:
+    """Queue again the imports with no progress for `quiet_minutes` (their task was lost); return how many.
+
+    Idempotent (beat runs it every minute): apply_import resumes after the last committed
+    batch, leaves a finished import alone, and a duplicate run of a live one stands down.
+    """
+    with unit_of_work() as session:
+        stalled = import_service.resumable_imports(
+            session, timedelta(minutes=quiet_minutes), max_attempts=IMPORT_MAX_RUNS
+        )
+    for import_id in stalled:
+        log.warning("re-enqueueing a stalled import", extra={"import_id": import_id})
+        apply_import.apply_async(args=[import_id])
+    return len(stalled)
 
 
 def _throttled(action, every: float):

@@ -292,6 +292,22 @@ def stalled_imports(session: Session, quiet_for: timedelta = timedelta(minutes=1
     return repo.stalled(session, datetime.now(timezone.utc) - quiet_for)
 
 
+def resumable_imports(session: Session, quiet_for: timedelta, max_attempts: int) -> list[str]:
+    """Stalled imports worth another run; those that already died `max_attempts` times are marked failed."""
+    resumable = []
+    for import_id in stalled_imports(session, quiet_for):
+        item = repo.get_for_update(session, import_id)
+        if item is not None and item.attempts >= max_attempts:
+            mark_failed(
+                session, import_id, "import_keeps_crashing",
+                f"A importação parou {item.attempts} vezes sem concluir. As linhas já aplicadas foram mantidas; "
+                "verifique o arquivo e envie-o novamente.",
+            )
+        else:
+            resumable.append(import_id)
+    return resumable
+
+
 def _clean_filename(filename: str | None) -> str:
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE_FILENAME.sub(" ", name).strip()
