@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors, logs
-from api.routers import admin, auth, health, imports, patients, users
+from api.routers import admin, auth, health, imports, patients, stats, users
 from api.settings import get_settings
 
 
@@ -36,6 +36,7 @@ def create_app() -> FastAPI:
     app.include_router(patients.router)
     app.include_router(imports.router)
     app.include_router(admin.router)
+    app.include_router(stats.router)
     return app
 
 

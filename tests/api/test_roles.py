@@ -49,6 +49,8 @@ SUCCESS = {
     ("POST", "/api/v1/imports"): (lambda: {"files": {"file": ("agenda.csv", _SIMPLIFIED_CSV, "text/csv")}}, 202),
     ("GET", "/api/v1/imports/{import_id}"): (lambda: {}, 200),
     ("GET", "/api/v1/users"): (lambda: {}, 200),
+    ("GET", "/api/v1/stats/dashboard"): (lambda: {"params": {"date": "2025-06-20"}}, 200),
+    ("GET", "/api/v1/stats/confirmation-rates"): (lambda: {"params": {"group_by": "car"}}, 200),
     ("POST", "/api/v1/users"): (
         lambda: {"json": {"email": _unique_email(), "name": "Nova Pessoa", "role": "viewer", "password": "senha-nova-123"}},
         201,
@@ -154,6 +156,8 @@ def test_the_role_table():
         "DELETE /api/v1/patients/{patient_id}": admin,
         "GET /api/v1/patients/{patient_id}": readers,
         "PATCH /api/v1/patients/{patient_id}": staff,
+        "GET /api/v1/stats/dashboard": readers,
+        "GET /api/v1/stats/confirmation-rates": readers,
         "GET /api/v1/patients/{patient_id}/audit": admin,
         "GET /api/v1/users": admin,
         "POST /api/v1/users": admin,

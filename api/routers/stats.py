@@ -1,0 +1,33 @@
+"""Stats: the day's dashboard and confirmation rates, served from the index (no PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter
+
+from api.deps import SearchDep
+from api.schemas.stats import ConfirmationRatesRead, DashboardRead, GroupBy
+from api.security import READERS, allow
+from indexing.queries import stats as stats_queries
+
+router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
+
+LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
+
+
+@router.get("/dashboard", response_model=DashboardRead, **allow(*READERS))
+def dashboard(client: SearchDep, date: date | None = None) -> DashboardRead:
+    """The numbers of one day (default: today in America/Sao_Paulo)."""
+    day = date or datetime.now(LOCAL_TZ).date()
+    return DashboardRead.model_validate(stats_queries.dashboard(client, day), from_attributes=True)
+
+
+@router.get("/confirmation-rates", response_model=ConfirmationRatesRead, **allow(*READERS))
+def confirmation_rates(
+    client: SearchDep, group_by: GroupBy, visit_from: date | None = None, visit_to: date | None = None
+) -> ConfirmationRatesRead:
+    """Live visits, confirmed visits and the rate per neighbourhood, hour, car, channel or weekday."""
+    rates = stats_queries.confirmation_rates(client, group_by, visit_from, visit_to)
+    return ConfirmationRatesRead.model_validate(rates, from_attributes=True)

@@ -1,0 +1,239 @@
+"""Dashboard and confirmation rates from the index equal what PostgreSQL says, to the unit."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from indexing import names, sync
+from indexing.client import get_client
+from indexing.queries import stats
+from storage import outbox
+from storage.db import unit_of_work
+from storage.errors import Invalid
+from storage.patients import service as patient_service
+from storage.visits.models import Visit
+from tests.storage.imports.helpers import CSV_SAMPLE, DASAEXP_SAMPLE, SIMPLIFIED_SAMPLE, run
+
+LIVE = "v.status <> 'cancelled' AND NOT v.missing_from_latest_export"
+GROUP_SQL = {
+    "neighborhood": "v.neighborhood",
+    "hour": "extract(hour FROM v.start_at AT TIME ZONE 'America/Sao_Paulo')::int",
+    "weekday": "extract(isodow FROM v.start_at AT TIME ZONE 'America/Sao_Paulo')::int",
+    "car": "c.label",
+    "channel": "v.confirmation_channel",
+}
+PERIODS = [(None, None), (date(2025, 6, 19), date(2025, 6, 20)), (None, date(2025, 6, 18)), (date(2025, 6, 20), None)]
+
+
+def _fold(value: str | None) -> str | None:
+    """What the `folded` normalizer (lowercase + asciifolding) makes of a keyword."""
+    if value is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", value.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _rows(sql: str, **params: Any) -> list[tuple]:
+    with unit_of_work() as session:
+        return [tuple(row) for row in session.execute(text(sql), params)]
+
+
+def _ordered(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda item: (item[key] is None, item[key] if item[key] is not None else 0))
+
+
+def expected_dashboard(day: date) -> dict[str, Any]:
+    """The dashboard of `day` computed with SQL over the visits, patients and cars tables."""
+    (total_patients,) = _rows("SELECT count(*) FROM patients")[0]
+    visits, confirmed = _rows(
+        f"SELECT count(*), count(*) FILTER (WHERE v.confirmation_status = 'confirmed') FROM visits v "
+        f"WHERE v.visit_date = :day AND {LIVE}", day=day,
+    )[0]
+    (recurring,) = _rows(
+        f"SELECT count(*) FROM (SELECT v.patient_id FROM visits v WHERE {LIVE} "
+        "GROUP BY v.patient_id HAVING count(DISTINCT v.visit_date) >= 2) r"
+    )[0]
+    by_car = [
+        {"car": car, "visits": n, "confirmed": c}
+        for car, n, c in _rows(
+            "SELECT c.label, count(*), count(*) FILTER (WHERE v.confirmation_status = 'confirmed') "
+            f"FROM visits v LEFT JOIN cars c ON c.id = v.car_id WHERE v.visit_date = :day AND {LIVE} GROUP BY c.label",
+            day=day,
+        )
+    ]
+    by_status = [
+        {"value": s, "count": n}
+        for s, n in _rows(
+            "SELECT v.status, count(*) FROM visits v WHERE v.visit_date = :day AND NOT v.missing_from_latest_export "
+            "GROUP BY v.status", day=day,
+        )
+    ]
+    by_channel = [
+        {"value": ch, "count": n}
+        for ch, n in _rows(
+            f"SELECT v.confirmation_channel, count(*) FROM visits v WHERE v.visit_date = :day AND {LIVE} "
+            "AND v.confirmation_status = 'confirmed' GROUP BY v.confirmation_channel", day=day,
+        )
+    ]
+    return {
+        "date": day,
+        "total_patients": total_patients,
+        "visits_today": visits,
+        "confirmed_today": confirmed,
+        "pending_confirmations": visits - confirmed,
+        "recurring_patients": recurring,
+        "by_car": _ordered(by_car, "car"),
+        "by_status": _ordered(by_status, "value"),
+        "by_channel": _ordered(by_channel, "value"),
+    }
+
+
+def expected_rates(group_by: str, visit_from: date | None, visit_to: date | None) -> list[dict[str, Any]]:
+    """Confirmation rates computed with SQL (neighbourhoods folded as the index folds them)."""
+    bounds = ""
+    if visit_from:
+        bounds += " AND v.visit_date >= :visit_from"
+    if visit_to:
+        bounds += " AND v.visit_date <= :visit_to"
+    rows = _rows(
+        f"SELECT {GROUP_SQL[group_by]}, v.confirmation_status = 'confirmed' "
+        f"FROM visits v LEFT JOIN cars c ON c.id = v.car_id WHERE {LIVE}{bounds}",
+        visit_from=visit_from, visit_to=visit_to,
+    )
+    counts: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+    for value, is_confirmed in rows:
+        key = _fold(value) if group_by == "neighborhood" else value
+        counts[key][0] += 1
+        counts[key][1] += int(is_confirmed)
+    items = [
+        {"value": key, "visits": n, "confirmed": c, "rate": round(c / n, 4)} for key, (n, c) in counts.items()
+    ]
+    return _ordered(items, "value")
+
+
+def sync_index() -> None:
+    """Drain the outbox and make every write searchable."""
+    result = sync.drain(max_batches=1000)
+    assert result.failed_entities == 0
+    client = get_client()
+    client.indices.refresh(index=names.alias("visits"))
+    client.indices.refresh(index=names.alias("patients"))
+
+
+def visit_days() -> list[date]:
+    return [day for (day,) in _rows("SELECT DISTINCT visit_date FROM visits ORDER BY 1")]
+
+
+def assert_everything_matches(days: list[date]) -> None:
+    client = get_client()
+    for day in days:
+        got = stats.dashboard(client, day)
+        assert vars(got) == expected_dashboard(day), day
+    for group_by in stats.GROUP_FIELDS:
+        for visit_from, visit_to in PERIODS:
+            got = stats.confirmation_rates(client, group_by, visit_from, visit_to)
+            assert got.items == expected_rates(group_by, visit_from, visit_to), (group_by, visit_from, visit_to)
+
+
+@pytest.fixture
+def imported(committed) -> list[date]:
+    """The three sample files imported and indexed; the days they hold."""
+    for path in (DASAEXP_SAMPLE, SIMPLIFIED_SAMPLE, CSV_SAMPLE):
+        report = run(path.read_bytes(), path.name)
+        assert report["status"] == "succeeded", report
+    sync_index()
+    return visit_days()
+
+
+def test_stats_equal_postgresql_after_importing_the_samples(imported):
+    days = imported
+    assert len(days) >= 3
+    # Every day of the samples, plus a day without visits.
+    assert_everything_matches([*days, date(2030, 1, 1)])
+    dashboard = stats.dashboard(get_client(), days[-1])
+    assert dashboard.visits_today > 0 and dashboard.total_patients > 0 and dashboard.by_car
+    assert dashboard.visits_today == dashboard.confirmed_today + dashboard.pending_confirmations
+
+
+def test_stats_page_through_every_bucket(imported, monkeypatch):
+    # Pages of two buckets: the composite paging must reach the last bucket, counts unchanged.
+    monkeypatch.setattr(stats, "PAGE_SIZE", 2)
+    assert_everything_matches(imported[-2:])
+
+
+def test_stats_follow_edits_cancellations_and_deletes(imported):
+    days = imported
+    day = days[-1]
+    pending = _rows(
+        f"SELECT v.id FROM visits v WHERE v.visit_date = :day AND {LIVE} AND v.confirmation_status <> 'confirmed' "
+        "ORDER BY v.id LIMIT 2", day=day,
+    )
+    (confirm_id,), (cancel_id,) = pending
+    before = stats.dashboard(get_client(), day)
+    with unit_of_work() as session:
+        visit = session.get(Visit, confirm_id)
+        visit.confirmation_status = "confirmed"
+        visit.confirmation_channel = "phone"
+        outbox.record(session, "visit", confirm_id)
+        cancelled = session.get(Visit, cancel_id)
+        cancelled.status = "cancelled"
+        outbox.record(session, "visit", cancel_id)
+        lonely = patient_service.create(session, {"name": "Paciente Sem Visitas"}).id
+    sync_index()
+    after = stats.dashboard(get_client(), day)
+    assert after.confirmed_today == before.confirmed_today + 1
+    assert after.visits_today == before.visits_today - 1
+    assert after.pending_confirmations == before.pending_confirmations - 2
+    assert after.total_patients == before.total_patients + 1
+    assert_everything_matches(days)
+
+    with unit_of_work() as session:
+        patient_service.delete(session, lonely)
+    sync_index()
+    assert stats.dashboard(get_client(), day).total_patients == before.total_patients
+    assert_everything_matches(days)
+
+
+def test_confirmation_rates_reject_a_bad_grouping_or_period(committed):
+    client = get_client()
+    with pytest.raises(Invalid):
+        stats.confirmation_rates(client, "patient")
+    with pytest.raises(Invalid):
+        stats.confirmation_rates(client, "car", date(2025, 6, 20), date(2025, 6, 19))
+
+
+def test_stats_routes(imported, api_client, make_account):
+    day = imported[-1]
+    headers = make_account("viewer").headers
+    response = api_client.get("/api/v1/stats/dashboard", params={"date": day.isoformat()}, headers=headers)
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    expected = expected_dashboard(day)
+    assert body == {**expected, "date": day.isoformat()}
+
+    response = api_client.get("/api/v1/stats/dashboard", headers=headers)
+    assert response.status_code == 200
+    assert set(response.json()) == set(expected)
+
+    for group_by in ("neighborhood", "hour", "car", "channel", "weekday"):
+        response = api_client.get(
+            "/api/v1/stats/confirmation-rates",
+            params={"group_by": group_by, "visit_from": "2025-06-19", "visit_to": "2025-06-20"},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.json()
+        assert response.json() == {
+            "group_by": group_by, "visit_from": "2025-06-19", "visit_to": "2025-06-20",
+            "items": expected_rates(group_by, date(2025, 6, 19), date(2025, 6, 20)),
+        }
+
+    for params in ({"group_by": "patient"}, {}, {"group_by": "car", "visit_from": "ontem"},
+                   {"group_by": "car", "visit_from": "2025-06-20", "visit_to": "2025-06-19"}):
+        response = api_client.get("/api/v1/stats/confirmation-rates", params=params, headers=headers)
+        assert response.status_code == 422, params
