@@ -12,8 +12,10 @@ from storage.visits.repo import PatientVisitStats
 def build(patient: Patient, visits: PatientVisitStats | None = None) -> dict[str, Any]:
     """Return the index document of a patient; its version is `patient.row_version`.
 
-    `visits` summarises the patient's visits (next from today, last before today, how
-    many); a visit change bumps the patient's row_version so this summary is rewritten.
+    `visits` summarises the patient's live visits (next from today, last before today, how
+    many, their cars, confirmation statuses, days and neighbourhoods, how many confirmed,
+    recurring = two or more distinct days); a visit change bumps the patient's row_version
+    so this summary is rewritten. No summary = no visits (empty lists, 0, not recurring).
     """
     phones = [p["number"] for p in patient.phones or []]
     address_parts = [
@@ -51,14 +53,14 @@ def build(patient: Patient, visits: PatientVisitStats | None = None) -> dict[str
         "next_visit": visits.next_visit.isoformat() if visits and visits.next_visit else None,
         "last_visit": visits.last_visit.isoformat() if visits and visits.last_visit else None,
         "visit_count": visits.visit_count if visits else 0,
-        # Visit-derived fields of mapping v2 (issue 5): declared, left empty until the visits are
-        # denormalised here (recurring None = unknown, so neither recurring=true nor =false matches).
-        "cars": [],
-        "confirmation_statuses": [],
-        "visit_dates": [],
-        "confirmed_visits": None,
-        "recurring": None,
-        "neighborhoods": [],
+        # Visit-derived fields of mapping v2, from the live visits (not cancelled, still listed by
+        # the latest export): a visit change bumps the patient's row_version, so they follow.
+        "cars": list(visits.cars) if visits else [],
+        "confirmation_statuses": list(visits.confirmation_statuses) if visits else [],
+        "visit_dates": [day.isoformat() for day in visits.visit_dates] if visits else [],
+        "confirmed_visits": visits.confirmed_visits if visits else 0,
+        "recurring": visits.recurring if visits else False,
+        "neighborhoods": list(visits.neighborhoods) if visits else [],
         "created_at": patient.created_at.isoformat() if patient.created_at else None,
         "updated_at": patient.updated_at.isoformat() if patient.updated_at else None,
     }

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Row, and_, func, select, text
+from sqlalchemy import Row, and_, distinct, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from storage.bulk import any_of
@@ -234,17 +234,26 @@ def document_rows(session: Session, visit_ids: Sequence[str]) -> list[Row]:
 
 @dataclass(frozen=True)
 class PatientVisitStats:
-    """What a patient's search document says about their visits."""
+    """What a patient's search document says about their live visits."""
 
     next_visit: date | None
     last_visit: date | None
     visit_count: int
+    cars: tuple[str, ...] = ()
+    confirmation_statuses: tuple[str, ...] = ()
+    visit_dates: tuple[date, ...] = ()
+    confirmed_visits: int = 0
+    recurring: bool = False
+    neighborhoods: tuple[str, ...] = ()
 
 
 def patient_visit_stats(session: Session, patient_ids: Sequence[str], today: date) -> dict[str, PatientVisitStats]:
-    """Next (from today) and last (before today) visit day and count of live visits, per patient; one query.
+    """The summary of each patient's live visits; one query for the whole batch.
 
-    Cancelled visits and visits a newer export no longer lists do not count.
+    Next (from today) and last (before today) visit day, how many, the distinct car labels,
+    confirmation statuses, days and neighbourhoods (sorted), how many are confirmed, and
+    whether they fall on two or more distinct days (recurring). Cancelled visits and visits
+    a newer export no longer lists do not count. Patients without any visit are left out.
     """
     if not patient_ids:
         return {}
@@ -255,11 +264,31 @@ def patient_visit_stats(session: Session, patient_ids: Sequence[str], today: dat
             func.min(Visit.visit_date).filter(live, Visit.visit_date >= today),
             func.max(Visit.visit_date).filter(live, Visit.visit_date < today),
             func.count(Visit.id).filter(live),
+            func.array_agg(distinct(Car.label)).filter(live, Car.label.isnot(None)),
+            func.array_agg(distinct(Visit.confirmation_status)).filter(live, Visit.confirmation_status.isnot(None)),
+            func.array_agg(distinct(Visit.visit_date)).filter(live),
+            func.count(Visit.id).filter(live, Visit.confirmation_status == "confirmed"),
+            func.count(distinct(Visit.visit_date)).filter(live),
+            func.array_agg(distinct(Visit.neighborhood)).filter(live, Visit.neighborhood.isnot(None)),
         )
+        .outerjoin(Car, Car.id == Visit.car_id)
         .where(any_of(Visit.patient_id, patient_ids))
         .group_by(Visit.patient_id)
     )
-    return {pid: PatientVisitStats(nxt, last, n) for pid, nxt, last, n in rows}
+    return {
+        pid: PatientVisitStats(
+            next_visit=nxt,
+            last_visit=last,
+            visit_count=n,
+            cars=tuple(cars or ()),
+            confirmation_statuses=tuple(statuses or ()),
+            visit_dates=tuple(days or ()),
+            confirmed_visits=confirmed,
+            recurring=distinct_days >= 2,
+            neighborhoods=tuple(neighborhoods or ()),
+        )
+        for pid, nxt, last, n, cars, statuses, days, confirmed, distinct_days, neighborhoods in rows
+    }
 
 
 def unit_days(session: Session, import_id: str) -> tuple[set[tuple[str, date]], set[tuple[str, date]]]:

@@ -111,15 +111,44 @@ def test_patient_visit_stats_skip_cancelled_and_missing_visits(db_session):
                                         car_id=car_id, existing=None, learned_at=LEARNED)
         visit_service.insert_many(db_session, [{**content, **changes}], import_id=None)
 
-    visit("2025-06-10")
-    visit("2025-06-12", status="cancelled")
-    visit("2025-06-20")
-    visit("2025-06-21", missing_from_latest_export=True)
-    visit("2025-06-25")
+    other_car = car_service.get_or_create_by_source_key(db_session, "380|CARRO 2", {"label": "CARRO 2"}).id
+    visit("2025-06-10", neighborhood="Leblon")
+    visit("2025-06-12", status="cancelled", car_id=other_car, confirmation_status="confirmed", neighborhood="Centro")
+    visit("2025-06-20", confirmation_status="confirmed")
+    visit("2025-06-21", missing_from_latest_export=True, car_id=other_car, neighborhood="Centro")
+    visit("2025-06-25", neighborhood="Leblon")
 
     stats = visit_repo.patient_visit_stats(db_session, [patient.id], today=date(2025, 6, 20))
 
-    assert stats[patient.id] == visit_repo.PatientVisitStats(date(2025, 6, 20), date(2025, 6, 10), 3)
+    # Only the live visits count: the cancelled and the missing one bring no car, day or neighbourhood.
+    assert stats[patient.id] == visit_repo.PatientVisitStats(
+        next_visit=date(2025, 6, 20), last_visit=date(2025, 6, 10), visit_count=3,
+        cars=("CARRO 1",), confirmation_statuses=("confirmed", "pending"),
+        visit_dates=(date(2025, 6, 10), date(2025, 6, 20), date(2025, 6, 25)), confirmed_visits=1,
+        recurring=True, neighborhoods=("Leblon",),
+    )
+
+
+def test_patient_visit_stats_recurring_means_two_distinct_live_days(db_session):
+    once = patient_service.create(db_session, {"name": "Bia Souza"})
+    twice_same_day = patient_service.create(db_session, {"name": "Caio Souza"})
+    car_id = car_service.get_or_create_by_source_key(db_session, "379|CARRO 1", {"label": "CARRO 1"}).id
+
+    def visit(patient_id: str, start: str, **changes):
+        content = visit_service.compose([source(start=start, end=start)], patient_id=patient_id,
+                                        car_id=car_id, existing=None, learned_at=LEARNED)
+        visit_service.insert_many(db_session, [{**content, **changes}], import_id=None)
+
+    visit(once.id, "2025-06-10T06:40:00")
+    visit(once.id, "2025-06-11T06:40:00", status="cancelled")
+    visit(twice_same_day.id, "2025-06-10T06:40:00")
+    visit(twice_same_day.id, "2025-06-10T09:40:00")
+
+    stats = visit_repo.patient_visit_stats(db_session, [once.id, twice_same_day.id], today=date(2025, 6, 20))
+
+    assert (stats[once.id].recurring, stats[once.id].visit_count) == (False, 1)
+    assert (stats[twice_same_day.id].recurring, stats[twice_same_day.id].visit_count) == (False, 2)
+    assert stats[twice_same_day.id].visit_dates == (date(2025, 6, 10),)
 
 
 def test_cars_are_created_once_per_agenda_key(db_session):
