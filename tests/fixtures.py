@@ -136,6 +136,8 @@ def celery_worker() -> Iterator[subprocess.Popen]:
     from tests.conftest import RUN_ID
 
     worker_name = f"test-{RUN_ID}@coleta"
+    # Earlier tests queued tasks that had no worker (nudges, imports, reindexes); they are not this test's.
+    celery_app.control.purge()
     log = open(ROOT / ".local" / "log" / "test-worker.log", "ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "workers.app:celery_app", "worker", "-Q", f"{SYNC_QUEUE},{DEFAULT_QUEUE}",
