@@ -10,11 +10,11 @@ import pytest
 from indexing import names
 from indexing.client import get_client
 from storage.imports.settings import get_settings as get_import_settings
-from tests.fixtures import ROOT, wait_until
+from tests.fixtures import wait_until
+from tests.samples import DASAEXP_SAMPLE
 
 IMPORTS = "/api/v1/imports"
-SAMPLES = ROOT.parent / "shared" / "samples"
-DASAEXP = "Relatorio de agendamento - 2025-06-20T122858.131.xls"
+DASAEXP = DASAEXP_SAMPLE.name
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def finished(api_client, headers, import_id):
 
 
 def test_the_dasaexp_sample_through_the_api_and_a_real_worker(api_client, operator, celery_worker):
-    response = upload(api_client, operator, DASAEXP, (SAMPLES / DASAEXP).read_bytes())
+    response = upload(api_client, operator, DASAEXP, DASAEXP_SAMPLE.read_bytes())
     assert response.status_code == 202
     body = response.json()
     assert body["status"] == "queued"
@@ -69,7 +69,7 @@ def test_the_dasaexp_sample_through_the_api_and_a_real_worker(api_client, operat
     assert wait_until(visits_indexed, timeout=30, interval=0.2)
 
     # The same file again: accepted, and nothing created or changed.
-    again = finished(api_client, operator, upload(api_client, operator, DASAEXP, (SAMPLES / DASAEXP).read_bytes()).json()["id"])
+    again = finished(api_client, operator, upload(api_client, operator, DASAEXP, DASAEXP_SAMPLE.read_bytes()).json()["id"])
     assert (again["imported"], again["visits_created"], again["visits_updated"]) == (0, 0, 0)
     assert (again["patients_created"], again["patients_updated"]) == (0, 0)
 

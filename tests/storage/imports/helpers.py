@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -23,10 +22,7 @@ from storage.outbox import OutboxEntry
 from storage.patients.models import Patient
 from storage.visits.models import Visit, VisitSource
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
-DASAEXP_SAMPLE = SAMPLES / "Relatorio de agendamento - 2025-06-20T122858.131.xls"
-SIMPLIFIED_SAMPLE = SAMPLES / "agenda_simplificada.xlsx"
-CSV_SAMPLE = SAMPLES / "agenda_exportada_excel_br.csv"
+from tests.samples import CSV_SAMPLE, DASAEXP_SAMPLE, SIMPLIFIED_SAMPLE  # noqa: F401 (re-exported to the tests)
 
 VALID_CPF = "52998224725"
 OTHER_CPF = "11144477735"

@@ -28,11 +28,7 @@ from storage.imports.dasaexp import (
 from storage.imports.parsing_sources import Limits, detect_encoding
 from storage.imports.parsing_values import Address, Phone, Physician, parse_documents
 
-# The samples live beside the repository: <repo>/../shared/samples (CI clones the same way).
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
-DASAEXP_SAMPLE = SAMPLES / "Relatorio de agendamento - 2025-06-20T122858.131.xls"
-SIMPLIFIED_SAMPLE = SAMPLES / "agenda_simplificada.xlsx"
-CSV_SAMPLE = SAMPLES / "agenda_exportada_excel_br.csv"
+from tests.samples import CSV_SAMPLE, DASAEXP_SAMPLE, SIMPLIFIED_SAMPLE
 
 VALID_CPF = "52998224725"
 
