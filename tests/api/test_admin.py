@@ -16,10 +16,14 @@ def test_reindex_is_queued_and_a_real_worker_swaps_the_alias(api_client, make_ac
     response = api_client.post("/api/v1/admin/reindex", json={"index": "patients"}, headers=admin)
     assert response.status_code == 202
     assert response.json() == {"index": "patients", "status": "queued"}
-    swapped = wait_until(lambda: lifecycle.live_indices(client, "patients") != before, timeout=30, interval=0.2)
-    assert swapped
+    # The worker swaps the alias first and deletes the old index just after, so wait for both.
+    finished = wait_until(
+        lambda: lifecycle.live_indices(client, "patients") != before and not client.indices.exists(index=before[0]),
+        timeout=30,
+        interval=0.2,
+    )
+    assert finished
     assert not client.indices.exists_alias(name=names.rebuild_alias("patients"))
-    assert not client.indices.exists(index=before[0])
 
 
 def test_unknown_index_is_a_validation_error(api_client, make_account):
