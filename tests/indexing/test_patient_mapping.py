@@ -1,4 +1,5 @@
-"""Mapping v2 of the patient index: a fresh install gets it, and a live v1 index rolls over to it."""
+"""Patient mappings: each version keeps every field of the one before, a fresh install gets the newest,
+and a live v1 index rolls over to it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.indexing.conftest import indexed, refresh
 
 V2_FIELDS = {"name_phonetic", "cars", "confirmation_statuses", "visit_dates", "confirmed_visits", "recurring",
              "neighborhoods"}
+V3_FIELDS = {"confirmation_attempts", "confirmed_attempts", "confirmation_rate", "confirmation_channels", "opted_out"}
 
 
 def live_mapping(client) -> tuple[str, dict]:
@@ -24,23 +26,24 @@ def found_names(q: str) -> list[str]:
     return [item["name"] for item in search(get_client(), PatientQuery(q=q)).items]
 
 
-def test_the_newest_patient_mapping_is_v2_and_keeps_every_v1_field():
-    assert mappings.latest_version("patients") == 2
-    v1 = mappings.load("patients", 1)["mappings"]
-    v2 = mappings.load("patients", 2)["mappings"]
-    assert v2["dynamic"] == "strict"
-    assert set(v1["properties"]) | V2_FIELDS == set(v2["properties"])
-    for field_name, definition in v1["properties"].items():
-        assert v2["properties"][field_name]["type"] == definition["type"], field_name
+def test_the_newest_patient_mapping_is_v3_and_each_version_keeps_every_field_of_the_last():
+    assert mappings.latest_version("patients") == 3
+    for older, newer, added in ((1, 2, V2_FIELDS), (2, 3, V3_FIELDS)):
+        old = mappings.load("patients", older)["mappings"]
+        new = mappings.load("patients", newer)["mappings"]
+        assert new["dynamic"] == "strict"
+        assert set(old["properties"]) | added == set(new["properties"])
+        for field_name, definition in old["properties"].items():
+            assert new["properties"][field_name]["type"] == definition["type"], field_name
 
 
-def test_a_fresh_setup_creates_v2_behind_the_alias(committed, client):
+def test_a_fresh_setup_creates_the_newest_behind_the_alias(committed, client):
     concrete, mapping = live_mapping(client)
-    assert concrete.startswith(f"{names.alias('patients')}-v2-")
-    assert V2_FIELDS <= set(mapping["properties"])
+    assert concrete.startswith(f"{names.alias('patients')}-v3-")
+    assert V2_FIELDS | V3_FIELDS <= set(mapping["properties"])
 
 
-def test_a_live_v1_index_keeps_taking_writes_and_a_rebuild_moves_the_alias_to_v2(committed, client):
+def test_a_live_v1_index_keeps_taking_writes_and_a_rebuild_moves_the_alias_to_the_newest(committed, client):
     # An install from before v2: its live index was made from patients.v1.json.
     for concrete in lifecycle.live_indices(client, "patients"):
         client.indices.delete(index=concrete)
@@ -66,17 +69,17 @@ def test_a_live_v1_index_keeps_taking_writes_and_a_rebuild_moves_the_alias_to_v2
     report = lifecycle.rebuild("patients")
 
     assert report.old_indices == [v1]
-    assert report.new_index.startswith(f"{names.alias('patients')}-v2-")
+    assert report.new_index.startswith(f"{names.alias('patients')}-v3-")
     assert lifecycle.live_indices(client, "patients") == [report.new_index]
     assert not client.indices.exists(index=v1)
     _, mapping = live_mapping(client)
-    assert V2_FIELDS <= set(mapping["properties"])
+    assert V2_FIELDS | V3_FIELDS <= set(mapping["properties"])
     assert indexed(ruth)["name_phonetic"] == "RUTE LIMA"
     assert indexed(other)["name_phonetic"] == "KATIA ANDRADE"
     assert found_names("rute lima") == ["Ruth Lima"]
     assert found_names("katia andrade") == ["Cátia Andrade"]
 
-    # And the drain writes full v2 documents from now on.
+    # And the drain writes full documents from now on.
     with unit_of_work() as session:
         patient_service.update(session, ruth, {"name": "Ruth Lima Sousa"})
     assert sync.drain().failed_entities == 0
