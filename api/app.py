@@ -8,12 +8,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import errors, logs
 from api.routers import admin, auth, health, imports, patients, stats, users
 from api.settings import get_settings
+from observability.logs import configure as configure_logging
 
 
 def create_app() -> FastAPI:
     """Build the app: logging, routers, error handlers, CORS, request ids."""
     settings = get_settings()
-    logs.configure(settings.log_level)
+    configure_logging(settings.log_level)
     app = FastAPI(
         title="Coleta",
         version="0.1.0",

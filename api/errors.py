@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import logs
+from observability import logs
 from storage.errors import Conflict, DomainError, Invalid, NotFound
 
 log = logging.getLogger(__name__)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
 
+from observability import logs
 from workers.settings import get_settings
 
 SYNC_QUEUE = f"{get_settings().queue_prefix}sync"
@@ -48,6 +49,25 @@ def create_celery() -> Celery:
         worker_hijack_root_logger=False,
     )
     return app
+
+
+@signals.setup_logging.connect
+def _json_logs(loglevel=None, **_) -> None:
+    """Worker and beat log like the API: JSON lines, personal data redacted (Celery's own setup is skipped)."""
+    logs.configure(get_settings().log_level)
+
+
+@signals.task_prerun.connect
+def _task_context(task_id=None, task=None, **_) -> None:
+    """Every line a task logs says which task run it belongs to."""
+    logs.task_id_var.set(task_id)
+    logs.task_name_var.set(getattr(task, "name", None))
+
+
+@signals.task_postrun.connect
+def _clear_task_context(**_) -> None:
+    logs.task_id_var.set(None)
+    logs.task_name_var.set(None)
 
 
 celery_app = create_celery()

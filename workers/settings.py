@@ -20,6 +20,7 @@ class WorkerSettings(BaseSettings):
     # Queue names start with this; tests use a per-run prefix so parallel runs never share a queue.
     queue_prefix: str = ""
     environment: str = "development"
+    log_level: str = "INFO"
     # The first admin, for `python -m workers users ensure-admin` (`make run` runs it).
     admin_email: str = DEFAULT_ADMIN_EMAIL
     admin_password: SecretStr | None = None

@@ -9,7 +9,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from api import logs
+from observability import logs
 
 CPF = "52998224725"
 CPF_FORMATTED = "529.982.247-25"

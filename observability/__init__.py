@@ -1,0 +1,1 @@
+"""What every process shares to be observed: structured, redacted logs."""
