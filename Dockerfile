@@ -10,6 +10,7 @@ COPY indexing ./indexing
 COPY storage ./storage
 COPY workers ./workers
 COPY mappings ./mappings
+COPY observability ./observability
 COPY alembic.ini ./
 RUN pip install . && useradd --system --uid 10001 coleta
 USER coleta
