@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from api.deps import SessionDep
 from api.errors import ApiError
 from api.settings import get_settings
 from storage.audit.service import Actor
+from storage.teams import repo as team_repo
 from storage.users import repo as user_repo
 from storage.users.models import ROLES, User
 
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 ALGORITHM = "HS256"
 ISSUER = "coleta"
+LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 TokenType = Literal["access", "refresh"]
 
 # The rule sets used by the routers.
@@ -145,16 +148,37 @@ def public() -> dict[str, Any]:
     return {"openapi_extra": {"x-roles": [], "x-public": True}}
 
 
-def current_driver_car(user: CurrentUser) -> str:
-    """The car assigned to the driver making the request; 403 for other roles or without a car."""
+def local_today() -> date:
+    """Today in America/Sao_Paulo (the lab's day)."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+def driver_car_on(session: Session, user: User, day: date) -> str:
+    """The car of `user` (a driver) on `day`: the car of that day's team whose driver is linked to the
+    account, else the account's standing `car_id`; 403 for other roles or without a car."""
     if user.role != "driver":
         raise ApiError(403, "forbidden", "Você não tem permissão para esta ação.")
-    if not user.car_id:
-        raise ApiError(403, "no_car_assigned", "Nenhum carro atribuído a você hoje.")
-    return user.car_id
+    car_id = team_repo.car_of_user(session, user.id, day) or user.car_id
+    if not car_id:
+        when = "hoje" if day == local_today() else f"em {day:%d/%m/%Y}"
+        raise ApiError(403, "no_car_assigned", f"Nenhum carro atribuído a você {when}.")
+    return car_id
+
+
+def current_driver_car(user: CurrentUser, session: SessionDep) -> str:
+    """The car of the driver making the request, today (America/Sao_Paulo); 403 for other roles or without a car."""
+    return driver_car_on(session, user, local_today())
+
+
+def driver_car_on_date(
+    user: CurrentUser, session: SessionDep, day: Annotated[date | None, Query(alias="date")] = None
+) -> str:
+    """The requesting driver's car on the `date` query parameter (default today); 403 as `current_driver_car`."""
+    return driver_car_on(session, user, day or local_today())
 
 
 DriverCar = Annotated[str, Depends(current_driver_car)]
+DriverCarOnDate = Annotated[str, Depends(driver_car_on_date)]
 
 
 def client_ip(request: Request) -> str:

@@ -1,15 +1,16 @@
-"""A car: one car agenda of the lab, as DasaExp names it, plus what the fleet needs later."""
+"""A car: one car agenda of the lab, as DasaExp names it, plus its fleet data (plate, model, status, capacity)."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Index, String, text
+from sqlalchemy import CheckConstraint, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamps
 
 STATUSES = ("active", "maintenance", "inactive")
+MIN_CAPACITY, MAX_CAPACITY = 1, 50
 
 
 def new_id() -> str:
@@ -37,7 +38,7 @@ class Car(Timestamps, Base):
     unit_name: Mapped[str | None] = mapped_column(String(120))
     operational_unit: Mapped[str | None] = mapped_column(String(20))  # "UND84"
     # Fleet data (issue 6 manages them; imports never touch them).
-    plate: Mapped[str | None] = mapped_column(String(10))
+    plate: Mapped[str | None] = mapped_column(String(10))  # "ABC1234" or Mercosul "ABC1D23", no hyphen
     model: Mapped[str | None] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
     daily_capacity: Mapped[int] = mapped_column(default=7, server_default=text("7"))
@@ -46,4 +47,7 @@ class Car(Timestamps, Base):
 
     __table_args__ = (
         Index("uq_cars_source_key", "source_key", unique=True, postgresql_where=text("source_key IS NOT NULL")),
+        Index("uq_cars_plate", "plate", unique=True, postgresql_where=text("plate IS NOT NULL")),
+        CheckConstraint("status IN ('active', 'maintenance', 'inactive')", name="status"),
+        CheckConstraint(f"daily_capacity BETWEEN {MIN_CAPACITY} AND {MAX_CAPACITY}", name="daily_capacity"),
     )

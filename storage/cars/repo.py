@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.cars.models import Car
+from storage.patients.models import Patient
+from storage.visits.models import Visit
 
 
 def get(session: Session, car_id: str) -> Car | None:
@@ -15,9 +18,29 @@ def get(session: Session, car_id: str) -> Car | None:
     return session.get(Car, car_id)
 
 
+def get_for_update(session: Session, car_id: str) -> Car | None:
+    """Return the car locked for this transaction, or None."""
+    return session.scalars(select(Car).where(Car.id == car_id).with_for_update()).first()
+
+
 def find_by_source_key(session: Session, source_key: str) -> Car | None:
     """Return the car of an agenda (room code + full agenda name), or None."""
     return session.scalars(select(Car).where(Car.source_key == source_key)).first()
+
+
+def find_by_plate(session: Session, plate: str) -> Car | None:
+    """Return the car with this (normalised) plate, or None."""
+    return session.scalars(select(Car).where(Car.plate == plate)).first()
+
+
+def list_cars(session: Session, status: str | None = None, unit: str | None = None) -> list[Car]:
+    """Cars, optionally of one status and one unit (its code or operational unit), by unit, base and label."""
+    stmt = select(Car).order_by(Car.unit_code.nulls_last(), Car.base.nulls_first(), Car.label, Car.id)
+    if status:
+        stmt = stmt.where(Car.status == status)
+    if unit:
+        stmt = stmt.where(or_(Car.unit_code == unit, Car.operational_unit == unit))
+    return list(session.scalars(stmt))
 
 
 def ids_by_source_key(session: Session, source_keys: Iterable[str]) -> dict[str, str]:
@@ -36,3 +59,51 @@ def labels(session: Session, car_ids: Iterable[str]) -> dict[str, tuple[str, str
         return {}
     rows = session.execute(select(Car.id, Car.label, Car.base).where(Car.id.in_(ids)))
     return {car_id: (label, base) for car_id, label, base in rows}
+
+
+def has_visits(session: Session, car_id: str) -> bool:
+    """Tell whether any visit (of any status or day) was booked in this car."""
+    return bool(session.scalar(select(select(Visit.id).where(Visit.car_id == car_id).exists())))
+
+
+def count_visits(session: Session, car_id: str) -> int:
+    """How many visits (of any status or day) were booked in this car."""
+    return session.execute(select(func.count(Visit.id)).where(Visit.car_id == car_id)).scalar_one()
+
+
+def bump_visit_versions(session: Session, car_id: str) -> list[tuple[str, str]]:
+    """Bump the row_version of every visit of the car (their documents carry its label); (visit, patient) pairs.
+
+    One statement collects the ids: the visits' own clocks are left alone, only the
+    version moves so the index takes the rebuilt document.
+    """
+    table = Visit.__table__
+    rows = session.execute(
+        update(table)
+        .where(table.c.car_id == car_id)
+        .values(row_version=table.c.row_version + 1)
+        .returning(table.c.id, table.c.patient_id)
+    )
+    return sorted((visit_id, patient_id) for visit_id, patient_id in rows)
+
+
+def route_sheet_rows(session: Session, car_id: str, day: date) -> list[Row]:
+    """The car's visits of a day (every status) in time order, with what the route sheet prints of the patient.
+
+    Plain rows: the visit's slot, status, confirmation, exams, payers, notes and address,
+    and the patient's id, name, phones and special needs. One query.
+    """
+    stmt = (
+        select(
+            Visit.id, Visit.patient_id, Visit.start_at, Visit.end_at, Visit.status, Visit.confirmation_status,
+            Visit.confirmation_channel, Visit.exam_codes, Visit.exam_names, Visit.total_exams, Visit.payers,
+            Visit.notes, Visit.street, Visit.number, Visit.complement, Visit.neighborhood, Visit.city, Visit.state,
+            Visit.zip_code, Visit.address_reference, Visit.address_text, Visit.missing_from_latest_export,
+            Patient.name.label("patient_name"), Patient.phones.label("patient_phones"),
+            Patient.special_needs.label("patient_special_needs"),
+        )
+        .join(Patient, Patient.id == Visit.patient_id)
+        .where(Visit.car_id == car_id, Visit.visit_date == day)
+        .order_by(Visit.start_at, Visit.end_at, Patient.name, Visit.id)
+    )
+    return list(session.execute(stmt))

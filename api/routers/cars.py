@@ -1,0 +1,101 @@
+"""Cars: readers list and read them, staff create and change them, admins delete; the printable route sheet."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import HTMLResponse
+
+from api import route_sheet
+from api.deps import SessionDep, commit
+from api.errors import ApiError
+from api.schemas.fleet import CarCreate, CarList, CarRead, CarUpdate
+from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow, driver_car_on, local_today
+from storage.audit import service as audit_service
+from storage.cars import repo as car_repo
+from storage.cars import service as car_service
+from storage.errors import NotFound
+from storage.teams import repo as team_repo
+
+router = APIRouter(prefix="/api/v1/cars", tags=["cars"])
+
+# The page holds patients' personal data: never cached, and nothing in it may load or run anything.
+ROUTE_SHEET_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@router.get("", response_model=CarList, **allow(*READERS))
+def list_cars(
+    session: SessionDep,
+    car_status: Annotated[str | None, Query(alias="status", max_length=16)] = None,
+    unit: Annotated[str | None, Query(max_length=20)] = None,
+) -> CarList:
+    """Every car (optionally of one status and one unit code or operational unit), by unit, base and label."""
+    return CarList(items=[CarRead.from_row(car) for car in car_repo.list_cars(session, car_status, unit)])
+
+
+@router.post("", response_model=CarRead, status_code=status.HTTP_201_CREATED, **allow(*STAFF))
+def create_car(body: CarCreate, session: SessionDep) -> CarRead:
+    """Register a car by hand (cars of the agenda export are created by the import)."""
+    car = car_service.create(session, body.data())
+    commit(session)
+    return CarRead.from_row(car)
+
+
+@router.get("/{car_id}", response_model=CarRead, **allow(*READERS))
+def get_car(car_id: str, session: SessionDep) -> CarRead:
+    """One car."""
+    car = car_repo.get(session, car_id)
+    if car is None:
+        raise NotFound("car", car_id)
+    return CarRead.from_row(car)
+
+
+@router.patch("/{car_id}", response_model=CarRead, **allow(*STAFF))
+def update_car(car_id: str, body: CarUpdate, session: SessionDep) -> CarRead:
+    """Change label, base, plate, model, status or daily capacity; a new label reaches the search documents."""
+    car = car_service.update(session, car_id, body.changes())
+    commit(session)
+    return CarRead.from_row(car)
+
+
+@router.delete("/{car_id}", status_code=status.HTTP_204_NO_CONTENT, **allow(*ADMIN))
+def delete_car(car_id: str, session: SessionDep) -> Response:
+    """Delete a car made by hand without visits; imported cars and cars with visits are deactivated instead (409)."""
+    car_service.delete(session, car_id)
+    commit(session)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{car_id}/route-sheet", response_class=HTMLResponse, **allow("admin", "operator", "driver"))
+def get_route_sheet(
+    car_id: str,
+    session: SessionDep,
+    user: CurrentUser,
+    actor: AuditActor,
+    day: Annotated[date | None, Query(alias="date")] = None,
+) -> HTMLResponse:
+    """The printable route sheet (HTML, A4) of a car for a day (default today): team, then visits in time order.
+
+    Staff see any car; a driver only the car of their team that day (403 otherwise). Every
+    patient listed gets a `patient.read` audit row (via route_sheet).
+    """
+    day = day or local_today()
+    if user.role == "driver" and driver_car_on(session, user, day) != car_id:
+        raise ApiError(403, "not_your_car", "Você só pode ver a folha de rota do carro da sua equipe nesta data.")
+    car = car_repo.get(session, car_id)
+    if car is None:
+        raise NotFound("car", car_id)
+    team = team_repo.team_of_car(session, car.id, day)
+    rows = car_repo.route_sheet_rows(session, car.id, day)
+    page = route_sheet.render(car, day, team, rows, datetime.now(UTC))
+    details = {"via": "route_sheet", "car_id": car.id, "date": day.isoformat()}
+    for patient_id in dict.fromkeys(row.patient_id for row in rows):
+        audit_service.record(session, actor, "patient.read", "patient", patient_id, details)
+    commit(session)
+    return HTMLResponse(page, headers=ROUTE_SHEET_HEADERS)

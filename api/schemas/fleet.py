@@ -1,0 +1,296 @@
+"""Fleet bodies: cars, drivers, collectors and teams (Create, Update, Read, List) and the driver's assignment.
+
+Domain rules (plate format, capacity range, phone, registration, statuses) are checked
+by the storage services, which answer with stable codes and pt-BR messages; these
+schemas only fix the shapes. Staff phones are personal data: `phone` is shown to
+admins and operators only; everyone who may read gets `phone_masked`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from storage.cars.models import Car
+from storage.identifiers import mask_phone
+from storage.teams.models import Collector, Driver, Team
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _changes(body: BaseModel) -> dict[str, Any]:
+    return body.model_dump(exclude_unset=True)
+
+
+# ---------------------------------------------------------------- cars
+
+
+class CarCreate(Strict):
+    label: str
+    base: str | None = None
+    unit_code: str | None = None
+    unit_name: str | None = None
+    operational_unit: str | None = None
+    plate: str | None = None
+    model: str | None = None
+    status: str = "active"
+    daily_capacity: int = 7
+
+    def data(self) -> dict[str, Any]:
+        """Plain data for the storage service."""
+        return self.model_dump()
+
+
+class CarUpdate(Strict):
+    label: str | None = None
+    base: str | None = None
+    plate: str | None = None
+    model: str | None = None
+    status: str | None = None
+    daily_capacity: int | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent."""
+        return _changes(self)
+
+
+class CarRead(BaseModel):
+    id: str
+    label: str
+    base: str | None
+    room_code: str | None
+    room_name: str | None
+    unit_code: str | None
+    unit_name: str | None
+    operational_unit: str | None
+    plate: str | None
+    model: str | None
+    status: str
+    daily_capacity: int
+    imported: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, car: Car) -> "CarRead":
+        """Shape a Car row for the API; `imported` = a car agenda of the export (never deleted)."""
+        return cls(
+            id=car.id, label=car.label, base=car.base, room_code=car.room_code, room_name=car.room_name,
+            unit_code=car.unit_code, unit_name=car.unit_name, operational_unit=car.operational_unit,
+            plate=car.plate, model=car.model, status=car.status, daily_capacity=car.daily_capacity,
+            imported=car.source_key is not None, created_at=car.created_at, updated_at=car.updated_at,
+        )
+
+
+class CarList(BaseModel):
+    items: list[CarRead]
+
+
+class CarBrief(BaseModel):
+    id: str
+    label: str
+    base: str | None
+    plate: str | None
+
+    @classmethod
+    def from_row(cls, car: Car) -> "CarBrief":
+        """The car as a team or an assignment names it."""
+        return cls(id=car.id, label=car.label, base=car.base, plate=car.plate)
+
+
+# ---------------------------------------------------------------- drivers
+
+
+class DriverCreate(Strict):
+    name: str
+    phone: str | None = None
+    status: str = "active"
+    user_id: str | None = None
+
+    def data(self) -> dict[str, Any]:
+        """Plain data for the storage service."""
+        return self.model_dump()
+
+
+class DriverUpdate(Strict):
+    name: str | None = None
+    phone: str | None = None
+    status: str | None = None
+    user_id: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent (`phone`/`user_id` null clear them)."""
+        return _changes(self)
+
+
+class DriverRead(BaseModel):
+    id: str
+    name: str
+    phone: str | None
+    phone_masked: str | None
+    status: str
+    user_id: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, driver: Driver, reveal: bool) -> "DriverRead":
+        """Shape a Driver row; the phone digits only when `reveal` (staff), else masked."""
+        return cls(
+            id=driver.id, name=driver.name, phone=driver.phone if reveal else None,
+            phone_masked=mask_phone(driver.phone), status=driver.status, user_id=driver.user_id,
+            created_at=driver.created_at, updated_at=driver.updated_at,
+        )
+
+
+class DriverList(BaseModel):
+    items: list[DriverRead]
+
+
+# ---------------------------------------------------------------- collectors
+
+
+class Registration(Strict):
+    council: str | None = None
+    number: str | None = None
+    state: str | None = None
+
+
+class RegistrationRead(BaseModel):
+    council: str
+    number: str
+    state: str
+    display: str  # "COREN-RJ 123456"
+
+    @classmethod
+    def from_row(cls, collector: Collector) -> "RegistrationRead | None":
+        """The collector's registration, or None when not recorded."""
+        if not collector.council:
+            return None
+        return cls(
+            council=collector.council, number=collector.registration_number, state=collector.registration_state,
+            display=f"{collector.council}-{collector.registration_state} {collector.registration_number}",
+        )
+
+
+class CollectorCreate(Strict):
+    name: str
+    phone: str | None = None
+    status: str = "active"
+    registration: Registration | None = None
+
+    def data(self) -> dict[str, Any]:
+        """Plain data for the storage service."""
+        return self.model_dump()
+
+
+class CollectorUpdate(Strict):
+    name: str | None = None
+    phone: str | None = None
+    status: str | None = None
+    registration: Registration | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent (`registration: null` clears it)."""
+        return _changes(self)
+
+
+class CollectorRead(BaseModel):
+    id: str
+    name: str
+    phone: str | None
+    phone_masked: str | None
+    status: str
+    registration: RegistrationRead | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, collector: Collector, reveal: bool) -> "CollectorRead":
+        """Shape a Collector row; the phone digits only when `reveal` (staff), else masked."""
+        return cls(
+            id=collector.id, name=collector.name, phone=collector.phone if reveal else None,
+            phone_masked=mask_phone(collector.phone), status=collector.status,
+            registration=RegistrationRead.from_row(collector),
+            created_at=collector.created_at, updated_at=collector.updated_at,
+        )
+
+
+class CollectorList(BaseModel):
+    items: list[CollectorRead]
+
+
+# ---------------------------------------------------------------- teams
+
+
+class TeamCreate(Strict):
+    car_id: str
+    date: dt.date
+    driver_id: str
+    collector_id: str
+    notes: str | None = None
+
+    def data(self) -> dict[str, Any]:
+        """Plain data for the storage service (`date` is the team's `day`)."""
+        data = self.model_dump()
+        data["day"] = data.pop("date")
+        return data
+
+
+class TeamUpdate(Strict):
+    driver_id: str | None = None
+    collector_id: str | None = None
+    notes: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent."""
+        return _changes(self)
+
+
+class PersonBrief(BaseModel):
+    id: str
+    name: str
+
+
+class CollectorBrief(PersonBrief):
+    registration: RegistrationRead | None
+
+
+class TeamRead(BaseModel):
+    id: str
+    date: dt.date
+    car: CarBrief
+    driver: PersonBrief
+    collector: CollectorBrief
+    notes: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, team: Team) -> "TeamRead":
+        """Shape a Team row with the names of its car and people (no phones)."""
+        return cls(
+            id=team.id, date=team.day, car=CarBrief.from_row(team.car),
+            driver=PersonBrief(id=team.driver.id, name=team.driver.name),
+            collector=CollectorBrief(id=team.collector.id, name=team.collector.name,
+                                     registration=RegistrationRead.from_row(team.collector)),
+            notes=team.notes, created_at=team.created_at, updated_at=team.updated_at,
+        )
+
+
+class TeamList(BaseModel):
+    date: dt.date
+    items: list[TeamRead]
+
+
+class DriverAssignment(BaseModel):
+    """The requesting driver's car on a day, its team when there is one, and where its route sheet is."""
+
+    date: dt.date
+    car: CarBrief
+    team: TeamRead | None
+    route_sheet_url: str
