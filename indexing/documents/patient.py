@@ -16,8 +16,11 @@ def build(patient: Patient, visits: PatientVisitStats | None = None) -> dict[str
     many, their cars, confirmation statuses, days and neighbourhoods, how many confirmed,
     recurring = two or more distinct days); a visit change bumps the patient's row_version
     so this summary is rewritten. No summary = no visits (empty lists, 0, not recurring).
+    `confirmation_rate` = confirmed attempts / attempts (4 decimals), null without attempts.
     """
     phones = [p["number"] for p in patient.phones or []]
+    attempts = visits.confirmation_attempts if visits else 0
+    confirmed = visits.confirmed_attempts if visits else 0
     address_parts = [
         patient.street,
         patient.number,
@@ -61,6 +64,13 @@ def build(patient: Patient, visits: PatientVisitStats | None = None) -> dict[str
         "confirmed_visits": visits.confirmed_visits if visits else 0,
         "recurring": visits.recurring if visits else False,
         "neighborhoods": list(visits.neighborhoods) if visits else [],
+        # Mapping v3: how the patient answers confirmation attempts (every attempt of every visit),
+        # the channels through which they ever confirmed, and whether they opted out of messages.
+        "confirmation_attempts": attempts,
+        "confirmed_attempts": confirmed,
+        "confirmation_rate": round(confirmed / attempts, 4) if attempts else None,
+        "confirmation_channels": list(visits.confirmation_channels) if visits else [],
+        "opted_out": getattr(patient, "opted_out_at", None) is not None,
         "created_at": patient.created_at.isoformat() if patient.created_at else None,
         "updated_at": patient.updated_at.isoformat() if patient.updated_at else None,
     }

@@ -12,7 +12,10 @@ def build(row: Any) -> dict[str, Any]:
     """Return the index document of a visit row (`storage.visits.repo.document_rows`); version = row_version.
 
     Denormalises the patient's name and the car's label so the schedule and the
-    dashboard need no join. No CPF, phone or staff login goes in.
+    dashboard need no join. No CPF, phone or staff login goes in: the schedule takes
+    contacts from the patient index. Mapping v2 adds the export ids, the confirmation
+    attempts and `display`, what the schedule shows but never searches (structured
+    address, exam names, payers with card numbers, notes), stored but not indexed.
     """
     visit = row
     start = visit.start_at.astimezone(LOCAL_TZ)
@@ -56,4 +59,27 @@ def build(row: Any) -> dict[str, Any]:
         "import_id": visit.import_id,
         "created_at": visit.created_at.isoformat() if visit.created_at else None,
         "updated_at": visit.updated_at.isoformat() if visit.updated_at else None,
+        "source_ids": list(row.source_ids or []),
+        "confirmation_attempts": row.confirmation_attempts or 0,
+        "last_attempt_at": row.last_attempt_at.isoformat() if row.last_attempt_at else None,
+        "last_attempt_channel": row.last_attempt_channel,
+        "last_attempt_outcome": row.last_attempt_outcome,
+        "display": {
+            "address": {
+                "street": visit.street,
+                "number": visit.number,
+                "complement": visit.complement,
+                "neighborhood": visit.neighborhood,
+                "city": visit.city,
+                "state": visit.state,
+                "zip_code": visit.zip_code,
+                "reference": visit.address_reference,
+                "text": visit.address_text,
+            },
+            "exam_names": list(visit.exam_names or []),
+            "payers": [
+                {"code": p.get("code"), "name": p.get("name"), "card_number": p.get("card_number")} for p in payers
+            ],
+            "notes": visit.notes,
+        },
     }

@@ -5,14 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamps
 
 STATUSES = ("scheduled", "cancelled", "collected", "no_show")
-CONFIRMATION_STATUSES = ("confirmed", "pending")
+CONFIRMATION_STATUSES = ("confirmed", "pending", "declined")
+# How a confirmation attempt was made, what came of it, and who recorded it.
+ATTEMPT_CHANNELS = ("phone", "sms", "whatsapp", "email")
+ATTEMPT_OUTCOMES = ("confirmed", "no_answer", "declined", "reschedule_requested", "wrong_number")
+ATTEMPT_SOURCES = ("staff", "inbound_message", "bulk")
+# The kinds of rows of a visit's history.
+CHANGE_KINDS = ("created", "status", "rescheduled")
 
 
 def new_id() -> str:
@@ -121,4 +127,66 @@ class VisitSource(Base):
         Index("uq_visit_sources_source_id", "source_id", unique=True),
         Index("ix_visit_sources_visit_id", "visit_id"),
         Index("ix_visit_sources_last_import_id", "last_import_id"),
+    )
+
+
+class VisitStatusChange(Base):
+    """One row of a visit's history: created, a status change or a reschedule; who, when and why.
+
+    A reschedule keeps the old and new slot and car; a status change the old and new
+    status. Visits made by an import have no `created` row (their sources say where
+    they came from). `actor_id` is a plain user id (no foreign key): history outlives
+    accounts.
+    """
+
+    __tablename__ = "visit_status_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    old_start_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    new_start_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    old_end_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    new_end_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    old_car_id: Mapped[str | None] = mapped_column(String(36))
+    new_car_id: Mapped[str | None] = mapped_column(String(36))
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_visit_status_changes_visit_id_at", "visit_id", "at"),
+        CheckConstraint("kind IN ('created', 'status', 'rescheduled')", name="kind"),
+    )
+
+
+class ConfirmationAttempt(Base):
+    """One try at confirming a visit with its patient: the channel, what came of it, who and when.
+
+    `source` tells a staff call from an inbound message reply or a bulk action;
+    `patient_id` is kept so a patient's confirmation record needs no join.
+    """
+
+    __tablename__ = "confirmation_attempts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), nullable=False)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), nullable=False)
+    channel: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(24))
+    notes: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    source: Mapped[str] = mapped_column(String(20), default="staff", server_default="staff")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_confirmation_attempts_visit_id_at", "visit_id", "at"),
+        Index("ix_confirmation_attempts_patient_id", "patient_id"),
+        CheckConstraint("channel IN ('phone', 'sms', 'whatsapp', 'email')", name="channel"),
+        CheckConstraint(
+            "outcome IN ('confirmed', 'no_answer', 'declined', 'reschedule_requested', 'wrong_number')", name="outcome"
+        ),
+        CheckConstraint("source IN ('staff', 'inbound_message', 'bulk')", name="source"),
     )

@@ -6,14 +6,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Row, and_, distinct, func, select, text
+from sqlalchemy import Row, and_, distinct, func, select, text, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 
 from storage.bulk import any_of
 from storage.cars.models import Car
 from storage.patients.models import Patient
-from storage.visits.models import Visit, VisitSource
+from storage.visits.models import ConfirmationAttempt, Visit, VisitSource, VisitStatusChange
 
 # The visit columns an import compares and writes (everything but ids, versions and clocks).
 CONTENT_COLUMNS = (
@@ -215,18 +217,44 @@ _DOCUMENT_COLUMNS = [column for column in Visit.__table__.c if column.name not i
 
 
 def document_rows(session: Session, visit_ids: Sequence[str]) -> list[Row]:
-    """Fresh visit rows (plain rows, no ORM objects) with the patient's name and the car's label; one query."""
+    """Fresh visit rows (plain rows, no ORM objects) with what their documents denormalise; one query.
+
+    The patient's name, the car's label and base, the export ids of the active source
+    rows (file order), and the confirmation attempts: how many, and the latest one's
+    time, channel and outcome.
+    """
     if not visit_ids:
         return []
+    sources = (
+        select(func.array_agg(aggregate_order_by(VisitSource.source_id, VisitSource.row_number, VisitSource.source_id)))
+        .where(VisitSource.visit_id == Visit.id, VisitSource.active.is_(True))
+        .scalar_subquery()
+    )
+    attempts = (
+        select(func.count(ConfirmationAttempt.id)).where(ConfirmationAttempt.visit_id == Visit.id).scalar_subquery()
+    )
+    last = (
+        select(ConfirmationAttempt.at, ConfirmationAttempt.channel, ConfirmationAttempt.outcome)
+        .where(ConfirmationAttempt.visit_id == Visit.id)
+        .order_by(ConfirmationAttempt.at.desc(), ConfirmationAttempt.id.desc())
+        .limit(1)
+        .lateral("last_attempt")
+    )
     stmt = (
         select(
             *_DOCUMENT_COLUMNS,
             Patient.name.label("patient_name"),
             Car.label.label("car_label"),
             Car.base.label("car_base"),
+            sources.label("source_ids"),
+            attempts.label("confirmation_attempts"),
+            last.c.at.label("last_attempt_at"),
+            last.c.channel.label("last_attempt_channel"),
+            last.c.outcome.label("last_attempt_outcome"),
         )
         .join(Patient, Patient.id == Visit.patient_id)
         .outerjoin(Car, Car.id == Visit.car_id)
+        .outerjoin(last, true())
         .where(any_of(Visit.id, visit_ids))
     )
     return list(session.execute(stmt))
@@ -245,6 +273,10 @@ class PatientVisitStats:
     confirmed_visits: int = 0
     recurring: bool = False
     neighborhoods: tuple[str, ...] = ()
+    # The patient's confirmation attempts (every visit, cancelled ones included): the record of how they answer.
+    confirmation_attempts: int = 0
+    confirmed_attempts: int = 0
+    confirmation_channels: tuple[str, ...] = ()
 
 
 def patient_visit_stats(session: Session, patient_ids: Sequence[str], today: date) -> dict[str, PatientVisitStats]:
@@ -254,6 +286,7 @@ def patient_visit_stats(session: Session, patient_ids: Sequence[str], today: dat
     confirmation statuses, days and neighbourhoods (sorted), how many are confirmed, and
     whether they fall on two or more distinct days (recurring). Cancelled visits and visits
     a newer export no longer lists do not count. Patients without any visit are left out.
+    Their confirmation attempts come from a second query.
     """
     if not patient_ids:
         return {}
@@ -275,6 +308,7 @@ def patient_visit_stats(session: Session, patient_ids: Sequence[str], today: dat
         .where(any_of(Visit.patient_id, patient_ids))
         .group_by(Visit.patient_id)
     )
+    attempts = attempt_stats(session, patient_ids)
     return {
         pid: PatientVisitStats(
             next_visit=nxt,
@@ -286,6 +320,9 @@ def patient_visit_stats(session: Session, patient_ids: Sequence[str], today: dat
             confirmed_visits=confirmed,
             recurring=distinct_days >= 2,
             neighborhoods=tuple(neighborhoods or ()),
+            confirmation_attempts=attempts.get(pid, AttemptStats()).attempts,
+            confirmed_attempts=attempts.get(pid, AttemptStats()).confirmed,
+            confirmation_channels=attempts.get(pid, AttemptStats()).channels,
         )
         for pid, nxt, last, n, cars, statuses, days, confirmed, distinct_days, neighborhoods in rows
     }
@@ -310,7 +347,7 @@ def unit_days(session: Session, import_id: str) -> tuple[set[tuple[str, date]], 
 def not_listed_in_scope(
     session: Session, import_id: str, units: set[tuple[str, date]], cars: set[tuple[str, date]]
 ) -> list[tuple[str, str]]:
-    """(visit id, patient id) of visits of the covered units (or cars) and days that the import did not list."""
+    """(visit id, patient id) of export-made visits of the covered units (or cars) and days the import did not list."""
     if not units and not cars:
         return []
     statement = text(
@@ -320,6 +357,8 @@ def not_listed_in_scope(
         JOIN unnest(CAST(:keys AS varchar[]), CAST(:days AS date[])) AS scope(key, day)
           ON v.visit_date = scope.day AND (v.unit_code = scope.key OR (v.unit_code IS NULL AND v.car_id = scope.key))
         WHERE NOT v.missing_from_latest_export
+          -- A visit made by hand (no source row) is no export's to drop.
+          AND EXISTS (SELECT 1 FROM visit_sources AS h WHERE h.visit_id = v.id)
           AND NOT EXISTS (
             SELECT 1 FROM visit_sources AS s WHERE s.visit_id = v.id AND s.last_import_id = :import_id
           )
@@ -343,3 +382,230 @@ def stale_sources(session: Session, import_id: str) -> list[tuple[int, str]]:
         .order_by(VisitSource.id)
     )
     return [tuple(row) for row in rows]
+
+
+# ---------------------------------------------------------------- schedule commands
+
+
+def get_for_update(session: Session, visit_id: str) -> Visit | None:
+    """Return the visit locked for this transaction (fresh from the database), or None."""
+    stmt = select(Visit).where(Visit.id == visit_id).with_for_update().execution_options(populate_existing=True)
+    return session.scalars(stmt).first()
+
+
+_CAR_LOCK_COLUMNS = (Car.id, Car.label, Car.base, Car.status, Car.daily_capacity, Car.unit_code, Car.unit_name)
+_PATIENT_LOCK_COLUMNS = (
+    Patient.id, Patient.street, Patient.number, Patient.complement, Patient.neighborhood, Patient.city,
+    Patient.state, Patient.zip_code, Patient.address_reference, Patient.health_plan_code, Patient.health_plan_name,
+    Patient.health_plan_card_number,
+)
+
+
+def lock_cars(session: Session, car_ids: Iterable[str]) -> dict[str, Row]:
+    """Lock the cars' rows (in id order, so two bookings never deadlock) and return id -> plain row.
+
+    `FOR NO KEY UPDATE`: bookings of a car queue behind each other, while an import's
+    foreign-key checks on the car (`FOR KEY SHARE`) are not blocked.
+    """
+    ids = sorted(set(car_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(*_CAR_LOCK_COLUMNS).where(Car.id.in_(ids)).order_by(Car.id).with_for_update(key_share=True)
+    )
+    return {row.id: row for row in rows}
+
+
+def lock_patient(session: Session, patient_id: str) -> Row | None:
+    """Lock the patient's row for a booking (`FOR NO KEY UPDATE`); its address and health plan, or None."""
+    return session.execute(
+        select(*_PATIENT_LOCK_COLUMNS).where(Patient.id == patient_id).with_for_update(key_share=True)
+    ).first()
+
+
+def _live_visits() -> Any:
+    return and_(Visit.status != "cancelled", Visit.missing_from_latest_export.is_(False))
+
+
+@dataclass(frozen=True)
+class OtherVisit:
+    """A visit that stands in the way of a booking: its id, slot and car label."""
+
+    id: str
+    start_at: datetime
+    end_at: datetime
+    car_label: str | None
+
+
+def overlapping(
+    session: Session, *, start: datetime, end: datetime, car_id: str | None = None, patient_id: str | None = None,
+    exclude_id: str | None = None,
+) -> OtherVisit | None:
+    """The earliest live visit of the car (or of the patient) whose [start, end) overlaps [start, end), or None.
+
+    Live = not cancelled and still listed by its export; adjacent slots (one ends when
+    the other starts) do not overlap.
+    """
+    stmt = (
+        select(Visit.id, Visit.start_at, Visit.end_at, Car.label)
+        .outerjoin(Car, Car.id == Visit.car_id)
+        .where(_live_visits(), Visit.start_at < end, Visit.end_at > start)
+        .order_by(Visit.start_at, Visit.id)
+        .limit(1)
+    )
+    if car_id is not None:
+        stmt = stmt.where(Visit.car_id == car_id)
+    if patient_id is not None:
+        stmt = stmt.where(Visit.patient_id == patient_id)
+    if exclude_id is not None:
+        stmt = stmt.where(Visit.id != exclude_id)
+    row = session.execute(stmt).first()
+    return OtherVisit(*row) if row else None
+
+
+def live_count_on_day(session: Session, car_id: str, day: date) -> int:
+    """How many live visits the car has on a local day."""
+    return session.execute(
+        select(func.count(Visit.id)).where(Visit.car_id == car_id, Visit.visit_date == day, _live_visits())
+    ).scalar_one()
+
+
+def history(session: Session, visit_id: str) -> list[VisitStatusChange]:
+    """The visit's history rows, oldest first."""
+    return list(session.scalars(
+        select(VisitStatusChange).where(VisitStatusChange.visit_id == visit_id)
+        .order_by(VisitStatusChange.at, VisitStatusChange.id)
+    ))
+
+
+def attempts_by_visit(session: Session, visit_ids: Sequence[str]) -> dict[str, list[ConfirmationAttempt]]:
+    """Visit id -> its confirmation attempts, oldest first; one query."""
+    ids = list(set(visit_ids))
+    if not ids:
+        return {}
+    result: dict[str, list[ConfirmationAttempt]] = defaultdict(list)
+    rows = session.scalars(
+        select(ConfirmationAttempt).where(any_of(ConfirmationAttempt.visit_id, ids))
+        .order_by(ConfirmationAttempt.at, ConfirmationAttempt.id)
+    )
+    for attempt in rows:
+        result[attempt.visit_id].append(attempt)
+    return result
+
+
+def source_ids(session: Session, visit_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Visit id -> the export ids (`Id do agendamento`) of its active source rows, in file order; one query."""
+    ids = list(set(visit_ids))
+    if not ids:
+        return {}
+    result: dict[str, list[str]] = defaultdict(list)
+    rows = session.execute(
+        select(VisitSource.visit_id, VisitSource.source_id)
+        .where(any_of(VisitSource.visit_id, ids), VisitSource.active.is_(True))
+        .order_by(VisitSource.visit_id, VisitSource.row_number, VisitSource.source_id)
+    )
+    for visit_id, source_id in rows:
+        result[visit_id].append(source_id)
+    return result
+
+
+@dataclass(frozen=True)
+class PatientVisitRow:
+    """One visit of a patient's history (profile), with its car label."""
+
+    id: str
+    start_at: datetime
+    end_at: datetime
+    visit_date: date
+    status: str
+    car_id: str | None
+    car_label: str | None
+    confirmation_status: str
+    confirmation_channel: str | None
+    confirmed_at: datetime | None
+    exam_codes: list[str]
+    missing_from_latest_export: bool
+
+
+def patient_visits(session: Session, patient_id: str) -> list[PatientVisitRow]:
+    """Every visit of a patient, newest first, with its car label; one query."""
+    rows = session.execute(
+        select(
+            Visit.id, Visit.start_at, Visit.end_at, Visit.visit_date, Visit.status, Visit.car_id, Car.label,
+            Visit.confirmation_status, Visit.confirmation_channel, Visit.confirmed_at, Visit.exam_codes,
+            Visit.missing_from_latest_export,
+        )
+        .outerjoin(Car, Car.id == Visit.car_id)
+        .where(Visit.patient_id == patient_id)
+        .order_by(Visit.start_at.desc(), Visit.id)
+    )
+    return [PatientVisitRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class AttemptStats:
+    """A patient's confirmation record: attempts, confirmed ones, channels that ever confirmed."""
+
+    attempts: int = 0
+    confirmed: int = 0
+    channels: tuple[str, ...] = ()
+
+
+def attempt_stats(session: Session, patient_ids: Sequence[str]) -> dict[str, AttemptStats]:
+    """Patient id -> their confirmation attempts summary (patients without attempts left out); one query."""
+    if not patient_ids:
+        return {}
+    confirmed = ConfirmationAttempt.outcome == "confirmed"
+    rows = session.execute(
+        select(
+            ConfirmationAttempt.patient_id,
+            func.count(ConfirmationAttempt.id),
+            func.count(ConfirmationAttempt.id).filter(confirmed),
+            func.array_agg(distinct(ConfirmationAttempt.channel)).filter(confirmed),
+        )
+        .where(any_of(ConfirmationAttempt.patient_id, patient_ids))
+        .group_by(ConfirmationAttempt.patient_id)
+    )
+    return {pid: AttemptStats(n, ok, tuple(sorted(channels or ()))) for pid, n, ok, channels in rows}
+
+
+@dataclass(frozen=True)
+class VisitDetail:
+    """A visit with its patient, car, history, confirmation attempts and export ids (the API's read model)."""
+
+    visit: Visit
+    patient: Patient
+    car: Car | None
+    history: list[VisitStatusChange]
+    attempts: list[ConfirmationAttempt]
+    source_ids: list[str]
+
+
+def detail(session: Session, visit_id: str) -> VisitDetail | None:
+    """Load a visit's read model (a few small queries), or None."""
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        return None
+    patient = session.get(Patient, visit.patient_id)
+    assert patient is not None
+    car = session.get(Car, visit.car_id) if visit.car_id else None
+    return VisitDetail(
+        visit=visit,
+        patient=patient,
+        car=car,
+        history=history(session, visit.id),
+        attempts=attempts_by_visit(session, [visit.id]).get(visit.id, []),
+        source_ids=source_ids(session, [visit.id]).get(visit.id, []),
+    )
+
+
+def patient_attempts(session: Session, patient_id: str) -> dict[str, list[ConfirmationAttempt]]:
+    """Visit id -> the patient's confirmation attempts of that visit, oldest first; one query."""
+    result: dict[str, list[ConfirmationAttempt]] = defaultdict(list)
+    rows = session.scalars(
+        select(ConfirmationAttempt).where(ConfirmationAttempt.patient_id == patient_id)
+        .order_by(ConfirmationAttempt.at, ConfirmationAttempt.id)
+    )
+    for attempt in rows:
+        result[attempt.visit_id].append(attempt)
+    return result

@@ -59,8 +59,10 @@ def compose(
     Slot, car, unit and address come from the first source that has them; exams and
     payers are merged from all (a split visit: both payers, all exams); the visit is
     confirmed when any source says so. The import never downgrades a confirmation we
-    already hold, and only moves our lifecycle status between scheduled and cancelled
-    (collected and no-show are ours).
+    already hold (nor a refusal we recorded, unless the export now says confirmed), and
+    only moves our lifecycle status between scheduled and cancelled (collected and
+    no-show are ours; a visit staff cancelled stays cancelled: only an export's own
+    cancellation is undone by a later export that books it again).
     """
     first = sources[0]
     start = local(first["start"])
@@ -89,6 +91,9 @@ def compose(
     elif confirmed_source is not None:
         confirmation_status = "confirmed"
         confirmed_at = local(confirmed_source.get("confirmation_time")) or learned_at
+    elif existing and existing["confirmation_status"] == "declined":
+        # The patient told us no (storage.visits.confirmations); an export that knows nothing of it keeps it.
+        confirmation_status, confirmed_at = "declined", None
     else:
         confirmation_status, confirmed_at = "pending", None
     channel = _first(sources, "confirmation_channel")
@@ -99,6 +104,9 @@ def compose(
     if existing is None:
         status = "cancelled" if cancelled else "scheduled"
     elif cancelled:
+        status = "cancelled"
+    elif existing["status"] == "cancelled" and existing.get("booking_status") != "cancelled":
+        # Cancelled by staff while the export still lists it as booked: an import never reinstates it.
         status = "cancelled"
     elif existing["status"] == "cancelled":
         status = "scheduled"

@@ -64,14 +64,28 @@ def test_confirmation_uses_our_clock_and_is_never_downgraded_by_an_import():
         (None, "cancelled", "cancelled"),
         ("scheduled", "cancelled", "cancelled"),
         ("cancelled", "squeezed_in", "scheduled"),
+        ("cancelled by staff", "scheduled", "cancelled"),
         ("collected", "scheduled", "collected"),
         ("no_show", "scheduled", "no_show"),
     ],
 )
 def test_the_import_only_moves_our_status_between_scheduled_and_cancelled(current, booking, expected):
-    existing = None if current is None else {**compose([source()]), "status": current}
+    # An export's cancellation leaves booking_status "cancelled"; a staff one leaves the export's booking status.
+    if current == "cancelled":
+        existing = compose([source(status="cancelled")])
+    elif current == "cancelled by staff":
+        existing = {**compose([source()]), "status": "cancelled"}
+    else:
+        existing = None if current is None else {**compose([source()]), "status": current}
 
     assert compose([source(status=booking)], existing=existing)["status"] == expected
+
+
+def test_a_refusal_we_recorded_survives_an_export_unless_it_now_says_confirmed():
+    declined = {**compose([source()]), "confirmation_status": "declined", "confirmation_channel": "sms"}
+
+    assert compose([source()], existing=declined)["confirmation_status"] == "declined"
+    assert compose([source(confirmation_status="confirmed")], existing=declined)["confirmation_status"] == "confirmed"
 
 
 def test_group_key_is_stable_and_tells_stops_apart():
