@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, Index, String, Text, text
+from sqlalchemy import Date, DateTime, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,6 +59,9 @@ class Patient(Timestamps, Base):
     collection_preferences: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    # The patient answered SAIR: no message is sent to them any more (storage.messages).
+    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opted_out_channel: Mapped[str | None] = mapped_column(String(16))
 
     # Every update bumps row_version; the index write carries it as an external version.
     __mapper_args__ = {"version_id_col": row_version}
@@ -66,4 +69,6 @@ class Patient(Timestamps, Base):
     __table_args__ = (
         Index("uq_patients_cpf", "cpf", unique=True, postgresql_where=text("cpf IS NOT NULL")),
         Index("ix_patients_name_folded_birth_date", "name_folded", "birth_date"),
+        # Inbound messages find their sender by phone (`phones @> '[{"number": …}]'`).
+        Index("ix_patients_phones", "phones", postgresql_using="gin", postgresql_ops={"phones": "jsonb_path_ops"}),
     )

@@ -1,0 +1,76 @@
+"""Message bodies: MessageCreate, MessageRead, MessagePage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from storage.identifiers import digits_only, mask_phone
+from storage.messages.models import Message
+
+Template = Literal["confirmation_request", "reminder", "reschedule_notice", "preparation"]
+Channel = Literal["sms", "whatsapp"]
+
+
+class MessageCreate(BaseModel):
+    """A message to a visit's patient (about that visit) or to a patient (about their next visit)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    visit_id: str | None = Field(default=None, max_length=36)
+    patient_id: str | None = Field(default=None, max_length=36)
+    template: Template
+    channel: Channel
+
+    @model_validator(mode="after")
+    def _a_target(self) -> "MessageCreate":
+        if not self.visit_id and not self.patient_id:
+            raise ValueError("informe visit_id ou patient_id")
+        return self
+
+
+class MessageRead(BaseModel):
+    """One message of the log. Viewers see the phone masked."""
+
+    id: str
+    patient_id: str
+    visit_id: str | None
+    channel: str
+    template: str
+    body: str
+    to_phone: str | None
+    provider: str | None
+    provider_message_id: str | None
+    status: str
+    attempts: int
+    last_error: str | None
+    reason: str
+    actor_id: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, message: Message, *, masked: bool = False) -> "MessageRead":
+        """Shape a Message row; `masked` hides all but the last four digits of the phone."""
+        return cls(
+            id=message.id, patient_id=message.patient_id, visit_id=message.visit_id, channel=message.channel,
+            template=message.template, body=message.body,
+            to_phone=mask_phone(_national(message.to_phone)) if masked else message.to_phone,
+            provider=message.provider, provider_message_id=message.provider_message_id, status=message.status,
+            attempts=message.attempts, last_error=message.last_error, reason=message.reason,
+            actor_id=message.actor_id, created_at=message.created_at, sent_at=message.sent_at,
+            updated_at=message.updated_at,
+        )
+
+
+class MessagePage(BaseModel):
+    items: list[MessageRead]
+    next_cursor: str | None
+
+
+def _national(e164: str) -> str:
+    digits = digits_only(e164)
+    return digits[2:] if digits.startswith("55") else digits

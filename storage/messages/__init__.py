@@ -1,0 +1,1 @@
+"""Messages to patients (SMS, WhatsApp): requests, delivery status, inbound replies, opt-out."""
