@@ -1,0 +1,51 @@
+"""Role rules of the bulk routes.
+
+Decided: bulk actions change or export many patients at once, so only staff (admin,
+operator) create them, follow them and download an export; viewers and drivers get 403.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from storage.audit.service import SYSTEM
+from storage.cars import service as car_service
+from storage.db import unit_of_work
+from storage.jobs import service as job_service
+from storage.patients import service as patient_service
+from storage.visits import service as visit_service
+from tests.factories import visit_content
+
+STAFF = ["admin", "operator"]
+
+
+def _new_export() -> str:
+    """A finished CSV export of one new visit (so its download answers 200)."""
+    from workers.bulk_tasks import run_job
+
+    start = datetime.combine(job_service.today() + timedelta(days=1), time(6, 40), ZoneInfo("America/Sao_Paulo"))
+    with unit_of_work() as session:
+        car = car_service.get_or_create_by_source_key(session, "999|CARRO MATRIZ", {"label": "CARRO MATRIZ"}).id
+        patient = patient_service.create(session, {"name": "Paciente do Lote"}).id
+        (visit,) = visit_service.insert_many(session, [visit_content(patient, car, start)], import_id=None)
+        job_id = job_service.create(session, "export", {"format": "csv"}, actor=SYSTEM, visit_ids=[visit]).id
+    run_job(job_id)
+    return job_id
+
+
+SUCCESS = {
+    ("POST", "/api/v1/bulk"): (
+        lambda: {"json": {"action": "add_tags", "visit_ids": ["00000000-0000-0000-0000-000000000000"],
+                          "params": {"tags": ["matriz"]}}},
+        202,
+    ),
+    ("GET", "/api/v1/bulk/{job_id}"): (lambda: {}, 200),
+    ("GET", "/api/v1/bulk/{job_id}/download"): (lambda: {}, 200),
+}
+DECIDED = {
+    "POST /api/v1/bulk": STAFF,
+    "GET /api/v1/bulk/{job_id}": STAFF,
+    "GET /api/v1/bulk/{job_id}/download": STAFF,
+}
+PATH_PARAMS = {"job_id": _new_export}
