@@ -7,6 +7,11 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors, logs
 from api.routers import admin, auth, health, imports, patients, stats, users
+from api.routers import bulk as bulk_router
+from api.routers import cars, drivers
+from api.routers import visits as visits_router
+from api.routers import messages as messages_router
+from api.routers import webhooks as webhooks_router
 from api.settings import get_settings
 from observability.logs import configure as configure_logging
 
@@ -38,6 +43,12 @@ def create_app() -> FastAPI:
     app.include_router(imports.router)
     app.include_router(admin.router)
     app.include_router(stats.router)
+    app.include_router(bulk_router.router)
+    app.include_router(cars.router)
+    app.include_router(drivers.router)
+    app.include_router(visits_router.router)
+    app.include_router(messages_router.router)
+    app.include_router(webhooks_router.router)
     return app
 
 

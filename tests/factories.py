@@ -36,3 +36,26 @@ def patient_data(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+# --- Bulk jobs: many visits at once (content rows for storage.visits.service.insert_many) ---------------------
+
+
+def visit_content(patient_id: str, car_id: str | None, start: "datetime", minutes: int = 40, **overrides: Any) -> dict:
+    """The content columns of a scheduled, pending visit (aware `start`), for `visit_service.insert_many`."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from storage.visits import repo as visit_repo
+
+    content: dict[str, Any] = {name: None for name in visit_repo.CONTENT_COLUMNS}
+    content.update(
+        patient_id=patient_id, car_id=car_id, start_at=start, end_at=start + timedelta(minutes=minutes),
+        visit_date=start.astimezone(ZoneInfo("America/Sao_Paulo")).date(), status="scheduled",
+        booking_status="scheduled", confirmation_status="pending", exam_codes=["1009", "1004"],
+        exam_names=["VITAMINA D, 25 HIDROXI, TRIGLICERIDEOS"], total_exams=2,
+        payers=[{"code": "80", "name": "AMIL", "card_number": "1"}], street="Rua das Flores", number="10",
+        neighborhood="Centro", city="São Paulo", state="SP", zip_code="01234567", missing_from_latest_export=False,
+    )
+    content.update(overrides)
+    return content

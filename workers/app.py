@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from celery import Celery, signals
+from celery.schedules import crontab
 from kombu import Queue
 
 from observability import logs
+from workers.messaging.settings import get_settings as get_messaging_settings
 from workers.settings import get_settings
 
 SYNC_QUEUE = f"{get_settings().queue_prefix}sync"
@@ -17,7 +19,8 @@ RESUME_IMPORTS_INTERVAL_SECONDS = 60.0
 def create_celery() -> Celery:
     """Build the Celery app from settings."""
     settings = get_settings()
-    app = Celery("coleta", broker=settings.redis_url, include=["workers.tasks"])
+    messaging = get_messaging_settings()
+    app = Celery("coleta", broker=settings.redis_url, include=["workers.tasks", "workers.bulk_tasks", "workers.messaging_tasks"])
     app.conf.update(
         task_queues=[Queue(SYNC_QUEUE), Queue(DEFAULT_QUEUE)],
         task_default_queue=DEFAULT_QUEUE,
@@ -44,6 +47,25 @@ def create_celery() -> Celery:
                 "schedule": RESUME_IMPORTS_INTERVAL_SECONDS,
                 # Imports share the default queue: sweeps stuck behind a long import are dropped, not piled up.
                 "options": {"expires": RESUME_IMPORTS_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
+            },
+            # A bulk job whose task was lost resumes after its last committed batch (workers/bulk_tasks.py).
+            "resume-stalled-bulk-jobs": {
+                "task": "workers.bulk.resume_stalled",
+                "schedule": RESUME_IMPORTS_INTERVAL_SECONDS,
+                "options": {"expires": RESUME_IMPORTS_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
+            },
+            # The daily reminder: confirmation requests for tomorrow's unconfirmed visits, once per visit
+            # (workers/messaging_tasks.py); the hour is America/Sao_Paulo (the app's timezone).
+            "daily-reminder": {
+                "task": "workers.messages.send_reminders",
+                "schedule": crontab(hour=messaging.reminder_hour, minute=messaging.reminder_minute),
+                "options": {"expires": 3600, "queue": DEFAULT_QUEUE},
+            },
+            # Messages whose send task was lost are queued again; sends cut off mid-call are failed.
+            "message-sweep": {
+                "task": "workers.messages.sweep",
+                "schedule": 60.0,
+                "options": {"expires": 60.0, "queue": DEFAULT_QUEUE},
             },
         },
         worker_hijack_root_logger=False,

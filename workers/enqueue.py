@@ -29,3 +29,25 @@ def enqueue_import(import_id: str) -> None:
 def enqueue_reindex(index: str) -> None:
     """Queue a zero-downtime rebuild of one index (raises if the broker is down)."""
     reindex.apply_async(args=[index], retry=False)
+
+
+def enqueue_bulk(job_id: str) -> None:
+    """Queue a bulk job for the workers; call after the job's transaction committed.
+
+    Raises if the broker is down: the job stays `queued` and the stalled-job sweep
+    (workers.bulk.resume_stalled, every minute) picks it up later.
+    """
+    from workers.bulk_tasks import run_bulk_job
+
+    run_bulk_job.apply_async(args=[job_id], retry=True, retry_policy={"max_retries": 3, "interval_start": 0.2})
+
+
+def enqueue_message(message_id: str) -> None:
+    """Queue the send of a requested message; call after its transaction committed.
+
+    Best effort: with the broker down the message stays `queued` and the message sweep
+    (workers.messages.sweep, every minute) queues it again.
+    """
+    from workers.messaging_tasks import enqueue_send
+
+    enqueue_send(message_id)

@@ -4,25 +4,42 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.orm import Session
 
 from api.deps import SearchDep, SessionDep, commit
 from api.schemas.audit import AuditEventRead, AuditPage
-from api.schemas.patients import PatientCreate, PatientPage, PatientRead, PatientSuggestions, PatientUpdate
+from api.schemas.messages import MessageRead
+from api.schemas.patients import (
+    PatientCreate,
+    PatientPage,
+    PatientRead,
+    PatientSuggestions,
+    PatientUpdate,
+    PatientVisit,
+    VisitAttempt,
+)
 from api.security import ADMIN, READERS, STAFF, AuditActor, allow
 from indexing.queries import patients as patient_queries
 from storage.audit import repo as audit_repo
 from storage.audit import service as audit_service
 from storage.errors import NotFound
+from storage.messages import repo as message_repo
 from storage.patients import repo as patient_repo
 from storage.patients import service as patient_service
+from storage.visits import repo as visit_repo
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
+LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
+
 ENTITY = "patient"
 # Bookkeeping, not patient data: left out of the audit's list of changed fields.
-_NOT_AUDITED = {"id", "row_version", "created_at", "updated_at", "visits"}
+_NOT_AUDITED = {"id", "row_version", "created_at", "updated_at", "visits", "messages"}
+# How many of the latest messages the profile shows (the full log: GET /api/v1/messages?patient_id=).
+PROFILE_MESSAGES = 50
 
 
 @router.get("", response_model=PatientPage, **allow(*READERS))
@@ -84,7 +101,11 @@ def get_patient(patient_id: str, session: SessionDep, actor: AuditActor) -> Pati
     patient = patient_repo.get(session, patient_id)
     if patient is None:
         raise NotFound("patient", patient_id)
-    profile = PatientRead.from_row(patient)
+    profile = _with_visits(session, PatientRead.from_row(patient))
+    profile.messages = [
+        MessageRead.from_row(m, masked=actor.role == "viewer")
+        for m in message_repo.list_for_patient(session, patient.id, limit=PROFILE_MESSAGES)
+    ]
     audit_service.record(session, actor, "patient.read", ENTITY, patient.id)
     commit(session)
     return profile
@@ -98,7 +119,7 @@ def update_patient(patient_id: str, body: PatientUpdate, session: SessionDep, ac
         raise NotFound(ENTITY, patient_id)
     before = PatientRead.from_row(current).model_dump(exclude=_NOT_AUDITED)
     patient = patient_service.update(session, patient_id, body.changes())
-    profile = PatientRead.from_row(patient)
+    profile = _with_visits(session, PatientRead.from_row(patient))
     fields = _changed_fields(before, profile.model_dump(exclude=_NOT_AUDITED))
     audit_service.record(session, actor, "patient.update", ENTITY, patient.id, {"fields": fields})
     commit(session)
@@ -126,6 +147,22 @@ def patient_audit(
     page = events[:limit]
     next_cursor = str(page[-1].id) if len(events) > limit else None
     return AuditPage(items=[AuditEventRead.model_validate(e) for e in page], next_cursor=next_cursor)
+
+
+def _with_visits(session: Session, profile: PatientRead) -> PatientRead:
+    """Add the patient's visit history (newest first) with each visit's confirmation attempts."""
+    attempts = visit_repo.patient_attempts(session, profile.id)
+    profile.visits = [
+        PatientVisit(
+            id=v.id, date=v.visit_date, start=v.start_at.astimezone(LOCAL_TZ), end=v.end_at.astimezone(LOCAL_TZ),
+            status=v.status, car_id=v.car_id, car=v.car_label, confirmation_status=v.confirmation_status,
+            confirmation_channel=v.confirmation_channel, confirmed_at=v.confirmed_at, exam_codes=list(v.exam_codes or []),
+            missing_from_latest_export=v.missing_from_latest_export,
+            confirmation_attempts=[VisitAttempt.model_validate(a, from_attributes=True) for a in attempts.get(v.id, [])],
+        )
+        for v in visit_repo.patient_visits(session, profile.id)
+    ]
+    return profile
 
 
 def _changed_fields(before: dict[str, Any], after: dict[str, Any], prefix: str = "") -> list[str]:

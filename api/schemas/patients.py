@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from api.schemas.messages import MessageRead
 from storage.patients.models import Patient
 
 Gender = Literal["female", "male", "other", "unknown"]
@@ -81,6 +82,36 @@ class Phone(BaseModel):
     kind: str
 
 
+class VisitAttempt(BaseModel):
+    """A confirmation attempt of one of the patient's visits."""
+
+    id: str
+    channel: str
+    outcome: str
+    notes: str | None
+    actor_id: str | None
+    source: str
+    at: datetime
+
+
+class PatientVisit(BaseModel):
+    """One visit of the patient's history."""
+
+    id: str
+    date: date
+    start: datetime
+    end: datetime
+    status: str
+    car_id: str | None
+    car: str | None
+    confirmation_status: str
+    confirmation_channel: str | None
+    confirmed_at: datetime | None
+    exam_codes: list[str]
+    missing_from_latest_export: bool
+    confirmation_attempts: list[VisitAttempt] = []
+
+
 class PatientRead(BaseModel):
     """The full profile from PostgreSQL."""
 
@@ -104,7 +135,13 @@ class PatientRead(BaseModel):
     row_version: int
     created_at: datetime
     updated_at: datetime
-    visits: list[dict[str, Any]] = []
+    # The visit history, newest first, each with its confirmation attempts (GET and PATCH fill it).
+    visits: list[PatientVisit] = []
+    # Set when the patient answered SAIR: no message is sent to them any more.
+    opted_out_at: datetime | None = None
+    opted_out_channel: str | None = None
+    # The latest 50 messages sent to the patient, newest first (GET fills it; viewers see phones masked).
+    messages: list[MessageRead] = []
 
     @classmethod
     def from_row(cls, patient: Patient) -> "PatientRead":
@@ -146,6 +183,8 @@ class PatientRead(BaseModel):
             row_version=patient.row_version,
             created_at=patient.created_at,
             updated_at=patient.updated_at,
+            opted_out_at=patient.opted_out_at,
+            opted_out_channel=patient.opted_out_channel,
         )
 
 
