@@ -11,6 +11,7 @@ because anything the backfill read too early reaches the new index via the drain
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +60,24 @@ def create_concrete(client: OpenSearch, index: str) -> str:
     name = names.concrete(index, version)
     client.indices.create(index=name, body=mappings.load(index, version))
     return name
+
+
+def live_mapping_version(client: OpenSearch, index: str) -> int | None:
+    """The mapping version of the live concrete index (from its name), or None without one."""
+    current = live_indices(client, index)
+    if not current:
+        return None
+    match = re.search(r"-v(\d+)-\d+$", current[-1])
+    return int(match.group(1)) if match else None
+
+
+def outdated(client: OpenSearch | None = None) -> list[str]:
+    """The indices whose live mapping is older than the newest mapping file (a rebuild upgrades them)."""
+    client = client or get_client()
+    return [
+        index for index in INDICES
+        if (version := live_mapping_version(client, index)) is not None and version < mappings.latest_version(index)
+    ]
 
 
 def setup(client: OpenSearch | None = None) -> dict[str, str]:

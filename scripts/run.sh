@@ -16,7 +16,7 @@ fi
 say "Garantindo o usuário administrador"
 (cd "$ROOT" && "$PY" -m workers users ensure-admin)
 say "Criando índices"
-(cd "$ROOT" && "$PY" -m workers setup-index)
+(cd "$ROOT" && "$PY" -m workers setup-index --upgrade)
 "$ROOT/scripts/app.sh" start
 
 cat <<MSG

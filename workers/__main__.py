@@ -65,6 +65,13 @@ def _drain(args: argparse.Namespace) -> int:
 def _setup_index(args: argparse.Namespace) -> int:
     for alias, index in lifecycle.setup().items():
         print(f"{alias} -> {index}")
+    for index in lifecycle.outdated():
+        if not args.upgrade:
+            print(f"O índice {index} usa um mapeamento antigo; rode `python -m workers reindex --index {index}`.")
+            continue
+        status = _reindex(argparse.Namespace(index=index, keep_old=False, quiet=True))
+        if status:
+            return status
     return 0
 
 
@@ -252,7 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     drain = commands.add_parser("drain", help="aplica o outbox no índice agora")
     drain.add_argument("--max-batches", type=int, default=1000)
     drain.set_defaults(run=_drain)
-    commands.add_parser("setup-index", help="cria os índices e aliases que faltarem").set_defaults(run=_setup_index)
+    setup_index = commands.add_parser("setup-index", help="cria os índices e aliases que faltarem")
+    setup_index.add_argument("--upgrade", action="store_true",
+                             help="reconstrói (sem parar as buscas) os índices com mapeamento antigo")
+    setup_index.set_defaults(run=_setup_index)
     import_file = commands.add_parser("import-file", help="importa uma planilha DasaExp (aplica aqui ou enfileira)")
     import_file.add_argument("path")
     import_file.add_argument("--queue", action="store_true", help="enfileira para os workers em vez de aplicar aqui")
