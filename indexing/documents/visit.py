@@ -64,6 +64,7 @@ def build(row: Any) -> dict[str, Any]:
         "last_attempt_at": row.last_attempt_at.isoformat() if row.last_attempt_at else None,
         "last_attempt_channel": row.last_attempt_channel,
         "last_attempt_outcome": row.last_attempt_outcome,
+        "contact_channels": contact_channels(row),
         "display": {
             "address": {
                 "street": visit.street,
@@ -83,3 +84,12 @@ def build(row: Any) -> dict[str, Any]:
             "notes": visit.notes,
         },
     }
+
+
+def contact_channels(row: Any) -> list[str]:
+    """The channels through which the patient was reached about this visit: attempts, sent messages, and
+    the channel that confirmed it (an export's confirmation has no attempt of ours). Sorted, distinct."""
+    channels = set(row.attempt_channels or ()) | set(row.message_channels or ())
+    if row.confirmation_status == "confirmed" and row.confirmation_channel:
+        channels.add(row.confirmation_channel)
+    return sorted(channels)

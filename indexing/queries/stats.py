@@ -8,7 +8,9 @@ Definitions (the same ones the tests check against PostgreSQL, to the unit):
 - `visits_today`: live visits on the date; `confirmed_today`: those confirmed;
   `pending_confirmations`: those not confirmed (so visits_today = confirmed + pending).
 - `recurring_patients`: patients with live visits on two or more distinct days (any days,
-  not only around the date): the earliest and latest visit day of the patient differ.
+  not only around the date). Counted on the patient documents' `recurring` flag (one count,
+  whatever the registry's size): the document builder sets it by the same rule, and a
+  visit change bumps its patient's row_version, so the drain rewrites that flag too.
 - `by_car` (car label; null = no car) and `by_channel` (confirmation channel of the
   confirmed live visits; null = confirmed without a channel) count live visits only;
   `by_status` counts every visit of the date still listed by the export, cancelled included.
@@ -16,6 +18,11 @@ Definitions (the same ones the tests check against PostgreSQL, to the unit):
   America/Sao_Paulo days); hour (0-23) and weekday (ISO, 1 = Monday) are those of the
   visit start in America/Sao_Paulo, as the document stores them; neighbourhoods are the
   folded (lowercase, no accents) keyword values. Rate = confirmed / visits, 4 decimals.
+  By channel, a visit counts once for every channel its patient was reached through about
+  it (`contact_channels`: our confirmation attempts, messages the provider took, and the
+  channel that confirmed it), and is confirmed for a channel when that channel confirmed
+  it: the rate says how well each channel works. The null group holds the visits nobody
+  reached (confirmed there = confirmed without a channel).
 
 Every grouping pages through a composite aggregation to the end, so no bucket is ever
 cut off and no count is approximate (no `terms` size, no `cardinality`).
@@ -38,7 +45,7 @@ GROUP_FIELDS = {
     "hour": "hour",
     "weekday": "weekday",
     "car": "car",
-    "channel": "confirmation_channel",
+    "channel": "contact_channels",
 }
 PAGE_SIZE = 1000
 
@@ -103,14 +110,14 @@ def dashboard(client: OpenSearch, day: date) -> Dashboard:
         {"value": key, "count": bucket["doc_count"]}
         for key, bucket in _composite(client, confirmed_live_today, "confirmation_channel")
     ]
-    total_patients = client.count(index=names.alias("patients"), body={"query": {"match_all": {}}})["count"]
+    total_patients, recurring = _patient_counts(client)
     return Dashboard(
         date=day,
         total_patients=total_patients,
         visits_today=visits_today,
         confirmed_today=confirmed_today,
         pending_confirmations=visits_today - confirmed_today,
-        recurring_patients=recurring_patients(client),
+        recurring_patients=recurring,
         by_car=_ordered(by_car, "car"),
         by_status=_ordered(by_status, "value"),
         by_channel=_ordered(by_channel, "value"),
@@ -118,13 +125,22 @@ def dashboard(client: OpenSearch, day: date) -> Dashboard:
 
 
 def recurring_patients(client: OpenSearch) -> int:
-    """Patients whose live visits fall on two or more distinct days (earliest day != latest day); exact."""
-    sub_aggs = {"first": {"min": {"field": "date"}}, "last": {"max": {"field": "date"}}}
-    query = {"bool": {"filter": _LIVE}}
-    return sum(
-        1 for _, bucket in _composite(client, query, "patient_id", sub_aggs, missing_bucket=False)
-        if bucket["first"]["value"] != bucket["last"]["value"]
+    """Patients whose live visits fall on two or more distinct days; exact (the documents' `recurring` flag)."""
+    return _patient_counts(client)[1]
+
+
+def _patient_counts(client: OpenSearch) -> tuple[int, int]:
+    """(patients, recurring patients) in one request: an exact total and a filter count, no per-patient walk."""
+    response = client.search(
+        index=names.alias("patients"),
+        body={
+            "size": 0,
+            "track_total_hits": True,
+            "query": {"match_all": {}},
+            "aggs": {"recurring": {"filter": {"term": {"recurring": True}}}},
+        },
     )
+    return response["hits"]["total"]["value"], response["aggregations"]["recurring"]["doc_count"]
 
 
 def confirmation_rates(
@@ -143,6 +159,8 @@ def confirmation_rates(
         if visit_to:
             bounds["lte"] = visit_to.isoformat()
         filters.append({"range": {"date": bounds}})
+    if group_by == "channel":
+        return ConfirmationRates(group_by, visit_from, visit_to, _ordered(_channel_rates(client, filters), "value"))
     items = []
     for key, bucket in _composite(
         client, {"bool": {"filter": filters}}, GROUP_FIELDS[group_by], {"confirmed": {"filter": _CONFIRMED}}
@@ -150,6 +168,29 @@ def confirmation_rates(
         visits, confirmed = bucket["doc_count"], bucket["confirmed"]["doc_count"]
         items.append({"value": key, "visits": visits, "confirmed": confirmed, "rate": rate(confirmed, visits)})
     return ConfirmationRates(group_by, visit_from, visit_to, _ordered(items, "value"))
+
+
+def _channel_rates(client: OpenSearch, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per contact channel: the visits reached through it and those it confirmed (see the module docstring)."""
+    query = {"bool": {"filter": filters}}
+    channels = [key for key, _ in _composite(client, query, "contact_channels", missing_bucket=False)]
+    unreached = {"bool": {"must_not": [{"exists": {"field": "contact_channels"}}]}}
+    named: dict[str, dict[str, Any]] = {"reached:": unreached, "confirmed:": {"bool": {"filter": [unreached, _CONFIRMED]}}}
+    for channel in channels:
+        reached = {"term": {"contact_channels": channel}}
+        named[f"reached:{channel}"] = reached
+        named[f"confirmed:{channel}"] = {
+            "bool": {"filter": [reached, _CONFIRMED, {"term": {"confirmation_channel": channel}}]}
+        }
+    body = {"size": 0, "query": query, "aggs": {"channels": {"filters": {"filters": named}}}}
+    buckets = client.search(index=names.alias("visits"), body=body)["aggregations"]["channels"]["buckets"]
+    items = []
+    for channel in [*channels, None]:
+        visits = buckets[f"reached:{channel or ''}"]["doc_count"]
+        confirmed = buckets[f"confirmed:{channel or ''}"]["doc_count"]
+        if visits:
+            items.append({"value": channel, "visits": visits, "confirmed": confirmed, "rate": rate(confirmed, visits)})
+    return items
 
 
 def rate(confirmed: int, visits: int) -> float:

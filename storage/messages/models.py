@@ -12,6 +12,8 @@ from storage.base import Base, Timestamps
 
 CHANNELS = ("sms", "whatsapp")
 STATUSES = ("queued", "sending", "sent", "delivered", "read", "failed", "cancelled")
+# The provider took the message: the patient was contacted through its channel.
+REACHED_PROVIDER = ("sent", "delivered", "read")
 REASONS = ("manual", "reminder", "bulk")
 # What an inbound reply led to.
 INBOUND_ACTIONS = ("confirmed", "declined", "opted_out", "no_visit", "ambiguous", "unknown_sender", "none")

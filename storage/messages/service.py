@@ -28,6 +28,7 @@ from storage.messages import repo, templates
 from storage.messages.models import CHANNELS, REASONS, InboundMessage, Message, MessageEvent, new_id
 from storage.patients import repo as patient_repo
 from storage.patients.models import Patient
+from storage.visits import commands as visit_commands
 from storage.visits import confirmations as visit_confirmations
 from storage.visits import repo as visit_repo
 from storage.visits.models import Visit
@@ -214,6 +215,9 @@ def mark_sent(session: Session, message_id: str, *, provider: str, provider_mess
     message.last_error = None
     if message.status == "sending":
         message.status = "sent"
+        if message.visit_id:
+            # The visit's document lists the channels its patient was reached through.
+            visit_commands.touch(session, message.visit_id)
     session.flush()
     # A status callback may beat our own commit: it was stored without a message, apply it now.
     for event in repo.events_without_message(session, provider, provider_message_id):

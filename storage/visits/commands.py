@@ -253,6 +253,17 @@ def _warnings(session: Session, car: Row, day) -> list[dict]:
     return warnings
 
 
+def touch(session: Session, visit_id: str) -> None:
+    """The visit's document derives from something stored elsewhere that changed (a message sent for it):
+    bump its row_version and record its outbox row, so the index takes the new document."""
+    table = Visit.__table__
+    session.execute(update(table).where(table.c.id == visit_id).values(row_version=table.c.row_version + 1))
+    loaded = session.identity_map.get(identity_key(Visit, visit_id))
+    if loaded is not None:
+        session.expire(loaded, ["row_version"])
+    outbox.record(session, VISIT, visit_id)
+
+
 def record_changes(session: Session, visit_ids: Iterable[str], patient_ids: Iterable[str]) -> None:
     """Outbox rows for changed visits and their patients, whose row_version is bumped (their documents follow)."""
     patients = sorted(set(patient_ids))

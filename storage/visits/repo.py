@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from storage.bulk import any_of
 from storage.cars.models import Car
+from storage.messages import models as message_models
 from storage.patients.models import Patient
 from storage.visits.models import ConfirmationAttempt, Visit, VisitSource, VisitStatusChange
 
@@ -221,7 +222,8 @@ def document_rows(session: Session, visit_ids: Sequence[str]) -> list[Row]:
 
     The patient's name, the car's label and base, the export ids of the active source
     rows (file order), and the confirmation attempts: how many, and the latest one's
-    time, channel and outcome.
+    time, channel and outcome; the channels of its attempts and of the messages that
+    reached the provider (how the patient was contacted about this visit).
     """
     if not visit_ids:
         return []
@@ -232,6 +234,17 @@ def document_rows(session: Session, visit_ids: Sequence[str]) -> list[Row]:
     )
     attempts = (
         select(func.count(ConfirmationAttempt.id)).where(ConfirmationAttempt.visit_id == Visit.id).scalar_subquery()
+    )
+    attempt_channels = (
+        select(func.array_agg(distinct(ConfirmationAttempt.channel)))
+        .where(ConfirmationAttempt.visit_id == Visit.id)
+        .scalar_subquery()
+    )
+    Message = message_models.Message
+    message_channels = (
+        select(func.array_agg(distinct(Message.channel)))
+        .where(Message.visit_id == Visit.id, Message.status.in_(message_models.REACHED_PROVIDER))
+        .scalar_subquery()
     )
     last = (
         select(ConfirmationAttempt.at, ConfirmationAttempt.channel, ConfirmationAttempt.outcome)
@@ -251,6 +264,8 @@ def document_rows(session: Session, visit_ids: Sequence[str]) -> list[Row]:
             last.c.at.label("last_attempt_at"),
             last.c.channel.label("last_attempt_channel"),
             last.c.outcome.label("last_attempt_outcome"),
+            attempt_channels.label("attempt_channels"),
+            message_channels.label("message_channels"),
         )
         .join(Patient, Patient.id == Visit.patient_id)
         .outerjoin(Car, Car.id == Visit.car_id)

@@ -26,8 +26,12 @@ GROUP_SQL = {
     "hour": "extract(hour FROM v.start_at AT TIME ZONE 'America/Sao_Paulo')::int",
     "weekday": "extract(isodow FROM v.start_at AT TIME ZONE 'America/Sao_Paulo')::int",
     "car": "c.label",
-    "channel": "v.confirmation_channel",
 }
+# The channels a visit's patient was reached through: our attempts, messages the provider took.
+CONTACT_SQL = (
+    "ARRAY(SELECT a.channel FROM confirmation_attempts a WHERE a.visit_id = v.id "
+    "UNION SELECT m.channel FROM messages m WHERE m.visit_id = v.id AND m.status IN ('sent', 'delivered', 'read'))"
+)
 PERIODS = [(None, None), (date(2025, 6, 19), date(2025, 6, 20)), (None, date(2025, 6, 18)), (date(2025, 6, 20), None)]
 
 
@@ -101,12 +105,23 @@ def expected_rates(group_by: str, visit_from: date | None, visit_to: date | None
         bounds += " AND v.visit_date >= :visit_from"
     if visit_to:
         bounds += " AND v.visit_date <= :visit_to"
-    rows = _rows(
-        f"SELECT {GROUP_SQL[group_by]}, v.confirmation_status = 'confirmed' "
-        f"FROM visits v LEFT JOIN cars c ON c.id = v.car_id WHERE {LIVE}{bounds}",
-        visit_from=visit_from, visit_to=visit_to,
-    )
     counts: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+    if group_by == "channel":
+        for reached, is_confirmed, channel in _rows(
+            f"SELECT {CONTACT_SQL}, v.confirmation_status = 'confirmed', v.confirmation_channel "
+            f"FROM visits v WHERE {LIVE}{bounds}", visit_from=visit_from, visit_to=visit_to,
+        ):
+            channels = set(reached) | ({channel} if is_confirmed and channel else set())
+            for key in channels or {None}:
+                counts[key][0] += 1
+                counts[key][1] += int(is_confirmed and channel == key)
+        rows = []
+    else:
+        rows = _rows(
+            f"SELECT {GROUP_SQL[group_by]}, v.confirmation_status = 'confirmed' "
+            f"FROM visits v LEFT JOIN cars c ON c.id = v.car_id WHERE {LIVE}{bounds}",
+            visit_from=visit_from, visit_to=visit_to,
+        )
     for value, is_confirmed in rows:
         key = _fold(value) if group_by == "neighborhood" else value
         counts[key][0] += 1
@@ -237,3 +252,46 @@ def test_stats_routes(imported, api_client, make_account):
                    {"group_by": "car", "visit_from": "2025-06-20", "visit_to": "2025-06-19"}):
         response = api_client.get("/api/v1/stats/confirmation-rates", params=params, headers=headers)
         assert response.status_code == 422, params
+
+
+def test_rates_by_channel_count_attempts_and_messages_that_reached_the_patient(imported):
+    from storage.messages import service as message_service
+    from storage.visits import confirmations
+
+    day = imported[-1]
+    first, second, third = [
+        row[0] for row in _rows(
+            f"SELECT v.id FROM visits v JOIN patients p ON p.id = v.patient_id WHERE v.visit_date = :day AND {LIVE} "
+            "AND v.status = 'scheduled' AND v.confirmation_status = 'pending' "
+            "AND jsonb_path_exists(p.phones, '$[*] ? (@.kind == \"mobile\")') ORDER BY v.id LIMIT 3", day=day,
+        )
+    ]
+    def by_channel() -> dict[str, tuple[int, int]]:
+        items = stats.confirmation_rates(get_client(), "channel", day, day).items
+        return defaultdict(lambda: (0, 0), {item["value"]: (item["visits"], item["confirmed"]) for item in items})
+
+    before = by_channel()
+    with unit_of_work() as session:
+        # SMS unanswered, then WhatsApp confirmed: reached by both, confirmed by WhatsApp only.
+        confirmations.record_attempt(session, first, channel="sms", outcome="no_answer", actor_id=None)
+        confirmations.record_attempt(session, first, channel="whatsapp", outcome="confirmed", actor_id=None)
+        # A WhatsApp message the provider took, and one still queued (it reached nobody yet).
+        sent = message_service.request(session, template="reminder", channel="whatsapp", visit_id=second, actor_id=None)
+        message_service.request(session, template="reminder", channel="sms", visit_id=third, actor_id=None)
+        assert message_service.mark_sending(session, sent.id, provider="dev") is not None
+        message_service.mark_sent(session, sent.id, provider="dev", provider_message_id="dev-1")
+    sync_index()
+
+    after = by_channel()
+    assert after["whatsapp"] == (before["whatsapp"][0] + 2, before["whatsapp"][1] + 1)
+    assert after["sms"] == (before["sms"][0] + 1, before["sms"][1])
+    # The three left the never-reached group; the third only once its message is sent.
+    assert after[None] == (before[None][0] - 2, before[None][1])
+    assert_everything_matches([day])
+    documents = {
+        hit["_id"]: hit["_source"]["contact_channels"]
+        for hit in get_client().search(
+            index=names.alias("visits"), body={"query": {"ids": {"values": [first, second, third]}}}
+        )["hits"]["hits"]
+    }
+    assert documents == {first: ["sms", "whatsapp"], second: ["whatsapp"], third: []}

@@ -201,7 +201,7 @@ def test_the_visits_mapping_v2_keeps_v1_and_a_live_v1_index_rolls_over_by_rebuil
     assert mappings.latest_version("visits") == 2
     assert set(v2["properties"]) - set(v1["properties"]) == {
         "source_ids", "confirmation_attempts", "last_attempt_at", "last_attempt_channel", "last_attempt_outcome",
-        "display"}
+        "contact_channels", "display"}
     assert all(v2["properties"][name] == definition for name, definition in v1["properties"].items())
     assert v2["properties"]["display"] == {"type": "object", "enabled": False}
 
