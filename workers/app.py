@@ -61,6 +61,12 @@ def create_celery() -> Celery:
                 "schedule": crontab(hour=messaging.reminder_hour, minute=messaging.reminder_minute),
                 "options": {"expires": 3600, "queue": DEFAULT_QUEUE},
             },
+            # Just after midnight: patients whose visit of yesterday is no longer their next one.
+            "roll-over-day": {
+                "task": "workers.sync.roll_over_day",
+                "schedule": crontab(hour=0, minute=5),
+                "options": {"expires": 6 * 3600, "queue": DEFAULT_QUEUE},
+            },
             # Messages whose send task was lost are queued again; sends cut off mid-call are failed.
             "message-sweep": {
                 "task": "workers.messages.sweep",

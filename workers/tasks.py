@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from indexing import lifecycle, sync
 from storage.db import unit_of_work
 from storage.errors import NotFound
 from storage.imports import service as import_service
+from storage.visits import commands as visit_commands
+from storage.visits import repo as visit_repo
 from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,34 @@ def drain_outbox() -> int:
     write succeeded, so a re-run after a crash replays harmless writes.
     """
     return sync.drain().applied_entities
+
+
+# At midnight a visit of yesterday stops being a patient's "next visit" and becomes the last one.
+# Two days back, so one missed night (beat down) is still caught up.
+ROLLOVER_DAYS_BACK = 2
+ROLLOVER_BATCH = 1000
+LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
+
+
+@task("workers.sync.roll_over_day", queue=DEFAULT_QUEUE)
+def roll_over_day() -> int:
+    """Re-index the patients whose next/last visit changed meaning when the day turned; returns how many.
+
+    Their documents derive next_visit (from today) and last_visit (before today) from the
+    day they were built; nothing in PostgreSQL changed, so they are bumped and sent through
+    the outbox like any change. Idempotent: a second run only rewrites the same documents.
+    """
+    today = datetime.now(LOCAL_TZ).date()
+    with unit_of_work() as session:
+        patient_ids = visit_repo.patient_ids_with_visits_between(
+            session, today - timedelta(days=ROLLOVER_DAYS_BACK), today - timedelta(days=1)
+        )
+    for start in range(0, len(patient_ids), ROLLOVER_BATCH):
+        with unit_of_work() as session:
+            visit_commands.record_changes(session, [], patient_ids[start:start + ROLLOVER_BATCH])
+    if patient_ids:
+        drain_outbox.apply_async(expires=10, retry=False)
+    return len(patient_ids)
 
 
 @task("workers.admin.reindex", queue=DEFAULT_QUEUE)

@@ -294,6 +294,16 @@ class PatientVisitStats:
     confirmation_channels: tuple[str, ...] = ()
 
 
+def patient_ids_with_visits_between(session: Session, first: date, last: date) -> list[str]:
+    """Ids of the patients with a visit (any status) on a day from `first` to `last`, inclusive, sorted."""
+    stmt = (
+        select(distinct(Visit.patient_id))
+        .where(Visit.visit_date >= first, Visit.visit_date <= last)
+        .order_by(Visit.patient_id)
+    )
+    return list(session.scalars(stmt))
+
+
 def patient_visit_stats(session: Session, patient_ids: Sequence[str], today: date) -> dict[str, PatientVisitStats]:
     """The summary of each patient's live visits; one query for the whole batch.
 
