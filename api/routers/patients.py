@@ -46,7 +46,7 @@ PROFILE_MESSAGES = 50
 def search_patients(
     client: SearchDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    confirmation_status: Annotated[list[Literal["confirmed", "pending"]] | None, Query()] = None,
+    confirmation_status: Annotated[list[Literal["confirmed", "pending", "declined"]] | None, Query()] = None,
     visit_from: date | None = None,
     visit_to: date | None = None,
     car: Annotated[list[str] | None, Query()] = None,

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+ConfirmationStatus = Literal["confirmed", "pending", "declined"]
+
 BulkAction = Literal["confirm", "send_message", "reschedule", "move_car", "add_tags", "remove_tags", "export"]
 BulkStatus = Literal["queued", "running", "done", "failed"]
 
@@ -17,7 +19,7 @@ class BulkSearch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str | None = Field(default=None, max_length=200)
-    confirmation_status: list[Literal["confirmed", "pending"]] | Literal["confirmed", "pending"] | None = None
+    confirmation_status: list[ConfirmationStatus] | ConfirmationStatus | None = None
     visit_from: date | None = None
     visit_to: date | None = None
     car: list[str] | str | None = None

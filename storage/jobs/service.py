@@ -70,7 +70,7 @@ MAX_TAG_LENGTH = 60
 MAX_SHIFT_MINUTES = 7 * 24 * 60
 
 SEARCH_LISTS = ("confirmation_status", "car", "neighborhood", "city", "health_plan", "tag", "priority")
-SEARCH_CONFIRMATION_STATUSES = ("confirmed", "pending")
+SEARCH_CONFIRMATION_STATUSES = ("confirmed", "pending", "declined")
 
 
 class JobNotFound(NotFound):
