@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors, logs
+from api.admission import AdmissionMiddleware
 from api.routers import admin, auth, health, imports, patients, stats, users
 from api.routers import bulk as bulk_router
 from api.routers import cars, drivers
@@ -14,6 +15,7 @@ from api.routers import messages as messages_router
 from api.routers import webhooks as webhooks_router
 from api.settings import get_settings
 from observability.logs import configure as configure_logging
+from storage.settings import get_settings as get_storage_settings
 
 
 def create_app() -> FastAPI:
@@ -25,6 +27,9 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description="Coleta domiciliar: registro de pacientes, agenda, confirmações e busca.",
     )
+    # Innermost: a request waiting for its turn holds no thread and no connection.
+    storage = get_storage_settings()
+    app.add_middleware(AdmissionMiddleware, limit=storage.db_pool_size + storage.db_max_overflow)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends
@@ -15,13 +15,19 @@ from storage.outbox import OUTBOX_DIRTY
 from workers import enqueue
 
 
-def get_session() -> Iterator[Session]:
-    """One session per request; rolled back unless the route committed."""
+async def get_session() -> AsyncIterator[Session]:
+    """One session per request; rolled back unless the route committed.
+
+    An async generator on purpose: FastAPI runs the clean-up of a sync one on the thread
+    pool, so under load a finished request kept its connection while waiting for a thread
+    that was itself waiting for a connection (the pool starved, requests failed after the
+    pool timeout). Here the connection goes back on the event loop at once; returning it
+    is one local ROLLBACK, cheap enough not to matter to the loop.
+    """
     session = get_sessionmaker()()
     try:
         yield session
     finally:
-        session.rollback()
         session.close()
 
 

@@ -17,6 +17,7 @@ from opensearchpy.exceptions import TransportError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -95,6 +96,12 @@ async def _database_down(request: Request, error: OperationalError) -> JSONRespo
     return _response(503, "database_unavailable", "Banco de dados indisponível no momento. Tente novamente.")
 
 
+async def _database_busy(request: Request, error: PoolTimeoutError) -> JSONResponse:
+    log.error("database pool exhausted", extra={"error": type(error).__name__})
+    return _response(503, "database_busy", "Sistema sobrecarregado no momento. Tente novamente em instantes.",
+                     headers={"Retry-After": "1"})
+
+
 async def _search_down(request: Request, error: Exception) -> JSONResponse:
     log.error("search unavailable", extra={"error": type(error).__name__})
     return _response(503, "search_unavailable", "Busca indisponível no momento. Tente novamente.")
@@ -118,6 +125,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(PoolTimeoutError, _database_busy)
     app.add_exception_handler(SearchConnectionError, _search_down)
     app.add_exception_handler(TransportError, _search_down)
     app.add_exception_handler(RedisConnectionError, _redis_down)

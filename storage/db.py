@@ -19,6 +19,8 @@ def get_engine() -> Engine:
     return create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=True,
         echo=settings.db_echo,
         # Statement parameters stay out of exception texts (and so out of logs): they hold CPFs, names.

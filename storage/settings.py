@@ -14,6 +14,9 @@ class StorageSettings(BaseSettings):
 
     database_url: str = "postgresql+psycopg://coleta:coleta@127.0.0.1:5433/coleta"
     db_pool_size: int = 10
+    db_max_overflow: int = 10
+    # Seconds a request waits for a free connection before failing (503), instead of hanging.
+    db_pool_timeout: float = 10.0
     db_echo: bool = False
     # argon2id cost (argon2-cffi's defaults: RFC 9106 low-memory profile); tests lower them for speed.
     password_hash_time_cost: int = 3
