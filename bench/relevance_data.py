@@ -17,6 +17,7 @@ import random
 import re
 import sys
 from collections import Counter, defaultdict
+from functools import lru_cache
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -120,6 +121,8 @@ def words(name: str) -> list[str]:
 _CANONICAL = {fold_name(spelling): fold_name(group[0]) for group in VARIANTS for spelling in group}
 
 
+# Cached: the generator asks for the same few hundred names millions of times (bench.search_scale).
+@lru_cache(maxsize=65536)
 def canonical(name: str) -> tuple[str, ...]:
     """A name's words with each spelling variant replaced by its group's first spelling."""
     return tuple(_CANONICAL.get(w, w) for w in words(name))

@@ -9,12 +9,13 @@ phones and CEPs are identifiers (their digits are joined); tokens with letters a
   without DDD) > phone prefix.
 - Words only: each word scores the best tier it reaches on the name: the same folded word
   (4) > the same pt-BR phonetic key (3, Souza/Sousa, Ruth/Rute) > a typo within AUTO (2) >
-  a typo of the key (1.5) > two slips or a prefix (1). Every word must reach some tier
+  a typo of the key (1.5, Phelipe/Filipe) > two slips or a prefix (1). Every word must reach some tier
   (connectors are left out, so missing middle names and connectors cost nothing); with
-  three or more words a name meeting all but one still matches, far below. Bonuses, each
+  three or more words and no name meeting them all, a second pass lets a name meeting all
+  but one match (a middle word typed beyond recognition). Bonuses, each
   below one tier, order names that met the words equally well: the whole name in order
-  spelt any way (`name_phonetic.exact`, fuzzy), the typed first and last words being the
-  name's first and last (staff type "Maria Costa" for Maria Silva Costa), then BM25 on the
+  spelt any way (`name_phonetic.exact`, fuzzy), the typed first and last words sounding
+  like the name's first and last (staff type "Maria Costa" for Maria Silva Costa), then BM25 on the
   keys (fewer words not asked for). So the spelling typed wins over the whole name spelt
   otherwise: "Isabella Fernandes" gives Isabella Castro Fernandes before Izabela Fernandes.
   Addresses, neighbourhoods, cities and health plans match when every word is found in
@@ -23,6 +24,15 @@ phones and CEPs are identifiers (their digits are joined); tokens with letters a
   address text (`rua das flores 123`).
 
 Against an index still on mapping v1 the v2-only clauses match nothing and the rest works.
+
+Cost at a million patients (bench/search_scale.py): a fuzzy clause costs mostly its rewrite
+(a Levenshtein automaton built and intersected with the terms, per clause), about half of a
+typo'd name's time, so fuzziness is spent where recall needs it: the typed words against
+the name words and keys, and the whole name (the bonus that puts the right "Maria Silva"
+first despite two slips); the first and last word bonuses and the BM25 tiebreak take exact
+keys (a slip there leaves the order to the whole-name bonus), and the all-but-one
+fallback (a minimum-should-match over every word, which must visit every patient holding
+any two of the words to count them) runs only when the strict query finds no one.
 """
 
 from __future__ import annotations
@@ -101,6 +111,10 @@ SOURCE_FIELDS = [
 ]
 # Typos: AUTO edits (none up to 2 letters, 1 for 3-5, 2 from 6), never in the first letter.
 _FUZZY = {"fuzziness": "AUTO", "prefix_length": 1}
+# AUTO fuzziness allows two edits from this many letters on.
+AUTO_TWO_EDITS = 6
+# Words the all-but-one fallback needs (with two, one word alone would match half the registry).
+RELAX_MIN_WORDS = 3
 TEXT_FIELDS = ["name", "address", "neighborhood.text", "city.text", "health_plan.text"]
 SUGGEST_SIZE = 10
 
@@ -149,16 +163,30 @@ def parse(q: str) -> ParsedText:
     return ParsedText(words, digits)
 
 
-def text_query(q: str) -> dict[str, Any] | None:
-    """Build the scoring query of the search box (None when it holds nothing searchable)."""
+def name_words(q: str) -> list[str]:
+    """The words of the box that must meet a name (connectors left out, at most MAX_WORDS)."""
+    return [w for w in parse(q).words if fold_name(w) not in CONNECTORS][:MAX_WORDS]
+
+
+def can_relax(q: str | None) -> bool:
+    """Whether the box has enough words for the all-but-one fallback (`text_query(q, relaxed=True)`)."""
+    return bool(q) and len(name_words(q)) >= RELAX_MIN_WORDS
+
+
+def text_query(q: str, relaxed: bool = False) -> dict[str, Any] | None:
+    """Build the scoring query of the search box (None when it holds nothing searchable).
+
+    `relaxed`: names meeting all the words but one match too, far below (the second pass of
+    `search` when nobody meets them all).
+    """
     parsed = parse(q)
-    words = [w for w in parsed.words if fold_name(w) not in CONNECTORS][:MAX_WORDS]
+    words = name_words(q)
     digits = parsed.digits
     if digits and not words:
         return identifier_query(digits) if len(digits) >= 3 else None
     if not words:
         return None
-    by_words = {"dis_max": {"queries": [name_query(words), _cross_fields(words, boost=0.5)]}}
+    by_words = {"dis_max": {"queries": [name_query(words, relaxed), _cross_fields(words, boost=0.5)]}}
     if not digits:
         return by_words
     # `maria 4321`: the words and the identifier both; or all of it as an address (`rua x 123`).
@@ -201,11 +229,14 @@ def phone_forms(digits: str) -> set[str]:
     return forms
 
 
-def name_query(words: list[str]) -> dict[str, Any]:
-    """Every word meets a name word (exactly, by sound, by a typo, as a prefix); the whole name spelt any way first."""
+def name_query(words: list[str], relaxed: bool = False) -> dict[str, Any]:
+    """Every word meets a name word (exactly, by sound, by a typo, as a prefix); the whole name spelt any way first.
+
+    `relaxed` (three or more words): a name meeting all the words but one matches too, far below.
+    """
     per_word = [_word_query(word, loose=len(words) >= 2) for word in words]
     matching: list[dict[str, Any]] = [{"bool": {"must": per_word}}]
-    if len(per_word) >= 3:
+    if relaxed and len(per_word) >= RELAX_MIN_WORDS:
         # A middle word typed beyond recognition should not hide the patient: all but one, far below.
         matching.append({"bool": {"should": per_word, "minimum_should_match": len(per_word) - 1, "boost": 0.3}})
     # Bonuses, less than a tier: they order names that met the words equally well.
@@ -216,20 +247,18 @@ def name_query(words: list[str]) -> dict[str, Any]:
             # The whole name in order, spelt any way, a slip or two allowed (keys, connectors aside).
             (WHOLE_NAME, {"fuzzy": {"name_phonetic.exact": {**_FUZZY, "value": " ".join(keys).lower()}}}),
             # Staff type the first given name and the last surname ("Maria Costa" for Maria Silva Costa).
-            (FIRST_WORD, _fuzzy_key("name_phonetic.first", keys[0])),
-            (LAST_WORD, _fuzzy_key("name_phonetic.last", keys[-1])),
+            # Exact keys (spelling variants share them): a slip in that word leaves the order to the
+            # whole-name bonus, and saves two automata.
+            (FIRST_WORD, {"term": {"name_phonetic.first": keys[0].lower()}}),
+            (LAST_WORD, {"term": {"name_phonetic.last": keys[-1].lower()}}),
         ):
             bonuses.append({"constant_score": {"filter": clause, "boost": boost}})
         # Still tied: BM25 on the keys (no connectors) prefers the name with fewer words not asked for.
-        tiebreak = _fuzzy_key("name_phonetic", " ".join(keys))
-        tiebreak["match"]["name_phonetic"]["boost"] = TIEBREAK
-        bonuses.append(tiebreak)
+        # Exact keys: every name still tied met the typed words equally, so fuzzy expansions would only
+        # add their term statistics (and one automaton per word) to the order.
+        bonuses.append({"match": {"name_phonetic": {"query": " ".join(keys).lower(), "boost": TIEBREAK}}})
     # dis_max: a name that meets every word scores that, not that plus the all-but-one fallback.
     return {"bool": {"must": [{"dis_max": {"queries": matching}}], "should": bonuses}}
-
-
-def _fuzzy_key(field_name: str, key: str) -> dict[str, Any]:
-    return {"match": {field_name: {**_FUZZY, "query": key.lower()}}}
 
 
 def _word_query(word: str, loose: bool) -> dict[str, Any]:
@@ -241,9 +270,12 @@ def _word_query(word: str, loose: bool) -> dict[str, Any]:
     key = " ".join(phonetic_tokens(word)).lower()
     if key:
         tiers.append((TIER_SOUND, {"match": {"name_phonetic": {"query": key, "operator": "and"}}}))
+        # Variants whose keys still differ by a letter (Phelipe/Filipe: felipe/filipe), slips in a variant.
         tiers.append((TIER_SOUND_TYPO, {"match": {"name_phonetic": {**_FUZZY, "query": key, "operator": "and"}}}))
-    if loose and len(word) >= 4:
+    if loose and 4 <= len(word) < AUTO_TWO_EDITS:
         # Two slips in a short word are beyond AUTO; allowed only beside other words that narrow it down.
+        # From AUTO_TWO_EDITS letters AUTO already allows two: the same matches, a lower tier, and one
+        # more automaton to build, so no clause.
         two_slips = {"query": word, "operator": "and", "fuzziness": 2, "prefix_length": 1}
         tiers.append((TIER_TWO_TYPOS, {"match": {"name": two_slips}}))
     if len(word) >= 2:
@@ -289,7 +321,28 @@ def search(client: OpenSearch, query: PatientQuery) -> PatientHits:
     """Run a patient search against the live alias."""
     if query.sort not in SORTS:
         raise Invalid("invalid_sort", "Ordenação inválida.", field="sort", allowed=sorted(SORTS))
-    scoring = text_query(query.q) if query.q and query.q.strip() else {"match_all": {}}
+    response = client.search(index=names.alias("patients"), body=_search_body(query, relaxed=False))
+    if response["hits"]["total"]["value"] == 0 and can_relax(query.q):
+        # Nobody meets every word: let names meeting all but one match (decided on the total, which
+        # does not depend on the cursor, so every page of a search takes the same branch).
+        response = client.search(index=names.alias("patients"), body=_search_body(query, relaxed=True))
+    hits = response["hits"]["hits"]
+    items = []
+    for hit in hits:
+        item = dict(hit["_source"])
+        item["highlight"] = hit.get("highlight", {})
+        items.append(item)
+    next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == query.page_size and hits else None
+    return PatientHits(
+        total=response["hits"]["total"]["value"],
+        items=items,
+        facets=_facets(response.get("aggregations", {})),
+        next_cursor=next_cursor,
+    )
+
+
+def _search_body(query: PatientQuery, relaxed: bool) -> dict[str, Any]:
+    scoring = text_query(query.q, relaxed) if query.q and query.q.strip() else {"match_all": {}}
     facet_filters, other_filters = _filter_clauses(query)
     if scoring is None:
         scoring = {"match_none": {}}
@@ -310,20 +363,7 @@ def search(client: OpenSearch, query: PatientQuery) -> PatientHits:
     }
     if query.cursor:
         body["search_after"] = decode_cursor(query.cursor)
-    response = client.search(index=names.alias("patients"), body=body)
-    hits = response["hits"]["hits"]
-    items = []
-    for hit in hits:
-        item = dict(hit["_source"])
-        item["highlight"] = hit.get("highlight", {})
-        items.append(item)
-    next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == query.page_size and hits else None
-    return PatientHits(
-        total=response["hits"]["total"]["value"],
-        items=items,
-        facets=_facets(response.get("aggregations", {})),
-        next_cursor=next_cursor,
-    )
+    return body
 
 
 def suggest(client: OpenSearch, q: str, size: int = SUGGEST_SIZE) -> list[dict[str, Any]]:

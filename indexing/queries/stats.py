@@ -11,6 +11,7 @@ Definitions (the same ones the tests check against PostgreSQL, to the unit):
   not only around the date). Counted on the patient documents' `recurring` flag (one count,
   whatever the registry's size): the document builder sets it by the same rule, and a
   visit change bumps its patient's row_version, so the drain rewrites that flag too.
+- `total_patients`: the patient documents.
 - `by_car` (car label; null = no car) and `by_channel` (confirmation channel of the
   confirmed live visits; null = confirmed without a channel) count live visits only;
   `by_status` counts every visit of the date still listed by the export, cancelled included.
@@ -36,6 +37,7 @@ from datetime import date
 from typing import Any
 
 from opensearchpy import OpenSearch
+from opensearchpy.exceptions import TransportError
 
 from indexing import names
 from storage.errors import Invalid
@@ -82,42 +84,55 @@ class ConfirmationRates:
 
 
 def dashboard(client: OpenSearch, day: date) -> Dashboard:
-    """The dashboard of one America/Sao_Paulo day; exact counts."""
-    on_day = {"term": {"date": day.isoformat()}}
-    live_today = {"bool": {"filter": [on_day, *_LIVE]}}
-    response = client.search(
-        index=names.alias("visits"),
-        body={
-            "size": 0,
-            "track_total_hits": True,
-            "query": live_today,
-            "aggs": {"confirmed": {"filter": _CONFIRMED}},
-        },
-    )
-    visits_today = response["hits"]["total"]["value"]
-    confirmed_today = response["aggregations"]["confirmed"]["doc_count"]
+    """The dashboard of one America/Sao_Paulo day; exact counts.
 
+    One round trip (`_msearch`): one pass over the day's visits still listed by the export
+    (every grouping an aggregation of it: a bucket counts through its live, or live and
+    confirmed, sub-filter, and groups left empty by that filter are dropped), plus two counts
+    of the patient documents. Only a grouping with more than PAGE_SIZE values pages on.
+    """
+    on_day = {"term": {"date": day.isoformat()}}
+    listed_today = {"bool": {"filter": [on_day, *_LISTED]}}
+    live_confirmed = {"bool": {"filter": [*_LIVE, _CONFIRMED]}}
+    live_aggs = {"live": {"filter": _LIVE[0], "aggs": {"confirmed": {"filter": _CONFIRMED}}}}
+    groupings: dict[str, tuple[str, dict[str, Any]]] = {
+        "by_car": ("car", live_aggs),
+        "by_status": ("status", {}),
+        "by_channel": ("confirmation_channel", {"counted": {"filter": live_confirmed}}),
+    }
+    day_aggs: dict[str, Any] = dict(live_aggs)
+    for name, (field_name, sub_aggs) in groupings.items():
+        day_aggs[name] = {"composite": _composite_source(field_name), "aggs": sub_aggs}
+    visits, patients, recurring = _msearch(client, [
+        (names.alias("visits"), {"size": 0, "query": listed_today, "aggs": day_aggs}),
+        (names.alias("patients"), {"size": 0, "track_total_hits": True, "query": {"match_all": {}}}),
+        (names.alias("patients"), {"size": 0, "track_total_hits": True, "query": {"term": {"recurring": True}}}),
+    ])
+    aggregations = visits["aggregations"]
+    buckets = {
+        name: _all_buckets(client, listed_today, field_name, sub_aggs, aggregations[name])
+        for name, (field_name, sub_aggs) in groupings.items()
+    }
     by_car = [
-        {"car": key, "visits": bucket["doc_count"], "confirmed": bucket["confirmed"]["doc_count"]}
-        for key, bucket in _composite(client, live_today, "car", {"confirmed": {"filter": _CONFIRMED}})
+        {"car": key, "visits": bucket["live"]["doc_count"], "confirmed": bucket["live"]["confirmed"]["doc_count"]}
+        for key, bucket in buckets["by_car"]
+        if bucket["live"]["doc_count"]
     ]
-    by_status = [
-        {"value": key, "count": bucket["doc_count"]}
-        for key, bucket in _composite(client, {"bool": {"filter": [on_day, *_LISTED]}}, "status")
-    ]
-    confirmed_live_today = {"bool": {"filter": [on_day, *_LIVE, _CONFIRMED]}}
+    by_status = [{"value": key, "count": bucket["doc_count"]} for key, bucket in buckets["by_status"]]
     by_channel = [
-        {"value": key, "count": bucket["doc_count"]}
-        for key, bucket in _composite(client, confirmed_live_today, "confirmation_channel")
+        {"value": key, "count": bucket["counted"]["doc_count"]}
+        for key, bucket in buckets["by_channel"]
+        if bucket["counted"]["doc_count"]
     ]
-    total_patients, recurring = _patient_counts(client)
+    visits_today = aggregations["live"]["doc_count"]
+    confirmed_today = aggregations["live"]["confirmed"]["doc_count"]
     return Dashboard(
         date=day,
-        total_patients=total_patients,
+        total_patients=patients["hits"]["total"]["value"],
         visits_today=visits_today,
         confirmed_today=confirmed_today,
         pending_confirmations=visits_today - confirmed_today,
-        recurring_patients=recurring,
+        recurring_patients=recurring["hits"]["total"]["value"],
         by_car=_ordered(by_car, "car"),
         by_status=_ordered(by_status, "value"),
         by_channel=_ordered(by_channel, "value"),
@@ -125,22 +140,26 @@ def dashboard(client: OpenSearch, day: date) -> Dashboard:
 
 
 def recurring_patients(client: OpenSearch) -> int:
-    """Patients whose live visits fall on two or more distinct days; exact (the documents' `recurring` flag)."""
-    return _patient_counts(client)[1]
+    """Patients whose live visits fall on two or more distinct days; exact (the documents' `recurring` flag).
+
+    The document builder sets the flag by that rule and a visit change bumps its patient's
+    row_version, so a count of the flag is exact, whatever the registry's size.
+    """
+    body = {"size": 0, "track_total_hits": True, "query": {"term": {"recurring": True}}}
+    return client.search(index=names.alias("patients"), body=body)["hits"]["total"]["value"]
 
 
-def _patient_counts(client: OpenSearch) -> tuple[int, int]:
-    """(patients, recurring patients) in one request: an exact total and a filter count, no per-patient walk."""
-    response = client.search(
-        index=names.alias("patients"),
-        body={
-            "size": 0,
-            "track_total_hits": True,
-            "query": {"match_all": {}},
-            "aggs": {"recurring": {"filter": {"term": {"recurring": True}}}},
-        },
-    )
-    return response["hits"]["total"]["value"], response["aggregations"]["recurring"]["doc_count"]
+def _msearch(client: OpenSearch, searches: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Run searches in one round trip; an error in any of them raises like a failed search."""
+    lines: list[dict[str, Any]] = []
+    for index, body in searches:
+        lines += [{"index": index}, body]
+    responses = client.msearch(body=lines)["responses"]
+    for response in responses:
+        if "error" in response:
+            error = response["error"]
+            raise TransportError(response.get("status", 500), error.get("type", "search_failed"), error)
+    return responses
 
 
 def confirmation_rates(
@@ -198,6 +217,16 @@ def rate(confirmed: int, visits: int) -> float:
     return round(confirmed / visits, 4) if visits else 0.0
 
 
+def _composite_source(field_name: str, missing_bucket: bool = True, after: dict[str, Any] | None = None) -> dict[str, Any]:
+    composite: dict[str, Any] = {
+        "size": PAGE_SIZE,
+        "sources": [{"key": {"terms": {"field": field_name, "missing_bucket": missing_bucket}}}],
+    }
+    if after is not None:
+        composite["after"] = after
+    return composite
+
+
 def _composite(
     client: OpenSearch,
     query: dict[str, Any],
@@ -206,21 +235,32 @@ def _composite(
     missing_bucket: bool = True,
 ) -> Iterator[tuple[Any, dict[str, Any]]]:
     """Every (key, bucket) of `field_name` under `query`, paging the composite aggregation to the end."""
-    after: dict[str, Any] | None = None
+    return _all_buckets(client, query, field_name, sub_aggs, None, missing_bucket)
+
+
+def _all_buckets(
+    client: OpenSearch,
+    query: dict[str, Any],
+    field_name: str,
+    sub_aggs: dict[str, Any] | None,
+    first_page: dict[str, Any] | None,
+    missing_bucket: bool = True,
+) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The buckets of a composite aggregation from `first_page` (None: ask for it) to the last page."""
+    groups = first_page
     while True:
-        composite: dict[str, Any] = {
-            "size": PAGE_SIZE,
-            "sources": [{"key": {"terms": {"field": field_name, "missing_bucket": missing_bucket}}}],
-        }
-        if after is not None:
-            composite["after"] = after
-        body = {"size": 0, "query": query, "aggs": {"groups": {"composite": composite, "aggs": sub_aggs or {}}}}
-        groups = client.search(index=names.alias("visits"), body=body)["aggregations"]["groups"]
+        if groups is None:
+            composite = _composite_source(field_name, missing_bucket)
+            body = {"size": 0, "query": query, "aggs": {"groups": {"composite": composite, "aggs": sub_aggs or {}}}}
+            groups = client.search(index=names.alias("visits"), body=body)["aggregations"]["groups"]
         for bucket in groups["buckets"]:
             yield bucket["key"]["key"], bucket
         after = groups.get("after_key")
         if len(groups["buckets"]) < PAGE_SIZE or after is None:
             return
+        composite = _composite_source(field_name, missing_bucket, after)
+        body = {"size": 0, "query": query, "aggs": {"groups": {"composite": composite, "aggs": sub_aggs or {}}}}
+        groups = client.search(index=names.alias("visits"), body=body)["aggregations"]["groups"]
 
 
 def _ordered(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
