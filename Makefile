@@ -1,4 +1,4 @@
-.PHONY: run stop test status reindex sync-status lint relevance
+.PHONY: run stop test status reindex sync-status lint relevance bench-search
 
 run:  ## install what is missing, start everything, serve the API on :8000
 	@bash scripts/run.sh
@@ -24,3 +24,6 @@ lint:
 
 relevance:  ## search quality on 20,000 generated patients: recall@1, recall@5, MRR per kind of query
 	@.venv/bin/python -m bench.relevance --size 20000 --seed 7 --count 600
+
+bench-search:  ## search at 1M patients + 3M visits: API at 20 req/s vs PostgreSQL alone (first load ~40 min, then reused)
+	@.venv/bin/python -m bench.search_scale all --save
