@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 from opensearchpy import OpenSearch
@@ -14,7 +13,7 @@ from storage.db import unit_of_work
 from storage.jobs import repo as job_repo
 from storage.jobs import service as job_service
 from workers.app import DEFAULT_QUEUE
-from workers.tasks import drain_outbox, task
+from workers.tasks import nudge_drain, task, throttled
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +25,6 @@ BULK_MAX_RUNS = 5
 BULK_STALLED_AFTER_MINUTES = 10.0
 # Batches land every second or so; the drain is asked for at most this often (beat sweeps anyway).
 NUDGE_EVERY_SECONDS = 0.5
-
-
-def _nudge_drain() -> None:
-    """Ask for an outbox drain now (best effort: a broker hiccup must not stop a job)."""
-    try:
-        drain_outbox.apply_async(expires=10, retry=False)
-    except Exception as error:
-        log.warning("could not nudge the outbox drain", extra={"error": type(error).__name__})
 
 
 def run_job(job_id: str, batch_size: int | None = None, client: OpenSearch | None = None) -> str:
@@ -63,7 +54,7 @@ def run_job(job_id: str, batch_size: int | None = None, client: OpenSearch | Non
         with unit_of_work() as session:
             job_service.store_targets(session, job_id, patient_ids)
 
-    last_nudge = 0.0
+    nudge = throttled(nudge_drain, every=NUDGE_EVERY_SECONDS)
     while True:
         with unit_of_work() as session:
             batch = job_service.process_batch(session, job_id, size)
@@ -72,14 +63,13 @@ def run_job(job_id: str, batch_size: int | None = None, client: OpenSearch | Non
                 enqueue.enqueue_message(message_id)
             except Exception as error:  # the message stays queued in PostgreSQL for the messaging sweep
                 log.warning("could not queue a bulk message", extra={"job_id": job_id, "error": type(error).__name__})
-        if batch.processed and time.monotonic() - last_nudge >= NUDGE_EVERY_SECONDS:
-            last_nudge = time.monotonic()
-            _nudge_drain()
+        if batch.processed:
+            nudge()
         if not batch.remaining:
             break
     with unit_of_work() as session:
         status = job_service.finish(session, job_id)
-    _nudge_drain()  # the last batches' changes, whatever the throttle skipped
+    nudge_drain()  # the last batches' changes, whatever the throttle skipped
     log.info("bulk job finished", extra={"job_id": job_id, "status": status})
     return status
 

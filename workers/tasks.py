@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,27 @@ def drain_outbox() -> int:
     return sync.drain().applied_entities
 
 
+def nudge_drain() -> None:
+    """Ask for an outbox drain now (best effort: the beat sweep runs anyway every second)."""
+    try:
+        drain_outbox.apply_async(expires=10, retry=False)
+    except Exception as error:  # the broker being down must not fail committed work
+        log.warning("could not nudge the outbox drain", extra={"error": type(error).__name__})
+
+
+def throttled(action: Callable[[], None], every: float) -> Callable[[], None]:
+    """`action`, run at most once per `every` seconds (for nudges after each committed batch)."""
+    last = [0.0]
+
+    def run() -> None:
+        now = time.monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            action()
+
+    return run
+
+
 # At midnight a visit of yesterday stops being a patient's "next visit" and becomes the last one.
 # Two days back, so one missed night (beat down) is still caught up.
 ROLLOVER_DAYS_BACK = 2
@@ -65,7 +87,7 @@ def roll_over_day() -> int:
         with unit_of_work() as session:
             visit_commands.record_changes(session, [], patient_ids[start:start + ROLLOVER_BATCH])
     if patient_ids:
-        drain_outbox.apply_async(expires=10, retry=False)
+        nudge_drain()
     return len(patient_ids)
 
 
@@ -92,12 +114,9 @@ def apply_import(self, import_id: str) -> str:
     and ends exactly as one clean run; a finished import is left alone. Unexpected
     errors are retried with a backoff, then the import is marked failed.
     """
-    def nudge() -> None:
-        drain_outbox.apply_async(expires=10, retry=False)
-
     try:
-        status = import_service.apply_import(import_id, on_batch_committed=_throttled(nudge, every=0.5))
-        _throttled(nudge, every=0)()  # the last batch's changes, whatever the throttle skipped
+        status = import_service.apply_import(import_id, on_batch_committed=throttled(nudge_drain, every=0.5))
+        nudge_drain()  # the last batch's changes, whatever the throttle skipped
         return status
     except NotFound:
         log.warning("import task for an unknown import", extra={"import_id": import_id})
@@ -130,20 +149,3 @@ def resume_stalled_imports(quiet_minutes: float = IMPORT_STALLED_AFTER_MINUTES) 
         log.warning("re-enqueueing a stalled import", extra={"import_id": import_id})
         apply_import.apply_async(args=[import_id])
     return len(stalled)
-
-
-def _throttled(action, every: float):
-    """Run `action` at most once per `every` seconds (best effort: a broker hiccup must not stop an import)."""
-    last = [0.0]
-
-    def run() -> None:
-        now = time.monotonic()
-        if now - last[0] < every:
-            return
-        last[0] = now
-        try:
-            action()
-        except Exception as error:
-            log.warning("could not nudge the outbox drain", extra={"error": type(error).__name__})
-
-    return run
