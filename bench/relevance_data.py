@@ -17,8 +17,9 @@ import random
 import re
 import sys
 from collections import Counter, defaultdict
-from functools import lru_cache
+from collections.abc import Collection
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from storage.identifiers import cpf_check_digits, fold_name, format_cpf, strip_accents
@@ -278,9 +279,13 @@ def _typo(rnd: random.Random, word: str) -> str:
     return word[:at] + word[at + 1:]
 
 
-def _typo_query(rnd: random.Random, index: _Index, i: int, edits: int) -> str | None:
-    """The folded name with `edits` slips in one word of 6+ letters, if it stays nearest to its target."""
-    tokens = index.folded[i].split(" ")
+def slip(rnd: random.Random, folded: str, lexicon: Collection[str], edits: int) -> tuple[str, str] | None:
+    """`folded` with `edits` keyboard slips in one word of 6+ letters: (the query, the word slipped).
+
+    None when no word is long enough, when the slips make another real name (Daniel ->
+    Daniela: not a typo any more) or undo each other (fewer than `edits` apart).
+    """
+    tokens = folded.split(" ")
     candidates = [t for t, w in enumerate(tokens) if w.isalpha() and len(w) >= 6 and w not in CONNECTORS]
     if not candidates:
         return None
@@ -288,12 +293,20 @@ def _typo_query(rnd: random.Random, index: _Index, i: int, edits: int) -> str | 
     word = tokens[position]
     for _ in range(edits):
         word = _typo(rnd, word)
-    if word in index.lexicon:
-        return None  # the slip made another real name (Daniel -> Daniela): not a typo any more
-    query = " ".join([*tokens[:position], word, *tokens[position + 1:]])
-    if levenshtein(query, index.folded[i]) != edits or not index.nearest_is(i, query, edits):
+    if word in lexicon:
         return None
-    return query
+    query = " ".join([*tokens[:position], word, *tokens[position + 1:]])
+    if levenshtein(query, folded) != edits:
+        return None
+    return query, tokens[position]
+
+
+def _typo_query(rnd: random.Random, index: _Index, i: int, edits: int) -> str | None:
+    """The folded name with `edits` slips in one word of 6+ letters, if it stays nearest to its target."""
+    slipped = slip(rnd, index.folded[i], index.lexicon, edits)
+    if slipped is None or not index.nearest_is(i, slipped[0], edits):
+        return None
+    return slipped[0]
 
 
 def _variant_query(rnd: random.Random, index: _Index, i: int) -> str | None:

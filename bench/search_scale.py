@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.relevance_data import _typo, levenshtein, words  # noqa: E402
+from bench.relevance_data import levenshtein, slip, words  # noqa: E402
 from bench.search_scale_data import DAYS_AFTER, DAYS_BEFORE, TODAY  # noqa: E402
 
 PG_SERVER = os.environ.get("COLETA_BENCH_PG", "coleta:coleta@127.0.0.1:5433")
@@ -82,8 +82,6 @@ TARGETS = {
     "suggest": (None, 50),
     "dashboard": (None, 150),
 }
-CONNECTORS = ("da", "de", "do", "dos", "das", "e")
-
 
 # ------------------------------------------------------------------------------------ settings
 
@@ -420,21 +418,12 @@ class Registry:
         """The folded name with `edits` keyboard slips in one word of 6+ letters, if it stays nearest to i."""
         if not self.unique_name(i):
             return None
-        tokens = self.folded[i].split(" ")
-        candidates = [t for t, w in enumerate(tokens) if w.isalpha() and len(w) >= 6 and w not in CONNECTORS]
-        if not candidates:
+        slipped = slip(rnd, self.folded[i], self.lexicon, edits)
+        if slipped is None:
             return None
-        position = rnd.choice(candidates)
-        word = tokens[position]
-        for _ in range(edits):
-            word = _typo(rnd, word)
-        if word in self.lexicon:
-            return None
-        query = " ".join([*tokens[:position], word, *tokens[position + 1:]])
-        if levenshtein(query, self.folded[i]) != edits:
-            return None
+        query, slipped_word = slipped
         # Rivals: names holding every other word (a name differing elsewhere too is farther away).
-        others = [w for w in words(self.names[i]) if w != tokens[position]]
+        others = [w for w in words(self.names[i]) if w != slipped_word]
         rivals: set[int] | None = None
         for w in sorted(others, key=lambda w: len(self.by_word.get(w, ()))):
             holders = set(self.by_word.get(w, ()))
