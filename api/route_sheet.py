@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from storage.clock import LOCAL_TZ
 from storage.identifiers import format_phone
 
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 WEEKDAYS = ("segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira", "sábado", "domingo")
 PHONE_KINDS = {
     "mobile": "Celular", "landline": "Fixo", "residential": "Residencial", "commercial": "Comercial",

@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 import jwt
 from fastapi import Depends, Query, Request
@@ -23,6 +22,7 @@ from api.deps import SessionDep
 from api.errors import ApiError
 from api.settings import get_settings
 from storage.audit.service import Actor
+from storage.clock import local_today
 from storage.teams import repo as team_repo
 from storage.users import repo as user_repo
 from storage.users.models import ROLES, User
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 ALGORITHM = "HS256"
 ISSUER = "coleta"
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 TokenType = Literal["access", "refresh"]
 
 # The rule sets used by the routers.
@@ -146,11 +145,6 @@ def allow(*roles: str) -> dict[str, Any]:
 def public() -> dict[str, Any]:
     """Route keyword arguments for the few /api/v1 routes that need no token (login, refresh)."""
     return {"openapi_extra": {"x-roles": [], "x-public": True}}
-
-
-def local_today() -> date:
-    """Today in America/Sao_Paulo (the lab's day)."""
-    return datetime.now(LOCAL_TZ).date()
 
 
 def driver_car_on(session: Session, user: User, day: date) -> str:

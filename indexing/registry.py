@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from indexing.documents import patient as patient_document
 from indexing.documents import visit as visit_document
+from storage.clock import local_today
 from storage.patients import repo as patient_repo
 from storage.visits import repo as visit_repo
-
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 
 
 @dataclass(frozen=True)
@@ -63,7 +60,7 @@ class LoadedVisit:
 def load_patients(session: Session, ids: Sequence[str]) -> list[LoadedPatient]:
     """Load patients and their visit summaries ("today" is the America/Sao_Paulo day)."""
     patients = patient_repo.document_rows(session, ids)
-    today = datetime.now(LOCAL_TZ).date()
+    today = local_today()
     stats = visit_repo.patient_visit_stats(session, [p.id for p in patients], today)
     return [LoadedPatient(p, stats.get(p.id)) for p in patients]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from indexing import lifecycle, sync
+from storage.clock import local_today
 from storage.db import unit_of_work
 from storage.errors import NotFound
 from storage.imports import service as import_service
@@ -67,7 +67,6 @@ def throttled(action: Callable[[], None], every: float) -> Callable[[], None]:
 # Two days back, so one missed night (beat down) is still caught up.
 ROLLOVER_DAYS_BACK = 2
 ROLLOVER_BATCH = 1000
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 
 
 @task("workers.sync.roll_over_day", queue=DEFAULT_QUEUE)
@@ -78,7 +77,7 @@ def roll_over_day() -> int:
     day they were built; nothing in PostgreSQL changed, so they are bumped and sent through
     the outbox like any change. Idempotent: a second run only rewrites the same documents.
     """
-    today = datetime.now(LOCAL_TZ).date()
+    today = local_today()
     with unit_of_work() as session:
         patient_ids = visit_repo.patient_ids_with_visits_between(
             session, today - timedelta(days=ROLLOVER_DAYS_BACK), today - timedelta(days=1)

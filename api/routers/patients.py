@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from api.security import ADMIN, READERS, STAFF, AuditActor, allow
 from indexing.queries import patients as patient_queries
 from storage.audit import repo as audit_repo
 from storage.audit import service as audit_service
+from storage.clock import LOCAL_TZ
 from storage.errors import NotFound
 from storage.messages import repo as message_repo
 from storage.patients import repo as patient_repo
@@ -33,7 +33,6 @@ from storage.visits import repo as visit_repo
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 
 ENTITY = "patient"
 # Bookkeeping, not patient data: left out of the audit's list of changed fields.

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from fastapi import APIRouter
 
@@ -11,16 +10,15 @@ from api.deps import SearchDep
 from api.schemas.stats import ConfirmationRatesRead, DashboardRead, GroupBy
 from api.security import READERS, allow
 from indexing.queries import stats as stats_queries
+from storage.clock import local_today
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
-
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 
 
 @router.get("/dashboard", response_model=DashboardRead, **allow(*READERS))
 def dashboard(client: SearchDep, date: date | None = None) -> DashboardRead:
     """The numbers of one day (default: today in America/Sao_Paulo)."""
-    day = date or datetime.now(LOCAL_TZ).date()
+    day = date or local_today()
     return DashboardRead.model_validate(stats_queries.dashboard(client, day), from_attributes=True)
 
 

@@ -9,9 +9,8 @@ reduced to what is needed at the door (no payers, no card numbers).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, status
 
@@ -43,6 +42,7 @@ from api.schemas.visits import (
 from api.security import READERS, STAFF, AuditActor, CurrentUser, allow, driver_car_on
 from indexing.queries import visits as visit_queries
 from storage.audit import service as audit_service
+from storage.clock import LOCAL_TZ, local_today
 from storage.errors import NotFound
 from storage.identifiers import mask_phone
 from storage.visits import commands as visit_commands
@@ -51,7 +51,6 @@ from storage.visits import repo as visit_repo
 
 router = APIRouter(prefix="/api/v1/visits", tags=["visits"])
 
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 PATIENT = "patient"
 # Roles that see phones, e-mail and card numbers in full (they call patients and bill payers).
 FULL_CONTACTS = frozenset({"admin", "operator", "driver"})
@@ -68,7 +67,7 @@ def day_schedule(
     unit: Annotated[str | None, Query(max_length=20, description="Código da unidade")] = None,
 ) -> Schedule | DriverSchedule:
     """The day's schedule by car and time, from the index; a driver gets their own car's day, reduced."""
-    day = day or datetime.now(LOCAL_TZ).date()
+    day = day or local_today()
     if user.role == "driver":
         return _driver_schedule(client, session, user, day, status_ or [])
     query = visit_queries.ScheduleQuery(day=day, cars=car or [], statuses=status_ or [], unit=unit)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
+from storage.clock import LOCAL_TZ
 
 
 def build(row: Any) -> dict[str, Any]:

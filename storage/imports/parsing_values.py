@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime, time
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from openpyxl.utils.datetime import from_excel
 
+from storage.clock import LOCAL_TZ
 from storage.errors import Invalid
 from storage.identifiers import (
     digits_only,
@@ -27,7 +27,6 @@ from storage.identifiers import (
     strip_accents,
 )
 
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 
 UFS = frozenset(
     "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split()

@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from storage.audit import service as audit_service
 from storage.audit.service import Actor
+from storage.clock import LOCAL_TZ
 from storage.errors import NotFound
 from storage.messages import service as message_service
 from storage.patients import repo as patient_repo
@@ -26,8 +26,6 @@ from storage.patients import service as patient_service
 from storage.visits import commands as visit_commands
 from storage.visits import confirmations as visit_confirmations
 from storage.visits import repo as visit_repo
-
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 
 
 @dataclass(frozen=True)

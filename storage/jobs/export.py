@@ -13,14 +13,13 @@ import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from storage.clock import LOCAL_TZ
 from storage.identifiers import format_cpf, format_phone
 
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

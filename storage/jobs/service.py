@@ -32,7 +32,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -42,13 +41,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from storage.audit.service import Actor
 from storage.bulk import copy_rows
 from storage.cars import repo as car_repo
+from storage.clock import local_today
 from storage.errors import Conflict, DomainError, Invalid, NotFound
 from storage.jobs import actions, export, repo
 from storage.jobs.models import ACTIONS, FINAL_STATUSES, BulkJob, BulkJobItem
 
 log = logging.getLogger(__name__)
 
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 ENTITY = "bulk_job"
 # At most this many items per job: a bigger selection is refused with `too_many_targets`.
 MAX_TARGETS = 50_000
@@ -222,7 +221,7 @@ def _reschedule_params(params: dict[str, Any]) -> dict[str, Any]:
         )
     if has_date:
         day = _date(params["date"], "params.date", "invalid_date", "Data inválida (use AAAA-MM-DD).")
-        if date.fromisoformat(day) < today():
+        if date.fromisoformat(day) < local_today():
             raise Invalid("date_in_past", "A nova data não pode estar no passado.", field="params.date")
         return {"date": day}
     shift = params["shift_minutes"]
@@ -306,11 +305,6 @@ def item_kind(job: BulkJob) -> str:
     return "visit" if job.params.get("rows") == "visits" else "patient"
 
 
-def today() -> date:
-    """Today in America/Sao_Paulo."""
-    return datetime.now(LOCAL_TZ).date()
-
-
 # ------------------------------------------------------------------------------------ running
 
 
@@ -385,7 +379,7 @@ def _targets(session: Session, job: BulkJob, kind: str, patient_ids: Sequence[st
     if kind == "patient":
         return [(patient_id, "patient", patient_id) for patient_id in unique]
     search = job.search or {}
-    visit_from = date.fromisoformat(search["visit_from"]) if search.get("visit_from") else today()
+    visit_from = date.fromisoformat(search["visit_from"]) if search.get("visit_from") else local_today()
     visit_to = date.fromisoformat(search["visit_to"]) if search.get("visit_to") else None
     found: list[tuple[str, str, Any]] = []
     # Chunks keep each query's array small; the cap bounds the total.
@@ -427,7 +421,7 @@ def process_batch(session: Session, job_id: str, size: int = BATCH_SIZE) -> Batc
     context = actions.Context(
         job_id=job.id, action=job.action, params=dict(job.params),
         actor=Actor(user_id=job.actor_id, role=job.actor_role, ip=job.actor_ip, request_id=job.request_id),
-        today=today(),
+        today=local_today(),
     )
     pending = repo.pending_items(session, job_id, size + 1)
     batch, remaining = pending[:size], len(pending) > size
@@ -513,7 +507,7 @@ def finish(session: Session, job_id: str) -> str:
             return "failed"
         job.result_data = data
         job.result_size = len(data)
-        job.result_filename = export.filename(job.params["rows"], job.params["format"], today(), job.id)
+        job.result_filename = export.filename(job.params["rows"], job.params["format"], local_today(), job.id)
     job.status = "done"
     job.finished_at = func.now()
     return "done"
@@ -525,7 +519,7 @@ def _export_table(session: Session, job: BulkJob) -> tuple[list[str], Iterator[l
 
     def rows() -> Iterator[list[Any]]:
         after: int | None = None
-        day = today()
+        day = local_today()
         while True:
             chunk = repo.ok_item_ids(session, job.id, after, 1000)
             if not chunk:

@@ -15,13 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, object_session
 
 from storage import outbox
+from storage.clock import local_today
 from storage.errors import Conflict, Invalid, NotFound
 from storage.identifiers import digits_only, phone_e164
 from storage.messages import repo, templates
@@ -31,9 +31,7 @@ from storage.patients.models import Patient
 from storage.visits import commands as visit_commands
 from storage.visits import confirmations as visit_confirmations
 from storage.visits import repo as visit_repo
-from storage.visits.models import Visit
 
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 PATIENT = "patient"
 
 # Delivery progress; a status event never moves a message backwards.
@@ -486,11 +484,6 @@ def mobile_number(phones: Sequence[Mapping[str, Any]], channel: str) -> str | No
 
 def _is_mobile(digits: str) -> bool:
     return len(digits) == 11 and digits.isdigit() and digits[2] == "9"
-
-
-def local_today() -> date:
-    """Today in America/Sao_Paulo."""
-    return datetime.now(LOCAL_TZ).date()
 
 
 def _check_choice(value: Any, allowed, code: str, message: str, field_name: str) -> None:

@@ -12,11 +12,10 @@ import re
 import string
 from collections.abc import Mapping
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from storage.clock import LOCAL_TZ
 from storage.errors import Invalid
 
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 OPT_OUT = "Responda SAIR para não receber mais mensagens."
 # Said when the visit has no street on record.
 NO_ADDRESS = "seu endereço cadastrado"

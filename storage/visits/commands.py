@@ -30,19 +30,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from storage import outbox
+from storage.clock import LOCAL_TZ
 from storage.errors import Conflict, Invalid, NotFound
 from storage.patients.models import Patient
 from storage.visits import repo
 from storage.visits.models import STATUSES, Visit, VisitStatusChange
 
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 VISIT = "visit"
 PATIENT = "patient"
 

@@ -13,13 +13,13 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, text, update
 from sqlalchemy.orm import Session
 
 from storage import outbox
 from storage.bulk import copy_rows
+from storage.clock import LOCAL_TZ
 from storage.outbox import OutboxEntry
 from storage.patients.models import Patient
 from storage.visits import repo
@@ -27,7 +27,6 @@ from storage.visits.models import Visit, VisitSource, new_id
 
 ENTITY = "visit"
 PATIENT_ENTITY = "patient"
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 
 _ADDRESS = ("street", "number", "complement", "neighborhood", "city", "state", "zip_code")
 _LENGTHS = {name: column.type.length for name, column in Visit.__table__.c.items() if getattr(column.type, "length", None)}

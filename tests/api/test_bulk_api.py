@@ -37,7 +37,7 @@ def operator(make_account):
 @pytest.fixture
 def world(committed):
     """Two patients tagged `idosa` with a visit tomorrow, one untagged; committed and indexed."""
-    day = job_service.today() + timedelta(days=1)
+    day = job_service.local_today() + timedelta(days=1)
     with unit_of_work() as session:
         car = car_service.get_or_create_by_source_key(session, "379|CARRO 1", {"label": "CARRO 1"}).id
         ana = patient_service.create(session, patient_data(name="Ana Lima", tags=["idosa"])).id
@@ -156,7 +156,7 @@ def test_an_export_is_downloaded_with_a_proper_filename(api_client, operator, wo
     run_job(job_id)
 
     report = api_client.get(f"{BULK}/{job_id}", headers=operator.headers).json()
-    filename = f"coleta-visitas-{job_service.today().isoformat()}-{job_id[:8]}.{fmt}"
+    filename = f"coleta-visitas-{job_service.local_today().isoformat()}-{job_id[:8]}.{fmt}"
     response = api_client.get(report["download"]["url"], headers=operator.headers)
     assert response.status_code == 200
     assert response.headers["content-disposition"] == f'attachment; filename="{filename}"'

@@ -35,7 +35,7 @@ MISSING = "00000000-0000-0000-0000-000000000404"
 
 def at(days: int, hour: int, minute: int = 0) -> datetime:
     """A local time `days` from today."""
-    return datetime.combine(job_service.today() + timedelta(days=days), time(hour, minute), tzinfo=TZ)
+    return datetime.combine(job_service.local_today() + timedelta(days=days), time(hour, minute), tzinfo=TZ)
 
 
 def make_car(session, label: str, base: str = "AV CENTER 1") -> str:
@@ -242,7 +242,7 @@ def test_reschedule_to_a_date_keeps_local_times_and_records_the_car_warning(worl
     s = world["s"]
     s.get(Car, world["car1"]).daily_capacity = 1
     s.flush()
-    day = job_service.today() + timedelta(days=5)
+    day = job_service.local_today() + timedelta(days=5)
     job = job_service.create(s, "reschedule", {"date": day.isoformat()}, actor=ACTOR,
                              visit_ids=[world["v_ana"], world["v_bia"]])
     run(s, job.id)
@@ -357,11 +357,11 @@ def test_visits_of_a_search_follow_the_documented_rule(world):
     everything = [world["v_ana"], world["v_bia"], world["v_car2"], world["v_caio"], world["v_ana2"]]
     assert sorted(targets()) == sorted(everything)
     assert targets()[0] == world["v_ana"] and targets()[-1] == world["v_ana2"]
-    assert sorted(targets(visit_to=(job_service.today() + timedelta(days=1)).isoformat())) == sorted(
+    assert sorted(targets(visit_to=(job_service.local_today() + timedelta(days=1)).isoformat())) == sorted(
         everything[:4])
     assert targets(car=["CARRO 2"]) == [world["v_car2"]]
     assert targets(confirmation_status=["confirmed"]) == [world["v_caio"]]
-    assert len(targets(visit_from=(job_service.today() - timedelta(days=1)).isoformat())) == 6
+    assert len(targets(visit_from=(job_service.local_today() - timedelta(days=1)).isoformat())) == 6
 
 
 def test_a_search_over_the_cap_fails_the_job(world, monkeypatch):
@@ -386,11 +386,11 @@ def test_a_csv_export_of_visits_opens_in_excel_pt_br(world):
     assert run(s, job.id) == "done"
     filename, fmt, data = job_service.result_file(s, job.id)
 
-    assert (fmt, filename) == ("csv", f"coleta-visitas-{job_service.today().isoformat()}-{job.id[:8]}.csv")
+    assert (fmt, filename) == ("csv", f"coleta-visitas-{job_service.local_today().isoformat()}-{job.id[:8]}.csv")
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
     ana = s.get(Patient, world["ana"])
-    tomorrow = (job_service.today() + timedelta(days=1)).strftime("%d/%m/%Y")
+    tomorrow = (job_service.local_today() + timedelta(days=1)).strftime("%d/%m/%Y")
     assert rows[0][:8] == ["Data", "Início", "Fim", "Carro", "Base", "Paciente", "CPF", "Telefones"]
     assert [r[5] for r in rows[1:]] == ["'=HYPERLINK(\"x\")", "Ana Lima"]  # item order; the formula defused
     assert rows[2] == [
@@ -422,7 +422,7 @@ def test_an_xlsx_export_of_the_patients_of_a_search(world):
     assert [r[0] for r in rows[1:]] == ["Caio Gonçalves", "Ana Lima"]
     assert rows[2][2].date() == ana.birth_date  # a real date cell
     assert rows[2][5:] == ["Rua das Flores, " + ana.number, "Centro", "São Paulo", "SP", "01234-567", "AMIL", None,
-                           "idosa", "Normal", datetime.combine(job_service.today() + timedelta(days=1), time())]
+                           "idosa", "Normal", datetime.combine(job_service.local_today() + timedelta(days=1), time())]
     assert rows[1][12] is None and caio.tags == []
     assert audits(s, job.id) == [("patient.export", world["caio"], None, ACTOR.user_id),
                                  ("patient.export", world["ana"], None, ACTOR.user_id)]
