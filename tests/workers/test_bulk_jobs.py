@@ -39,7 +39,7 @@ ACTOR = Actor(user_id="00000000-0000-0000-0000-0000000000aa", role="operator")
 
 
 def at(days: int, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(job_service.today() + timedelta(days=days), time(hour, minute), tzinfo=TZ)
+    return datetime.combine(job_service.local_today() + timedelta(days=days), time(hour, minute), tzinfo=TZ)
 
 
 def drain() -> None:
@@ -126,7 +126,7 @@ def test_a_search_job_resolves_visits_through_the_index_in_the_worker_code():
     drain()
 
     job_id = create_job("export", {"format": "csv", "rows": "visits"},
-                        search={"tag": ["lote"], "visit_to": (job_service.today() + timedelta(days=2)).isoformat()})
+                        search={"tag": ["lote"], "visit_to": (job_service.local_today() + timedelta(days=2)).isoformat()})
     assert run_job(job_id) == "done"
     assert item_results(job_id) == [(ids[0], "ok", None)]
 
@@ -155,7 +155,7 @@ def make_many(patients: int, tagged: int) -> dict:
 def test_confirm_over_a_search_matching_thousands_of_visits_with_a_real_worker(celery_worker):
     world = make_many(patients=1200, tagged=1000)
     tagged = world["patients"][:1000]
-    window = (job_service.today() + timedelta(days=1), job_service.today() + timedelta(days=2))
+    window = (job_service.local_today() + timedelta(days=1), job_service.local_today() + timedelta(days=2))
     in_window = "patient_id = ANY(:tagged) AND visit_date BETWEEN :first AND :last"
     params = {"tagged": tagged, "first": window[0], "last": window[1]}
     with unit_of_work() as session:

@@ -24,7 +24,7 @@ def _new_export() -> str:
     """A finished CSV export of one new visit (so its download answers 200)."""
     from workers.bulk_tasks import run_job
 
-    start = datetime.combine(job_service.today() + timedelta(days=1), time(6, 40), ZoneInfo("America/Sao_Paulo"))
+    start = datetime.combine(job_service.local_today() + timedelta(days=1), time(6, 40), ZoneInfo("America/Sao_Paulo"))
     with unit_of_work() as session:
         car = car_service.get_or_create_by_source_key(session, "999|CARRO MATRIZ", {"label": "CARRO MATRIZ"}).id
         patient = patient_service.create(session, {"name": "Paciente do Lote"}).id
