@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors, logs
+from api import errors, logs, web
 from api.admission import AdmissionMiddleware
 from api.routers import admin, auth, health, imports, patients, stats, users
 from api.routers import bulk as bulk_router
@@ -54,6 +54,8 @@ def create_app() -> FastAPI:
     app.include_router(visits_router.router)
     app.include_router(messages_router.router)
     app.include_router(webhooks_router.router)
+    # Last: its catch-all must not shadow an API route.
+    web.install(app, settings.web_dist)
     return app
 
 

@@ -1,0 +1,100 @@
+import { Anchor, Box, Checkbox, Group, Stack, Text, TextInput, VisuallyHidden } from "@mantine/core";
+import { useState } from "react";
+import { fold, formatCount } from "../../lib/format";
+import { FACET_LABELS, facetValueLabel } from "../../lib/labels";
+import type { FacetBucket } from "./queries";
+import { FACETS, type FacetName, type PatientSearch } from "./searchParams";
+import { useSearchNav } from "./useSearchNav";
+
+const FIRST = 6;
+const SEARCHABLE_FROM = 8;
+
+/**
+ * Multi-select facets: values OR within a facet, facets AND across. Each facet is counted under
+ * every filter but its own, so picking one car still shows how many the other cars have.
+ */
+export function Facets({ facets, search }: { facets: Record<string, FacetBucket[]> | undefined; search: PatientSearch }) {
+  return (
+    <Stack gap="lg" component="section" aria-label="Filtros">
+      {FACETS.map((name) => (
+        <Facet key={name} name={name} buckets={facets?.[name] ?? []} selected={search[name] ?? []} />
+      ))}
+    </Stack>
+  );
+}
+
+function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBucket[]; selected: string[] }) {
+  const update = useSearchNav();
+  const [expanded, setExpanded] = useState(false);
+  const [filter, setFilter] = useState("");
+  const label = FACET_LABELS[name] ?? name;
+
+  // Selected values beyond the counted ones stay visible (and removable), counted as unknown.
+  const known = new Set(buckets.map((b) => b.value));
+  const all: (FacetBucket & { counted: boolean })[] = [
+    ...buckets.map((b) => ({ ...b, counted: true })),
+    ...selected.filter((v) => !known.has(v)).map((value) => ({ value, count: 0, counted: false })),
+  ];
+  const wanted = fold(filter.trim());
+  const matching = wanted ? all.filter((b) => fold(facetValueLabel(name, b.value)).includes(wanted)) : all;
+  // Selected values first among the visible ones, so a choice never hides behind "mostrar mais".
+  const ordered = [...matching.filter((b) => selected.includes(b.value)), ...matching.filter((b) => !selected.includes(b.value))];
+  const visible = expanded || wanted ? ordered : ordered.slice(0, Math.max(FIRST, selected.length));
+  if (!all.length) return null;
+
+  const toggle = (value: string, on: boolean) =>
+    update((prev) => {
+      const current = prev[name] ?? [];
+      return { ...prev, [name]: on ? [...current, value] : current.filter((v) => v !== value) };
+    });
+
+  const headingId = `facet-${name}`;
+  return (
+    <Box component="fieldset" m={0} p={0} style={{ border: 0, minInlineSize: 0 }} data-facet={name}>
+      <Text component="legend" fw={600} size="sm" mb={6} id={headingId}>{label}</Text>
+      {all.length >= SEARCHABLE_FROM && (
+        <TextInput
+          size="xs" mb={6} type="search" value={filter} onChange={(e) => setFilter(e.currentTarget.value)}
+          placeholder={`Procurar em ${label.toLowerCase()}`} aria-label={`Procurar em ${label.toLowerCase()}`}
+        />
+      )}
+      <Stack gap={6}>
+        {visible.map((bucket) => {
+          const checked = selected.includes(bucket.value);
+          const text = facetValueLabel(name, bucket.value);
+          return (
+            <Checkbox
+              key={bucket.value}
+              checked={checked}
+              onChange={(e) => toggle(bucket.value, e.currentTarget.checked)}
+              size="sm"
+              data-value={bucket.value}
+              label={
+                <Group gap={6} wrap="nowrap" justify="space-between" w="100%">
+                  <Text size="sm" span lineClamp={1}>{text}</Text>
+                  {bucket.counted && (
+                    <Text size="xs" c="dimmed" span data-count>
+                      {formatCount(bucket.count)}<VisuallyHidden> pacientes</VisuallyHidden>
+                    </Text>
+                  )}
+                </Group>
+              }
+              styles={{ body: { width: "100%" }, labelWrapper: { flex: 1 } }}
+            />
+          );
+        })}
+        {wanted && matching.length === 0 && <Text size="sm" c="dimmed">Nenhum valor com “{filter}”.</Text>}
+      </Stack>
+      {!wanted && ordered.length > visible.length && (
+        <Anchor component="button" type="button" size="sm" mt={6} onClick={() => setExpanded(true)} aria-controls={headingId}>
+          Mostrar mais ({ordered.length - visible.length})
+        </Anchor>
+      )}
+      {!wanted && expanded && ordered.length > FIRST && (
+        <Anchor component="button" type="button" size="sm" mt={6} onClick={() => setExpanded(false)}>
+          Mostrar menos
+        </Anchor>
+      )}
+    </Box>
+  );
+}
