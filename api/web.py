@@ -16,8 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import error_body
 
-# Paths the SPA never answers: an unknown one there is the API's plain 404.
-RESERVED_PREFIXES = ("api/", "docs", "redoc", "openapi.json", "healthz", "readyz", "static/")
+# First path segments the SPA never answers: an unknown path there is the API's plain 404.
+RESERVED = frozenset({"api", "docs", "redoc", "openapi.json", "healthz", "readyz", "static"})
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 NOT_BUILT = (
@@ -32,7 +32,7 @@ def install(app: FastAPI, dist: Path) -> None:
 
     @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     def web_app(path: str, request: Request) -> Response:
-        if path.startswith(RESERVED_PREFIXES) or path in {"api", "static"}:
+        if path.split("/", 1)[0] in RESERVED:
             raise StarletteHTTPException(status_code=404)
         index = root / "index.html"
         if not index.is_file():

@@ -17,7 +17,8 @@ export default defineConfig({
   build: {
     target: "es2022",
     sourcemap: false,
-    chunkSizeWarningLimit: 600,
+    // The first screen's budget (≤ 300 kB gzip) is measured by bench/web_speed; raw size is no guide.
+    chunkSizeWarningLimit: 1000,
   },
   test: {
     environment: "node",

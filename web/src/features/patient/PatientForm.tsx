@@ -191,7 +191,7 @@ export function PatientForm({ patient, submitLabel, onSubmit, onCancel }: Props)
             <SimpleGrid cols={{ base: 1, sm: 2 }}>
               <TextInput label="Nome completo" required withAsterisk data-path="name" {...form.getInputProps("name")} />
               <TextInput label="CPF" placeholder="000.000.000-00" inputMode="numeric" data-path="cpf" {...form.getInputProps("cpf")} />
-              <DateInput label="Data de nascimento" valueFormat="DD/MM/YYYY" placeholder="dd/mm/aaaa" clearable data-path="birth_date" {...form.getInputProps("birth_date")} />
+              <DateInput label="Data de nascimento" valueFormat="DD/MM/YYYY" placeholder="dd/mm/aaaa" clearable clearButtonProps={{ "aria-label": "Limpar data de nascimento" }} data-path="birth_date" {...form.getInputProps("birth_date")} />
               <Select label="Sexo" data={GENDERS} clearable data-path="gender" {...form.getInputProps("gender")} />
               <Select label="Prioridade" data={PRIORITIES} allowDeselect={false} data-path="priority" {...form.getInputProps("priority")} />
               {editing && <Select label="Situação do cadastro" data={STATUSES} allowDeselect={false} data-path="status" {...form.getInputProps("status")} />}
@@ -237,7 +237,7 @@ export function PatientForm({ patient, submitLabel, onSubmit, onCancel }: Props)
               <TextInput label="Código" data-path="health_plan.code" {...form.getInputProps("health_plan.code")} />
               <TextInput label="Nome do convênio" data-path="health_plan.name" {...form.getInputProps("health_plan.name")} />
               <TextInput label="Número da carteirinha" data-path="health_plan.card_number" {...form.getInputProps("health_plan.card_number")} />
-              <DateInput label="Validade" valueFormat="DD/MM/YYYY" placeholder="dd/mm/aaaa" clearable data-path="health_plan.valid_until" {...form.getInputProps("health_plan.valid_until")} />
+              <DateInput label="Validade" valueFormat="DD/MM/YYYY" placeholder="dd/mm/aaaa" clearable clearButtonProps={{ "aria-label": "Limpar validade" }} data-path="health_plan.valid_until" {...form.getInputProps("health_plan.valid_until")} />
             </SimpleGrid>
           </Fieldset>
           <Fieldset legend="Cuidados e observações">

@@ -68,7 +68,7 @@ function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBuc
               checked={checked}
               onChange={(e) => toggle(bucket.value, e.currentTarget.checked)}
               size="sm"
-              data-value={bucket.value}
+              wrapperProps={{ "data-value": bucket.value }}
               label={
                 <Group gap={6} wrap="nowrap" justify="space-between" w="100%">
                   <Text size="sm" span lineClamp={1}>{text}</Text>
