@@ -12,13 +12,6 @@ import { meQuery } from "./session";
 
 const rootRoute = createRootRoute({ component: Outlet, notFoundComponent: NotFound });
 
-/** Only a path of this app (never `//host` or `https://…`) is followed after login. */
-export function safeRedirect(value: unknown): string {
-  return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/login")
-    ? value
-    : "/pacientes";
-}
-
 const loginRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/login",

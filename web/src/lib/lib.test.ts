@@ -55,3 +55,13 @@ describe("API errors to form fields", () => {
     expect(formPath("cpf")).toBe("cpf");
   });
 });
+
+describe("after login", () => {
+  it("follows only paths of this app", async () => {
+    const { safeRedirect } = await import("../features/login/redirect");
+    expect(safeRedirect("/pacientes?q=ana")).toBe("/pacientes?q=ana");
+    for (const bad of ["//evil.example", "https://evil.example", "/login?redirect=/x", undefined, 42]) {
+      expect(safeRedirect(bad)).toBe("/pacientes");
+    }
+  });
+});

@@ -1,14 +1,14 @@
 import { Alert, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from "@mantine/core";
-import { useNavigate, useRouter, useSearch } from "@tanstack/react-router";
+import { useRouter, useSearch } from "@tanstack/react-router";
 import { type FormEvent, useState } from "react";
 import { login } from "../../api/auth";
 import { problemMessage } from "../../api/errors";
 import { queryClient } from "../../queryClient";
+import { safeRedirect } from "./redirect";
 
 export function LoginPage() {
   const { redirect } = useSearch({ from: "/login" });
   const router = useRouter();
-  const navigate = useNavigate();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -20,14 +20,12 @@ export function LoginPage() {
     try {
       await login(String(data.get("email") ?? "").trim(), String(data.get("password") ?? ""));
       queryClient.clear();
-      const target = redirect && redirect.startsWith("/") && !redirect.startsWith("//") && !redirect.startsWith("/login") ? redirect : "/pacientes";
-      router.history.replace(target);
+      router.history.replace(safeRedirect(redirect));
     } catch (problem) {
       setError(problemMessage(problem));
       setBusy(false);
     }
   };
-  void navigate;
 
   return (
     <Center mih="100vh" p="md" bg="gray.0" component="main">

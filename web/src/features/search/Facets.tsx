@@ -86,7 +86,7 @@ function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBuc
         {wanted && matching.length === 0 && <Text size="sm" c="dimmed">Nenhum valor com “{filter}”.</Text>}
       </Stack>
       {!wanted && ordered.length > visible.length && (
-        <Anchor component="button" type="button" size="sm" mt={6} onClick={() => setExpanded(true)} aria-controls={headingId}>
+        <Anchor component="button" type="button" size="sm" mt={6} onClick={() => setExpanded(true)}>
           Mostrar mais ({ordered.length - visible.length})
         </Anchor>
       )}
