@@ -1,9 +1,9 @@
 // `npm run screens` / `make screens`: a PNG of every screen at laptop and phone sizes, in docs/screens/.
 import { expect, type Page, test } from "@playwright/test";
-import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { login, resultsSettled } from "./helpers";
 
-const OUT = resolve(__dirname, "../../docs/screens");
+const OUT = fileURLToPath(new URL("../../docs/screens", import.meta.url));
 const SIZES = [
   { name: "laptop", viewport: { width: 1366, height: 768 } },
   { name: "celular", viewport: { width: 390, height: 844 } },

@@ -7,6 +7,11 @@ import { FACETS, type FacetName, type PatientSearch } from "./searchParams";
 import { useSearchNav } from "./useSearchNav";
 
 const FIRST = 6;
+
+/** What a value reads as: the API's label when it sends one, else the value (enumerations translated). */
+export function bucketLabel(name: string, bucket: { value: string; label?: string | null }): string {
+  return bucket.label || facetValueLabel(name, bucket.value);
+}
 const SEARCHABLE_FROM = 8;
 
 /**
@@ -36,7 +41,7 @@ function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBuc
     ...selected.filter((v) => !known.has(v)).map((value) => ({ value, count: 0, counted: false })),
   ];
   const wanted = fold(filter.trim());
-  const matching = wanted ? all.filter((b) => fold(facetValueLabel(name, b.value)).includes(wanted)) : all;
+  const matching = wanted ? all.filter((b) => fold(bucketLabel(name, b)).includes(wanted)) : all;
   // Selected values first among the visible ones, so a choice never hides behind "mostrar mais".
   const ordered = [...matching.filter((b) => selected.includes(b.value)), ...matching.filter((b) => !selected.includes(b.value))];
   const visible = expanded || wanted ? ordered : ordered.slice(0, Math.max(FIRST, selected.length));
@@ -61,7 +66,7 @@ function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBuc
       <Stack gap={6}>
         {visible.map((bucket) => {
           const checked = selected.includes(bucket.value);
-          const text = facetValueLabel(name, bucket.value);
+          const text = bucketLabel(name, bucket);
           return (
             <Checkbox
               key={bucket.value}

@@ -1,18 +1,20 @@
 import { Button, Group, Pill } from "@mantine/core";
 import { formatDate } from "../../lib/dates";
-import { FACET_LABELS, facetValueLabel } from "../../lib/labels";
+import { FACET_LABELS } from "../../lib/labels";
+import { bucketLabel } from "./Facets";
+import type { FacetBucket } from "./queries";
 import { FACETS, PERIOD_LABELS, type PatientSearch, visitRange } from "./searchParams";
 import { useSearchNav } from "./useSearchNav";
 
 /** The filters in force, each removable, and "limpar tudo". */
-export function FilterChips({ search }: { search: PatientSearch }) {
+export function FilterChips({ search, facets }: { search: PatientSearch; facets?: Record<string, FacetBucket[]> | undefined }) {
   const update = useSearchNav();
   const chips: { key: string; label: string; remove: () => void }[] = [];
   for (const name of FACETS) {
     for (const value of search[name] ?? []) {
       chips.push({
         key: `${name}:${value}`,
-        label: `${FACET_LABELS[name]}: ${facetValueLabel(name, value)}`,
+        label: `${FACET_LABELS[name]}: ${bucketLabel(name, facets?.[name]?.find((b) => b.value === value) ?? { value })}`,
         remove: () => void update((prev) => ({ ...prev, [name]: (prev[name] ?? []).filter((v) => v !== value) })),
       });
     }

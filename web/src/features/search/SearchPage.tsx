@@ -58,7 +58,7 @@ export function SearchPage() {
           </Button>
         ))}
       </Group>
-      <FilterChips search={search} />
+      <FilterChips search={search} facets={first?.facets} />
       <Grid gap="lg">
         {wide && (
           <Grid.Col span={3}>
