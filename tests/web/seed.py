@@ -41,7 +41,7 @@ def patients() -> list[dict]:
     for i in range(40):
         code, plan = PLANS[i % len(PLANS)]
         people.append({
-            "name": f"{FIRST[i % 20]} {LAST[(i * 7) % 20]} {LAST[(i * 3 + 1) % 20]}",
+            "name": f"{FIRST[i % 20]} {LAST[(i * 7 + i // 20 * 3) % 20]} {LAST[(i * 3 + 1) % 20]}",
             "cpf": cpf(i + 1),
             "birth_date": (date(1940, 1, 1) + timedelta(days=i * 613)).isoformat(),
             "gender": "female" if i % 2 == 0 else "male",

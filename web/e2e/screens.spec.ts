@@ -36,8 +36,8 @@ for (const size of SIZES) {
       await shot(page, "03-sugestoes", size.name);
       await page.keyboard.press("Escape");
 
-      await page.goto("/pacientes?q=maria&neighborhood=Copacabana&neighborhood=Tijuca&periodo=semana&ordem=name");
-      await resultsSettled(page, "maria");
+      await page.goto("/pacientes?neighborhood=Copacabana&neighborhood=Tijuca&periodo=amanha&ordem=next_visit");
+      await resultsSettled(page);
       await shot(page, "04-busca-filtros", size.name, size.name === "laptop");
 
       await page.goto("/pacientes?visao=cartoes&health_plan=AMIL");
@@ -47,7 +47,7 @@ for (const size of SIZES) {
       if (size.name === "celular") {
         await page.getByRole("button", { name: /^Filtros/ }).click();
         await expect(page.getByRole("dialog", { name: "Filtros" })).toBeVisible();
-        await shot(page, "06-filtros-celular", size.name);
+        await shot(page, "06-filtros", size.name);
         await page.keyboard.press("Escape");
       }
 

@@ -24,6 +24,7 @@ export const cssVariables: CSSVariablesResolver = () => ({
     "--mantine-color-teal-light-color": "#065940",
     "--mantine-color-green-light-color": "#1e602b",
     "--mantine-color-dimmed": "var(--mantine-color-gray-7)",
+    "--mantine-color-error": "var(--mantine-color-red-8)",
     "--mantine-color-placeholder": "var(--mantine-color-gray-6)",
   },
   dark: {},

@@ -41,7 +41,7 @@ describe("search state in the URL", () => {
     expect(visitRange({ periodo: "semana" }, today)).toEqual({ from: "2026-12-07", to: "2026-12-13" });
     expect(visitRange({ periodo: "personalizado", de: "2026-12-01" }, today)).toEqual({ from: "2026-12-01", to: undefined });
     expect(apiQuery({ periodo: "hoje", confirmation_status: ["pending"] }, today)).toMatchObject({
-      visit_from: today, visit_to: today, confirmation_status: ["pending"], sort: "relevance",
+      visit_from: today, visit_to: today, confirmation_status: ["pending"], sort: "name",
     });
   });
 });

@@ -3,11 +3,11 @@ import { Alert, Badge, Button, Container, Group, Loader, Stack, Tabs, Text, Titl
 import { useQuery } from "@tanstack/react-query";
 import { useNavigate, useParams, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
-import { api } from "../../api/client";
+import { api, type Schemas } from "../../api/client";
 import { ApiProblem, problemMessage, unwrap } from "../../api/errors";
-import { formatDate } from "../../lib/dates";
+import { formatDate, formatTime, todayIso } from "../../lib/dates";
 import { formatCpf, maskCpf } from "../../lib/format";
-import { patientStatusLabel } from "../../lib/labels";
+import { confirmationStatusLabel, patientStatusLabel } from "../../lib/labels";
 import { queryClient } from "../../queryClient";
 import type { Tab } from "../../router";
 import { useMe } from "../../session";
@@ -30,6 +30,20 @@ function age(birth: string | null | undefined): string | null {
   let years = now.getFullYear() - y;
   if (now.getMonth() + 1 < m || (now.getMonth() + 1 === m && now.getDate() < d)) years -= 1;
   return `${years} anos`;
+}
+
+function NextVisit({ visits }: { visits: Schemas["PatientVisit"][] }) {
+  const today = todayIso();
+  const next = visits.filter((v) => v.status === "scheduled" && v.date >= today).sort((a, b) => a.start.localeCompare(b.start))[0];
+  if (!next) return <Text size="sm" mt={4}>Sem visita agendada.</Text>;
+  return (
+    <Group gap={6} mt={4}>
+      <Text size="sm" fw={500}>Próxima visita: {formatDate(next.date)} às {formatTime(next.start)}{next.car ? ` · ${next.car}` : ""}</Text>
+      <Badge color={{ confirmed: "teal", pending: "yellow", declined: "red" }[next.confirmation_status] ?? "gray"}>
+        {confirmationStatusLabel(next.confirmation_status)}
+      </Badge>
+    </Group>
+  );
 }
 
 export function ProfilePage() {
@@ -70,6 +84,7 @@ export function ProfilePage() {
             CPF {masked ? maskCpf(patient.cpf) : formatCpf(patient.cpf)}
             {patient.birth_date && ` · nascimento ${formatDate(patient.birth_date)} (${age(patient.birth_date)})`}
           </Text>
+          <NextVisit visits={patient.visits ?? []} />
         </div>
         {me.can.editPatients && tab === "dados" && !editing && (
           <Button onClick={() => setEditing(true)}>Editar dados</Button>

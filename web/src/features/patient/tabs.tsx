@@ -223,7 +223,7 @@ function RegisterAttempt({ patientId, visits }: { patientId: string; visits: Vis
       onSubmit={(e: React.FormEvent) => { e.preventDefault(); setDone(null); mutation.mutate(); }}>
       <Title order={2} size="h4" mb="sm">Registrar tentativa</Title>
       <SimpleGrid cols={{ base: 1, sm: 3 }}>
-        <Select label="Visita" data={visits.map((v) => ({ value: v.id, label: `${formatDate(v.date)} ${formatTime(v.start)} · ${v.car ?? "sem carro"}` }))}
+        <Select label="Visita" data={visits.map((v) => ({ value: v.id, label: `${formatDate(v.date)} ${formatTime(v.start)} · ${v.car ?? "sem carro"} · ${confirmationStatusLabel(v.confirmation_status)}` }))}
           value={visitId} onChange={setVisitId} allowDeselect={false} required />
         <Select label="Canal" data={CHANNELS} value={channel} onChange={setChannel} allowDeselect={false} required />
         <Select label="Resultado" data={OUTCOMES} value={outcome} onChange={setOutcome} required placeholder="Escolha" />

@@ -54,7 +54,7 @@ export function SearchBox({ q, fetching }: { q: string; fetching: boolean }) {
           size="lg"
           type="search"
           label="Buscar paciente"
-          placeholder="Nome, CPF, telefone, endereço ou convênio"
+          placeholder="Nome, CPF, telefone ou endereço"
           description="A busca começa enquanto você digita. Use ↓ para ver sugestões."
           value={text}
           aria-autocomplete="list"

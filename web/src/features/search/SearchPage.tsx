@@ -13,7 +13,7 @@ import { FilterChips } from "./FilterChips";
 import { patientSearchQuery } from "./queries";
 import { Results } from "./Results";
 import { SearchBox } from "./SearchBox";
-import { hasFilters, PRESETS, rememberSearch, SORT_LABELS, SORTS, type PatientSearch, type Sort } from "./searchParams";
+import { effectiveSort, hasFilters, PRESETS, rememberSearch, SORT_LABELS, SORTS, type PatientSearch, type Sort } from "./searchParams";
 import { useSearchNav } from "./useSearchNav";
 
 export function SearchPage() {
@@ -78,10 +78,10 @@ export function SearchPage() {
                   </Button>
                 )}
                 <Select
-                  size="sm" w={210} label="Ordenar por" data={SORTS.map((s) => ({ value: s, label: SORT_LABELS[s] }))}
-                  value={search.ordem ?? "relevance"} allowDeselect={false} withCheckIcon={false}
-                  onChange={(value) => void update({ ordem: value === "relevance" ? undefined : (value as Sort) })}
-                  styles={{ root: { display: "flex", alignItems: "center", gap: 8 }, label: { whiteSpace: "nowrap" } }}
+                  size="sm" label="Ordenar por" data={SORTS.map((s) => ({ value: s, label: SORT_LABELS[s] }))}
+                  value={effectiveSort(search)} allowDeselect={false} withCheckIcon={false} comboboxProps={{ width: 230 }}
+                  onChange={(value) => void update({ ordem: value as Sort })}
+                  styles={{ root: { display: "flex", alignItems: "center", gap: 8 }, label: { whiteSpace: "nowrap" }, input: { width: 205 } }}
                 />
                 <SegmentedControl
                   size="sm" value={view} aria-label="Modo de exibição"

@@ -100,8 +100,13 @@ export function apiQuery(search: PatientSearch, today?: string) {
     visit_from: from,
     visit_to: to,
     recurring: search.recorrentes,
-    sort: search.ordem ?? "relevance",
+    sort: effectiveSort(search),
   };
+}
+
+/** The order asked for; without words to rank by, relevance means nothing: by name. */
+export function effectiveSort(search: PatientSearch): Sort {
+  return search.ordem ?? (search.q ? "relevance" : "name");
 }
 
 /** The filters in force, for the chips (the search box and the view aside). */
