@@ -192,7 +192,7 @@ export function PatientForm({ patient, submitLabel, onSubmit, onCancel }: Props)
               <TextInput label="Nome completo" required withAsterisk data-path="name" {...form.getInputProps("name")} />
               <TextInput label="CPF" placeholder="000.000.000-00" inputMode="numeric" data-path="cpf" {...form.getInputProps("cpf")} />
               <DateInput label="Data de nascimento" valueFormat="DD/MM/YYYY" placeholder="dd/mm/aaaa" clearable clearButtonProps={{ "aria-label": "Limpar data de nascimento" }} data-path="birth_date" {...form.getInputProps("birth_date")} />
-              <Select label="Sexo" data={GENDERS} clearable data-path="gender" {...form.getInputProps("gender")} />
+              <Select label="Sexo" data={GENDERS} placeholder="Escolha" clearable data-path="gender" {...form.getInputProps("gender")} />
               <Select label="Prioridade" data={PRIORITIES} allowDeselect={false} data-path="priority" {...form.getInputProps("priority")} />
               {editing && <Select label="Situação do cadastro" data={STATUSES} allowDeselect={false} data-path="status" {...form.getInputProps("status")} />}
             </SimpleGrid>
@@ -200,8 +200,8 @@ export function PatientForm({ patient, submitLabel, onSubmit, onCancel }: Props)
           <Fieldset legend="Contato">
             <Stack gap="sm">
               {form.values.phones.map((_, index) => (
-                <Group key={index} align="flex-end" gap="sm" wrap="nowrap">
-                  <TextInput style={{ flex: 1 }} label={`Telefone ${index + 1}`} placeholder="(21) 98765-4321" inputMode="tel"
+                <Group key={index} align="flex-end" gap="sm" wrap="wrap">
+                  <TextInput style={{ flex: "1 1 220px" }} label={`Telefone ${index + 1}`} placeholder="(21) 98765-4321" inputMode="tel"
                     data-path={`phones.${index}.number`} {...form.getInputProps(`phones.${index}.number`)} />
                   <Select w={150} label="Tipo" data={PHONE_KINDS} data-path={`phones.${index}.kind`} {...form.getInputProps(`phones.${index}.kind`)} />
                   <ActionIcon variant="subtle" color="red" size="lg" mb={2} aria-label={`Remover telefone ${index + 1}`}
@@ -215,7 +215,7 @@ export function PatientForm({ patient, submitLabel, onSubmit, onCancel }: Props)
               )}
               <SimpleGrid cols={{ base: 1, sm: 3 }}>
                 <TextInput label="E-mail" type="email" data-path="email" {...form.getInputProps("email")} />
-                <Select label="Canal preferido" data={CHANNELS} clearable data-path="preferred_channel" {...form.getInputProps("preferred_channel")} />
+                <Select label="Canal preferido" data={CHANNELS} placeholder="Escolha" clearable data-path="preferred_channel" {...form.getInputProps("preferred_channel")} />
                 <TextInput label="Melhor horário para contato" data-path="preferred_contact_time" {...form.getInputProps("preferred_contact_time")} />
               </SimpleGrid>
             </Stack>

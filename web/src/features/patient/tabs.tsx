@@ -253,10 +253,10 @@ export function MessagesTab({ patient }: { patient: Patient }) {
         <Table.Tbody>
           {messages.map((m) => (
             <Table.Tr key={m.id}>
-              <Table.Td>{formatDateTime(m.created_at)}</Table.Td>
+              <Table.Td style={{ whiteSpace: "nowrap" }}>{formatDateTime(m.created_at)}</Table.Td>
               <Table.Td>{channelLabel(m.channel)}</Table.Td>
               <Table.Td>{templateLabel(m.template)}</Table.Td>
-              <Table.Td>{formatPhone(m.to_phone)}</Table.Td>
+              <Table.Td style={{ whiteSpace: "nowrap" }}>{formatPhone(m.to_phone)}</Table.Td>
               <Table.Td><Badge color={m.status === "failed" ? "red" : "gray"}>{messageStatusLabel(m.status)}</Badge></Table.Td>
               <Table.Td><Text size="sm" lineClamp={2}>{m.body}</Text></Table.Td>
             </Table.Tr>

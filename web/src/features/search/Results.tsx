@@ -30,7 +30,11 @@ function PatientLink({ item }: { item: PatientSummary }) {
 
 function PriorityBadge({ priority }: { priority?: string | null | undefined }) {
   if (!priority || priority === "normal") return null;
-  return <Badge color={priority === "urgent" ? "red" : priority === "high" ? "orange" : "gray"} size="sm">{priorityLabel(priority)}</Badge>;
+  return (
+    <Badge color={priority === "urgent" ? "red" : priority === "high" ? "orange" : "gray"} size="sm" style={{ flexShrink: 0 }}>
+      {priorityLabel(priority)}
+    </Badge>
+  );
 }
 
 export function Results({ items, view, masked }: Props) {
