@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import SessionDep, commit
 from api.errors import ApiError
+from api.openapi import errors_for
 from api.schemas.users import RefreshRequest, TokenRead
 from api.security import client_ip, decode_token, issue_tokens, public, user_for_claims
 from api.settings import get_settings
@@ -30,7 +31,7 @@ def _token_read(user) -> TokenRead:
     )
 
 
-@router.post("/token", response_model=TokenRead, **public())
+@router.post("/token", response_model=TokenRead, responses=errors_for(400, 401, 429), **public())
 def login(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -55,8 +56,8 @@ def login(
     return _token_read(user)
 
 
-@router.post("/refresh", response_model=TokenRead, **public())
-def refresh(request: Request, body: RefreshRequest, session: SessionDep, redis: RedisDep) -> TokenRead:
+@router.post("/refresh", response_model=TokenRead, responses=errors_for(401), **public())
+def refresh_tokens(request: Request, body: RefreshRequest, session: SessionDep, redis: RedisDep) -> TokenRead:
     """Exchange a refresh token for a new pair. Each refresh token works once; a replay revokes the user's tokens."""
     claims = decode_token(body.refresh_token, "refresh")
     user = user_for_claims(session, claims)

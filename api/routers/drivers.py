@@ -66,7 +66,7 @@ def create_driver(body: DriverCreate, session: SessionDep) -> DriverRead:
 
 # Two segments, so `/{driver_id}` never takes it; kept first for reading.
 @drivers.get("/me/assignment", response_model=DriverAssignment, **allow("driver"))
-def my_assignment(car_id: DriverCarOnDate, session: SessionDep, day: DateParam = None) -> DriverAssignment:
+def get_my_assignment(car_id: DriverCarOnDate, session: SessionDep, day: DateParam = None) -> DriverAssignment:
     """The requesting driver's car on a day (default today), its team, and the address of its route sheet."""
     day = day or local_today()
     car = car_repo.get(session, car_id)

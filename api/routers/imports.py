@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, UploadFile, status
 
 from api.deps import SessionDep, commit
 from api.errors import ApiError
+from api.openapi import errors_for
 from api.schemas.imports import ImportList, ImportQueued, ImportRead
 from api.security import READERS, STAFF, CurrentUser, allow
 from storage.imports import service as import_service
@@ -25,7 +26,8 @@ _MULTIPART_OVERHEAD = 64 * 1024
 _CHUNK = 1024 * 1024
 
 
-@router.post("", response_model=ImportQueued, status_code=status.HTTP_202_ACCEPTED, **allow(*STAFF))
+@router.post("", response_model=ImportQueued, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors_for(400, 413, 415), **allow(*STAFF))
 async def upload_import(request: Request, file: UploadFile, session: SessionDep, user: CurrentUser) -> ImportQueued:
     """Store the spreadsheet (bytes kept for audit) and queue it; 413 over the size limit, 415 if not a spreadsheet."""
     limit = get_import_settings().import_max_bytes

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
 
 
 @router.post("", response_model=MessageRead, status_code=status.HTTP_202_ACCEPTED, **allow(*STAFF))
-def request_message(body: MessageCreate, session: SessionDep, actor: AuditActor) -> MessageRead:
+def create_message(body: MessageCreate, session: SessionDep, actor: AuditActor) -> MessageRead:
     """Queue a templated message (pt-BR) to a visit's patient or to a patient about their next visit.
 
     409 `patient_opted_out` / `visit_cancelled`; 422 `no_mobile_phone`, `no_upcoming_visit`,

@@ -135,7 +135,7 @@ def delete_patient(patient_id: str, session: SessionDep, actor: AuditActor) -> R
 
 
 @router.get("/{patient_id}/audit", response_model=AuditPage, **allow(*ADMIN))
-def patient_audit(
+def list_patient_audit(
     patient_id: str,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

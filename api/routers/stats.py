@@ -16,14 +16,14 @@ router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
 
 @router.get("/dashboard", response_model=DashboardRead, **allow(*READERS))
-def dashboard(client: SearchDep, date: date | None = None) -> DashboardRead:
+def get_dashboard(client: SearchDep, date: date | None = None) -> DashboardRead:
     """The numbers of one day (default: today in America/Sao_Paulo)."""
     day = date or local_today()
     return DashboardRead.model_validate(stats_queries.dashboard(client, day), from_attributes=True)
 
 
 @router.get("/confirmation-rates", response_model=ConfirmationRatesRead, **allow(*READERS))
-def confirmation_rates(
+def get_confirmation_rates(
     client: SearchDep, group_by: GroupBy, visit_from: date | None = None, visit_to: date | None = None
 ) -> ConfirmationRatesRead:
     """Live visits, confirmed visits and the rate per neighbourhood, hour, car, channel or weekday."""

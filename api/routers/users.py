@@ -31,13 +31,13 @@ def create_user(body: UserCreate, session: SessionDep, actor: AuditActor) -> Use
 
 
 @router.get("/me", response_model=UserRead, **allow(*ANYONE))
-def read_me(user: CurrentUser) -> UserRead:
+def get_current_user(user: CurrentUser) -> UserRead:
     """The signed-in account."""
     return UserRead.from_row(user)
 
 
 @router.get("/{user_id}", response_model=UserRead, **allow(*ADMIN))
-def read_user(user_id: str, session: SessionDep) -> UserRead:
+def get_user(user_id: str, session: SessionDep) -> UserRead:
     """One account."""
     user = user_repo.get(session, user_id)
     if user is None:

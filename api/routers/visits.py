@@ -57,7 +57,7 @@ FULL_CONTACTS = frozenset({"admin", "operator", "driver"})
 
 
 @router.get("", response_model=Schedule | DriverSchedule, **allow(*READERS, "driver"))
-def day_schedule(
+def get_schedule(
     client: SearchDep,
     session: SessionDep,
     user: CurrentUser,
@@ -144,7 +144,7 @@ def update_visit(visit_id: str, body: VisitUpdate, session: SessionDep, actor: A
 
 @router.post("/{visit_id}/confirmation-attempts", response_model=AttemptRead, status_code=status.HTTP_201_CREATED,
              **allow(*STAFF))
-def create_attempt(visit_id: str, body: AttemptCreate, session: SessionDep, actor: AuditActor) -> AttemptRead:
+def create_confirmation_attempt(visit_id: str, body: AttemptCreate, session: SessionDep, actor: AuditActor) -> AttemptRead:
     """Record a confirmation attempt (channel, outcome, notes; the operator and time are recorded)."""
     attempt = confirmations.record_attempt(
         session, visit_id, channel=body.channel, outcome=body.outcome, notes=body.notes, actor_id=actor.user_id,
