@@ -28,7 +28,8 @@ T = TypeVar("T")
 
 # Longest cursor accepted (a few keys; the longest real one is well under this).
 MAX_CURSOR_LENGTH = 1000
-_INT_RANGES = {SmallInteger: 2**15 - 1, Integer: 2**31 - 1, BigInteger: 2**63 - 1}
+# Most specific first: BigInteger and SmallInteger are Integers too.
+_INT_RANGES = {BigInteger: 2**63 - 1, SmallInteger: 2**15 - 1, Integer: 2**31 - 1}
 
 
 @dataclass

@@ -86,8 +86,9 @@ class CarRead(BaseModel):
         )
 
 
-class CarList(BaseModel):
+class CarPage(BaseModel):
     items: list[CarRead]
+    next_cursor: str | None
 
 
 class CarBrief(BaseModel):
@@ -147,8 +148,9 @@ class DriverRead(BaseModel):
         )
 
 
-class DriverList(BaseModel):
+class DriverPage(BaseModel):
     items: list[DriverRead]
+    next_cursor: str | None
 
 
 # ---------------------------------------------------------------- collectors
@@ -220,8 +222,9 @@ class CollectorRead(BaseModel):
         )
 
 
-class CollectorList(BaseModel):
+class CollectorPage(BaseModel):
     items: list[CollectorRead]
+    next_cursor: str | None
 
 
 # ---------------------------------------------------------------- teams
@@ -282,9 +285,10 @@ class TeamRead(BaseModel):
         )
 
 
-class TeamList(BaseModel):
+class TeamPage(BaseModel):
     date: dt.date
     items: list[TeamRead]
+    next_cursor: str | None
 
 
 class DriverAssignment(BaseModel):

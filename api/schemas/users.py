@@ -1,4 +1,4 @@
-"""User and token bodies: UserCreate, UserUpdate, UserRead, UserList, TokenRead, RefreshRequest."""
+"""User and token bodies: UserCreate, UserUpdate, UserRead, UserPage, TokenRead, RefreshRequest."""
 
 from __future__ import annotations
 
@@ -75,8 +75,9 @@ class UserRead(BaseModel):
         )
 
 
-class UserList(BaseModel):
+class UserPage(BaseModel):
     items: list[UserRead]
+    next_cursor: str | None
 
 
 class TokenRead(BaseModel):

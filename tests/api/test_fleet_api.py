@@ -137,7 +137,7 @@ def test_drivers_and_collectors_with_phones_masked_for_viewers(api_client, staff
     patched = api_client.patch(f"{COLLECTORS}/{collector.json()['id']}", headers=operator,
                                json={"status": "inactive", "registration": None})
     assert (patched.json()["status"], patched.json()["registration"]) == ("inactive", None)
-    assert api_client.get(COLLECTORS, headers=viewer, params={"status": "active"}).json() == {"items": []}
+    assert api_client.get(COLLECTORS, headers=viewer, params={"status": "active"}).json() == {"items": [], "next_cursor": None}
 
 
 # ---------------------------------------------------------------- teams
@@ -190,7 +190,7 @@ def test_teams_one_per_car_and_day_and_one_per_person_and_day(api_client, staff)
     listing = api_client.get(TEAMS, headers=viewer, params={"date": "2025-06-19"}).json()
     assert (listing["date"], [t["id"] for t in listing["items"]]) == ("2025-06-19", [team["id"], second["id"]])
     assert api_client.get(TEAMS, headers=viewer, params={"date": "2025-06-20"}).json() == {
-        "date": "2025-06-20", "items": []}
+        "date": "2025-06-20", "items": [], "next_cursor": None}
 
     # Swap the people between the two cars: free one side first, as anyone would on paper.
     assert api_client.delete(f"{TEAMS}/{second['id']}", headers=operator).status_code == 204

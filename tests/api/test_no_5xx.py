@@ -65,3 +65,63 @@ def test_a_nul_in_a_login_form_is_422(api_client):
     response = api_client.post("/api/v1/auth/token", content="username=a%00b&password=x",
                                headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert_error(response, 422, "invalid_character")
+
+
+# ---------------------------------------------------------------- numbers past a column's range, cursors
+
+
+def test_an_audit_before_past_bigint_is_422_not_a_database_error(api_client, operator, admin):
+    pid = api_client.post(PATIENTS, json=BODY, headers=operator).json()["id"]
+    error = assert_error(api_client.get(f"{PATIENTS}/{pid}/audit?before=99999999999999999999", headers=admin),
+                         422, "validation_error")
+    assert error["details"] == [{"field": "query.before", "type": "less_than_equal"}]
+    # The largest bigint is a valid (empty-handed) anchor: everything is older.
+    page = api_client.get(f"{PATIENTS}/{pid}/audit?before={2**63 - 1}", headers=admin).json()
+    assert [e["action"] for e in page["items"]] == ["patient.create"]
+
+
+@pytest.mark.parametrize("path", [
+    f"{PATIENTS}/{{pid}}/audit", "/api/v1/imports", "/api/v1/users", "/api/v1/cars", "/api/v1/drivers",
+    "/api/v1/collectors", "/api/v1/teams", "/api/v1/messages",
+])
+@pytest.mark.parametrize("cursor", [
+    "WzEwMDAwMDAwMDAwMDAwMDAwMDAwMDBd",  # [100000000000000000000000]
+    "WzEsMiwzLDQsNSw2LDdd",              # [1, 2, 3, 4, 5, 6, 7]: more keys than any list has
+    "bm90IGpzb24",                       # not json
+    "%%%",
+    "eyJhIjoxfQ",                        # {"a": 1}
+])
+def test_a_crafted_cursor_is_422_invalid_cursor_on_every_list(api_client, operator, admin, path, cursor):
+    pid = api_client.post(PATIENTS, json=BODY, headers=operator).json()["id"]
+    response = api_client.get(path.format(pid=pid), params={"cursor": cursor, "patient_id": pid}, headers=admin)
+    assert_error(response, 422, "invalid_cursor")
+
+
+def test_a_bulk_item_cursor_past_the_position_column_is_422(api_client, operator):
+    from storage import paging
+
+    body = {"action": "add_tags", "visit_ids": ["v-1"], "params": {"tags": ["x"]}}
+    job_id = api_client.post("/api/v1/bulk", json=body, headers=operator).json()["id"]
+    for cursor in (paging.encode([2**31]), paging.encode(["1"]), "Wy0xXQ-"):
+        assert_error(api_client.get(f"/api/v1/bulk/{job_id}", params={"cursor": cursor}, headers=operator),
+                     422, "invalid_cursor")
+
+
+def test_a_crafted_search_cursor_is_the_clients_error_not_an_outage(api_client, operator):
+    for cursor in ("Wy0xXQ", "WyJyZWxldmFuY2UiLDEuNV0", "%%%"):
+        assert_error(api_client.get(PATIENTS, params={"cursor": cursor}, headers=operator), 422, "invalid_cursor")
+
+
+def test_a_search_cursor_of_another_sort_is_422(api_client, operator):
+    from tests.api.test_patients_api import searchable
+
+    for name, cpf in (("Ana Souza", "529.982.247-25"), ("Bia Lima", "111.444.777-35")):
+        searchable(api_client.post(PATIENTS, json={"name": name, "cpf": cpf}, headers=operator).json()["id"])
+    page = api_client.get(PATIENTS, params={"sort": "name", "page_size": 1}, headers=operator).json()
+    assert [p["name"] for p in page["items"]] == ["Ana Souza"]
+    following = api_client.get(PATIENTS, params={"sort": "name", "page_size": 1, "cursor": page["next_cursor"]},
+                               headers=operator).json()
+    assert [p["name"] for p in following["items"]] == ["Bia Lima"]
+    for sort in ("relevance", "next_visit", "-last_visit"):
+        response = api_client.get(PATIENTS, params={"sort": sort, "cursor": page["next_cursor"]}, headers=operator)
+        assert_error(response, 422, "invalid_cursor")
