@@ -12,7 +12,7 @@ from api import route_sheet
 from api.deps import SessionDep, commit
 from api.errors import ApiError
 from api.paging import Cursor, ListLimit
-from api.schemas.fleet import CarCreate, CarPage, CarRead, CarUpdate
+from api.schemas.fleet import CarCreate, CarPage, CarRead, CarStatus, CarUpdate
 from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow, driver_car_on, local_today
 from storage.audit import service as audit_service
 from storage.cars import repo as car_repo
@@ -33,7 +33,7 @@ ROUTE_SHEET_HEADERS = {
 @router.get("", response_model=CarPage, **allow(*READERS))
 def list_cars(
     session: SessionDep,
-    car_status: Annotated[str | None, Query(alias="status", max_length=16)] = None,
+    car_status: Annotated[CarStatus | None, Query(alias="status")] = None,
     unit: Annotated[str | None, Query(max_length=20)] = None,
     cursor: Cursor = None,
     limit: ListLimit = 100,

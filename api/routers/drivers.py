@@ -23,6 +23,7 @@ from api.schemas.fleet import (
     DriverPage,
     DriverRead,
     DriverUpdate,
+    PersonStatus,
     TeamCreate,
     TeamPage,
     TeamRead,
@@ -38,7 +39,7 @@ drivers = APIRouter(prefix="/api/v1/drivers", tags=["drivers"])
 collectors = APIRouter(prefix="/api/v1/collectors", tags=["collectors"])
 teams = APIRouter(prefix="/api/v1/teams", tags=["teams"])
 
-StatusFilter = Annotated[str | None, Query(alias="status", max_length=16)]
+StatusFilter = Annotated[PersonStatus | None, Query(alias="status")]
 DateParam = Annotated[date | None, Query(alias="date")]
 
 

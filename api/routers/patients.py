@@ -19,6 +19,7 @@ from api.schemas.patients import (
     PatientSuggestions,
     PatientUpdate,
     PatientVisit,
+    Priority,
     VisitAttempt,
 )
 from api.security import ADMIN, READERS, STAFF, AuditActor, allow
@@ -57,7 +58,7 @@ def search_patients(
     city: Annotated[list[str] | None, Query()] = None,
     health_plan: Annotated[list[str] | None, Query()] = None,
     tag: Annotated[list[str] | None, Query()] = None,
-    priority: Annotated[list[str] | None, Query()] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
     recurring: bool | None = None,
     sort: Literal["relevance", "name", "next_visit", "-last_visit"] = "relevance",
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,

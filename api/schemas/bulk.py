@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,21 +13,26 @@ BulkAction = Literal["confirm", "send_message", "reschedule", "move_car", "add_t
 BulkStatus = Literal["queued", "running", "done", "failed"]
 
 
+# One filter value (a car, a neighbourhood…) and how many values one filter takes.
+FilterValue = Annotated[str, Field(max_length=200)]
+FilterValues = Annotated[list[FilterValue], Field(max_length=100)] | FilterValue | None
+
+
 class BulkSearch(BaseModel):
     """The parameters of GET /api/v1/patients (repeated parameters as lists; a single string is taken too)."""
 
     model_config = ConfigDict(extra="forbid")
 
     q: str | None = Field(default=None, max_length=200)
-    confirmation_status: list[ConfirmationStatus] | ConfirmationStatus | None = None
+    confirmation_status: Annotated[list[ConfirmationStatus], Field(max_length=3)] | ConfirmationStatus | None = None
     visit_from: date | None = None
     visit_to: date | None = None
-    car: list[str] | str | None = None
-    neighborhood: list[str] | str | None = None
-    city: list[str] | str | None = None
-    health_plan: list[str] | str | None = None
-    tag: list[str] | str | None = None
-    priority: list[str] | str | None = None
+    car: FilterValues = None
+    neighborhood: FilterValues = None
+    city: FilterValues = None
+    health_plan: FilterValues = None
+    tag: FilterValues = None
+    priority: FilterValues = None
     recurring: bool | None = None
 
 
@@ -45,7 +50,8 @@ class BulkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: BulkAction
-    visit_ids: list[str] | None = None
+    # At most MAX_TARGETS (storage.jobs.service) visits; an id is at most 64 characters (bulk_job_items.item_id).
+    visit_ids: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=50_000)
     search: BulkSearch | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 

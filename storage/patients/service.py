@@ -37,6 +37,7 @@ CHANNELS = {"phone", "sms", "whatsapp", "email"}
 PRIORITIES = {"low", "normal", "high", "urgent"}
 STATUSES = {"active", "inactive"}
 PHONE_KINDS = {"mobile", "landline", "residential", "commercial", "whatsapp", "other"}
+MAX_TAG_LENGTH = 60
 
 _PLAIN_FIELDS = (
     "email",
@@ -164,7 +165,11 @@ def _apply(patient: Patient, data: Mapping[str, Any]) -> None:
     if "status" in data:
         patient.status = _choice(data["status"], STATUSES, "status", "Situação inválida.") or "active"
     if "tags" in data:
-        patient.tags = sorted({t.strip().lower() for t in data["tags"] or [] if t and t.strip()})
+        tags = sorted({t.strip().lower() for t in data["tags"] or [] if t and t.strip()})
+        # The column is varchar(60)[]: PostgreSQL would cut a longer tag short without a word.
+        if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
+            raise Invalid("invalid_tags", f"Cada etiqueta pode ter até {MAX_TAG_LENGTH} caracteres.", field="tags")
+        patient.tags = tags
     for field in _PLAIN_FIELDS:
         if field in data:
             setattr(patient, field, _text(data[field]))

@@ -125,3 +125,39 @@ def test_a_search_cursor_of_another_sort_is_422(api_client, operator):
     for sort in ("relevance", "next_visit", "-last_visit"):
         response = api_client.get(PATIENTS, params={"sort": sort, "cursor": page["next_cursor"]}, headers=operator)
         assert_error(response, 422, "invalid_cursor")
+
+
+# ---------------------------------------------------------------- nothing cut short silently
+
+
+def test_thirty_tags_of_ten_thousand_characters_are_refused_not_cut(api_client, operator):
+    error = assert_error(api_client.post(PATIENTS, json={**BODY, "tags": ["x" * 10_000] * 30}, headers=operator),
+                         422, "validation_error")
+    assert error["details"][0] == {"field": "body.tags.0", "type": "string_too_long"}
+    assert_error(api_client.post(PATIENTS, json={**BODY, "tags": ["x" * 61]}, headers=operator), 422, "validation_error")
+    assert_error(api_client.post(PATIENTS, json={**BODY, "tags": ["t"] * 31}, headers=operator), 422, "validation_error")
+    created = api_client.post(PATIENTS, json={**BODY, "tags": ["y" * 60]}, headers=operator)
+    assert created.status_code == 201
+    assert created.json()["tags"] == ["y" * 60]
+
+
+def test_the_patient_service_refuses_a_tag_longer_than_its_column(db_session):
+    from storage.errors import Invalid
+    from storage.patients import service
+
+    with pytest.raises(Invalid) as error:
+        service.create(db_session, {"name": "Ana", "tags": ["z" * 61]})
+    assert (error.value.code, error.value.details) == ("invalid_tags", {"field": "tags"})
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/v1/cars", {"label": "C" * 41}),
+    ("/api/v1/drivers", {"name": "N" * 201}),
+    ("/api/v1/collectors", {"name": "Ana", "registration": {"council": "C" * 11, "number": "1", "state": "RJ"}}),
+    ("/api/v1/visits", {"patient_id": "p", "car_id": "c", "start": "2030-01-01T08:00", "end": "2030-01-01T09:00",
+                        "exam_codes": ["E" * 61]}),
+    ("/api/v1/bulk", {"action": "confirm", "visit_ids": ["v" * 65], "params": {"channel": "phone"}}),
+    ("/api/v1/bulk", {"action": "export", "search": {"car": ["c" * 201]}}),
+])
+def test_every_body_string_is_bounded_by_its_column(api_client, operator, path, body):
+    assert_error(api_client.post(path, json=body, headers=operator), 422, "validation_error")

@@ -154,3 +154,37 @@ def test_the_dump_is_the_served_document_with_sorted_keys(tmp_path):
     again = tmp_path / "again.json"
     subprocess.run([sys.executable, "-m", "api.openapi", str(again)], cwd=ROOT, check=True)
     assert again.read_text(encoding="utf-8") == text
+
+
+def _unbounded(schema: dict, where: str, seen: set[str]) -> list[str]:
+    """Strings without maxLength (or an enum or a date format) and arrays without maxItems, through $refs."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        seen.add(name)
+        return _unbounded(DOCUMENT["components"]["schemas"][name], name, seen)
+    found = []
+    for option in schema.get("anyOf", []) + schema.get("oneOf", []):
+        found += _unbounded(option, where, seen)
+    kind = schema.get("type")
+    if kind == "string" and not ({"maxLength", "enum", "const", "contentMediaType"} & set(schema)) and schema.get("format") not in (
+        "date", "date-time", "binary"
+    ):
+        found.append(where)
+    if kind == "array":
+        if "maxItems" not in schema:
+            found.append(f"{where}[]")
+        found += _unbounded(schema.get("items", {}), f"{where}[]", seen)
+    for name, prop in schema.get("properties", {}).items():
+        found += _unbounded(prop, f"{where}.{name}", seen)
+    return found
+
+
+def test_every_string_and_list_of_every_body_is_bounded():
+    # Bounded by the column it goes to: nothing is cut short silently, nothing reaches PostgreSQL too long.
+    unbounded = []
+    for method, path, operation in OPERATIONS:
+        for content in operation.get("requestBody", {}).get("content", {}).values():
+            unbounded += [f"{method} {path}: {f}" for f in _unbounded(content["schema"], "body", set())]
+    assert unbounded == [], "\n".join(unbounded)
