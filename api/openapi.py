@@ -8,7 +8,8 @@ the operation is, read from the document itself, so a new route needs nothing by
 - 422 everywhere (request validation, a NUL character in any parameter or body);
 - 503 wherever PostgreSQL, Redis or OpenSearch is behind the answer (every /api/v1 route);
 - 401 for routes that need a token, 403 when not every role may call it;
-- 404 when the path names a resource, 409 for writes (duplicates, concurrent updates, state);
+- 404 when the path, a query parameter or a body field names a record (`…_id`), 409 for writes (duplicates, concurrent updates, state);
+- 400 (unparsable) and 413 (too large) for request bodies;
 - anything else (413, 415, 429, 400, a 404 of a query parameter) declared on the route with
   `responses=errors_for(...)`.
 
@@ -64,7 +65,20 @@ def _error_response(status: int) -> dict[str, Any]:
     }
 
 
-def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+def _references(document: dict[str, Any], operation: dict[str, Any]) -> bool:
+    """Whether a query parameter or a body field names another record (`patient_id`, `car_id`…)."""
+    if any(p.get("in") == "query" and p["name"].endswith("_id") for p in operation.get("parameters", [])):
+        return True
+    for content in operation.get("requestBody", {}).get("content", {}).values():
+        schema = content.get("schema", {})
+        if "$ref" in schema:
+            schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        if any(name.endswith("_id") or name.endswith("_ids") for name in schema.get("properties", {})):
+            return True
+    return False
+
+
+def _statuses(document: dict[str, Any], path: str, method: str, operation: dict[str, Any]) -> set[int]:
     statuses = {422}
     if not path.startswith("/api/v1/"):
         return statuses
@@ -73,12 +87,15 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
         statuses.add(401)
         if set(operation.get("x-roles") or ()) != set(ROLES):
             statuses.add(403)
-    if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+    references = not operation.get("x-public") and _references(document, operation)
+    if any(p.get("in") == "path" for p in operation.get("parameters", [])) or references:
         statuses.add(404)
     if method in WRITES and not operation.get("x-public"):
         statuses.add(409)
-    if "requestBody" in operation and "multipart/form-data" not in operation["requestBody"].get("content", {}):
-        statuses.add(413)  # api.nul_guard holds at most MAX_SCANNED_BODY of a body to scan it
+    if "requestBody" in operation:
+        statuses.add(400)  # a body that cannot be parsed at all (not UTF-8, a broken multipart envelope)
+        if "multipart/form-data" not in operation["requestBody"].get("content", {}):
+            statuses.add(413)  # api.nul_guard holds at most MAX_SCANNED_BODY of a body to scan it
     return statuses
 
 
@@ -86,7 +103,7 @@ def _document_errors(document: dict[str, Any]) -> None:
     for path, item in document["paths"].items():
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
-            for status in _statuses(path, method, operation):
+            for status in _statuses(document, path, method, operation):
                 key = str(status)
                 # A route's own model for that status (e.g. readiness's 503) wins.
                 if key not in responses or responses[key].get("content", {}).get("application/json", {}).get(

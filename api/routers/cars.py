@@ -12,6 +12,7 @@ from api import route_sheet
 from api.deps import SessionDep, commit
 from api.errors import ApiError
 from api.paging import Cursor, ListLimit
+from api.schemas.types import IsoDate
 from api.schemas.fleet import CarCreate, CarPage, CarRead, CarStatus, CarUpdate
 from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow, driver_car_on, local_today
 from storage.audit import service as audit_service
@@ -82,7 +83,7 @@ def get_route_sheet(
     session: SessionDep,
     user: CurrentUser,
     actor: AuditActor,
-    day: Annotated[date | None, Query(alias="date")] = None,
+    day: Annotated[IsoDate | None, Query(alias="date")] = None,
 ) -> HTMLResponse:
     """The printable route sheet (HTML, A4) of a car for a day (default today): team, then visits in time order.
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import SessionDep, commit
 from api.paging import Cursor, ListLimit
+from api.schemas.types import IsoDate
 from api.schemas.fleet import (
     CarBrief,
     CollectorCreate,
@@ -40,7 +41,7 @@ collectors = APIRouter(prefix="/api/v1/collectors", tags=["collectors"])
 teams = APIRouter(prefix="/api/v1/teams", tags=["teams"])
 
 StatusFilter = Annotated[PersonStatus | None, Query(alias="status")]
-DateParam = Annotated[date | None, Query(alias="date")]
+DateParam = Annotated[IsoDate | None, Query(alias="date")]
 
 
 def _reveal(user) -> bool:

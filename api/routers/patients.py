@@ -12,6 +12,7 @@ from api.deps import SearchDep, SessionDep, commit
 from api.paging import Cursor
 from api.schemas.audit import AuditEventRead, AuditPage
 from api.schemas.messages import MessageRead
+from api.schemas.types import IsoDate
 from api.schemas.patients import (
     PatientCreate,
     PatientPage,
@@ -51,8 +52,8 @@ def search_patients(
     client: SearchDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     confirmation_status: Annotated[list[Literal["confirmed", "pending", "declined"]] | None, Query()] = None,
-    visit_from: date | None = None,
-    visit_to: date | None = None,
+    visit_from: IsoDate | None = None,
+    visit_to: IsoDate | None = None,
     car: Annotated[list[str] | None, Query()] = None,
     neighborhood: Annotated[list[str] | None, Query()] = None,
     city: Annotated[list[str] | None, Query()] = None,

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import SearchDep, SessionDep, commit
 from api.errors import ApiError
+from api.schemas.types import IsoDate
 from api.schemas.visits import (
     AttemptCreate,
     AttemptRead,
@@ -61,7 +62,7 @@ def get_schedule(
     client: SearchDep,
     session: SessionDep,
     user: CurrentUser,
-    day: Annotated[date | None, Query(alias="date", description="Dia local (America/Sao_Paulo); padrão: hoje")] = None,
+    day: Annotated[IsoDate | None, Query(alias="date", description="Dia local (America/Sao_Paulo); padrão: hoje")] = None,
     car: Annotated[list[str] | None, Query(description="Id ou rótulo do carro (`CARRO 3`); repetível")] = None,
     status_: Annotated[list[VisitStatus] | None, Query(alias="status")] = None,
     unit: Annotated[str | None, Query(max_length=20, description="Código da unidade")] = None,

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.types import IsoDate
+
 ConfirmationStatus = Literal["confirmed", "pending", "declined"]
 
 BulkAction = Literal["confirm", "send_message", "reschedule", "move_car", "add_tags", "remove_tags", "export"]
@@ -25,8 +27,8 @@ class BulkSearch(BaseModel):
 
     q: str | None = Field(default=None, max_length=200)
     confirmation_status: Annotated[list[ConfirmationStatus], Field(max_length=3)] | ConfirmationStatus | None = None
-    visit_from: date | None = None
-    visit_to: date | None = None
+    visit_from: IsoDate | None = None
+    visit_to: IsoDate | None = None
     car: FilterValues = None
     neighborhood: FilterValues = None
     city: FilterValues = None

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.types import IsoDate
 from storage.cars.models import Car
 from storage.identifiers import mask_phone
 from storage.teams.models import Collector, Driver, Team
@@ -240,7 +241,7 @@ class CollectorPage(BaseModel):
 
 class TeamCreate(Strict):
     car_id: Id
-    date: dt.date
+    date: IsoDate
     driver_id: Id
     collector_id: Id
     notes: str | None = Field(default=None, max_length=1000)

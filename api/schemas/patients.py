@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.schemas.messages import MessageRead
+from api.schemas.types import IsoDate
 from storage.patients.models import Patient
 
 Gender = Literal["female", "male", "other", "unknown"]
@@ -54,13 +55,13 @@ class HealthPlan(Strict):
     name: str | None = Field(default=None, max_length=120)
     plan: str | None = Field(default=None, max_length=120)
     card_number: str | None = Field(default=None, max_length=30)
-    valid_until: date | None = None
+    valid_until: IsoDate | None = None
     authorization_notes: str | None = Field(default=None, max_length=2000)
 
 
 class PatientFields(Strict):
     cpf: str | None = Field(default=None, max_length=20)
-    birth_date: date | None = None
+    birth_date: IsoDate | None = None
     gender: Gender | None = None
     phones: list[Annotated[str, Field(max_length=40)] | PhoneIn] | None = Field(default=None, max_length=10)
     email: Annotated[EmailStr, Field(max_length=254)] | None = None

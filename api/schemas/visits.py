@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from api.schemas.types import IsoDateTime
 from api.schemas.patients import (
     Address,
     AttemptChannel,
@@ -44,8 +45,8 @@ class VisitCreate(Strict):
 
     patient_id: str = Field(min_length=1, max_length=36)
     car_id: str = Field(min_length=1, max_length=36)
-    start: datetime
-    end: datetime
+    start: IsoDateTime
+    end: IsoDateTime
     exam_codes: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list, max_length=100)
     exam_names: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=100)
     payers: list[PayerIn] | None = Field(default=None, max_length=5)
@@ -60,8 +61,8 @@ class VisitUpdate(Strict):
     `reason` goes to the history.
     """
 
-    start: datetime | None = None
-    end: datetime | None = None
+    start: IsoDateTime | None = None
+    end: IsoDateTime | None = None
     car_id: str | None = Field(default=None, min_length=1, max_length=36, validation_alias=AliasChoices("car_id", "car"))
     status: VisitStatus | None = None
     reason: str | None = Field(default=None, max_length=500)

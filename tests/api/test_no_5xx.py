@@ -161,3 +161,20 @@ def test_the_patient_service_refuses_a_tag_longer_than_its_column(db_session):
 ])
 def test_every_body_string_is_bounded_by_its_column(api_client, operator, path, body):
     assert_error(api_client.post(path, json=body, headers=operator), 422, "validation_error")
+
+
+# ---------------------------------------------------------------- dates are ISO text, not numbers
+
+
+@pytest.mark.parametrize("url", ["/api/v1/visits?date=0", "/api/v1/stats/dashboard?date=1718841600",
+                                 "/api/v1/teams?date=0", f"{PATIENTS}?visit_from=0"])
+def test_a_number_is_not_a_date(api_client, operator, url):
+    # Pydantic's lax mode read 0 as 1970-01-01 (seconds since the epoch): the 1970 schedule came back.
+    error = assert_error(api_client.get(url, headers=operator), 422, "validation_error")
+    assert error["details"][0]["type"] == "value_error"
+
+
+def test_a_number_is_not_a_birth_date_nor_a_visit_time(api_client, operator):
+    assert_error(api_client.post(PATIENTS, json={**BODY, "birth_date": 0}, headers=operator), 422, "validation_error")
+    body = {"patient_id": "p", "car_id": "c", "start": 1893492000, "end": "2030-01-01T09:00"}
+    assert_error(api_client.post("/api/v1/visits", json=body, headers=operator), 422, "validation_error")

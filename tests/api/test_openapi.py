@@ -109,7 +109,7 @@ def test_every_error_is_documented_with_the_one_error_body():
 
 @pytest.mark.parametrize(("method", "path", "statuses"), [
     ("GET", "/api/v1/patients/{patient_id}", {"401", "403", "404", "422", "503"}),
-    ("POST", "/api/v1/patients", {"401", "403", "409", "413", "422", "503"}),
+    ("POST", "/api/v1/patients", {"400", "401", "403", "409", "413", "422", "503"}),
     ("GET", "/api/v1/users/me", {"401", "422", "503"}),
     ("POST", "/api/v1/auth/token", {"400", "401", "413", "422", "429", "503"}),
     ("POST", "/api/v1/imports", {"400", "401", "403", "409", "413", "415", "422", "503"}),
