@@ -5,7 +5,6 @@ Staff phones are personal data: viewers get them masked (`phone` null, `phone_ma
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
