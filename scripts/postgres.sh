@@ -23,6 +23,16 @@ resolve_home() {
   chown postgres:postgres "$PG_HOME/"
 }
 
+# The server log must never carry patient data. Its ERROR lines are kept, but not what follows them:
+# `DETAIL: Key (cpf)=(...) already exists`, the failing statement, or bind parameters (CPFs, names, phones).
+# Also in docker-compose.yml (postgres `command`).
+LOG_SETTINGS=(
+  "log_error_verbosity=terse"
+  "log_min_error_statement=panic"
+  "log_parameter_max_length=0"
+  "log_parameter_max_length_on_error=0"
+)
+
 psql_admin() { "$PG_BIN/psql" -h "$PG_HOME/run" -p "$COLETA_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
 
 start() {
@@ -42,6 +52,7 @@ start() {
       start >/dev/null || { tail -n 30 "$PG_HOME/postgres.log" >&2; die "PostgreSQL não iniciou."; }
   fi
   if [ -S "$PG_HOME/run/.s.PGSQL.$COLETA_PG_PORT" ]; then
+    ensure_log_settings
     ensure_database coleta
     ensure_database coleta_test
   else
@@ -49,6 +60,19 @@ start() {
     PGPASSWORD=coleta "$PG_BIN/psql" -h 127.0.0.1 -p "$COLETA_PG_PORT" -U coleta -d coleta_test -qtAc "SELECT 1" >/dev/null \
       || die "Um PostgreSQL de outra pasta responde na porta $COLETA_PG_PORT sem os bancos do Coleta; pare-o ou use COLETA_PG_PORT."
   fi
+}
+
+# ALTER SYSTEM (kept in the cluster's postgresql.auto.conf) and a reload: a cluster that is already
+# running gets them too, without a restart. Idempotent.
+ensure_log_settings() {
+  local setting changed=0
+  for setting in "${LOG_SETTINGS[@]}"; do
+    if [ "$(psql_admin -c "SHOW ${setting%%=*}")" != "${setting#*=}" ]; then
+      psql_admin -c "ALTER SYSTEM SET ${setting%%=*} = '${setting#*=}'"
+      changed=1
+    fi
+  done
+  if [ "$changed" = 1 ]; then psql_admin -c "SELECT pg_reload_conf()" >/dev/null; fi
 }
 
 ensure_database() {

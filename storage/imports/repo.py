@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from storage import paging
 from storage.bulk import any_of
 from storage.imports.models import Import, ImportFile, ImportIssue
 from storage.patients.models import Patient
@@ -45,12 +46,10 @@ def file_data(session: Session, import_id: str, chunk: int = 4 << 20) -> bytes |
     return buffer  # a bytearray reads like bytes everywhere the parser looks
 
 
-def list_recent(session: Session, limit: int = 50, before: datetime | None = None) -> list[Import]:
-    """Return imports newest first (never loads the file bytes)."""
-    stmt = select(Import).order_by(Import.uploaded_at.desc(), Import.id.desc()).limit(limit)
-    if before is not None:
-        stmt = stmt.where(Import.uploaded_at < before)
-    return list(session.scalars(stmt))
+def page_recent(session: Session, *, cursor: str | None, limit: int) -> paging.Page[Import]:
+    """A page of imports, newest first (never loads the file bytes)."""
+    return paging.keyset(session, select(Import), [Import.uploaded_at, Import.id], cursor=cursor, limit=limit,
+                         descending=True)
 
 
 def issues(session: Session, import_id: str, limit: int | None = None) -> list[ImportIssue]:

@@ -282,9 +282,10 @@ def summary(item: Import) -> dict[str, Any]:
     }
 
 
-def list_imports(session: Session, limit: int = 50, before: datetime | None = None) -> list[dict[str, Any]]:
-    """Past imports, newest first, without their issues."""
-    return [summary(item) for item in repo.list_recent(session, limit=limit, before=before)]
+def page_imports(session: Session, *, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of past imports, newest first, without their issues; and the next page's cursor."""
+    page = repo.page_recent(session, cursor=cursor, limit=limit)
+    return [summary(item) for item in page.items], page.next_cursor
 
 
 def stalled_imports(session: Session, quiet_for: timedelta = timedelta(minutes=10)) -> list[str]:
