@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import timedelta
+
+from kombu.pools import ProducerPool
 
 from indexing import lifecycle, sync
 from storage.clock import local_today
@@ -15,6 +18,7 @@ from storage.imports import service as import_service
 from storage.visits import commands as visit_commands
 from storage.visits import repo as visit_repo
 from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app
+from workers.breaker import Breaker
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +46,57 @@ def drain_outbox() -> int:
     return sync.drain().applied_entities
 
 
-def nudge_drain() -> None:
-    """Ask for an outbox drain now (best effort: the beat sweep runs anyway every second)."""
-    try:
-        drain_outbox.apply_async(expires=10, retry=False)
-    except Exception as error:  # the broker being down must not fail committed work
-        log.warning("could not nudge the outbox drain", extra={"error": type(error).__name__})
+class Nudger:
+    """Publishes drain_outbox, best effort, on connections of its own that give up in milliseconds.
+
+    Celery's shared producers retry a connection for `broker_connection_timeout` (2 s), which every
+    write paid while Redis was down. These never retry, time out after ~0.1 s on a hung Redis, and
+    after a failure skip the broker for `cool_down` seconds: a nudge is worth nothing the beat
+    sweep (every second) does not do anyway.
+    """
+
+    SOCKET_TIMEOUT = 0.1
+
+    def __init__(self, url: str, cool_down: float = 5.0, pool_size: int = 8) -> None:
+        connection = celery_app.connection_for_write(
+            url,
+            connect_timeout=self.SOCKET_TIMEOUT,
+            transport_options={
+                "max_retries": 0,
+                "socket_connect_timeout": self.SOCKET_TIMEOUT,
+                "socket_timeout": self.SOCKET_TIMEOUT,
+                "retry_on_timeout": False,
+            },
+        )
+        self.producers = ProducerPool(connection.Pool(limit=pool_size), limit=pool_size)
+        self.breaker = Breaker(cool_down)
+
+    def __call__(self) -> str:
+        """Send one nudge; return `sent`, `failed` or `skipped` (broker known down). Never raises."""
+        if not self.breaker.allows():
+            return "skipped"
+        try:
+            # A busy pool means nudges are already on their way: this one is not needed.
+            with self.producers.acquire(block=True, timeout=self.SOCKET_TIMEOUT) as producer:
+                drain_outbox.apply_async(expires=10, retry=False, producer=producer)
+        except Exception as error:  # the broker being down must not fail committed work
+            self.breaker.failed()
+            log.warning("could not nudge the outbox drain", extra={"error": type(error).__name__})
+            return "failed"
+        self.breaker.succeeded()
+        return "sent"
+
+
+_nudgers: dict[int, Nudger] = {}
+
+
+def nudge_drain() -> str:
+    """Ask for an outbox drain now (best effort: the beat sweep runs anyway every second); never raises."""
+    pid = os.getpid()  # connections are never shared with a forked child
+    nudger = _nudgers.get(pid)
+    if nudger is None:
+        nudger = _nudgers[pid] = Nudger(celery_app.conf.broker_write_url or celery_app.conf.broker_url)
+    return nudger()
 
 
 def throttled(action: Callable[[], None], every: float) -> Callable[[], None]:
