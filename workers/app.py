@@ -12,8 +12,8 @@ from workers.settings import get_settings
 
 SYNC_QUEUE = f"{get_settings().queue_prefix}sync"
 DEFAULT_QUEUE = f"{get_settings().queue_prefix}default"
-# How often beat looks for imports whose task was lost (workers.imports.resume_stalled).
-RESUME_IMPORTS_INTERVAL_SECONDS = 60.0
+# How often beat looks for imports and bulk jobs whose task was lost or whose worker died.
+RESUME_INTERVAL_SECONDS = get_settings().resume_sweep_seconds
 
 
 def create_celery() -> Celery:
@@ -41,18 +41,19 @@ def create_celery() -> Celery:
                 # A sweep nobody picked up in time is useless: the next one is coming.
                 "options": {"expires": 5 * settings.drain_interval_seconds, "queue": SYNC_QUEUE},
             },
-            # An import whose task was lost (a worker gone with its message) is resumed from its checkpoint.
+            # An import whose worker died (its heartbeat stopped) or whose task was lost is resumed
+            # from its checkpoint (workers/heartbeat.py).
             "resume-stalled-imports": {
                 "task": "workers.imports.resume_stalled",
-                "schedule": RESUME_IMPORTS_INTERVAL_SECONDS,
+                "schedule": RESUME_INTERVAL_SECONDS,
                 # Imports share the default queue: sweeps stuck behind a long import are dropped, not piled up.
-                "options": {"expires": RESUME_IMPORTS_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
+                "options": {"expires": RESUME_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
             },
-            # A bulk job whose task was lost resumes after its last committed batch (workers/bulk_tasks.py).
+            # The same for bulk jobs: they resume after their last committed batch (workers/bulk_tasks.py).
             "resume-stalled-bulk-jobs": {
                 "task": "workers.bulk.resume_stalled",
-                "schedule": RESUME_IMPORTS_INTERVAL_SECONDS,
-                "options": {"expires": RESUME_IMPORTS_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
+                "schedule": RESUME_INTERVAL_SECONDS,
+                "options": {"expires": RESUME_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
             },
             # The daily reminder: confirmation requests for tomorrow's unconfirmed visits, once per visit
             # (workers/messaging_tasks.py); the hour is America/Sao_Paulo (the app's timezone).

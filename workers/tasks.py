@@ -19,6 +19,8 @@ from storage.visits import commands as visit_commands
 from storage.visits import repo as visit_repo
 from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app
 from workers.breaker import Breaker
+from workers.heartbeat import heartbeat
+from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +165,8 @@ def apply_import(self, import_id: str) -> str:
     errors are retried with a backoff, then the import is marked failed.
     """
     try:
-        status = import_service.apply_import(import_id, on_batch_committed=throttled(nudge_drain, every=0.5))
+        with heartbeat(lambda: _import_alive(import_id), every=get_settings().task_heartbeat_seconds):
+            status = import_service.apply_import(import_id, on_batch_committed=throttled(nudge_drain, every=0.5))
         nudge_drain()  # the last batch's changes, whatever the throttle skipped
         return status
     except NotFound:
@@ -182,16 +185,24 @@ def apply_import(self, import_id: str) -> str:
         raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
 
 
-@task("workers.imports.resume_stalled", queue=DEFAULT_QUEUE)
-def resume_stalled_imports(quiet_minutes: float = IMPORT_STALLED_AFTER_MINUTES) -> int:
-    """Queue again the imports with no progress for `quiet_minutes` (their task was lost); return how many.
+def _import_alive(import_id: str) -> None:
+    with unit_of_work() as session:
+        import_service.heartbeat(session, import_id)
 
-    Idempotent (beat runs it every minute): apply_import resumes after the last committed
+
+@task("workers.imports.resume_stalled", queue=DEFAULT_QUEUE)
+def resume_stalled_imports(quiet_minutes: float = IMPORT_STALLED_AFTER_MINUTES, dead_after_seconds: float | None = None) -> int:
+    """Queue again the imports whose worker died (no heartbeat for `dead_after_seconds`, default from settings)
+    or whose task was lost (no progress for `quiet_minutes`); return how many.
+
+    Idempotent (beat runs it every few seconds): apply_import resumes after the last committed
     batch, leaves a finished import alone, and a duplicate run of a live one stands down.
     """
+    dead_after = dead_after_seconds if dead_after_seconds is not None else get_settings().task_dead_after_seconds
     with unit_of_work() as session:
         stalled = import_service.resumable_imports(
-            session, timedelta(minutes=quiet_minutes), max_attempts=IMPORT_MAX_RUNS
+            session, timedelta(minutes=quiet_minutes), max_attempts=IMPORT_MAX_RUNS,
+            dead_after=timedelta(seconds=dead_after),
         )
     for import_id in stalled:
         log.warning("re-enqueueing a stalled import", extra={"import_id": import_id})
