@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from kombu.exceptions import LimitExceeded
 from kombu.pools import ProducerPool
 
 from indexing import lifecycle, sync
@@ -78,9 +79,10 @@ class Nudger:
         if not self.breaker.allows():
             return "skipped"
         try:
-            # A busy pool means nudges are already on their way: this one is not needed.
             with self.producers.acquire(block=True, timeout=self.SOCKET_TIMEOUT) as producer:
                 drain_outbox.apply_async(expires=10, retry=False, producer=producer)
+        except LimitExceeded:
+            return "skipped"  # every producer busy: nudges are already on their way, and Redis is not down
         except Exception as error:  # the broker being down must not fail committed work
             self.breaker.failed()
             log.warning("could not nudge the outbox drain", extra={"error": type(error).__name__})

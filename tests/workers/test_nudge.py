@@ -34,3 +34,10 @@ def test_a_nudge_publishes_the_drain_task_on_the_sync_queue_and_expires(throwawa
     message = json.loads(raw)
     assert message["headers"]["task"] == "workers.sync.drain_outbox"
     assert message["headers"]["expires"] is not None
+
+
+def test_a_nudge_with_every_producer_busy_is_skipped_without_taking_redis_for_down(throwaway_redis):
+    nudge = Nudger(throwaway_redis.url, cool_down=60, pool_size=1)
+    with nudge.producers.acquire(block=True):
+        assert nudge() == "skipped"
+    assert nudge() == "sent"
