@@ -325,21 +325,30 @@ def worker_kill(world: World, count: int, rate: float, import_rows: int) -> Repo
         report.fault_at = time.monotonic()
         report.notes.append(f"kill -9 do worker (pid {pid} e {len(victims) - 1} filhos) com a importação em "
                             f"{item['processed_rows']}/{item['total_rows']} linhas")
+        monitor.start()
 
     def recover(report: Report) -> None:
         script("app.sh", "restart-worker")
 
+    def watch() -> None:
+        """From the kill on: when the import moves again, and when it ends."""
+        with httpx.Client(base_url=API, timeout=30, headers={"Authorization": f"Bearer {world.token}"}) as watcher:
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                item = state["item"] = watcher.get(f"/api/v1/imports/{state['import']}").json()
+                if "resumed" not in state and item["processed_rows"] > state["processed_at_kill"]:
+                    state["resumed"] = time.monotonic()
+                if item["status"] in ("succeeded", "failed"):
+                    state["finished"] = time.monotonic()
+                    return
+                time.sleep(0.2)
+
+    monitor = threading.Thread(target=watch)
     report = scenario("worker kill -9", world, count, rate, 10, fault, recover)
-    deadline = time.monotonic() + 600
-    resumed = None
-    while time.monotonic() < deadline:
-        item = client.get(f"/api/v1/imports/{state['import']}").json()
-        if resumed is None and item["processed_rows"] > state["processed_at_kill"]:
-            resumed = time.monotonic() - report.fault_at
-        if item["status"] in ("succeeded", "failed"):
-            break
-        time.sleep(0.2)
-    finished = time.monotonic() - report.fault_at
+    monitor.join()
+    item = state["item"]
+    resumed = state["resumed"] - report.fault_at if "resumed" in state else None
+    finished = state.get("finished", time.monotonic()) - report.fault_at
     report.notes.append(
         f"importação: {item['status']}, {item['processed_rows']}/{item['total_rows']} linhas, "
         f"{item['visits_created']} visitas criadas, {item['patients_created']} pacientes criados; retomada "
