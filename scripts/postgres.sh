@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # PostgreSQL for development and tests: Debian's binaries, a cluster of our own under .local/.
 # Usage: postgres.sh start|stop|status
+# Only this checkout's cluster (.local/postgres/data) is ever stopped: a PostgreSQL of another
+# checkout answering on the same port is reused by `start` and left alone by `stop`.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -16,7 +18,7 @@ resolve_home() {
   if runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
     mkdir -p "$PG_HOME"
   else
-    local elsewhere="/var/lib/coleta/$(echo "$ROOT" | md5sum | cut -c1-12)/postgres"
+    local elsewhere="/var/lib/coleta/$(echo "$ROOT${COLETA_LOCAL_DIR:+|$LOCAL}" | md5sum | cut -c1-12)/postgres"
     mkdir -p "$elsewhere"
     ln -sfn "$elsewhere" "$PG_HOME"
   fi
@@ -87,16 +89,28 @@ ensure_database() {
   psql_admin -d "$db" -c "CREATE EXTENSION IF NOT EXISTS unaccent; CREATE EXTENSION IF NOT EXISTS pg_trgm"
 }
 
+# True when this checkout's cluster runs (pg_ctl reads its own data directory's postmaster.pid).
+ours_running() {
+  [ -f "$PG_HOME/data/PG_VERSION" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_HOME/data" status >/dev/null 2>&1
+}
+
 stop() {
-  [ -f "$PG_HOME/data/PG_VERSION" ] || return 0
-  if runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_HOME/data" status >/dev/null 2>&1; then
+  if ours_running; then
     say "Parando PostgreSQL"
     runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_HOME/data" -m fast -w stop >/dev/null
+  elif "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$COLETA_PG_PORT"; then
+    say "PostgreSQL em 127.0.0.1:$COLETA_PG_PORT não é o cluster desta pasta; deixado como está"
   fi
 }
 
 status() {
-  if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$COLETA_PG_PORT"; then echo "postgres: rodando (127.0.0.1:$COLETA_PG_PORT)"; else echo "postgres: parado"; fi
+  if ours_running; then
+    echo "postgres: rodando (pid $(head -n 1 "$PG_HOME/data/postmaster.pid"), 127.0.0.1:$COLETA_PG_PORT)"
+  elif "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$COLETA_PG_PORT"; then
+    echo "postgres: 127.0.0.1:$COLETA_PG_PORT responde, mas não é o cluster desta pasta"
+  else
+    echo "postgres: parado"
+  fi
 }
 
 "${1:-start}"
