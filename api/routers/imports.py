@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, UploadFile, status
 
 from api.deps import SessionDep, commit
 from api.errors import ApiError
-from api.schemas.imports import ImportList, ImportQueued, ImportRead
+from api.openapi import errors_for
+from api.paging import Cursor
+from api.schemas.imports import ImportPage, ImportQueued, ImportRead
 from api.security import READERS, STAFF, CurrentUser, allow
 from storage.imports import service as import_service
 from storage.imports.settings import get_settings as get_import_settings
@@ -25,7 +26,8 @@ _MULTIPART_OVERHEAD = 64 * 1024
 _CHUNK = 1024 * 1024
 
 
-@router.post("", response_model=ImportQueued, status_code=status.HTTP_202_ACCEPTED, **allow(*STAFF))
+@router.post("", response_model=ImportQueued, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors_for(400, 413, 415), **allow(*STAFF))
 async def upload_import(request: Request, file: UploadFile, session: SessionDep, user: CurrentUser) -> ImportQueued:
     """Store the spreadsheet (bytes kept for audit) and queue it; 413 over the size limit, 415 if not a spreadsheet."""
     limit = get_import_settings().import_max_bytes
@@ -43,14 +45,13 @@ async def upload_import(request: Request, file: UploadFile, session: SessionDep,
     return ImportQueued(id=import_id, status="queued")
 
 
-@router.get("", response_model=ImportList, **allow(*READERS))
+@router.get("", response_model=ImportPage, **allow(*READERS))
 def list_imports(
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    before: datetime | None = None,
-) -> ImportList:
-    """Past imports, newest first (no issues; page with `before` = the last `uploaded_at`)."""
-    return ImportList(items=import_service.list_imports(session, limit=limit, before=before))
+    session: SessionDep, cursor: Cursor = None, limit: Annotated[int, Query(ge=1, le=100)] = 50
+) -> ImportPage:
+    """Past imports, newest first (no issues)."""
+    items, next_cursor = import_service.page_imports(session, cursor=cursor, limit=limit)
+    return ImportPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{import_id}", response_model=ImportRead, **allow(*READERS))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api.deps import SearchDep, SessionDep, commit
+from api.paging import Cursor
 from api.schemas.audit import AuditEventRead, AuditPage
 from api.schemas.messages import MessageRead
+from api.schemas.types import IsoDate
 from api.schemas.patients import (
     PatientCreate,
     PatientPage,
@@ -18,10 +19,12 @@ from api.schemas.patients import (
     PatientSuggestions,
     PatientUpdate,
     PatientVisit,
+    Priority,
     VisitAttempt,
 )
 from api.security import ADMIN, READERS, STAFF, AuditActor, allow
 from indexing.queries import patients as patient_queries
+from storage import paging
 from storage.audit import repo as audit_repo
 from storage.audit import service as audit_service
 from storage.clock import LOCAL_TZ
@@ -39,6 +42,8 @@ ENTITY = "patient"
 _NOT_AUDITED = {"id", "row_version", "created_at", "updated_at", "visits", "messages"}
 # How many of the latest messages the profile shows (the full log: GET /api/v1/messages?patient_id=).
 PROFILE_MESSAGES = 50
+# Audit ids are bigint: a larger `before` is refused as input, never sent to PostgreSQL.
+MAX_BIGINT = 2**63 - 1
 
 
 @router.get("", response_model=PatientPage, **allow(*READERS))
@@ -46,14 +51,14 @@ def search_patients(
     client: SearchDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     confirmation_status: Annotated[list[Literal["confirmed", "pending", "declined"]] | None, Query()] = None,
-    visit_from: date | None = None,
-    visit_to: date | None = None,
+    visit_from: IsoDate | None = None,
+    visit_to: IsoDate | None = None,
     car: Annotated[list[str] | None, Query()] = None,
     neighborhood: Annotated[list[str] | None, Query()] = None,
     city: Annotated[list[str] | None, Query()] = None,
     health_plan: Annotated[list[str] | None, Query()] = None,
     tag: Annotated[list[str] | None, Query()] = None,
-    priority: Annotated[list[str] | None, Query()] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
     recurring: bool | None = None,
     sort: Literal["relevance", "name", "next_visit", "-last_visit"] = "relevance",
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -135,17 +140,20 @@ def delete_patient(patient_id: str, session: SessionDep, actor: AuditActor) -> R
 
 
 @router.get("/{patient_id}/audit", response_model=AuditPage, **allow(*ADMIN))
-def patient_audit(
+def list_patient_audit(
     patient_id: str,
     session: SessionDep,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_BIGINT, deprecated=True, description="Use `cursor`; o id do último evento visto.")
+    ] = None,
 ) -> AuditPage:
     """Who read or changed this patient, newest first (also for a patient since deleted)."""
-    events = audit_repo.list_for_entity(session, ENTITY, patient_id, limit=limit + 1, before_id=before)
-    page = events[:limit]
-    next_cursor = str(page[-1].id) if len(events) > limit else None
-    return AuditPage(items=[AuditEventRead.model_validate(e) for e in page], next_cursor=next_cursor)
+    if cursor is None and before is not None:
+        cursor = paging.encode([before])
+    page = audit_repo.page_for_entity(session, ENTITY, patient_id, cursor=cursor, limit=limit)
+    return AuditPage(items=[AuditEventRead.model_validate(e) for e in page.items], next_cursor=page.next_cursor)
 
 
 def _with_visits(session: Session, profile: PatientRead) -> PatientRead:

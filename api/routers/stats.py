@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter
 
 from api.deps import SearchDep
+from api.schemas.types import IsoDate
 from api.schemas.stats import ConfirmationRatesRead, DashboardRead, GroupBy
 from api.security import READERS, allow
 from indexing.queries import stats as stats_queries
@@ -16,15 +15,15 @@ router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
 
 @router.get("/dashboard", response_model=DashboardRead, **allow(*READERS))
-def dashboard(client: SearchDep, date: date | None = None) -> DashboardRead:
+def get_dashboard(client: SearchDep, date: IsoDate | None = None) -> DashboardRead:
     """The numbers of one day (default: today in America/Sao_Paulo)."""
     day = date or local_today()
     return DashboardRead.model_validate(stats_queries.dashboard(client, day), from_attributes=True)
 
 
 @router.get("/confirmation-rates", response_model=ConfirmationRatesRead, **allow(*READERS))
-def confirmation_rates(
-    client: SearchDep, group_by: GroupBy, visit_from: date | None = None, visit_to: date | None = None
+def get_confirmation_rates(
+    client: SearchDep, group_by: GroupBy, visit_from: IsoDate | None = None, visit_to: IsoDate | None = None
 ) -> ConfirmationRatesRead:
     """Live visits, confirmed visits and the rate per neighbourhood, hour, car, channel or weekday."""
     rates = stats_queries.confirmation_rates(client, group_by, visit_from, visit_to)

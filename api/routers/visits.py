@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import SearchDep, SessionDep, commit
 from api.errors import ApiError
+from api.schemas.types import IsoDate
 from api.schemas.visits import (
     AttemptCreate,
     AttemptRead,
@@ -57,11 +58,11 @@ FULL_CONTACTS = frozenset({"admin", "operator", "driver"})
 
 
 @router.get("", response_model=Schedule | DriverSchedule, **allow(*READERS, "driver"))
-def day_schedule(
+def get_schedule(
     client: SearchDep,
     session: SessionDep,
     user: CurrentUser,
-    day: Annotated[date | None, Query(alias="date", description="Dia local (America/Sao_Paulo); padrão: hoje")] = None,
+    day: Annotated[IsoDate | None, Query(alias="date", description="Dia local (America/Sao_Paulo); padrão: hoje")] = None,
     car: Annotated[list[str] | None, Query(description="Id ou rótulo do carro (`CARRO 3`); repetível")] = None,
     status_: Annotated[list[VisitStatus] | None, Query(alias="status")] = None,
     unit: Annotated[str | None, Query(max_length=20, description="Código da unidade")] = None,
@@ -144,7 +145,7 @@ def update_visit(visit_id: str, body: VisitUpdate, session: SessionDep, actor: A
 
 @router.post("/{visit_id}/confirmation-attempts", response_model=AttemptRead, status_code=status.HTTP_201_CREATED,
              **allow(*STAFF))
-def create_attempt(visit_id: str, body: AttemptCreate, session: SessionDep, actor: AuditActor) -> AttemptRead:
+def create_confirmation_attempt(visit_id: str, body: AttemptCreate, session: SessionDep, actor: AuditActor) -> AttemptRead:
     """Record a confirmation attempt (channel, outcome, notes; the operator and time are recorded)."""
     attempt = confirmations.record_attempt(
         session, visit_id, channel=body.channel, outcome=body.outcome, notes=body.notes, actor_id=actor.user_id,

@@ -12,6 +12,9 @@ from storage.messages.models import Message
 
 Template = Literal["confirmation_request", "reminder", "reschedule_notice", "preparation"]
 Channel = Literal["sms", "whatsapp"]
+MessageStatus = Literal["queued", "sending", "sent", "delivered", "read", "failed", "cancelled"]
+# Why it was sent: asked by staff, the daily reminder, a bulk action.
+MessageReason = Literal["manual", "reminder", "bulk"]
 
 
 class MessageCreate(BaseModel):
@@ -37,16 +40,16 @@ class MessageRead(BaseModel):
     id: str
     patient_id: str
     visit_id: str | None
-    channel: str
-    template: str
+    channel: Channel
+    template: Template
     body: str
     to_phone: str | None
     provider: str | None
     provider_message_id: str | None
-    status: str
+    status: MessageStatus
     attempts: int
     last_error: str | None
-    reason: str
+    reason: MessageReason
     actor_id: str | None
     created_at: datetime
     sent_at: datetime | None

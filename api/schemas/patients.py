@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.schemas.messages import MessageRead
+from api.schemas.types import IsoDate
 from storage.patients.models import Patient
 
 Gender = Literal["female", "male", "other", "unknown"]
 Channel = Literal["phone", "sms", "whatsapp", "email"]
 Priority = Literal["low", "normal", "high", "urgent"]
 PhoneKind = Literal["mobile", "landline", "residential", "commercial", "whatsapp", "other"]
+PatientStatus = Literal["active", "inactive"]
+# How a visit's confirmation came: by staff (phone, sms, whatsapp, email) or, from the agenda export, app/site/other.
+ConfirmationChannel = Literal["phone", "sms", "whatsapp", "email", "app", "site", "other"]
+ConfirmationStatus = Literal["confirmed", "pending", "declined"]
+VisitStatus = Literal["scheduled", "cancelled", "collected", "no_show"]
+AttemptChannel = Literal["phone", "sms", "whatsapp", "email"]
+AttemptOutcome = Literal["confirmed", "no_answer", "declined", "reschedule_requested", "wrong_number"]
+AttemptSource = Literal["staff", "inbound_message", "bulk"]
+MessageChannel = Literal["sms", "whatsapp"]
+# patients.tags is varchar(60)[]: a longer tag would be cut to 60 characters without a word.
+Tag = Annotated[str, Field(max_length=60)]
 
 
 class Strict(BaseModel):
@@ -43,21 +55,21 @@ class HealthPlan(Strict):
     name: str | None = Field(default=None, max_length=120)
     plan: str | None = Field(default=None, max_length=120)
     card_number: str | None = Field(default=None, max_length=30)
-    valid_until: date | None = None
+    valid_until: IsoDate | None = None
     authorization_notes: str | None = Field(default=None, max_length=2000)
 
 
 class PatientFields(Strict):
     cpf: str | None = Field(default=None, max_length=20)
-    birth_date: date | None = None
+    birth_date: IsoDate | None = None
     gender: Gender | None = None
-    phones: list[str | PhoneIn] | None = Field(default=None, max_length=10)
-    email: EmailStr | None = None
+    phones: list[Annotated[str, Field(max_length=40)] | PhoneIn] | None = Field(default=None, max_length=10)
+    email: Annotated[EmailStr, Field(max_length=254)] | None = None
     preferred_channel: Channel | None = None
     preferred_contact_time: str | None = Field(default=None, max_length=100)
     address: Address | None = None
     health_plan: HealthPlan | None = None
-    tags: list[str] | None = Field(default=None, max_length=30)
+    tags: list[Tag] | None = Field(default=None, max_length=30)
     priority: Priority | None = None
     special_needs: str | None = Field(default=None, max_length=2000)
     collection_preferences: str | None = Field(default=None, max_length=2000)
@@ -74,23 +86,23 @@ class PatientCreate(PatientFields):
 
 class PatientUpdate(PatientFields):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    status: Literal["active", "inactive"] | None = None
+    status: PatientStatus | None = None
 
 
 class Phone(BaseModel):
     number: str
-    kind: str
+    kind: PhoneKind
 
 
 class VisitAttempt(BaseModel):
     """A confirmation attempt of one of the patient's visits."""
 
     id: str
-    channel: str
-    outcome: str
+    channel: AttemptChannel
+    outcome: AttemptOutcome
     notes: str | None
     actor_id: str | None
-    source: str
+    source: AttemptSource
     at: datetime
 
 
@@ -101,11 +113,11 @@ class PatientVisit(BaseModel):
     date: date
     start: datetime
     end: datetime
-    status: str
+    status: VisitStatus
     car_id: str | None
     car: str | None
-    confirmation_status: str
-    confirmation_channel: str | None
+    confirmation_status: ConfirmationStatus
+    confirmation_channel: ConfirmationChannel | None
     confirmed_at: datetime | None
     exam_codes: list[str]
     missing_from_latest_export: bool
@@ -119,19 +131,19 @@ class PatientRead(BaseModel):
     name: str
     cpf: str | None
     birth_date: date | None
-    gender: str | None
+    gender: Gender | None
     phones: list[Phone]
     email: str | None
-    preferred_channel: str | None
+    preferred_channel: Channel | None
     preferred_contact_time: str | None
     address: Address
     health_plan: HealthPlan
     tags: list[str]
-    priority: str
+    priority: Priority
     special_needs: str | None
     collection_preferences: str | None
     notes: str | None
-    status: str
+    status: PatientStatus
     row_version: int
     created_at: datetime
     updated_at: datetime
@@ -139,7 +151,7 @@ class PatientRead(BaseModel):
     visits: list[PatientVisit] = []
     # Set when the patient answered SAIR: no message is sent to them any more.
     opted_out_at: datetime | None = None
-    opted_out_channel: str | None = None
+    opted_out_channel: MessageChannel | None = None
     # The latest 50 messages sent to the patient, newest first (GET fills it; viewers see phones masked).
     messages: list[MessageRead] = []
 
@@ -200,7 +212,7 @@ class PatientSummary(BaseModel):
     city: str | None = None
     health_plan: str | None = None
     tags: list[str] = []
-    priority: str | None = None
+    priority: Priority | None = None
     next_visit: date | None = None
     last_visit: date | None = None
     visit_count: int = 0

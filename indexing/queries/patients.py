@@ -37,17 +37,18 @@ any two of the words to count them) runs only when the strict query finds no one
 
 from __future__ import annotations
 
-import base64
-import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from opensearchpy import OpenSearch
+from opensearchpy.exceptions import RequestError
 
 from indexing import names
 from indexing.phonetic import CONNECTORS, phonetic_tokens
+from storage import paging
 from storage.errors import Invalid
 from storage.identifiers import digits_only, fold_name, mask_cpf
 
@@ -321,24 +322,36 @@ def search(client: OpenSearch, query: PatientQuery) -> PatientHits:
     """Run a patient search against the live alias."""
     if query.sort not in SORTS:
         raise Invalid("invalid_sort", "Ordenação inválida.", field="sort", allowed=sorted(SORTS))
-    response = client.search(index=names.alias("patients"), body=_search_body(query, relaxed=False))
+    response = _run(client, query, relaxed=False)
     if response["hits"]["total"]["value"] == 0 and can_relax(query.q):
         # Nobody meets every word: let names meeting all but one match (decided on the total, which
         # does not depend on the cursor, so every page of a search takes the same branch).
-        response = client.search(index=names.alias("patients"), body=_search_body(query, relaxed=True))
+        response = _run(client, query, relaxed=True)
     hits = response["hits"]["hits"]
     items = []
     for hit in hits:
         item = dict(hit["_source"])
         item["highlight"] = hit.get("highlight", {})
         items.append(item)
-    next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == query.page_size and hits else None
+    next_cursor = encode_cursor(query.sort, hits[-1]["sort"]) if len(hits) == query.page_size and hits else None
     return PatientHits(
         total=response["hits"]["total"]["value"],
         items=items,
         facets=_facets(response.get("aggregations", {})),
         next_cursor=next_cursor,
     )
+
+
+def _run(client: OpenSearch, query: PatientQuery, relaxed: bool) -> dict[str, Any]:
+    body = _search_body(query, relaxed)
+    try:
+        return client.search(index=names.alias("patients"), body=body)
+    except RequestError:
+        # A well-formed cursor OpenSearch still cannot use (its values do not fit the sort's fields):
+        # the client's error, not an outage.
+        if query.cursor:
+            raise _invalid_cursor() from None
+        raise
 
 
 def _search_body(query: PatientQuery, relaxed: bool) -> dict[str, Any]:
@@ -362,7 +375,7 @@ def _search_body(query: PatientQuery, relaxed: bool) -> dict[str, Any]:
         },
     }
     if query.cursor:
-        body["search_after"] = decode_cursor(query.cursor)
+        body["search_after"] = decode_cursor(query.cursor, query.sort)
     return body
 
 
@@ -415,18 +428,42 @@ def _facets(aggregations: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return facets
 
 
-def encode_cursor(sort_values: list[Any]) -> str:
-    """Encode `search_after` values as an opaque cursor."""
-    return base64.urlsafe_b64encode(json.dumps(sort_values).encode()).decode().rstrip("=")
+# The type of each `search_after` value of a sort: a score, a keyword, a date (epoch milliseconds; a
+# missing date sorts as the largest or smallest long), the id.
+_CURSOR_TYPES: dict[str, tuple[str, ...]] = {
+    "relevance": ("number", "text"),
+    "name": ("text", "text"),
+    "next_visit": ("long", "text"),
+    "-last_visit": ("long", "text"),
+}
 
 
-def decode_cursor(cursor: str) -> list[Any]:
-    """Decode a cursor; Invalid if it was not made by `encode_cursor`."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid("invalid_cursor", "Cursor de paginação inválido.", field="cursor") from None
-    if not isinstance(values, list):
-        raise Invalid("invalid_cursor", "Cursor de paginação inválido.", field="cursor")
-    return values
+def _invalid_cursor() -> Invalid:
+    return Invalid("invalid_cursor", "Cursor de paginação inválido.", field="cursor")
+
+
+def encode_cursor(sort: str, sort_values: list[Any]) -> str:
+    """Encode a page's last `search_after` values, with the sort they belong to, as an opaque cursor."""
+    return paging.encode([sort, *sort_values])
+
+
+def decode_cursor(cursor: str, sort: str) -> list[Any]:
+    """The `search_after` values of a cursor made by `encode_cursor` for this sort; Invalid otherwise."""
+    values = paging.decode_values(cursor)
+    types = _CURSOR_TYPES[sort]
+    if len(values) != len(types) + 1 or values[0] != sort:
+        raise _invalid_cursor()
+    for value, kind in zip(values[1:], types, strict=True):
+        if not _fits(value, kind):
+            raise _invalid_cursor()
+    return values[1:]
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind == "text":
+        return isinstance(value, str)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if kind == "long":
+        return isinstance(value, int) and -(2**63) <= value < 2**63
+    return math.isfinite(value)

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage import paging
 from storage.cars.models import Car
 from storage.patients.models import Patient
 from storage.visits.models import Visit
@@ -33,14 +34,33 @@ def find_by_plate(session: Session, plate: str) -> Car | None:
     return session.scalars(select(Car).where(Car.plate == plate)).first()
 
 
-def list_cars(session: Session, status: str | None = None, unit: str | None = None) -> list[Car]:
-    """Cars, optionally of one status and one unit (its code or operational unit), by unit, base and label."""
-    stmt = select(Car).order_by(Car.unit_code.nulls_last(), Car.base.nulls_first(), Car.label, Car.id)
+# Unit (cars without one last), base (cars without one first), label, id — as non-null keys, so a
+# keyset page can compare them as one row value.
+_CAR_ORDER = (
+    Car.unit_code.is_(None), func.coalesce(Car.unit_code, ""), Car.base.is_not(None), func.coalesce(Car.base, ""),
+    Car.label, Car.id,
+)
+
+
+def _cars(status: str | None, unit: str | None):
+    stmt = select(Car)
     if status:
         stmt = stmt.where(Car.status == status)
     if unit:
         stmt = stmt.where(or_(Car.unit_code == unit, Car.operational_unit == unit))
-    return list(session.scalars(stmt))
+    return stmt
+
+
+def list_cars(session: Session, status: str | None = None, unit: str | None = None) -> list[Car]:
+    """Cars, optionally of one status and one unit (its code or operational unit), by unit, base and label."""
+    return list(session.scalars(_cars(status, unit).order_by(*_CAR_ORDER)))
+
+
+def page_cars(
+    session: Session, status: str | None = None, unit: str | None = None, *, cursor: str | None, limit: int
+) -> paging.Page[Car]:
+    """A page of `list_cars`."""
+    return paging.keyset(session, _cars(status, unit), _CAR_ORDER, cursor=cursor, limit=limit)
 
 
 def ids_by_source_key(session: Session, source_keys: Iterable[str]) -> dict[str, str]:

@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from storage import paging
 from storage.audit.service import Actor
 from storage.bulk import copy_rows
 from storage.cars import repo as car_repo
@@ -557,12 +558,13 @@ def fail(session: Session, job_id: str, code: str, message: str) -> None:
 
 
 def report(
-    session: Session, job_id: str, *, outcome: str | None = None, after: int | None = None, limit: int = 100
+    session: Session, job_id: str, *, outcome: str | None = None, cursor: str | None = None, limit: int = 100
 ) -> dict[str, Any]:
     """The job as `GET /api/v1/bulk/{id}` shows it: status, progress, counters and a page of item results."""
     job = repo.get(session, job_id)
     if job is None:
         raise JobNotFound(job_id)
+    after = paging.decode(cursor, [BulkJobItem.position])[0] if cursor is not None else None
     page = repo.items(session, job_id, outcome=outcome, after=after, limit=limit + 1)
     return {
         "id": job.id,
@@ -593,7 +595,7 @@ def report(
              "outcome": i.outcome or "pending", "code": i.code, "message": i.message, "details": i.details}
             for i in page[:limit]
         ],
-        "next_cursor": str(page[limit - 1].position) if len(page) > limit else None,
+        "next_cursor": paging.encode([page[limit - 1].position]) if len(page) > limit else None,
     }
 
 

@@ -104,7 +104,28 @@ def test_bad_cursor_and_sort_are_invalid(registry):
     with pytest.raises(Invalid) as error:
         found(sort="shoe_size")
     assert error.value.code == "invalid_sort"
-    assert decode_cursor(encode_cursor([1.5, "abc"])) == [1.5, "abc"]
+    assert decode_cursor(encode_cursor("relevance", [1.5, "abc"]), "relevance") == [1.5, "abc"]
+
+
+@pytest.mark.parametrize(("sort", "values"), [
+    ("relevance", ["name", "ana", "abc"]),        # a cursor of another sort
+    ("next_visit", ["-last_visit", 1, "abc"]),    # same shape, another sort
+    ("name", ["name", 1.5, "abc"]),               # a score where the name sort has a name
+    ("relevance", ["relevance", 1.5]),            # too short
+    ("relevance", ["relevance", 1.5, "abc", 1]),  # too long
+    ("next_visit", ["next_visit", 2**63, "abc"]),  # past a long
+    ("next_visit", ["next_visit", "2025-06-20", "abc"]),
+    ("relevance", ["relevance", True, "abc"]),
+    ("relevance", [-1]),
+    ("relevance", {"sort": "relevance"}),
+])
+def test_a_cursor_of_another_sort_or_shape_is_invalid(sort, values):
+    from storage import paging
+
+    cursor = paging.encode(values) if isinstance(values, list) else "eyJzb3J0IjoxfQ"
+    with pytest.raises(Invalid) as error:
+        decode_cursor(cursor, sort)
+    assert error.value.code == "invalid_cursor"
 
 
 # -- mapping v2: one box for names, identifiers, addresses; visit filters; suggestions ----------------

@@ -10,10 +10,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reindex
+         * Request Reindex
          * @description Queue a rebuild of an index from PostgreSQL (searches keep answering; the alias swaps in one call).
          */
-        post: operations["reindex_api_v1_admin_reindex_post"];
+        post: operations["requestReindex"];
         delete?: never;
         options?: never;
         head?: never;
@@ -28,10 +28,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Sync Status
+         * Get Sync Status
          * @description Outbox backlog, age of the oldest pending change, rows in PostgreSQL vs documents in the index.
          */
-        get: operations["sync_status_api_v1_admin_sync_get"];
+        get: operations["getSyncStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -50,10 +50,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Refresh
+         * Refresh Tokens
          * @description Exchange a refresh token for a new pair. Each refresh token works once; a replay revokes the user's tokens.
          */
-        post: operations["refresh_api_v1_auth_refresh_post"];
+        post: operations["refreshTokens"];
         delete?: never;
         options?: never;
         head?: never;
@@ -73,7 +73,7 @@ export interface paths {
          * Login
          * @description Exchange e-mail (`username`) and password for an access and a refresh token; 429 when throttled.
          */
-        post: operations["login_api_v1_auth_token_post"];
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -95,7 +95,7 @@ export interface paths {
          *     queue it. A search is counted now (over 50,000 patients: `too_many_targets`; none: `no_targets`) and
          *     resolved by the worker.
          */
-        post: operations["create_bulk_job_api_v1_bulk_post"];
+        post: operations["createBulkJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -114,7 +114,7 @@ export interface paths {
          * @description Status, progress (`processed` of `total`), counters and a page of item results (`outcome=error` for the
          *     failures; the next page with `cursor` = `next_cursor`).
          */
-        get: operations["get_bulk_job_api_v1_bulk__job_id__get"];
+        get: operations["getBulkJob"];
         put?: never;
         post?: never;
         delete?: never;
@@ -134,7 +134,7 @@ export interface paths {
          * Download Bulk Export
          * @description The file of a finished export (CSV for Excel pt-BR or XLSX); 409 while it is running or if it failed.
          */
-        get: operations["download_bulk_export_api_v1_bulk__job_id__download_get"];
+        get: operations["downloadBulkExport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -152,15 +152,15 @@ export interface paths {
         };
         /**
          * List Cars
-         * @description Every car (optionally of one status and one unit code or operational unit), by unit, base and label.
+         * @description The cars (optionally of one status and one unit code or operational unit), by unit, base and label.
          */
-        get: operations["list_cars_api_v1_cars_get"];
+        get: operations["listCars"];
         put?: never;
         /**
          * Create Car
          * @description Register a car by hand (cars of the agenda export are created by the import).
          */
-        post: operations["create_car_api_v1_cars_post"];
+        post: operations["createCar"];
         delete?: never;
         options?: never;
         head?: never;
@@ -178,21 +178,21 @@ export interface paths {
          * Get Car
          * @description One car.
          */
-        get: operations["get_car_api_v1_cars__car_id__get"];
+        get: operations["getCar"];
         put?: never;
         post?: never;
         /**
          * Delete Car
          * @description Delete a car made by hand without visits; imported cars and cars with visits are deactivated instead (409).
          */
-        delete: operations["delete_car_api_v1_cars__car_id__delete"];
+        delete: operations["deleteCar"];
         options?: never;
         head?: never;
         /**
          * Update Car
          * @description Change label, base, plate, model, status or daily capacity; a new label reaches the search documents.
          */
-        patch: operations["update_car_api_v1_cars__car_id__patch"];
+        patch: operations["updateCar"];
         trace?: never;
     };
     "/api/v1/cars/{car_id}/route-sheet": {
@@ -209,7 +209,7 @@ export interface paths {
          *     Staff see any car; a driver only the car of their team that day (403 otherwise). Every
          *     patient listed gets a `patient.read` audit row (via route_sheet).
          */
-        get: operations["get_route_sheet_api_v1_cars__car_id__route_sheet_get"];
+        get: operations["getRouteSheet"];
         put?: never;
         post?: never;
         delete?: never;
@@ -227,15 +227,15 @@ export interface paths {
         };
         /**
          * List Collectors
-         * @description Every collector (optionally of one status), by name.
+         * @description The collectors (optionally of one status), by name.
          */
-        get: operations["list_collectors_api_v1_collectors_get"];
+        get: operations["listCollectors"];
         put?: never;
         /**
          * Create Collector
          * @description Register a collector with their professional registration (council, number, UF).
          */
-        post: operations["create_collector_api_v1_collectors_post"];
+        post: operations["createCollector"];
         delete?: never;
         options?: never;
         head?: never;
@@ -253,21 +253,21 @@ export interface paths {
          * Get Collector
          * @description One collector.
          */
-        get: operations["get_collector_api_v1_collectors__collector_id__get"];
+        get: operations["getCollector"];
         put?: never;
         post?: never;
         /**
          * Delete Collector
          * @description Delete a collector who was never in a team (409 otherwise: deactivate instead).
          */
-        delete: operations["delete_collector_api_v1_collectors__collector_id__delete"];
+        delete: operations["deleteCollector"];
         options?: never;
         head?: never;
         /**
          * Update Collector
          * @description Change name, phone, status or registration.
          */
-        patch: operations["update_collector_api_v1_collectors__collector_id__patch"];
+        patch: operations["updateCollector"];
         trace?: never;
     };
     "/api/v1/drivers": {
@@ -279,15 +279,15 @@ export interface paths {
         };
         /**
          * List Drivers
-         * @description Every driver (optionally of one status), by name.
+         * @description The drivers (optionally of one status), by name.
          */
-        get: operations["list_drivers_api_v1_drivers_get"];
+        get: operations["listDrivers"];
         put?: never;
         /**
          * Create Driver
          * @description Register a driver, optionally linked to the user account (role driver) they sign in with.
          */
-        post: operations["create_driver_api_v1_drivers_post"];
+        post: operations["createDriver"];
         delete?: never;
         options?: never;
         head?: never;
@@ -305,21 +305,21 @@ export interface paths {
          * Get Driver
          * @description One driver.
          */
-        get: operations["get_driver_api_v1_drivers__driver_id__get"];
+        get: operations["getDriver"];
         put?: never;
         post?: never;
         /**
          * Delete Driver
          * @description Delete a driver who was never in a team (409 otherwise: deactivate instead).
          */
-        delete: operations["delete_driver_api_v1_drivers__driver_id__delete"];
+        delete: operations["deleteDriver"];
         options?: never;
         head?: never;
         /**
          * Update Driver
          * @description Change name, phone, status or the linked user account.
          */
-        patch: operations["update_driver_api_v1_drivers__driver_id__patch"];
+        patch: operations["updateDriver"];
         trace?: never;
     };
     "/api/v1/drivers/me/assignment": {
@@ -330,10 +330,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * My Assignment
+         * Get My Assignment
          * @description The requesting driver's car on a day (default today), its team, and the address of its route sheet.
          */
-        get: operations["my_assignment_api_v1_drivers_me_assignment_get"];
+        get: operations["getMyAssignment"];
         put?: never;
         post?: never;
         delete?: never;
@@ -351,15 +351,15 @@ export interface paths {
         };
         /**
          * List Imports
-         * @description Past imports, newest first (no issues; page with `before` = the last `uploaded_at`).
+         * @description Past imports, newest first (no issues).
          */
-        get: operations["list_imports_api_v1_imports_get"];
+        get: operations["listImports"];
         put?: never;
         /**
          * Upload Import
          * @description Store the spreadsheet (bytes kept for audit) and queue it; 413 over the size limit, 415 if not a spreadsheet.
          */
-        post: operations["upload_import_api_v1_imports_post"];
+        post: operations["uploadImport"];
         delete?: never;
         options?: never;
         head?: never;
@@ -377,7 +377,7 @@ export interface paths {
          * Get Import
          * @description Status, live progress (`processed_rows` of `total_rows`) and, when done, the report with its issues.
          */
-        get: operations["get_import_api_v1_imports__import_id__get"];
+        get: operations["getImport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -397,16 +397,16 @@ export interface paths {
          * List Messages
          * @description A patient's messages, newest first (audited as a read of the patient); viewers see phones masked.
          */
-        get: operations["list_messages_api_v1_messages_get"];
+        get: operations["listMessages"];
         put?: never;
         /**
-         * Request Message
+         * Create Message
          * @description Queue a templated message (pt-BR) to a visit's patient or to a patient about their next visit.
          *
          *     409 `patient_opted_out` / `visit_cancelled`; 422 `no_mobile_phone`, `no_upcoming_visit`,
          *     `visit_patient_mismatch`. A worker sends it (retries, rate limits); follow its `status`.
          */
-        post: operations["request_message_api_v1_messages_post"];
+        post: operations["createMessage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -424,13 +424,13 @@ export interface paths {
          * Search Patients
          * @description Search patients in the index (free text, filters, facets, cursor paging).
          */
-        get: operations["search_patients_api_v1_patients_get"];
+        get: operations["searchPatients"];
         put?: never;
         /**
          * Create Patient
          * @description Register a patient (audited: patient.create with the names of the fields given).
          */
-        post: operations["create_patient_api_v1_patients_post"];
+        post: operations["createPatient"];
         delete?: never;
         options?: never;
         head?: never;
@@ -448,21 +448,21 @@ export interface paths {
          * Get Patient
          * @description Return the full profile from PostgreSQL (audited: every read commits a patient.read row).
          */
-        get: operations["get_patient_api_v1_patients__patient_id__get"];
+        get: operations["getPatient"];
         put?: never;
         post?: never;
         /**
          * Delete Patient
          * @description Remove a patient from the registry (and, through the outbox, from search); audited, admins only.
          */
-        delete: operations["delete_patient_api_v1_patients__patient_id__delete"];
+        delete: operations["deletePatient"];
         options?: never;
         head?: never;
         /**
          * Update Patient
          * @description Change the fields sent; the others stay as they are (audited: the names of the fields that changed).
          */
-        patch: operations["update_patient_api_v1_patients__patient_id__patch"];
+        patch: operations["updatePatient"];
         trace?: never;
     };
     "/api/v1/patients/{patient_id}/audit": {
@@ -473,10 +473,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Patient Audit
+         * List Patient Audit
          * @description Who read or changed this patient, newest first (also for a patient since deleted).
          */
-        get: operations["patient_audit_api_v1_patients__patient_id__audit_get"];
+        get: operations["listPatientAudit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -496,7 +496,7 @@ export interface paths {
          * Suggest Patients
          * @description Autocomplete from the index: name or CPF prefixes → at most 10 {id, name, cpf_masked}.
          */
-        get: operations["suggest_patients_api_v1_patients_suggest_get"];
+        get: operations["suggestPatients"];
         put?: never;
         post?: never;
         delete?: never;
@@ -513,10 +513,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Confirmation Rates
+         * Get Confirmation Rates
          * @description Live visits, confirmed visits and the rate per neighbourhood, hour, car, channel or weekday.
          */
-        get: operations["confirmation_rates_api_v1_stats_confirmation_rates_get"];
+        get: operations["getConfirmationRates"];
         put?: never;
         post?: never;
         delete?: never;
@@ -533,10 +533,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Dashboard
+         * Get Dashboard
          * @description The numbers of one day (default: today in America/Sao_Paulo).
          */
-        get: operations["dashboard_api_v1_stats_dashboard_get"];
+        get: operations["getDashboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -556,13 +556,13 @@ export interface paths {
          * List Teams
          * @description The teams of a day (default today), optionally of one car.
          */
-        get: operations["list_teams_api_v1_teams_get"];
+        get: operations["listTeams"];
         put?: never;
         /**
          * Create Team
          * @description Put a driver and a collector in a car for a day (409 when the car, the driver or the collector is taken).
          */
-        post: operations["create_team_api_v1_teams_post"];
+        post: operations["createTeam"];
         delete?: never;
         options?: never;
         head?: never;
@@ -580,21 +580,21 @@ export interface paths {
          * Get Team
          * @description One team.
          */
-        get: operations["get_team_api_v1_teams__team_id__get"];
+        get: operations["getTeam"];
         put?: never;
         post?: never;
         /**
          * Delete Team
          * @description Undo a team (planning the day is staff work, so operators may too).
          */
-        delete: operations["delete_team_api_v1_teams__team_id__delete"];
+        delete: operations["deleteTeam"];
         options?: never;
         head?: never;
         /**
          * Update Team
          * @description Change the driver, the collector or the notes of a team.
          */
-        patch: operations["update_team_api_v1_teams__team_id__patch"];
+        patch: operations["updateTeam"];
         trace?: never;
     };
     "/api/v1/users": {
@@ -606,15 +606,15 @@ export interface paths {
         };
         /**
          * List Users
-         * @description Every account, by e-mail.
+         * @description The accounts, by e-mail.
          */
-        get: operations["list_users_api_v1_users_get"];
+        get: operations["listUsers"];
         put?: never;
         /**
          * Create User
          * @description Create an account.
          */
-        post: operations["create_user_api_v1_users_post"];
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -629,10 +629,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read User
+         * Get User
          * @description One account.
          */
-        get: operations["read_user_api_v1_users__user_id__get"];
+        get: operations["getUser"];
         put?: never;
         post?: never;
         delete?: never;
@@ -642,7 +642,7 @@ export interface paths {
          * Update User
          * @description Change name, role, car, password or active; access changes end the account's current tokens.
          */
-        patch: operations["update_user_api_v1_users__user_id__patch"];
+        patch: operations["updateUser"];
         trace?: never;
     };
     "/api/v1/users/me": {
@@ -653,10 +653,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read Me
+         * Get Current User
          * @description The signed-in account.
          */
-        get: operations["read_me_api_v1_users_me_get"];
+        get: operations["getCurrentUser"];
         put?: never;
         post?: never;
         delete?: never;
@@ -673,16 +673,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Day Schedule
+         * Get Schedule
          * @description The day's schedule by car and time, from the index; a driver gets their own car's day, reduced.
          */
-        get: operations["day_schedule_api_v1_visits_get"];
+        get: operations["getSchedule"];
         put?: never;
         /**
          * Create Visit
          * @description Book a visit by hand: 409 naming the other visit on an overlap; capacity → `warnings`.
          */
-        post: operations["create_visit_api_v1_visits_post"];
+        post: operations["createVisit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -700,7 +700,7 @@ export interface paths {
          * Get Visit
          * @description One visit from PostgreSQL with its history and confirmation attempts (audited as a read of the patient).
          */
-        get: operations["get_visit_api_v1_visits__visit_id__get"];
+        get: operations["getVisit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -713,7 +713,7 @@ export interface paths {
          *     With both: reinstating (`status: scheduled`) happens before the new slot is checked,
          *     any other status after it.
          */
-        patch: operations["update_visit_api_v1_visits__visit_id__patch"];
+        patch: operations["updateVisit"];
         trace?: never;
     };
     "/api/v1/visits/{visit_id}/confirmation-attempts": {
@@ -726,10 +726,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create Attempt
+         * Create Confirmation Attempt
          * @description Record a confirmation attempt (channel, outcome, notes; the operator and time are recorded).
          */
-        post: operations["create_attempt_api_v1_visits__visit_id__confirmation_attempts_post"];
+        post: operations["createConfirmationAttempt"];
         delete?: never;
         options?: never;
         head?: never;
@@ -746,10 +746,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Twilio Inbound
+         * Receive Twilio Inbound
          * @description An SMS a patient sent (X-Twilio-Signature): SIM/1 confirms, NÃO/2 declines, SAIR opts out.
          */
-        post: operations["twilio_inbound_api_v1_webhooks_twilio_inbound_post"];
+        post: operations["receiveTwilioInbound"];
         delete?: never;
         options?: never;
         head?: never;
@@ -766,10 +766,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Twilio Status
+         * Receive Twilio Status
          * @description Twilio's delivery status callback (X-Twilio-Signature); each (message, status) applied once.
          */
-        post: operations["twilio_status_api_v1_webhooks_twilio_status_post"];
+        post: operations["receiveTwilioStatus"];
         delete?: never;
         options?: never;
         head?: never;
@@ -784,16 +784,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Whatsapp Verify
+         * Verify Whatsapp Subscription
          * @description Meta's subscription handshake: echo `hub.challenge` when `hub.verify_token` matches; else 403.
          */
-        get: operations["whatsapp_verify_api_v1_webhooks_whatsapp_get"];
+        get: operations["verifyWhatsappSubscription"];
         put?: never;
         /**
-         * Whatsapp Events
+         * Receive Whatsapp Events
          * @description WhatsApp Cloud API events (X-Hub-Signature-256): delivery statuses and inbound replies.
          */
-        post: operations["whatsapp_events_api_v1_webhooks_whatsapp_post"];
+        post: operations["receiveWhatsappEvents"];
         delete?: never;
         options?: never;
         head?: never;
@@ -808,10 +808,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Healthz
+         * Get Liveness
          * @description 200 while the process lives.
          */
-        get: operations["healthz_healthz_get"];
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -828,10 +828,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readyz
+         * Get Readiness
          * @description 200 when PostgreSQL, Redis and OpenSearch answer; 503 naming what is down.
          */
-        get: operations["readyz_readyz_get"];
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -887,27 +887,39 @@ export interface components {
              * Format: date-time
              */
             at: string;
-            /** Channel */
-            channel: string;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "phone" | "sms" | "whatsapp" | "email";
             /** Id */
             id: string;
             /** Notes */
             notes: string | null;
-            /** Outcome */
-            outcome: string;
-            /** Source */
-            source: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "confirmed" | "no_answer" | "declined" | "reschedule_requested" | "wrong_number";
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "staff" | "inbound_message" | "bulk";
             /** Visit Id */
             visit_id: string;
         };
         /** AuditEventRead */
         AuditEventRead: {
-            /** Action */
-            action: string;
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "patient.bulk" | "patient.create" | "patient.delete" | "patient.export" | "patient.read" | "patient.update" | "user.create" | "user.update";
             /** Actor Id */
             actor_id: string | null;
             /** Actor Role */
-            actor_role: string | null;
+            actor_role: ("admin" | "operator" | "viewer" | "driver") | null;
             /** Details */
             details: {
                 [key: string]: unknown;
@@ -937,32 +949,8 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
-        /** Body_login_api_v1_auth_token_post */
-        Body_login_api_v1_auth_token_post: {
-            /** Client Id */
-            client_id?: string | null;
-            /**
-             * Client Secret
-             * Format: password
-             */
-            client_secret?: string | null;
-            /** Grant Type */
-            grant_type?: string | null;
-            /**
-             * Password
-             * Format: password
-             */
-            password: string;
-            /**
-             * Scope
-             * @default
-             */
-            scope: string;
-            /** Username */
-            username: string;
-        };
-        /** Body_upload_import_api_v1_imports_post */
-        Body_upload_import_api_v1_imports_post: {
+        /** Body_uploadImport */
+        Body_uploadImport: {
             /** File */
             file: string;
         };
@@ -1182,17 +1170,20 @@ export interface components {
             /**
              * Status
              * @default active
+             * @enum {string}
              */
-            status: string;
+            status: "active" | "maintenance" | "inactive";
             /** Unit Code */
             unit_code?: string | null;
             /** Unit Name */
             unit_name?: string | null;
         };
-        /** CarList */
-        CarList: {
+        /** CarPage */
+        CarPage: {
             /** Items */
             items: components["schemas"]["CarRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** CarRead */
         CarRead: {
@@ -1221,8 +1212,11 @@ export interface components {
             room_code: string | null;
             /** Room Name */
             room_name: string | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "maintenance" | "inactive";
             /** Unit Code */
             unit_code: string | null;
             /** Unit Name */
@@ -1255,7 +1249,7 @@ export interface components {
             /** Plate */
             plate?: string | null;
             /** Status */
-            status?: string | null;
+            status?: ("active" | "maintenance" | "inactive") | null;
         };
         /** CollectorBrief */
         CollectorBrief: {
@@ -1275,13 +1269,16 @@ export interface components {
             /**
              * Status
              * @default active
+             * @enum {string}
              */
-            status: string;
+            status: "active" | "inactive";
         };
-        /** CollectorList */
-        CollectorList: {
+        /** CollectorPage */
+        CollectorPage: {
             /** Items */
             items: components["schemas"]["CollectorRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** CollectorRead */
         CollectorRead: {
@@ -1299,8 +1296,11 @@ export interface components {
             /** Phone Masked */
             phone_masked: string | null;
             registration: components["schemas"]["RegistrationRead"] | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "inactive";
             /**
              * Updated At
              * Format: date-time
@@ -1315,7 +1315,7 @@ export interface components {
             phone?: string | null;
             registration?: components["schemas"]["Registration"] | null;
             /** Status */
-            status?: string | null;
+            status?: ("active" | "inactive") | null;
         };
         /** Confirmation */
         Confirmation: {
@@ -1325,12 +1325,15 @@ export interface components {
              */
             attempts: number;
             /** Channel */
-            channel?: string | null;
+            channel?: ("phone" | "sms" | "whatsapp" | "email" | "app" | "site" | "other") | null;
             /** Confirmed At */
             confirmed_at?: string | null;
             last_attempt?: components["schemas"]["LastAttempt"] | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "confirmed" | "pending" | "declined";
         };
         /** ConfirmationRatesRead */
         ConfirmationRatesRead: {
@@ -1405,15 +1408,18 @@ export interface components {
             /**
              * Status
              * @default active
+             * @enum {string}
              */
-            status: string;
+            status: "active" | "inactive";
             /** User Id */
             user_id?: string | null;
         };
-        /** DriverList */
-        DriverList: {
+        /** DriverPage */
+        DriverPage: {
             /** Items */
             items: components["schemas"]["DriverRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** DriverPatient */
         DriverPatient: {
@@ -1440,8 +1446,11 @@ export interface components {
             phone: string | null;
             /** Phone Masked */
             phone_masked: string | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "inactive";
             /**
              * Updated At
              * Format: date-time
@@ -1472,7 +1481,7 @@ export interface components {
             /** Phone */
             phone?: string | null;
             /** Status */
-            status?: string | null;
+            status?: ("active" | "inactive") | null;
             /** User Id */
             user_id?: string | null;
         };
@@ -1498,8 +1507,35 @@ export interface components {
              * Format: date-time
              */
             start: string;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "scheduled" | "cancelled" | "collected" | "no_show";
+        };
+        /** ErrorDetail */
+        ErrorDetail: {
+            /**
+             * Code
+             * @description Código estável (snake_case) que o cliente pode tratar.
+             */
+            code: string;
+            /** Details */
+            details: components["schemas"]["FieldError"][] | {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Message
+             * @description Mensagem em pt-BR para quem usa o sistema.
+             */
+            message: string;
+        };
+        /**
+         * ErrorResponse
+         * @description Every 4xx/5xx answer of the API: `{"error": {"code", "message", "details"}}`.
+         */
+        ErrorResponse: {
+            error: components["schemas"]["ErrorDetail"];
         };
         /** Exams */
         Exams: {
@@ -1525,6 +1561,16 @@ export interface components {
             count: number;
             /** Value */
             value: string;
+        };
+        /**
+         * FieldError
+         * @description One invalid field of a request: where (`body.name`, `query.page_size`) and what kind of error.
+         */
+        FieldError: {
+            /** Field */
+            field: string;
+            /** Type */
+            type: string;
         };
         /** HealthPlan */
         HealthPlan: {
@@ -1554,9 +1600,12 @@ export interface components {
              */
             at: string;
             /** From Status */
-            from_status: string | null;
-            /** Kind */
-            kind: string;
+            from_status: ("scheduled" | "cancelled" | "collected" | "no_show") | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "created" | "status" | "rescheduled";
             /** New Car Id */
             new_car_id: string | null;
             /** New End */
@@ -1572,12 +1621,7 @@ export interface components {
             /** Reason */
             reason: string | null;
             /** To Status */
-            to_status: string | null;
-        };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+            to_status: ("scheduled" | "cancelled" | "collected" | "no_show") | null;
         };
         /** ImportFailure */
         ImportFailure: {
@@ -1600,10 +1644,12 @@ export interface components {
             /** Row */
             row: number;
         };
-        /** ImportList */
-        ImportList: {
+        /** ImportPage */
+        ImportPage: {
             /** Items */
             items: components["schemas"]["ImportSummary"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** ImportQueued */
         ImportQueued: {
@@ -1750,9 +1796,38 @@ export interface components {
              */
             at: string;
             /** Channel */
-            channel?: string | null;
+            channel?: ("phone" | "sms" | "whatsapp" | "email") | null;
             /** Outcome */
-            outcome?: string | null;
+            outcome?: ("confirmed" | "no_answer" | "declined" | "reschedule_requested" | "wrong_number") | null;
+        };
+        /** Liveness */
+        Liveness: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
+        };
+        /**
+         * LoginForm
+         * @description The OAuth2 password grant's form (what Swagger UI's "Authorize" sends): e-mail as `username`.
+         */
+        LoginForm: {
+            /** Client Id */
+            client_id?: string | null;
+            /** Client Secret */
+            client_secret?: string | null;
+            /** Grant Type */
+            grant_type?: "password" | null;
+            /** Password */
+            password: string;
+            /**
+             * Scope
+             * @default
+             */
+            scope: string;
+            /** Username */
+            username: string;
         };
         /**
          * MessageCreate
@@ -1792,8 +1867,11 @@ export interface components {
             attempts: number;
             /** Body */
             body: string;
-            /** Channel */
-            channel: string;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "sms" | "whatsapp";
             /**
              * Created At
              * Format: date-time
@@ -1809,14 +1887,23 @@ export interface components {
             provider: string | null;
             /** Provider Message Id */
             provider_message_id: string | null;
-            /** Reason */
-            reason: string;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "manual" | "reminder" | "bulk";
             /** Sent At */
             sent_at: string | null;
-            /** Status */
-            status: string;
-            /** Template */
-            template: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "cancelled";
+            /**
+             * Template
+             * @enum {string}
+             */
+            template: "confirmation_request" | "reminder" | "reschedule_notice" | "preparation";
             /** To Phone */
             to_phone: string | null;
             /**
@@ -1851,9 +1938,9 @@ export interface components {
              */
             phones: string[];
             /** Preferred Channel */
-            preferred_channel?: string | null;
+            preferred_channel?: ("phone" | "sms" | "whatsapp" | "email") | null;
             /** Priority */
-            priority?: string | null;
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
             /**
              * Tags
              * @default []
@@ -1924,7 +2011,7 @@ export interface components {
             /** Email */
             email: string | null;
             /** Gender */
-            gender: string | null;
+            gender: ("female" | "male" | "other" | "unknown") | null;
             health_plan: components["schemas"]["HealthPlan"];
             /** Id */
             id: string;
@@ -1940,21 +2027,27 @@ export interface components {
             /** Opted Out At */
             opted_out_at?: string | null;
             /** Opted Out Channel */
-            opted_out_channel?: string | null;
+            opted_out_channel?: ("sms" | "whatsapp") | null;
             /** Phones */
             phones: components["schemas"]["Phone"][];
             /** Preferred Channel */
-            preferred_channel: string | null;
+            preferred_channel: ("phone" | "sms" | "whatsapp" | "email") | null;
             /** Preferred Contact Time */
             preferred_contact_time: string | null;
-            /** Priority */
-            priority: string;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "low" | "normal" | "high" | "urgent";
             /** Row Version */
             row_version: number;
             /** Special Needs */
             special_needs: string | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "inactive";
             /** Tags */
             tags: string[];
             /**
@@ -2021,7 +2114,7 @@ export interface components {
              */
             phones: string[];
             /** Priority */
-            priority?: string | null;
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
             /**
              * Tags
              * @default []
@@ -2081,9 +2174,12 @@ export interface components {
              */
             confirmation_attempts: components["schemas"]["VisitAttempt"][];
             /** Confirmation Channel */
-            confirmation_channel: string | null;
-            /** Confirmation Status */
-            confirmation_status: string;
+            confirmation_channel: ("phone" | "sms" | "whatsapp" | "email" | "app" | "site" | "other") | null;
+            /**
+             * Confirmation Status
+             * @enum {string}
+             */
+            confirmation_status: "confirmed" | "pending" | "declined";
             /** Confirmed At */
             confirmed_at: string | null;
             /**
@@ -2107,8 +2203,11 @@ export interface components {
              * Format: date-time
              */
             start: string;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "scheduled" | "cancelled" | "collected" | "no_show";
         };
         /** Payer */
         Payer: {
@@ -2137,8 +2236,11 @@ export interface components {
         };
         /** Phone */
         Phone: {
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "mobile" | "landline" | "residential" | "commercial" | "whatsapp" | "other";
             /** Number */
             number: string;
         };
@@ -2159,6 +2261,27 @@ export interface components {
             value: string | number | null;
             /** Visits */
             visits: number;
+        };
+        /**
+         * Readiness
+         * @description Each dependency's state; the answer is 503 when any is down.
+         */
+        Readiness: {
+            /**
+             * Opensearch
+             * @enum {string}
+             */
+            opensearch: "ok" | "down";
+            /**
+             * Postgres
+             * @enum {string}
+             */
+            postgres: "ok" | "down";
+            /**
+             * Redis
+             * @enum {string}
+             */
+            redis: "ok" | "down";
         };
         /** RefreshRequest */
         RefreshRequest: {
@@ -2237,7 +2360,7 @@ export interface components {
         ScheduleVisit: {
             address: components["schemas"]["VisitAddress"];
             /** Booking Status */
-            booking_status?: string | null;
+            booking_status?: ("scheduled" | "squeezed_in" | "cancelled" | "other") | null;
             confirmation: components["schemas"]["Confirmation"];
             /**
              * End
@@ -2267,8 +2390,11 @@ export interface components {
              * Format: date-time
              */
             start: string;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "scheduled" | "cancelled" | "collected" | "no_show";
             /** Unit Code */
             unit_code?: string | null;
         };
@@ -2299,8 +2425,8 @@ export interface components {
             /** Notes */
             notes?: string | null;
         };
-        /** TeamList */
-        TeamList: {
+        /** TeamPage */
+        TeamPage: {
             /**
              * Date
              * Format: date
@@ -2308,6 +2434,8 @@ export interface components {
             date: string;
             /** Items */
             items: components["schemas"]["TeamRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** TeamRead */
         TeamRead: {
@@ -2384,10 +2512,12 @@ export interface components {
              */
             role: "admin" | "operator" | "viewer" | "driver";
         };
-        /** UserList */
-        UserList: {
+        /** UserPage */
+        UserPage: {
             /** Items */
             items: components["schemas"]["UserRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** UserRead */
         UserRead: {
@@ -2408,8 +2538,11 @@ export interface components {
             last_login_at: string | null;
             /** Name */
             name: string;
-            /** Role */
-            role: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "viewer" | "driver";
             /**
              * Updated At
              * Format: date-time
@@ -2428,19 +2561,6 @@ export interface components {
             password?: string | null;
             /** Role */
             role?: ("admin" | "operator" | "viewer" | "driver") | null;
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
         };
         /** ValueCount */
         ValueCount: {
@@ -2482,16 +2602,25 @@ export interface components {
              * Format: date-time
              */
             at: string;
-            /** Channel */
-            channel: string;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "phone" | "sms" | "whatsapp" | "email";
             /** Id */
             id: string;
             /** Notes */
             notes: string | null;
-            /** Outcome */
-            outcome: string;
-            /** Source */
-            source: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "confirmed" | "no_answer" | "declined" | "reschedule_requested" | "wrong_number";
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "staff" | "inbound_message" | "bulk";
         };
         /**
          * VisitCreate
@@ -2533,7 +2662,7 @@ export interface components {
         VisitRead: {
             address: components["schemas"]["VisitAddress"];
             /** Booking Status */
-            booking_status: string | null;
+            booking_status: ("scheduled" | "squeezed_in" | "cancelled" | "other") | null;
             car: components["schemas"]["CarRef"] | null;
             confirmation: components["schemas"]["Confirmation"];
             /**
@@ -2580,8 +2709,11 @@ export interface components {
              * Format: date-time
              */
             start: string;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "scheduled" | "cancelled" | "collected" | "no_show";
             /** Unit Code */
             unit_code: string | null;
             /** Unit Name */
@@ -2631,7 +2763,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    reindex_api_v1_admin_reindex_post: {
+    requestReindex: {
         parameters: {
             query?: never;
             header?: never;
@@ -2653,18 +2785,72 @@ export interface operations {
                     "application/json": components["schemas"]["ReindexQueued"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    sync_status_api_v1_admin_sync_get: {
+    getSyncStatus: {
         parameters: {
             query?: never;
             header?: never;
@@ -2682,9 +2868,45 @@ export interface operations {
                     "application/json": components["schemas"]["SyncStatus"];
                 };
             };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
-    refresh_api_v1_auth_refresh_post: {
+    refreshTokens: {
         parameters: {
             query?: never;
             header?: never;
@@ -2706,18 +2928,54 @@ export interface operations {
                     "application/json": components["schemas"]["TokenRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    login_api_v1_auth_token_post: {
+    login: {
         parameters: {
             query?: never;
             header?: never;
@@ -2726,7 +2984,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["Body_login_api_v1_auth_token_post"];
+                "application/x-www-form-urlencoded": components["schemas"]["LoginForm"];
             };
         };
         responses: {
@@ -2739,18 +2997,63 @@ export interface operations {
                     "application/json": components["schemas"]["TokenRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    create_bulk_job_api_v1_bulk_post: {
+    createBulkJob: {
         parameters: {
             query?: never;
             header?: never;
@@ -2772,21 +3075,85 @@ export interface operations {
                     "application/json": components["schemas"]["BulkQueued"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    get_bulk_job_api_v1_bulk__job_id__get: {
+    getBulkJob: {
         parameters: {
             query?: {
-                cursor?: number | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
                 limit?: number;
                 outcome?: ("pending" | "ok" | "error" | "skipped") | null;
             };
@@ -2807,18 +3174,54 @@ export interface operations {
                     "application/json": components["schemas"]["BulkJobRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    download_bulk_export_api_v1_bulk__job_id__download_get: {
+    downloadBulkExport: {
         parameters: {
             query?: never;
             header?: never;
@@ -2839,21 +3242,61 @@ export interface operations {
                     "text/csv; charset=utf-8": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    list_cars_api_v1_cars_get: {
+    listCars: {
         parameters: {
             query?: {
-                status?: string | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                /** @description Itens por página. */
+                limit?: number;
+                status?: ("active" | "maintenance" | "inactive") | null;
                 unit?: string | null;
             };
             header?: never;
@@ -2868,21 +3311,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CarList"];
+                    "application/json": components["schemas"]["CarPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    create_car_api_v1_cars_post: {
+    createCar: {
         parameters: {
             query?: never;
             header?: never;
@@ -2904,18 +3374,72 @@ export interface operations {
                     "application/json": components["schemas"]["CarRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    get_car_api_v1_cars__car_id__get: {
+    getCar: {
         parameters: {
             query?: never;
             header?: never;
@@ -2935,18 +3459,54 @@ export interface operations {
                     "application/json": components["schemas"]["CarRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    delete_car_api_v1_cars__car_id__delete: {
+    deleteCar: {
         parameters: {
             query?: never;
             header?: never;
@@ -2964,18 +3524,63 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    update_car_api_v1_cars__car_id__patch: {
+    updateCar: {
         parameters: {
             query?: never;
             header?: never;
@@ -2999,18 +3604,81 @@ export interface operations {
                     "application/json": components["schemas"]["CarRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    get_route_sheet_api_v1_cars__car_id__route_sheet_get: {
+    getRouteSheet: {
         parameters: {
             query?: {
                 date?: string | null;
@@ -3032,21 +3700,61 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    list_collectors_api_v1_collectors_get: {
+    listCollectors: {
         parameters: {
             query?: {
-                status?: string | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                /** @description Itens por página. */
+                limit?: number;
+                status?: ("active" | "inactive") | null;
             };
             header?: never;
             path?: never;
@@ -3060,21 +3768,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CollectorList"];
+                    "application/json": components["schemas"]["CollectorPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    create_collector_api_v1_collectors_post: {
+    createCollector: {
         parameters: {
             query?: never;
             header?: never;
@@ -3096,18 +3831,72 @@ export interface operations {
                     "application/json": components["schemas"]["CollectorRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    get_collector_api_v1_collectors__collector_id__get: {
+    getCollector: {
         parameters: {
             query?: never;
             header?: never;
@@ -3127,18 +3916,54 @@ export interface operations {
                     "application/json": components["schemas"]["CollectorRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    delete_collector_api_v1_collectors__collector_id__delete: {
+    deleteCollector: {
         parameters: {
             query?: never;
             header?: never;
@@ -3156,18 +3981,63 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    update_collector_api_v1_collectors__collector_id__patch: {
+    updateCollector: {
         parameters: {
             query?: never;
             header?: never;
@@ -3191,21 +4061,88 @@ export interface operations {
                     "application/json": components["schemas"]["CollectorRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    list_drivers_api_v1_drivers_get: {
+    listDrivers: {
         parameters: {
             query?: {
-                status?: string | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                /** @description Itens por página. */
+                limit?: number;
+                status?: ("active" | "inactive") | null;
             };
             header?: never;
             path?: never;
@@ -3219,21 +4156,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DriverList"];
+                    "application/json": components["schemas"]["DriverPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    create_driver_api_v1_drivers_post: {
+    createDriver: {
         parameters: {
             query?: never;
             header?: never;
@@ -3255,18 +4219,81 @@ export interface operations {
                     "application/json": components["schemas"]["DriverRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    get_driver_api_v1_drivers__driver_id__get: {
+    getDriver: {
         parameters: {
             query?: never;
             header?: never;
@@ -3286,18 +4313,54 @@ export interface operations {
                     "application/json": components["schemas"]["DriverRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    delete_driver_api_v1_drivers__driver_id__delete: {
+    deleteDriver: {
         parameters: {
             query?: never;
             header?: never;
@@ -3315,18 +4378,63 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    update_driver_api_v1_drivers__driver_id__patch: {
+    updateDriver: {
         parameters: {
             query?: never;
             header?: never;
@@ -3350,18 +4458,81 @@ export interface operations {
                     "application/json": components["schemas"]["DriverRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    my_assignment_api_v1_drivers_me_assignment_get: {
+    getMyAssignment: {
         parameters: {
             query?: {
                 date?: string | null;
@@ -3381,21 +4552,49 @@ export interface operations {
                     "application/json": components["schemas"]["DriverAssignment"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    list_imports_api_v1_imports_get: {
+    listImports: {
         parameters: {
             query?: {
-                before?: string | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
                 limit?: number;
             };
             header?: never;
@@ -3410,21 +4609,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ImportList"];
+                    "application/json": components["schemas"]["ImportPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    upload_import_api_v1_imports_post: {
+    uploadImport: {
         parameters: {
             query?: never;
             header?: never;
@@ -3433,7 +4659,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_import_api_v1_imports_post"];
+                "multipart/form-data": components["schemas"]["Body_uploadImport"];
             };
         };
         responses: {
@@ -3446,18 +4672,81 @@ export interface operations {
                     "application/json": components["schemas"]["ImportQueued"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported file type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    get_import_api_v1_imports__import_id__get: {
+    getImport: {
         parameters: {
             query?: never;
             header?: never;
@@ -3477,21 +4766,58 @@ export interface operations {
                     "application/json": components["schemas"]["ImportRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    list_messages_api_v1_messages_get: {
+    listMessages: {
         parameters: {
             query: {
-                before?: string | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
                 limit?: number;
                 patient_id: string;
                 visit_id?: string | null;
@@ -3511,18 +4837,54 @@ export interface operations {
                     "application/json": components["schemas"]["MessagePage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    request_message_api_v1_messages_post: {
+    createMessage: {
         parameters: {
             query?: never;
             header?: never;
@@ -3544,18 +4906,81 @@ export interface operations {
                     "application/json": components["schemas"]["MessageRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    search_patients_api_v1_patients_get: {
+    searchPatients: {
         parameters: {
             query?: {
                 car?: string[] | null;
@@ -3565,7 +4990,7 @@ export interface operations {
                 health_plan?: string[] | null;
                 neighborhood?: string[] | null;
                 page_size?: number;
-                priority?: string[] | null;
+                priority?: ("low" | "normal" | "high" | "urgent")[] | null;
                 q?: string | null;
                 recurring?: boolean | null;
                 sort?: "relevance" | "name" | "next_visit" | "-last_visit";
@@ -3588,18 +5013,45 @@ export interface operations {
                     "application/json": components["schemas"]["PatientPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    create_patient_api_v1_patients_post: {
+    createPatient: {
         parameters: {
             query?: never;
             header?: never;
@@ -3621,18 +5073,72 @@ export interface operations {
                     "application/json": components["schemas"]["PatientRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    get_patient_api_v1_patients__patient_id__get: {
+    getPatient: {
         parameters: {
             query?: never;
             header?: never;
@@ -3652,18 +5158,54 @@ export interface operations {
                     "application/json": components["schemas"]["PatientRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    delete_patient_api_v1_patients__patient_id__delete: {
+    deletePatient: {
         parameters: {
             query?: never;
             header?: never;
@@ -3681,18 +5223,63 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    update_patient_api_v1_patients__patient_id__patch: {
+    updatePatient: {
         parameters: {
             query?: never;
             header?: never;
@@ -3716,21 +5303,90 @@ export interface operations {
                     "application/json": components["schemas"]["PatientRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    patient_audit_api_v1_patients__patient_id__audit_get: {
+    listPatientAudit: {
         parameters: {
             query?: {
+                /**
+                 * @deprecated
+                 * @description Use `cursor`; o id do último evento visto.
+                 */
                 before?: number | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
                 limit?: number;
             };
             header?: never;
@@ -3750,18 +5406,54 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    suggest_patients_api_v1_patients_suggest_get: {
+    suggestPatients: {
         parameters: {
             query?: {
                 q?: string;
@@ -3781,18 +5473,45 @@ export interface operations {
                     "application/json": components["schemas"]["PatientSuggestions"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    confirmation_rates_api_v1_stats_confirmation_rates_get: {
+    getConfirmationRates: {
         parameters: {
             query: {
                 group_by: "neighborhood" | "hour" | "car" | "channel" | "weekday";
@@ -3814,18 +5533,45 @@ export interface operations {
                     "application/json": components["schemas"]["ConfirmationRatesRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    dashboard_api_v1_stats_dashboard_get: {
+    getDashboard: {
         parameters: {
             query?: {
                 date?: string | null;
@@ -3845,22 +5591,53 @@ export interface operations {
                     "application/json": components["schemas"]["DashboardRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    list_teams_api_v1_teams_get: {
+    listTeams: {
         parameters: {
             query?: {
                 car_id?: string | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
                 date?: string | null;
+                /** @description Itens por página. */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -3874,21 +5651,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TeamList"];
+                    "application/json": components["schemas"]["TeamPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    create_team_api_v1_teams_post: {
+    createTeam: {
         parameters: {
             query?: never;
             header?: never;
@@ -3910,18 +5723,81 @@ export interface operations {
                     "application/json": components["schemas"]["TeamRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    get_team_api_v1_teams__team_id__get: {
+    getTeam: {
         parameters: {
             query?: never;
             header?: never;
@@ -3941,18 +5817,54 @@ export interface operations {
                     "application/json": components["schemas"]["TeamRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    delete_team_api_v1_teams__team_id__delete: {
+    deleteTeam: {
         parameters: {
             query?: never;
             header?: never;
@@ -3970,18 +5882,63 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    update_team_api_v1_teams__team_id__patch: {
+    updateTeam: {
         parameters: {
             query?: never;
             header?: never;
@@ -4005,20 +5962,88 @@ export interface operations {
                     "application/json": components["schemas"]["TeamRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    list_users_api_v1_users_get: {
+    listUsers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                /** @description Itens por página. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4031,12 +6056,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserList"];
+                    "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    create_user_api_v1_users_post: {
+    createUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -4058,18 +6119,81 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    read_user_api_v1_users__user_id__get: {
+    getUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -4089,18 +6213,54 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    update_user_api_v1_users__user_id__patch: {
+    updateUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -4124,18 +6284,81 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    read_me_api_v1_users_me_get: {
+    getCurrentUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -4153,9 +6376,36 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
-    day_schedule_api_v1_visits_get: {
+    getSchedule: {
         parameters: {
             query?: {
                 /** @description Id ou rótulo do carro (`CARRO 3`); repetível */
@@ -4181,18 +6431,36 @@ export interface operations {
                     "application/json": components["schemas"]["Schedule"] | components["schemas"]["DriverSchedule"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    create_visit_api_v1_visits_post: {
+    createVisit: {
         parameters: {
             query?: never;
             header?: never;
@@ -4214,18 +6482,81 @@ export interface operations {
                     "application/json": components["schemas"]["VisitRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    get_visit_api_v1_visits__visit_id__get: {
+    getVisit: {
         parameters: {
             query?: never;
             header?: never;
@@ -4245,18 +6576,54 @@ export interface operations {
                     "application/json": components["schemas"]["VisitRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    update_visit_api_v1_visits__visit_id__patch: {
+    updateVisit: {
         parameters: {
             query?: never;
             header?: never;
@@ -4280,18 +6647,81 @@ export interface operations {
                     "application/json": components["schemas"]["VisitRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    create_attempt_api_v1_visits__visit_id__confirmation_attempts_post: {
+    createConfirmationAttempt: {
         parameters: {
             query?: never;
             header?: never;
@@ -4315,18 +6745,81 @@ export interface operations {
                     "application/json": components["schemas"]["AttemptRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    twilio_inbound_api_v1_webhooks_twilio_inbound_post: {
+    receiveTwilioInbound: {
         parameters: {
             query?: never;
             header?: never;
@@ -4335,18 +6828,54 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description TwiML (no reply) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/xml": string;
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    twilio_status_api_v1_webhooks_twilio_status_post: {
+    receiveTwilioStatus: {
         parameters: {
             query?: never;
             header?: never;
@@ -4362,9 +6891,45 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
-    whatsapp_verify_api_v1_webhooks_whatsapp_get: {
+    verifyWhatsappSubscription: {
         parameters: {
             query?: {
                 "hub.challenge"?: string | null;
@@ -4386,18 +6951,90 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Validation Error */
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    whatsapp_events_api_v1_webhooks_whatsapp_post: {
+    receiveWhatsappEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getLiveness: {
         parameters: {
             query?: never;
             header?: never;
@@ -4412,12 +7049,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
     };
-    healthz_healthz_get: {
+    getReadiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -4432,29 +7078,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: string;
-                    };
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
-        };
-    };
-    readyz_readyz_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency is down (named in the body) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };
