@@ -97,7 +97,7 @@ function pct(values, p) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
-const ms = (v) => `${v.toFixed(0)} ms`;
+const ms = (v) => (typeof v === "number" && !Number.isNaN(v) ? `${v.toFixed(0)} ms` : "—");
 const kb = (v) => `${(v / 1024).toFixed(1)} kB`;
 
 async function typing(browser, auth, list) {
@@ -114,6 +114,7 @@ async function typing(browser, auth, list) {
     await page.evaluate((target) => {
       const bench = { lastKey: 0, painted: 0, target };
       window.__bench = bench;
+      performance.clearResourceTimings(); // the buffer holds 250 entries: keep only this query's
       const onKey = () => { bench.lastKey = performance.now(); };
       document.addEventListener("keydown", onKey, { capture: true });
       const seen = () => document.querySelector(`[data-results-for="${CSS.escape(target)}"]`);
@@ -129,7 +130,20 @@ async function typing(browser, auth, list) {
     }, q.trim());
     await box.pressSequentially(q, { delay: KEY_DELAY });
     await page.waitForFunction(() => window.__bench.painted > 0, undefined, { timeout: 30_000 });
-    times.push(await page.evaluate(() => window.__bench.painted - window.__bench.lastKey));
+    times.push(await page.evaluate(() => {
+      const { painted, lastKey, target } = window.__bench;
+      // Where the time went: the search request of exactly this text (not the suggestions').
+      const request = performance.getEntriesByType("resource").filter((e) => {
+        if (!e.name.includes("/api/v1/patients?")) return false;
+        return new URL(e.name).searchParams.get("q") === target;
+      }).pop();
+      return {
+        total: painted - lastKey,
+        wait: request ? request.startTime - lastKey : NaN,
+        request: request ? request.responseEnd - request.startTime : NaN,
+        render: request ? painted - request.responseEnd : NaN,
+      };
+    }));
   }
   await context.close();
   return times;
@@ -162,19 +176,23 @@ const list = await queries(auth);
 const browser = await chromium.launch(LAUNCH);
 // One throwaway pass, so the figures are not the API's and the browser's cold start.
 await typing(browser, auth, list.slice(0, 3));
-const typed = await typing(browser, auth, list);
+const breakdown = await typing(browser, auth, list);
+const typed = breakdown.map((b) => b.total);
+const part = (key) => pct(breakdown.map((b) => b[key]).filter((v) => !Number.isNaN(v)), 50);
 const loaded = await firstLoad(browser, auth);
 await browser.close();
 
 const result = {
   api, when: new Date().toISOString(), queries: typed.length, key_delay_ms: KEY_DELAY, debounce_ms: 200,
   keystroke_to_paint_ms: { p50: pct(typed, 50), p95: pct(typed, 95), p99: pct(typed, 99), max: Math.max(...typed) },
+  keystroke_parts_p50_ms: { debounce_and_route: part("wait"), request: part("request"), render_and_paint: part("render") },
   first_load_ms: { p50: pct(loaded.map((l) => l.painted), 50), max: Math.max(...loaded.map((l) => l.painted)) },
   first_screen_gzip_bytes: { js: loaded[0].js, css: loaded[0].css },
 };
 console.log(`\nColeta web — ${api}`);
 console.log(`Tecla → resultados pintados (${typed.length} buscas digitadas a ${KEY_DELAY} ms/tecla, debounce de 200 ms incluído):`);
 console.log(`  p50 ${ms(result.keystroke_to_paint_ms.p50)}   p95 ${ms(result.keystroke_to_paint_ms.p95)}   p99 ${ms(result.keystroke_to_paint_ms.p99)}   máx ${ms(result.keystroke_to_paint_ms.max)}`);
+console.log(`  p50 por parte: até a requisição sair ${ms(result.keystroke_parts_p50_ms.debounce_and_route)} (debounce incluído) · requisição ${ms(result.keystroke_parts_p50_ms.request)} · render e pintura ${ms(result.keystroke_parts_p50_ms.render_and_paint)}`);
 console.log(`Primeira carga (cache vazio, já autenticado, até os primeiros resultados pintados), ${loads} vezes:`);
 console.log(`  p50 ${ms(result.first_load_ms.p50)}   máx ${ms(result.first_load_ms.max)}`);
 console.log(`Primeira tela, gzip: JS ${kb(result.first_screen_gzip_bytes.js)}   CSS ${kb(result.first_screen_gzip_bytes.css)}`);

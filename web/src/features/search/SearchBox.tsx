@@ -5,7 +5,9 @@ import { useNavigate } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { formatCpf } from "../../lib/format";
 import { PrefixHighlight } from "./Highlight";
-import { suggestQuery } from "./queries";
+import { queryClient } from "../../queryClient";
+import { patientSearchQuery, suggestQuery } from "./queries";
+import type { PatientSearch } from "./searchParams";
 import { useSearchNav } from "./useSearchNav";
 
 export const DEBOUNCE_MS = 200;
@@ -14,7 +16,8 @@ export const DEBOUNCE_MS = 200;
  * The one search box: what is typed goes to the URL (and so to the results) 200 ms after the last
  * keystroke; the suggestions open below it (↓/↑ to move, Enter to open the patient, Esc to close).
  */
-export function SearchBox({ q, fetching }: { q: string; fetching: boolean }) {
+export function SearchBox({ search, fetching }: { search: PatientSearch; fetching: boolean }) {
+  const q = search.q ?? "";
   const update = useSearchNav();
   const navigate = useNavigate();
   const [text, setText] = useState(q);
@@ -22,11 +25,16 @@ export function SearchBox({ q, fetching }: { q: string; fetching: boolean }) {
   const pushed = useRef(q);
   const combobox = useCombobox({ onDropdownClose: () => combobox.resetSelectedOption() });
 
-  // Typing → URL (replace: a word typed is not a step of the back button).
+  // Typing → URL (replace: a word typed is not a step of the back button). The request leaves now,
+  // not after the router has moved: the results page finds it in flight under the same key.
+  const latest = useRef(search);
+  latest.current = search;
   useEffect(() => {
     if (debounced.trim() === pushed.current.trim()) return;
     pushed.current = debounced;
-    void update({ q: debounced.trim() || undefined }, { replace: true });
+    const next = { ...latest.current, q: debounced.trim() || undefined };
+    void queryClient.prefetchInfiniteQuery(patientSearchQuery(next));
+    void update({ q: next.q }, { replace: true });
   }, [debounced, update]);
   // URL → box (back button, a preset, "limpar tudo").
   useEffect(() => {

@@ -47,7 +47,7 @@ export function SearchPage() {
           <ButtonLink to="/pacientes/novo" variant="light">Novo paciente</ButtonLink>
         )}
       </Group>
-      <SearchBox q={search.q ?? ""} fetching={query.isFetching && !query.isFetchingNextPage} />
+      <SearchBox search={search} fetching={query.isFetching && !query.isFetchingNextPage} />
       <Group gap="xs" aria-label="Filtros salvos" role="group">
         <Text size="sm" c="dimmed">Filtros salvos:</Text>
         {PRESETS.map((preset) => (

@@ -22,8 +22,8 @@ export function patientSearchQuery(search: PatientSearch) {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last: PatientPage) => last.next_cursor ?? undefined,
     placeholderData: keepPreviousData,
-    // The index follows PostgreSQL within a second: a search made again is asked again.
-    staleTime: 0,
+    // The index follows PostgreSQL within a second: a search made again a moment later is asked again.
+    staleTime: 2_000,
   });
 }
 
