@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from api import masking
 from api.deps import SessionDep, commit
 from api.schemas.messages import MessageCreate, MessagePage, MessageRead
 from api.security import READERS, STAFF, AuditActor, allow
@@ -49,7 +50,8 @@ def list_messages(
         raise NotFound("patient", patient_id)
     found = message_repo.list_for_patient(session, patient_id, limit=limit + 1, before_id=before, visit_id=visit_id)
     page = found[:limit]
-    items = [MessageRead.from_row(m, masked=actor.role == "viewer") for m in page]
+    mask = masking.for_role(actor.role)
+    items = [MessageRead.from_row(m, mask) for m in page]
     audit_service.record(session, actor, "patient.read", "patient", patient_id, {"view": "messages"})
     commit(session)
     return MessagePage(items=items, next_cursor=page[-1].id if len(found) > limit else None)

@@ -8,13 +8,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ConfirmationStatus = Literal["confirmed", "pending", "declined"]
+PatientStatus = Literal["active", "inactive"]
 
 BulkAction = Literal["confirm", "send_message", "reschedule", "move_car", "add_tags", "remove_tags", "export"]
 BulkStatus = Literal["queued", "running", "done", "failed"]
 
 
 class BulkSearch(BaseModel):
-    """The parameters of GET /api/v1/patients (repeated parameters as lists; a single string is taken too)."""
+    """The parameters of GET /api/v1/patients (repeated parameters as lists; a single string is taken too).
+
+    The visit filters (`visit_from`, `visit_to`, `car`, `unit`, `confirmation_status`) hold on one
+    live visit, as in the search. `car` takes ids, or labels that name one car (422
+    `ambiguous_car` / `unknown_car` otherwise): the job stores the ids.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -23,6 +29,8 @@ class BulkSearch(BaseModel):
     visit_from: date | None = None
     visit_to: date | None = None
     car: list[str] | str | None = None
+    unit: list[str] | str | None = Field(default=None, description="Código da unidade da visita")
+    status: list[PatientStatus] | PatientStatus | None = Field(default=None, description="active | inactive")
     neighborhood: list[str] | str | None = None
     city: list[str] | str | None = None
     health_plan: list[str] | str | None = None

@@ -33,7 +33,8 @@ class VisitCreate(Strict):
     """
 
     patient_id: str = Field(min_length=1, max_length=36)
-    car_id: str = Field(min_length=1, max_length=36)
+    car_id: str = Field(min_length=1, max_length=40, validation_alias=AliasChoices("car_id", "car"),
+                        description="Id do carro, ou o rótulo (`CARRO 3`) quando um só carro o usa")
     start: datetime
     end: datetime
     exam_codes: list[str] = Field(default_factory=list, max_length=100)
@@ -45,14 +46,16 @@ class VisitCreate(Strict):
 
 
 class VisitUpdate(Strict):
-    """Reschedule (`start`, `end`, `car_id`; api.md's `car` is accepted too) and/or change the status.
+    """Reschedule (`start`, `end`, `car_id`; api.md's `car` is accepted too, an id or a unique label) and/or
+    change the status.
 
     `reason` goes to the history.
     """
 
     start: datetime | None = None
     end: datetime | None = None
-    car_id: str | None = Field(default=None, min_length=1, max_length=36, validation_alias=AliasChoices("car_id", "car"))
+    car_id: str | None = Field(default=None, min_length=1, max_length=40, validation_alias=AliasChoices("car_id", "car"),
+                               description="Id do carro, ou o rótulo (`CARRO 9`) quando um só carro o usa")
     status: VisitStatus | None = None
     reason: str | None = Field(default=None, max_length=500)
 
