@@ -17,7 +17,9 @@ FORMS = 5
 
 def display(forms: list[dict[str, Any]], key: str) -> str:
     """The label of a folded value from the buckets of its spellings: the most common; on a tie, one in
-    mixed case (`Liberdade` over `LIBERDADE` and `liberdade`), then the first in byte order."""
+    mixed case (`Liberdade` over `LIBERDADE` and `liberdade`), then one with accents (`São Cristóvão` over
+    `Sao Cristovao`: accents get lost, rarely added), then the first in byte order."""
     if not forms:
         return key
-    return max(forms, key=lambda f: (f["doc_count"], not f["key"].isupper(), not f["key"].islower()))["key"]
+    return max(forms, key=lambda f: (f["doc_count"], not f["key"].isupper(), not f["key"].islower(),
+                                     not f["key"].isascii()))["key"]

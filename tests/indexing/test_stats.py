@@ -52,9 +52,9 @@ def _fold(value: str | None) -> str | None:
 
 
 def _label(forms: Counter) -> str:
-    """The label of a folded value: its most common spelling; ties: mixed case first, then byte order."""
+    """The label of a folded value: its most common spelling; ties: mixed case, then accents, then byte order."""
     ranked = sorted(forms.items(), key=lambda kv: (-kv[1], kv[0]))
-    return max(ranked, key=lambda kv: (kv[1], not kv[0].isupper(), not kv[0].islower()))[0]
+    return max(ranked, key=lambda kv: (kv[1], not kv[0].isupper(), not kv[0].islower(), not kv[0].isascii()))[0]
 
 
 def _rows(sql: str, **params: Any) -> list[tuple]:
