@@ -23,7 +23,21 @@ phones and CEPs are identifiers (their digits are joined); tokens with letters a
 - Both (`maria 4321`): the words as above AND the digits as an identifier; or all of it as
   address text (`rua das flores 123`).
 
-Against an index still on mapping v1 the v2-only clauses match nothing and the rest works.
+Filters (OR within one, AND across) and facets (mapping v4):
+- Patient filters: neighbourhood, city, health plan and tag match on a folded key (lower case,
+  no accents, single spaces: `BOTAFOGO` finds `Botafogo`); priority, status, recurring.
+- Visit filters: `visit_from`/`visit_to`, car (ids), unit (the visit's unit code) and
+  confirmation status must all hold on one live visit (nested documents), so "CARRO 2,
+  confirmed, on the 3rd" never matches a patient whose CARRO 2 visit was another day.
+- Facets count patients under every filter but their own (multi-select). A visit facet (car,
+  unit, confirmation status) counts the patients with a live visit of that value meeting the
+  other visit filters; a patient facet (neighbourhood, health plan, tag) counts folded keys,
+  labelled with their most common spelling. Each bucket is `{value, label, count}` (`value`
+  is what the filter takes; car buckets add the car's id, base, unit and unit name).
+- Inactive patients come after active ones in every sort (and in suggestions).
+
+Against an index still on an older mapping the newer clauses match nothing and the rest works
+(a nested query on a missing path ignores it); `setup-index --upgrade` rebuilds it.
 
 Cost at a million patients (bench/search_scale.py): a fuzzy clause costs mostly its rewrite
 (a Levenshtein automaton built and intersected with the terms, per clause), about half of a

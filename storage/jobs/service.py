@@ -130,9 +130,9 @@ def too_many_targets(found: int | None = None) -> Invalid:
     )
 
 
-def normalise_search(search: Mapping[str, Any], session: Session | None = None) -> dict[str, Any]:
+def normalise_search(search: Mapping[str, Any], session: Session) -> dict[str, Any]:
     """The search parameters of GET /api/v1/patients as stored on the job (lists, ISO dates, car ids); Invalid
-    if bad. Car labels are resolved to ids now (with a session), so the stored search names cars exactly."""
+    if bad. Car labels are resolved to ids now, so the stored search names cars exactly."""
     known = {"q", "visit_from", "visit_to", "recurring", *SEARCH_LISTS}
     unknown = sorted(set(search) - known)
     if unknown:
@@ -165,7 +165,7 @@ def normalise_search(search: Mapping[str, Any], session: Session | None = None) 
             )
         if values:
             result[name] = values
-    if "car" in result and session is not None:
+    if "car" in result:
         result["car"] = car_service.resolve_refs(session, result["car"], units=result.get("unit", ()))
     for name in ("visit_from", "visit_to"):
         value = search.get(name)

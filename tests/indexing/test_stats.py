@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from api.app import create_app
 from indexing import names, sync
 from indexing.client import get_client
 from indexing.queries import stats
@@ -349,6 +350,14 @@ def test_stats_routes(imported, api_client, make_account):
             "group_by": group_by, "visit_from": "2025-06-19", "visit_to": "2025-06-20", "unit": None,
             "items": expected_rates(group_by, date(2025, 6, 19), date(2025, 6, 20)),
         }
+
+    # The weekday is documented where the typed client is generated from, and labelled in every answer.
+    schema = create_app().openapi()["components"]["schemas"]["RateItem"]
+    assert "weekday → the ISO 8601 number (int, 1 = segunda-feira … 7 = domingo)" in " ".join(
+        schema["description"].split())
+    weekdays = api_client.get("/api/v1/stats/confirmation-rates", params={"group_by": "weekday"},
+                              headers=headers).json()["items"]
+    assert weekdays and all(item["label"] == WEEKDAYS[item["value"]] for item in weekdays)
 
     for params in ({"group_by": "patient"}, {}, {"group_by": "car", "visit_from": "ontem"},
                    {"group_by": "car", "visit_from": "2025-06-20", "visit_to": "2025-06-19"}):
