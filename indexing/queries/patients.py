@@ -554,14 +554,9 @@ def _visit_prefix_clause(name: str, prefix: str) -> dict[str, Any]:
 
 def _word_prefix_pattern(prefix: str) -> str:
     """A Lucene regular expression for folded values with a word starting with the folded `prefix`."""
-    folded = fold_key(prefix)
+    folded = labels.fold(prefix)
     escaped = "".join(ch if ch.isalnum() or ch == " " else "\\" + ch for ch in folded)
     return f"(.* )?{escaped}.*"
-
-
-def fold_key(value: str) -> str:
-    """What the `folded_key` normalizer makes of a value: lower case, no accents, single spaces."""
-    return fold_name(value)
 
 
 def _facets(aggregations: dict[str, Any], names: tuple[str, ...] = FACETS) -> dict[str, list[dict[str, Any]]]:
