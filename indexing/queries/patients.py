@@ -559,8 +559,8 @@ def _word_prefix_pattern(prefix: str) -> str:
     return f"(.* )?{escaped}.*"
 
 
-def _facets(aggregations: dict[str, Any], names: tuple[str, ...] = FACETS) -> dict[str, list[dict[str, Any]]]:
-    return {name: _buckets(name, aggregations.get(name, {})) for name in names}
+def _facets(aggregations: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return {name: _buckets(name, aggregations.get(name, {})) for name in FACETS}
 
 
 def _buckets(name: str, aggregation: dict[str, Any]) -> list[dict[str, Any]]:
@@ -597,8 +597,6 @@ def facet(client: OpenSearch, query: PatientQuery, name: str, prefix: str | None
     """One facet of a search, up to `size` values, optionally only values with a word starting with `prefix`."""
     if name not in FACETS:
         raise Invalid("invalid_facet", "Faceta desconhecida.", field="name", allowed=list(FACETS))
-    if query.sort not in SORTS:
-        raise Invalid("invalid_sort", "Ordenação inválida.", field="sort", allowed=sorted(SORTS))
     filters = _filters(query)
     prefix = prefix.strip() if prefix else None
     body = {
