@@ -51,10 +51,10 @@ def run_job(job_id: str, batch_size: int | None = None, client: OpenSearch | Non
         patient_ids = None
         if run.target == "patient_search":
             patient_ids = bulk_targets.patient_ids(
-                client or get_client(), run.search or {}, limit=job_service.MAX_TARGETS + 1
+                client or get_client(), run.target_search or {}, limit=job_service.MAX_TARGETS + 1
             )
         with unit_of_work() as session:
-            job_service.store_targets(session, job_id, patient_ids)
+            job_service.store_targets(session, job_id, patient_ids, search=run.target_search)
 
     nudge = throttled(nudge_drain, every=NUDGE_EVERY_SECONDS)
     while True:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from api import masking
 from api.deps import SessionDep, commit
 from api.paging import Cursor
 from api.schemas.messages import MessageCreate, MessagePage, MessageRead
@@ -49,7 +50,8 @@ def list_messages(
     if patient_repo.get(session, patient_id) is None:
         raise NotFound("patient", patient_id)
     page = message_repo.page_for_patient(session, patient_id, cursor=cursor, limit=limit, visit_id=visit_id)
-    items = [MessageRead.from_row(m, masked=actor.role == "viewer") for m in page.items]
+    mask = masking.for_role(actor.role)
+    items = [MessageRead.from_row(m, mask) for m in page.items]
     audit_service.record(session, actor, "patient.read", "patient", patient_id, {"view": "messages"})
     commit(session)
     return MessagePage(items=items, next_cursor=page.next_cursor)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.schemas.types import IsoDate
 
 ConfirmationStatus = Literal["confirmed", "pending", "declined"]
+PatientStatus = Literal["active", "inactive"]
 
 BulkAction = Literal["confirm", "send_message", "reschedule", "move_car", "add_tags", "remove_tags", "export"]
 BulkStatus = Literal["queued", "running", "done", "failed"]
@@ -21,7 +22,12 @@ FilterValues = Annotated[list[FilterValue], Field(max_length=100)] | FilterValue
 
 
 class BulkSearch(BaseModel):
-    """The parameters of GET /api/v1/patients (repeated parameters as lists; a single string is taken too)."""
+    """The parameters of GET /api/v1/patients (repeated parameters as lists; a single string is taken too).
+
+    The visit filters (`visit_from`, `visit_to`, `car`, `unit`, `confirmation_status`) hold on one
+    live visit, as in the search. `car` takes ids, or labels that name one car (422
+    `ambiguous_car` / `unknown_car` otherwise): the job stores the ids.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -30,6 +36,10 @@ class BulkSearch(BaseModel):
     visit_from: IsoDate | None = None
     visit_to: IsoDate | None = None
     car: FilterValues = None
+    unit: FilterValues = Field(default=None, description="Código da unidade da visita")
+    status: Annotated[list[PatientStatus], Field(max_length=2)] | PatientStatus | None = Field(
+        default=None, description="active | inactive"
+    )
     neighborhood: FilterValues = None
     city: FilterValues = None
     health_plan: FilterValues = None

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from api.masking import Masking, for_role
 from api.schemas.messages import MessageRead
 from api.schemas.types import IsoDate
 from storage.patients.models import Patient
@@ -26,6 +27,8 @@ AttemptSource = Literal["staff", "inbound_message", "bulk"]
 MessageChannel = Literal["sms", "whatsapp"]
 # patients.tags is varchar(60)[]: a longer tag would be cut to 60 characters without a word.
 Tag = Annotated[str, Field(max_length=60)]
+FacetName = Literal["confirmation_status", "car", "unit", "neighborhood", "health_plan", "tag"]
+_FULL = for_role("admin")
 
 
 class Strict(BaseModel):
@@ -156,16 +159,17 @@ class PatientRead(BaseModel):
     messages: list[MessageRead] = []
 
     @classmethod
-    def from_row(cls, patient: Patient) -> "PatientRead":
-        """Shape a Patient row as the API profile."""
+    def from_row(cls, patient: Patient, mask: Masking = _FULL) -> "PatientRead":
+        """Shape a Patient row as the API profile, identifiers and contacts as `mask` shows them (api.masking)."""
         return cls(
             id=patient.id,
             name=patient.name,
-            cpf=patient.cpf,
+            cpf=mask.cpf(patient.cpf),
             birth_date=patient.birth_date,
             gender=patient.gender,
-            phones=[Phone(**p) for p in patient.phones or []],
-            email=patient.email,
+            phones=[Phone(number=shown, kind=p["kind"]) for p in patient.phones or []
+                    if (shown := mask.phone(p["number"]))],
+            email=mask.email(patient.email),
             preferred_channel=patient.preferred_channel,
             preferred_contact_time=patient.preferred_contact_time,
             address=Address(
@@ -182,7 +186,7 @@ class PatientRead(BaseModel):
                 code=patient.health_plan_code,
                 name=patient.health_plan_name,
                 plan=patient.health_plan_plan,
-                card_number=patient.health_plan_card_number,
+                card_number=mask.card_number(patient.health_plan_card_number),
                 valid_until=patient.health_plan_valid_until,
                 authorization_notes=patient.health_plan_authorization_notes,
             ),
@@ -201,7 +205,7 @@ class PatientRead(BaseModel):
 
 
 class PatientSummary(BaseModel):
-    """A search hit, from the index."""
+    """A search hit, from the index. Viewers get the CPF and phones masked (api.masking)."""
 
     id: str
     name: str
@@ -213,22 +217,61 @@ class PatientSummary(BaseModel):
     health_plan: str | None = None
     tags: list[str] = []
     priority: Priority | None = None
+    status: PatientStatus | None = Field(default=None, description="active | inactive (inactive patients come last)")
     next_visit: date | None = None
     last_visit: date | None = None
     visit_count: int = 0
     highlight: dict[str, list[str]] = {}
 
+    @classmethod
+    def from_document(cls, document: dict[str, Any], mask: Masking) -> "PatientSummary":
+        """Shape a search hit, identifiers and contacts as `mask` shows them."""
+        return cls.model_validate(
+            {**document, "cpf": mask.cpf(document.get("cpf")), "phones": mask.phones(document.get("phones") or [])}
+        )
+
 
 class FacetValue(BaseModel):
+    """One value of a facet: `value` is what the filter takes, `label` what to show, `count` the patients.
+
+    Neighbourhood, health plan and tag values are folded keys (lower case, no accents, single
+    spaces); the label is their most common spelling (on a tie, one in mixed case). Car buckets
+    (`value` = car id) add `car_id`, `base`, `unit` (the car's unit code) and `unit_name`; unit
+    buckets are unit codes labelled with the unit's name; confirmation statuses are labelled in pt-BR.
+    """
+
     value: str
+    label: str
     count: int
+    car_id: str | None = None
+    base: str | None = None
+    unit: str | None = None
+    unit_name: str | None = None
+
+
+class PatientFacets(BaseModel):
+    """Every facet of a search, up to `facet_size` values each (most patients first)."""
+
+    confirmation_status: list[FacetValue]
+    car: list[FacetValue]
+    unit: list[FacetValue]
+    neighborhood: list[FacetValue]
+    health_plan: list[FacetValue]
+    tag: list[FacetValue]
 
 
 class PatientPage(BaseModel):
     total: int
     items: list[PatientSummary]
-    facets: dict[str, list[FacetValue]]
+    facets: PatientFacets
     next_cursor: str | None
+
+
+class FacetPage(BaseModel):
+    """One facet of a search (GET /api/v1/patients/facets/{name})."""
+
+    name: FacetName
+    items: list[FacetValue]
 
 
 class PatientSuggestion(BaseModel):
@@ -237,6 +280,7 @@ class PatientSuggestion(BaseModel):
     id: str
     name: str
     cpf_masked: str | None = None
+    status: PatientStatus | None = None
 
 
 class PatientSuggestions(BaseModel):

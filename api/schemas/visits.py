@@ -44,7 +44,8 @@ class VisitCreate(Strict):
     """
 
     patient_id: str = Field(min_length=1, max_length=36)
-    car_id: str = Field(min_length=1, max_length=36)
+    car_id: str = Field(min_length=1, max_length=40, validation_alias=AliasChoices("car_id", "car"),
+                        description="Id do carro, ou o rótulo (`CARRO 3`) quando um só carro o usa")
     start: IsoDateTime
     end: IsoDateTime
     exam_codes: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list, max_length=100)
@@ -56,14 +57,16 @@ class VisitCreate(Strict):
 
 
 class VisitUpdate(Strict):
-    """Reschedule (`start`, `end`, `car_id`; api.md's `car` is accepted too) and/or change the status.
+    """Reschedule (`start`, `end`, `car_id`; api.md's `car` is accepted too, an id or a unique label) and/or
+    change the status.
 
     `reason` goes to the history.
     """
 
     start: IsoDateTime | None = None
     end: IsoDateTime | None = None
-    car_id: str | None = Field(default=None, min_length=1, max_length=36, validation_alias=AliasChoices("car_id", "car"))
+    car_id: str | None = Field(default=None, min_length=1, max_length=40, validation_alias=AliasChoices("car_id", "car"),
+                               description="Id do carro, ou o rótulo (`CARRO 9`) quando um só carro o usa")
     status: VisitStatus | None = None
     reason: str | None = Field(default=None, max_length=500)
 

@@ -81,6 +81,31 @@ def labels(session: Session, car_ids: Iterable[str]) -> dict[str, tuple[str, str
     return {car_id: (label, base) for car_id, label, base in rows}
 
 
+def existing_ids(session: Session, refs: Iterable[str]) -> set[str]:
+    """The given strings that are car ids; one query."""
+    ids = [ref for ref in set(refs) if len(ref) <= 36]
+    if not ids:
+        return set()
+    return set(session.scalars(select(Car.id).where(Car.id.in_(ids))))
+
+
+def by_labels(session: Session, labels: Iterable[str], units: Iterable[str] = ()) -> dict[str, list[Car]]:
+    """Label key (upper case, single spaces) -> the cars bearing it (of these unit codes, when given), by
+    unit, base and id; one query."""
+    keys = sorted({" ".join(label.split()).upper() for label in labels})
+    if not keys:
+        return {}
+    key = func.upper(func.regexp_replace(func.btrim(Car.label), r"\s+", " ", "g"))
+    stmt = select(Car).where(key.in_(keys)).order_by(Car.unit_code.nulls_last(), Car.base.nulls_first(), Car.id)
+    units = [u for u in units if u]
+    if units:
+        stmt = stmt.where(Car.unit_code.in_(units))
+    found: dict[str, list[Car]] = {}
+    for car in session.scalars(stmt):
+        found.setdefault(" ".join(car.label.split()).upper(), []).append(car)
+    return found
+
+
 def has_visits(session: Session, car_id: str) -> bool:
     """Tell whether any visit (of any status or day) was booked in this car."""
     return bool(session.scalar(select(select(Visit.id).where(Visit.car_id == car_id).exists())))

@@ -120,13 +120,14 @@ def search_visits(
     *,
     visit_from: date,
     visit_to: date | None,
-    car_labels: Sequence[str] = (),
+    car_ids: Sequence[str] = (),
+    units: Sequence[str] = (),
     confirmation_statuses: Sequence[str] = (),
     limit: int,
 ) -> list[tuple[str, str, datetime]]:
     """(visit id, patient id, start) of these patients' live visits (not cancelled, still listed by the latest
-    export) from `visit_from` to `visit_to`, of the given cars and confirmation statuses when given;
-    ordered by start, at most `limit`."""
+    export) from `visit_from` to `visit_to`, of the given cars (ids), unit codes and confirmation statuses
+    when given; ordered by start, at most `limit`."""
     if not patient_ids:
         return []
     stmt = (
@@ -142,8 +143,10 @@ def search_visits(
     )
     if visit_to is not None:
         stmt = stmt.where(Visit.visit_date <= visit_to)
-    if car_labels:
-        stmt = stmt.join(Car, Car.id == Visit.car_id).where(any_of(Car.label, car_labels))
+    if car_ids:
+        stmt = stmt.where(any_of(Visit.car_id, list(car_ids)))
+    if units:
+        stmt = stmt.where(any_of(Visit.unit_code, list(units)))
     if confirmation_statuses:
         stmt = stmt.where(any_of(Visit.confirmation_status, confirmation_statuses))
     return [tuple(row) for row in session.execute(stmt)]
