@@ -31,9 +31,9 @@ export function facet(page: Page, name: string) {
   return page.locator(`[data-facet="${name}"]`);
 }
 
-/** The count a facet shows beside a value. */
-export async function facetCount(page: Page, name: string, value: string): Promise<number> {
-  const text = await facet(page, name).locator(`[data-value="${value}"] [data-count]`).innerText();
+/** The count a facet shows beside a value (found by its label). */
+export async function facetCount(page: Page, name: string, label: string): Promise<number> {
+  const text = await facet(page, name).locator(`[data-label="${label}"] [data-count]`).innerText();
   return Number(text.replace(/\D/g, ""));
 }
 

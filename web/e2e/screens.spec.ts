@@ -36,11 +36,11 @@ for (const size of SIZES) {
       await shot(page, "03-sugestoes", size.name);
       await page.keyboard.press("Escape");
 
-      await page.goto("/pacientes?neighborhood=Copacabana&neighborhood=Tijuca&periodo=amanha&ordem=next_visit");
+      await page.goto("/pacientes?neighborhood=copacabana&neighborhood=tijuca&periodo=amanha&ordem=next_visit");
       await resultsSettled(page);
       await shot(page, "04-busca-filtros", size.name, size.name === "laptop");
 
-      await page.goto("/pacientes?visao=cartoes&health_plan=AMIL");
+      await page.goto("/pacientes?visao=cartoes&health_plan=amil");
       await resultsSettled(page);
       await shot(page, "05-busca-cartoes", size.name);
 

@@ -422,7 +422,7 @@ export interface paths {
         };
         /**
          * Search Patients
-         * @description Search patients in the index (free text, filters, facets, cursor paging).
+         * @description Search patients in the index (free text, filters, facets, cursor paging); inactive patients come last.
          */
         get: operations["searchPatients"];
         put?: never;
@@ -485,6 +485,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patients/facets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Facet Values
+         * @description One facet of a search (same parameters as the search), up to `size` values, searchable by word prefix.
+         */
+        get: operations["listFacetValues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/suggest": {
         parameters: {
             query?: never;
@@ -494,7 +514,7 @@ export interface paths {
         };
         /**
          * Suggest Patients
-         * @description Autocomplete from the index: name or CPF prefixes → at most 10 {id, name, cpf_masked}.
+         * @description Autocomplete from the index: name or CPF prefixes → at most 10 {id, name, cpf_masked, status}.
          */
         get: operations["suggestPatients"];
         put?: never;
@@ -534,7 +554,7 @@ export interface paths {
         };
         /**
          * Get Dashboard
-         * @description The numbers of one day (default: today in America/Sao_Paulo).
+         * @description The numbers of one day (default: today in America/Sao_Paulo), optionally of one unit.
          */
         get: operations["getDashboard"];
         put?: never;
@@ -1105,6 +1125,10 @@ export interface components {
         /**
          * BulkSearch
          * @description The parameters of GET /api/v1/patients (repeated parameters as lists; a single string is taken too).
+         *
+         *     The visit filters (`visit_from`, `visit_to`, `car`, `unit`, `confirmation_status`) hold on one
+         *     live visit, as in the search. `car` takes ids, or labels that name one car (422
+         *     `ambiguous_car` / `unknown_car` otherwise): the job stores the ids.
          */
         BulkSearch: {
             /** Car */
@@ -1123,8 +1147,18 @@ export interface components {
             q?: string | null;
             /** Recurring */
             recurring?: boolean | null;
+            /**
+             * Status
+             * @description active | inactive
+             */
+            status?: ("active" | "inactive")[] | ("active" | "inactive") | null;
             /** Tag */
             tag?: string[] | string | null;
+            /**
+             * Unit
+             * @description Código da unidade da visita
+             */
+            unit?: string[] | string | null;
             /** Visit From */
             visit_from?: string | null;
             /** Visit To */
@@ -1141,12 +1175,35 @@ export interface components {
             /** Plate */
             plate: string | null;
         };
-        /** CarCount */
+        /**
+         * CarCount
+         * @description One car's live visits of the day (a car is its id; all car fields null: visits without a car).
+         */
         CarCount: {
-            /** Car */
-            car: string | null;
-            /** Confirmed */
+            /**
+             * Base
+             * @description Base do carro, ex.: AV CENTER 1
+             */
+            base: string | null;
+            /** Car Id */
+            car_id: string | null;
+            /**
+             * Confirmed
+             * @description Como `confirmed_today`: coletadas, ou agendadas e confirmadas
+             */
             confirmed: number;
+            /**
+             * Label
+             * @description Rótulo do carro, ex.: CARRO 1 (vários carros podem ter o mesmo)
+             */
+            label: string | null;
+            /**
+             * Unit
+             * @description Código da unidade do carro
+             */
+            unit: string | null;
+            /** Unit Name */
+            unit_name: string | null;
             /** Visits */
             visits: number;
         };
@@ -1344,33 +1401,65 @@ export interface components {
             group_by: "neighborhood" | "hour" | "car" | "channel" | "weekday";
             /** Items */
             items: components["schemas"]["RateItem"][];
+            /** Unit */
+            unit: string | null;
             /** Visit From */
             visit_from: string | null;
             /** Visit To */
             visit_to: string | null;
         };
-        /** DashboardRead */
+        /**
+         * DashboardRead
+         * @description The day's numbers: `visits_today = confirmed_today + declined_today + pending_confirmations + no_show_today`.
+         */
         DashboardRead: {
             /** By Car */
             by_car: components["schemas"]["CarCount"][];
-            /** By Channel */
+            /**
+             * By Channel
+             * @description As visitas de `confirmed_today` pelo canal que as confirmou (null: sem canal)
+             */
             by_channel: components["schemas"]["ValueCount"][];
             /** By Status */
             by_status: components["schemas"]["ValueCount"][];
-            /** Confirmed Today */
+            /**
+             * Confirmed Today
+             * @description Coletadas, ou ainda agendadas e confirmadas
+             */
             confirmed_today: number;
             /**
              * Date
              * Format: date
              */
             date: string;
-            /** Pending Confirmations */
+            /**
+             * Declined Today
+             * @description Ainda agendadas e recusadas pelo paciente
+             */
+            declined_today: number;
+            /**
+             * No Show Today
+             * @description Marcadas como 'não compareceu'
+             */
+            no_show_today: number;
+            /**
+             * Pending Confirmations
+             * @description Ainda agendadas, nem confirmadas nem recusadas
+             */
             pending_confirmations: number;
             /** Recurring Patients */
             recurring_patients: number;
             /** Total Patients */
             total_patients: number;
-            /** Visits Today */
+            /**
+             * Unit
+             * @description Código da unidade pedida (null: todas)
+             */
+            unit: string | null;
+            /**
+             * Visits Today
+             * @description Visitas vivas do dia (não canceladas, ainda na última exportação)
+             */
             visits_today: number;
         };
         /**
@@ -1555,10 +1644,41 @@ export interface components {
              */
             total: number;
         };
-        /** FacetValue */
+        /**
+         * FacetPage
+         * @description One facet of a search (GET /api/v1/patients/facets/{name}).
+         */
+        FacetPage: {
+            /** Items */
+            items: components["schemas"]["FacetValue"][];
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "confirmation_status" | "car" | "unit" | "neighborhood" | "health_plan" | "tag";
+        };
+        /**
+         * FacetValue
+         * @description One value of a facet: `value` is what the filter takes, `label` what to show, `count` the patients.
+         *
+         *     Neighbourhood, health plan and tag values are folded keys (lower case, no accents, single
+         *     spaces); the label is their most common spelling (on a tie, one in mixed case). Car buckets
+         *     (`value` = car id) add `car_id`, `base`, `unit` (the car's unit code) and `unit_name`; unit
+         *     buckets are unit codes labelled with the unit's name; confirmation statuses are labelled in pt-BR.
+         */
         FacetValue: {
+            /** Base */
+            base?: string | null;
+            /** Car Id */
+            car_id?: string | null;
             /** Count */
             count: number;
+            /** Label */
+            label: string;
+            /** Unit */
+            unit?: string | null;
+            /** Unit Name */
+            unit_name?: string | null;
             /** Value */
             value: string;
         };
@@ -1978,12 +2098,27 @@ export interface components {
             /** Tags */
             tags?: string[] | null;
         };
+        /**
+         * PatientFacets
+         * @description Every facet of a search, up to `facet_size` values each (most patients first).
+         */
+        PatientFacets: {
+            /** Car */
+            car: components["schemas"]["FacetValue"][];
+            /** Confirmation Status */
+            confirmation_status: components["schemas"]["FacetValue"][];
+            /** Health Plan */
+            health_plan: components["schemas"]["FacetValue"][];
+            /** Neighborhood */
+            neighborhood: components["schemas"]["FacetValue"][];
+            /** Tag */
+            tag: components["schemas"]["FacetValue"][];
+            /** Unit */
+            unit: components["schemas"]["FacetValue"][];
+        };
         /** PatientPage */
         PatientPage: {
-            /** Facets */
-            facets: {
-                [key: string]: components["schemas"]["FacetValue"][];
-            };
+            facets: components["schemas"]["PatientFacets"];
             /** Items */
             items: components["schemas"]["PatientSummary"][];
             /** Next Cursor */
@@ -2072,6 +2207,8 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+            /** Status */
+            status?: ("active" | "inactive") | null;
         };
         /** PatientSuggestions */
         PatientSuggestions: {
@@ -2080,7 +2217,7 @@ export interface components {
         };
         /**
          * PatientSummary
-         * @description A search hit, from the index.
+         * @description A search hit, from the index. Viewers get the CPF and phones masked (api.masking).
          */
         PatientSummary: {
             /** Birth Date */
@@ -2115,6 +2252,11 @@ export interface components {
             phones: string[];
             /** Priority */
             priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Status
+             * @description active | inactive (inactive patients come last)
+             */
+            status?: ("active" | "inactive") | null;
             /**
              * Tags
              * @default []
@@ -2251,12 +2393,34 @@ export interface components {
             /** Number */
             number: string;
         };
-        /** RateItem */
+        /**
+         * RateItem
+         * @description Visits, confirmed visits and the rate of one value of the grouping.
+         *
+         *     `value` by grouping: neighborhood → the folded key (str); hour → 0-23 (int); weekday →
+         *     the ISO 8601 number (int, 1 = segunda-feira … 7 = domingo); car → the car id (str);
+         *     channel → phone | sms | whatsapp | email. null = not informed (no car, no neighbourhood,
+         *     nobody reached). `label` is what to show, in pt-BR. Car items add `car_id`, `base`,
+         *     `unit` and `unit_name`.
+         */
         RateItem: {
+            /** Base */
+            base?: string | null;
+            /** Car Id */
+            car_id?: string | null;
             /** Confirmed */
             confirmed: number;
+            /**
+             * Label
+             * @description Texto para exibir: 'segunda-feira', '07h', 'CARRO 1', 'WhatsApp', 'Liberdade'
+             */
+            label: string;
             /** Rate */
             rate: number;
+            /** Unit */
+            unit?: string | null;
+            /** Unit Name */
+            unit_name?: string | null;
             /** Value */
             value: string | number | null;
             /** Visits */
@@ -2630,7 +2794,10 @@ export interface components {
          */
         VisitCreate: {
             address?: components["schemas"]["Address"] | null;
-            /** Car Id */
+            /**
+             * Car Id
+             * @description Id do carro, ou o rótulo (`CARRO 3`) quando um só carro o usa
+             */
             car_id: string;
             /**
              * End
@@ -2731,12 +2898,16 @@ export interface components {
         };
         /**
          * VisitUpdate
-         * @description Reschedule (`start`, `end`, `car_id`; api.md's `car` is accepted too) and/or change the status.
+         * @description Reschedule (`start`, `end`, `car_id`; api.md's `car` is accepted too, an id or a unique label) and/or
+         *     change the status.
          *
          *     `reason` goes to the history.
          */
         VisitUpdate: {
-            /** Car Id */
+            /**
+             * Car Id
+             * @description Id do carro, ou o rótulo (`CARRO 9`) quando um só carro o usa
+             */
             car_id?: string | null;
             /** End */
             end?: string | null;
@@ -4983,10 +5154,13 @@ export interface operations {
     searchPatients: {
         parameters: {
             query?: {
+                /** @description Id do carro (ou rótulo, se único); repetível */
                 car?: string[] | null;
                 city?: string[] | null;
                 confirmation_status?: ("confirmed" | "pending" | "declined")[] | null;
                 cursor?: string | null;
+                /** @description Valores por faceta (padrão 20) */
+                facet_size?: number;
                 health_plan?: string[] | null;
                 neighborhood?: string[] | null;
                 page_size?: number;
@@ -4994,7 +5168,11 @@ export interface operations {
                 q?: string | null;
                 recurring?: boolean | null;
                 sort?: "relevance" | "name" | "next_visit" | "-last_visit";
+                /** @description active | inactive; repetível */
+                status?: ("active" | "inactive")[] | null;
                 tag?: string[] | null;
+                /** @description Código da unidade da visita; repetível */
+                unit?: string[] | null;
                 visit_from?: string | null;
                 visit_to?: string | null;
             };
@@ -5453,6 +5631,94 @@ export interface operations {
             };
         };
     };
+    listFacetValues: {
+        parameters: {
+            query?: {
+                /** @description Id do carro (ou rótulo, se único); repetível */
+                car?: string[] | null;
+                city?: string[] | null;
+                confirmation_status?: ("confirmed" | "pending" | "declined")[] | null;
+                health_plan?: string[] | null;
+                neighborhood?: string[] | null;
+                /** @description Valores com uma palavra que começa assim */
+                prefix?: string | null;
+                priority?: ("low" | "normal" | "high" | "urgent")[] | null;
+                q?: string | null;
+                recurring?: boolean | null;
+                size?: number;
+                sort?: "relevance" | "name" | "next_visit" | "-last_visit";
+                /** @description active | inactive; repetível */
+                status?: ("active" | "inactive")[] | null;
+                tag?: string[] | null;
+                /** @description Código da unidade da visita; repetível */
+                unit?: string[] | null;
+                visit_from?: string | null;
+                visit_to?: string | null;
+            };
+            header?: never;
+            path: {
+                name: "confirmation_status" | "car" | "unit" | "neighborhood" | "health_plan" | "tag";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FacetPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     suggestPatients: {
         parameters: {
             query?: {
@@ -5515,6 +5781,8 @@ export interface operations {
         parameters: {
             query: {
                 group_by: "neighborhood" | "hour" | "car" | "channel" | "weekday";
+                /** @description Código da unidade das visitas (padrão: todas) */
+                unit?: string | null;
                 visit_from?: string | null;
                 visit_to?: string | null;
             };
@@ -5575,6 +5843,8 @@ export interface operations {
         parameters: {
             query?: {
                 date?: string | null;
+                /** @description Código da unidade das visitas (padrão: todas) */
+                unit?: string | null;
             };
             header?: never;
             path?: never;

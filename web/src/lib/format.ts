@@ -22,7 +22,10 @@ export function formatPhone(phone: string | null | undefined): string {
   return phone;
 }
 
-/** A CPF a viewer may see: the middle digits only, like the API's mask. */
+// The masks are the API's own (api/masking.py): the API masks for viewers, and the screens mask
+// the same way whatever reaches them, so a value never shows in two forms.
+
+/** A CPF a viewer may see: the middle digits only. */
 export function maskCpf(cpf: string | null | undefined): string {
   if (!cpf) return "—";
   const d = digits(cpf);
@@ -35,7 +38,8 @@ export function maskPhone(phone: string | null | undefined): string {
   if (!phone) return "—";
   const d = digits(phone);
   if (d.length < 8 || /\*/.test(phone)) return phone;
-  return `(••) •••••-${d.slice(-4)}`;
+  const national = d.length === 13 && d.startsWith("55") ? d.slice(2) : d;
+  return `(${national.slice(0, 2)}) *****-${national.slice(-4)}`;
 }
 
 /** An e-mail a viewer may see: first letter and domain. */
@@ -43,7 +47,7 @@ export function maskEmail(email: string | null | undefined): string {
   if (!email) return "—";
   const [user, domain] = email.split("@");
   if (!user || !domain || email.includes("*")) return email;
-  return `${user[0]}•••@${domain}`;
+  return `${user[0]}***@${domain}`;
 }
 
 /** Accents and case out, for comparing what was typed with what is shown. */

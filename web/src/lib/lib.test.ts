@@ -24,7 +24,8 @@ describe("identifiers", () => {
     expect(formatCpf("***.982.247-**")).toBe("***.982.247-**");
     expect(formatPhone("21987654321")).toBe("(21) 98765-4321");
     expect(formatPhone("2125551234")).toBe("(21) 2555-1234");
-    expect(maskPhone("21987654321")).toBe("(••) •••••-4321");
+    expect(maskPhone("21987654321")).toBe("(21) *****-4321");
+    expect(formatPhone("(21) *****-4321")).toBe("(21) *****-4321");
   });
 });
 

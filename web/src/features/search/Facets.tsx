@@ -1,16 +1,23 @@
-import { Anchor, Box, Checkbox, Group, Stack, Text, TextInput, VisuallyHidden } from "@mantine/core";
+import { Anchor, Box, Checkbox, Group, Loader, Stack, Text, TextInput, VisuallyHidden } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { fold, formatCount } from "../../lib/format";
 import { FACET_LABELS, facetValueLabel } from "../../lib/labels";
-import type { FacetBucket } from "./queries";
+import { facetValuesQuery, type FacetBucket } from "./queries";
 import { FACETS, type FacetName, type PatientSearch } from "./searchParams";
 import { useSearchNav } from "./useSearchNav";
 
 const FIRST = 6;
+// The search returns this many values a facet; "mostrar mais" beyond them asks the facet endpoint.
+const RETURNED = 20;
+const MORE = 200;
 
 /** What a value reads as: the API's label when it sends one, else the value (enumerations translated). */
-export function bucketLabel(name: string, bucket: { value: string; label?: string | null }): string {
-  return bucket.label || facetValueLabel(name, bucket.value);
+export function bucketLabel(name: string, bucket: { value: string; label?: string | null; base?: string | null }): string {
+  const label = bucket.label || facetValueLabel(name, bucket.value);
+  // "CARRO 1" runs in several bases: the base tells them apart.
+  return name === "car" && bucket.base ? `${label} · ${bucket.base}` : label;
 }
 const SEARCHABLE_FROM = 8;
 
@@ -22,26 +29,35 @@ export function Facets({ facets, search }: { facets: Record<string, FacetBucket[
   return (
     <Stack gap="lg" component="section" aria-label="Filtros">
       {FACETS.map((name) => (
-        <Facet key={name} name={name} buckets={facets?.[name] ?? []} selected={search[name] ?? []} />
+        <Facet key={name} name={name} buckets={facets?.[name] ?? []} selected={search[name] ?? []} search={search} />
       ))}
     </Stack>
   );
 }
 
-function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBucket[]; selected: string[] }) {
+function Facet({ name, buckets, selected, search }: {
+  name: FacetName; buckets: FacetBucket[]; selected: string[]; search: PatientSearch;
+}) {
   const update = useSearchNav();
   const [expanded, setExpanded] = useState(false);
   const [filter, setFilter] = useState("");
+  const [prefix] = useDebouncedValue(filter.trim(), 200);
   const label = FACET_LABELS[name] ?? name;
+  // A long facet: values typed (any word starting so) or all of them, from the facet endpoint.
+  const asked = !!prefix || (expanded && buckets.length >= RETURNED);
+  const more = useQuery({ ...facetValuesQuery(name, search, prefix, MORE), enabled: asked });
+  const source = asked && more.data ? more.data.items : buckets;
 
   // Selected values beyond the counted ones stay visible (and removable), counted as unknown.
-  const known = new Set(buckets.map((b) => b.value));
+  const known = new Set(source.map((b) => b.value));
   const all: (FacetBucket & { counted: boolean })[] = [
-    ...buckets.map((b) => ({ ...b, counted: true })),
-    ...selected.filter((v) => !known.has(v)).map((value) => ({ value, count: 0, counted: false })),
+    ...source.map((b) => ({ ...b, counted: true })),
+    ...selected.filter((v) => !known.has(v) && !buckets.some((b) => b.value === v)).map((value) => ({ value, label: value, count: 0, counted: false })),
+    ...buckets.filter((b) => selected.includes(b.value) && !known.has(b.value)).map((b) => ({ ...b, counted: true })),
   ];
   const wanted = fold(filter.trim());
-  const matching = wanted ? all.filter((b) => fold(bucketLabel(name, b)).includes(wanted)) : all;
+  // Right away on what is shown; the endpoint's answer (words starting so, beyond the first 20) follows.
+  const matching = wanted ? all.filter((b) => fold(bucketLabel(name, b)).split(/\s+/).some((w) => w.startsWith(wanted)) || fold(bucketLabel(name, b)).includes(wanted)) : all;
   // Selected values first among the visible ones, so a choice never hides behind "mostrar mais".
   const ordered = [...matching.filter((b) => selected.includes(b.value)), ...matching.filter((b) => !selected.includes(b.value))];
   const visible = expanded || wanted ? ordered : ordered.slice(0, Math.max(FIRST, selected.length));
@@ -73,7 +89,7 @@ function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBuc
               checked={checked}
               onChange={(e) => toggle(bucket.value, e.currentTarget.checked)}
               size="sm"
-              wrapperProps={{ "data-value": bucket.value }}
+              wrapperProps={{ "data-value": bucket.value, "data-label": bucket.label }}
               label={
                 <Group gap={6} wrap="nowrap" justify="space-between" w="100%">
                   <Text size="sm" span lineClamp={1}>{text}</Text>
@@ -88,7 +104,8 @@ function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBuc
             />
           );
         })}
-        {wanted && matching.length === 0 && <Text size="sm" c="dimmed">Nenhum valor com “{filter}”.</Text>}
+        {asked && more.isFetching && <Loader size="xs" aria-label={`Buscando valores de ${label.toLowerCase()}`} />}
+        {wanted && matching.length === 0 && !more.isFetching && <Text size="sm" c="dimmed">Nenhum valor com “{filter}”.</Text>}
       </Stack>
       {!wanted && ordered.length > visible.length && (
         <Anchor component="button" type="button" size="sm" mt={6} onClick={() => setExpanded(true)}>

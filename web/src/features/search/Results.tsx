@@ -28,6 +28,10 @@ function PatientLink({ item }: { item: PatientSummary }) {
   );
 }
 
+function StatusBadge({ status }: { status?: string | null | undefined }) {
+  return status === "inactive" ? <Badge color="gray" size="sm">Inativo</Badge> : null;
+}
+
 function PriorityBadge({ priority }: { priority?: string | null | undefined }) {
   if (!priority || priority === "normal") return null;
   return (
@@ -46,7 +50,7 @@ export function Results({ items, view, masked }: Props) {
             <Stack gap={4}>
               <Group justify="space-between" wrap="nowrap" align="flex-start">
                 <PatientLink item={item} />
-                <PriorityBadge priority={item.priority} />
+                <Group gap={4}><StatusBadge status={item.status} /><PriorityBadge priority={item.priority} /></Group>
               </Group>
               <Text size="sm" ff="monospace">{cpfOf(item, masked)}</Text>
               <Text size="sm">{phoneOf(item, masked)}</Text>
@@ -83,7 +87,7 @@ export function Results({ items, view, masked }: Props) {
           {items.map((item) => (
             <Table.Tr key={item.id} data-patient-id={item.id}>
               <Table.Td>
-                <Group gap={6} wrap="nowrap"><PatientLink item={item} /><PriorityBadge priority={item.priority} /></Group>
+                <Group gap={6} wrap="nowrap"><PatientLink item={item} /><StatusBadge status={item.status} /><PriorityBadge priority={item.priority} /></Group>
               </Table.Td>
               <Table.Td ff="monospace" style={{ whiteSpace: "nowrap" }}>{cpfOf(item, masked)}</Table.Td>
               <Table.Td style={{ whiteSpace: "nowrap" }}>{phoneOf(item, masked)}</Table.Td>

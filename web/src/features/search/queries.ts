@@ -1,7 +1,7 @@
 import { infiniteQueryOptions, keepPreviousData, queryOptions } from "@tanstack/react-query";
 import { api, type Schemas } from "../../api/client";
 import { unwrap } from "../../api/errors";
-import { apiQuery, type PatientSearch } from "./searchParams";
+import { apiQuery, type FacetName, type PatientSearch } from "./searchParams";
 
 export type PatientPage = Schemas["PatientPage"];
 export type PatientSummary = Schemas["PatientSummary"];
@@ -24,6 +24,20 @@ export function patientSearchQuery(search: PatientSearch) {
     placeholderData: keepPreviousData,
     // The index follows PostgreSQL within a second: a search made again a moment later is asked again.
     staleTime: 2_000,
+  });
+}
+
+/** Values of one facet for the current search: those starting with `prefix`, or more than the first 20. */
+export function facetValuesQuery(name: FacetName, search: PatientSearch, prefix: string, size: number) {
+  const query = apiQuery(search);
+  return queryOptions({
+    queryKey: ["patients", "facet", name, query, prefix, size],
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/v1/patients/facets/{name}", {
+        params: { path: { name }, query: { ...query, prefix: prefix || undefined, size } }, signal,
+      })),
+    placeholderData: keepPreviousData,
+    staleTime: 10_000,
   });
 }
 

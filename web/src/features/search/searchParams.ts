@@ -4,7 +4,7 @@ import { z } from "zod";
 import { addDays, todayIso, weekOf } from "../../lib/dates";
 
 /** Facets the API returns and filters it takes under the same name. */
-export const FACETS = ["confirmation_status", "car", "neighborhood", "health_plan", "tag"] as const;
+export const FACETS = ["confirmation_status", "car", "unit", "neighborhood", "health_plan", "tag"] as const;
 export type FacetName = (typeof FACETS)[number];
 
 export const SORTS = ["relevance", "name", "next_visit", "-last_visit"] as const;
@@ -36,6 +36,7 @@ const schema = z.object({
   q: z.string().max(200).optional().catch(undefined).transform((v) => v || undefined),
   confirmation_status: values,
   car: values,
+  unit: values,
   neighborhood: values,
   health_plan: values,
   tag: values,
@@ -51,6 +52,7 @@ export interface PatientSearch {
   q?: string;
   confirmation_status?: string[];
   car?: string[];
+  unit?: string[];
   neighborhood?: string[];
   health_plan?: string[];
   tag?: string[];
@@ -94,6 +96,7 @@ export function apiQuery(search: PatientSearch, today?: string) {
     q: search.q,
     confirmation_status: search.confirmation_status as ("confirmed" | "pending" | "declined")[] | undefined,
     car: search.car,
+    unit: search.unit,
     neighborhood: search.neighborhood,
     health_plan: search.health_plan,
     tag: search.tag,
