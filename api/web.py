@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from api.errors import error_body
 
@@ -26,14 +31,23 @@ NOT_BUILT = (
 )
 
 
+class _OutsideTheApi(APIRoute):
+    """The catch-all never matches a reserved path, so an unknown API path stays unmatched
+    (a plain 404, logged with its own path rather than the catch-all's template)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, dict[str, Any]]:
+        if scope.get("type") == "http" and scope["path"].lstrip("/").split("/", 1)[0] in RESERVED:
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 def install(app: FastAPI, dist: Path) -> None:
     """Serve `dist` at `/` (added last: every API route matches before it)."""
     root = dist.resolve()
+    router = APIRouter(route_class=_OutsideTheApi)
 
-    @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+    @router.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     def web_app(path: str, request: Request) -> Response:
-        if path.split("/", 1)[0] in RESERVED:
-            raise StarletteHTTPException(status_code=404)
         index = root / "index.html"
         if not index.is_file():
             return JSONResponse(status_code=404, content=error_body("web_app_not_built", NOT_BUILT))
@@ -47,3 +61,5 @@ def install(app: FastAPI, dist: Path) -> None:
                 # would try to run HTML as a script.
                 raise StarletteHTTPException(status_code=404)
         return FileResponse(index, headers={"Cache-Control": REVALIDATE})
+
+    app.include_router(router)
