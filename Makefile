@@ -1,4 +1,4 @@
-.PHONY: run stop test status restart-worker reindex sync-status lint relevance bench-search chaos
+.PHONY: run stop test status restart-worker reindex sync-status lint relevance bench-search chaos web screens bench-web
 
 run:  ## install what is missing, start everything, serve the API on :8000
 	@bash scripts/run.sh
@@ -30,6 +30,17 @@ relevance:  ## search quality on 20,000 generated patients: recall@1, recall@5, 
 
 bench-search:  ## search at 1M patients + 3M visits: API at 20 req/s vs PostgreSQL alone (first load ~40 min, then reused)
 	@.venv/bin/python -m bench.search_scale all --save
+
+web:  ## install the web app's Node packages and build it (each only when something changed)
+	@bash scripts/web.sh build
+
+screens:  ## screenshots of every screen (laptop and phone) into docs/screens/, against a stack of their own
+	@bash scripts/web.sh build && bash scripts/web.sh browser
+	@cd web && node scripts/with-stack.mjs playwright test --project=screens
+
+bench-web:  ## keystroke to results painted, first load and bundle size, in Chromium (API=http://… to use a running one)
+	@bash scripts/web.sh build && bash scripts/web.sh browser
+	@node bench/web_speed.mjs $(if $(API),--api $(API),--stack)
 
 chaos:  ## a second stack on other ports; worker kill -9, OpenSearch and Redis down 60 s during 2,000 writes each
 	@bash scripts/chaos.sh

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from api import errors, logs, openapi
+from api import errors, logs, openapi, web
 from api.admission import AdmissionMiddleware
 from api.nul_guard import NulGuardMiddleware
 from api.routers import admin, auth, health, imports, patients, stats, users
@@ -64,6 +64,8 @@ def create_app() -> FastAPI:
     app.include_router(messages_router.router)
     app.include_router(webhooks_router.router)
     openapi.install(app)
+    # Last: its catch-all must not shadow an API route.
+    web.install(app, settings.web_dist)
     return app
 
 

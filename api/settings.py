@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import SecretStr, field_validator, model_validator
@@ -27,6 +28,8 @@ class ApiSettings(BaseSettings):
     # A JSON list or comma-separated origins of the web front-end; never "*" (credentials are allowed).
     cors_origins: Annotated[list[str], NoDecode] = ["http://127.0.0.1:5173", "http://localhost:5173"]
     log_level: str = "INFO"
+    # The built staff web app (`npm run build` in web/), served at `/`.
+    web_dist: Path = Path(__file__).resolve().parents[1] / "web" / "dist"
 
     # HS256 signing key of the access and refresh tokens.
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)

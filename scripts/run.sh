@@ -5,6 +5,7 @@ source "$(dirname "$0")/common.sh"
 started=$(date +%s)
 
 "$ROOT/scripts/venv.sh"
+"$ROOT/scripts/web.sh" build
 "$ROOT/scripts/services.sh" start
 say "Aplicando migrações"
 (cd "$ROOT" && "$VENV/bin/alembic" upgrade heads >/dev/null)
@@ -22,7 +23,8 @@ say "Criando índices"
 cat <<MSG
 
 Coleta rodando ($(( $(date +%s) - started ))s):
-  API         http://127.0.0.1:${COLETA_API_PORT:-8000}  (documentação: /docs)
+  Aplicativo  http://127.0.0.1:${COLETA_API_PORT:-8000}/
+  API         http://127.0.0.1:${COLETA_API_PORT:-8000}/api/v1  (documentação: /docs)
   PostgreSQL  127.0.0.1:$COLETA_PG_PORT  banco coleta, usuário coleta
   Redis       127.0.0.1:$COLETA_REDIS_PORT
   OpenSearch  http://127.0.0.1:$OPENSEARCH_PORT

@@ -1,0 +1,204 @@
+// Speed of the staff web app in Chromium (a benchmark: figures printed, never asserted).
+//
+//   node bench/web_speed.mjs --api http://127.0.0.1:8000 [--user E-MAIL --password …] [--queries 60]
+//   node bench/web_speed.mjs --stack        # a small seeded Coleta of its own (tests/web/stack.py)
+//   make bench-web [API=http://…]
+//
+// 1. Keystroke to results painted: a name typed at 60 ms a key into the search box (so the
+//    200 ms debounce is included), from the last keydown to the frame after the results for
+//    exactly that text are in the page; p50/p95/p99 over --queries typed queries (typo'd names
+//    of the registry's own patients, plus common names).
+// 2. First load (cold cache, signed in): navigation to the first results painted, and the
+//    JavaScript and CSS the first screen loaded, gzip-compressed as served over the wire.
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(resolve(root, "web/package.json"));
+const { chromium } = require("@playwright/test");
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
+  if (a.startsWith("--")) acc.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith("--") ? all[i + 1] : true]);
+  return acc;
+}, []));
+
+if (args.stack && !process.env.COLETA_WEB_URL) {
+  // Re-run this script inside a stack of its own, signed in as its admin.
+  const python = process.env.PYTHON ?? resolve(root, ".venv/bin/python");
+  const rest = process.argv.slice(2).filter((a) => a !== "--stack");
+  const run = spawnSync(python, ["-m", "tests.web.stack", "--", process.execPath, fileURLToPath(import.meta.url), "--stack", ...rest],
+    { cwd: root, stdio: "inherit" });
+  process.exit(run.status ?? 1);
+}
+
+const api = (args.api || process.env.COLETA_WEB_URL || "http://127.0.0.1:8000").replace(/\/$/, "");
+const user = args.user || process.env.COLETA_WEB_ADMIN || process.env.COLETA_ADMIN_EMAIL || "admin@coleta.local";
+const password = args.password || process.env.COLETA_WEB_PASSWORD || process.env.COLETA_ADMIN_PASSWORD || "coleta-dev-admin";
+const count = Number(args.queries || 60);
+const loads = Number(args.loads || 7);
+const KEY_DELAY = 60;
+const LAUNCH = {
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+};
+
+async function token() {
+  const response = await fetch(`${api}/api/v1/auth/token`, {
+    method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ username: user, password }),
+  });
+  if (!response.ok) throw new Error(`login falhou (${response.status}): ${await response.text()}`);
+  return response.json();
+}
+
+function sessionOf(body) {
+  const now = Date.now();
+  return JSON.stringify({
+    accessToken: body.access_token, accessExpiresAt: now + body.expires_in * 1000,
+    refreshToken: body.refresh_token, refreshExpiresAt: now + body.refresh_expires_in * 1000,
+  });
+}
+
+// A slip like staff make: a letter dropped, doubled or swapped, never the first.
+function slip(word, seed) {
+  if (word.length < 5) return word;
+  const i = 1 + (seed % (word.length - 2));
+  switch (seed % 3) {
+    case 0: return word.slice(0, i) + word.slice(i + 1);
+    case 1: return word.slice(0, i) + word[i] + word.slice(i);
+    default: return word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2);
+  }
+}
+
+async function queries(auth) {
+  const names = new Set();
+  for (const first of ["maria", "jose", "ana", "joao", "antonio", "francisca", "carlos", "paulo", "juliana", "marcos"]) {
+    const r = await fetch(`${api}/api/v1/patients?q=${first}&page_size=20`, { headers: { Authorization: `Bearer ${auth.access_token}` } });
+    if (!r.ok) throw new Error(`busca falhou (${r.status})`);
+    for (const item of (await r.json()).items) names.add(item.name);
+  }
+  const list = [...names];
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const name = list.length ? list[(i * 7919) % list.length] : "maria silva";
+    const words = name.toLowerCase().normalize("NFD").replace(/\p{Diacritic}/gu, "").split(/\s+/).filter((w) => w.length > 2);
+    const picked = words.length > 1 ? [words[0], words[words.length - 1]] : words;
+    out.push(picked.map((w, j) => (j === picked.length - 1 && i % 2 === 0 ? slip(w, i) : w)).join(" "));
+  }
+  return out;
+}
+
+function pct(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+const ms = (v) => (typeof v === "number" && !Number.isNaN(v) ? `${v.toFixed(0)} ms` : "—");
+const kb = (v) => `${(v / 1024).toFixed(1)} kB`;
+
+async function typing(browser, auth, list) {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "pt-BR", timezoneId: "America/Sao_Paulo" });
+  await context.addInitScript((s) => localStorage.setItem("coleta.session", s), sessionOf(auth));
+  const page = await context.newPage();
+  await page.goto(`${api}/pacientes`);
+  await page.locator('[data-results-for=""]').waitFor();
+  const box = page.getByTestId("search-box");
+  const times = [];
+  for (const q of list) {
+    await box.fill("");
+    await page.locator('[data-results-for=""]').waitFor();
+    await page.evaluate((target) => {
+      const bench = { lastKey: 0, painted: 0, target };
+      window.__bench = bench;
+      performance.clearResourceTimings(); // the buffer holds 250 entries: keep only this query's
+      const onKey = () => { bench.lastKey = performance.now(); };
+      document.addEventListener("keydown", onKey, { capture: true });
+      const seen = () => document.querySelector(`[data-results-for="${CSS.escape(target)}"]`);
+      const observer = new MutationObserver(() => {
+        if (!bench.painted && bench.lastKey && seen()) {
+          observer.disconnect();
+          document.removeEventListener("keydown", onKey, { capture: true });
+          // The frame that shows the results, then the moment after it is painted.
+          requestAnimationFrame(() => setTimeout(() => { bench.painted = performance.now(); }, 0));
+        }
+      });
+      observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-results-for"] });
+    }, q.trim());
+    await box.pressSequentially(q, { delay: KEY_DELAY });
+    await page.waitForFunction(() => window.__bench.painted > 0, undefined, { timeout: 30_000 });
+    times.push(await page.evaluate(() => {
+      const { painted, lastKey, target } = window.__bench;
+      // Where the time went: the search request of exactly this text (not the suggestions').
+      const request = performance.getEntriesByType("resource").filter((e) => {
+        if (!e.name.includes("/api/v1/patients?")) return false;
+        return new URL(e.name).searchParams.get("q") === target;
+      }).pop();
+      return {
+        total: painted - lastKey,
+        wait: request ? request.startTime - lastKey : NaN,
+        request: request ? request.responseEnd - request.startTime : NaN,
+        render: request ? painted - request.responseEnd : NaN,
+      };
+    }));
+  }
+  await context.close();
+  return times;
+}
+
+async function firstLoad(browser, auth) {
+  const results = [];
+  for (let i = 0; i < loads; i++) {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "pt-BR" });
+    await context.addInitScript((s) => localStorage.setItem("coleta.session", s), sessionOf(auth));
+    const page = await context.newPage();
+    const assets = [];
+    page.on("response", async (response) => {
+      const type = response.request().resourceType();
+      if (type === "script" || type === "stylesheet") assets.push({ type, body: response.body().catch(() => Buffer.alloc(0)) });
+    });
+    await page.goto(`${api}/pacientes`);
+    await page.locator('[data-results-for=""]').waitFor();
+    const painted = await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => setTimeout(() => done(performance.now()), 0))));
+    const sizes = { script: 0, stylesheet: 0 };
+    for (const asset of assets) sizes[asset.type] += gzipSync(await asset.body, { level: 9 }).length;
+    results.push({ painted, js: sizes.script, css: sizes.stylesheet });
+    await context.close();
+  }
+  return results;
+}
+
+const auth = await token();
+const list = await queries(auth);
+const browser = await chromium.launch(LAUNCH);
+// One throwaway pass, so the figures are not the API's and the browser's cold start.
+await typing(browser, auth, list.slice(0, 3));
+const breakdown = await typing(browser, auth, list);
+const typed = breakdown.map((b) => b.total);
+const part = (key) => pct(breakdown.map((b) => b[key]).filter((v) => !Number.isNaN(v)), 50);
+const loaded = await firstLoad(browser, auth);
+await browser.close();
+
+const result = {
+  api, when: new Date().toISOString(), queries: typed.length, key_delay_ms: KEY_DELAY, debounce_ms: 200,
+  keystroke_to_paint_ms: { p50: pct(typed, 50), p95: pct(typed, 95), p99: pct(typed, 99), max: Math.max(...typed) },
+  keystroke_parts_p50_ms: { debounce_and_route: part("wait"), request: part("request"), render_and_paint: part("render") },
+  first_load_ms: { p50: pct(loaded.map((l) => l.painted), 50), max: Math.max(...loaded.map((l) => l.painted)) },
+  first_screen_gzip_bytes: { js: loaded[0].js, css: loaded[0].css },
+};
+console.log(`\nColeta web — ${api}`);
+console.log(`Tecla → resultados pintados (${typed.length} buscas digitadas a ${KEY_DELAY} ms/tecla, debounce de 200 ms incluído):`);
+console.log(`  p50 ${ms(result.keystroke_to_paint_ms.p50)}   p95 ${ms(result.keystroke_to_paint_ms.p95)}   p99 ${ms(result.keystroke_to_paint_ms.p99)}   máx ${ms(result.keystroke_to_paint_ms.max)}`);
+console.log(`  p50 por parte: até a requisição sair ${ms(result.keystroke_parts_p50_ms.debounce_and_route)} (debounce incluído) · requisição ${ms(result.keystroke_parts_p50_ms.request)} · render e pintura ${ms(result.keystroke_parts_p50_ms.render_and_paint)}`);
+console.log(`Primeira carga (cache vazio, já autenticado, até os primeiros resultados pintados), ${loads} vezes:`);
+console.log(`  p50 ${ms(result.first_load_ms.p50)}   máx ${ms(result.first_load_ms.max)}`);
+console.log(`Primeira tela, gzip: JS ${kb(result.first_screen_gzip_bytes.js)}   CSS ${kb(result.first_screen_gzip_bytes.css)}`);
+if (args.save) {
+  mkdirSync(resolve(root, "bench/results"), { recursive: true });
+  const file = resolve(root, `bench/results/web_speed-${result.when.slice(0, 10)}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
+  console.log(`Salvo em ${file}`);
+}

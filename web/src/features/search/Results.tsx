@@ -1,0 +1,104 @@
+import { AnchorLink } from "../../lib/links";
+import { Badge, Card, Group, SimpleGrid, Stack, Table, Text } from "@mantine/core";
+import { formatDate } from "../../lib/dates";
+import { formatCpf, formatPhone, maskCpf, maskPhone, plural } from "../../lib/format";
+import { priorityLabel } from "../../lib/labels";
+import { ApiHighlight } from "./Highlight";
+import type { PatientSummary } from "./queries";
+
+interface Props {
+  items: PatientSummary[];
+  view: "lista" | "cartoes";
+  masked: boolean;
+}
+
+function cpfOf(item: PatientSummary, masked: boolean) {
+  return masked ? maskCpf(item.cpf) : formatCpf(item.cpf);
+}
+function phoneOf(item: PatientSummary, masked: boolean) {
+  const phone = item.phones?.[0];
+  return masked ? maskPhone(phone) : formatPhone(phone);
+}
+
+function PatientLink({ item }: { item: PatientSummary }) {
+  return (
+    <AnchorLink to="/pacientes/$patientId" params={{ patientId: item.id }} fw={600}>
+      <ApiHighlight html={item.highlight?.name?.[0]} fallback={item.name} />
+    </AnchorLink>
+  );
+}
+
+function StatusBadge({ status }: { status?: string | null | undefined }) {
+  return status === "inactive" ? <Badge color="gray" size="sm">Inativo</Badge> : null;
+}
+
+function PriorityBadge({ priority }: { priority?: string | null | undefined }) {
+  if (!priority || priority === "normal") return null;
+  return (
+    <Badge color={priority === "urgent" ? "red" : priority === "high" ? "orange" : "gray"} size="sm" style={{ flexShrink: 0 }}>
+      {priorityLabel(priority)}
+    </Badge>
+  );
+}
+
+export function Results({ items, view, masked }: Props) {
+  if (view === "cartoes") {
+    return (
+      <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} spacing="sm" component="ul" style={{ listStyle: "none", padding: 0, margin: 0 }} data-testid="results">
+        {items.map((item) => (
+          <Card component="li" key={item.id} withBorder padding="sm" radius="md" data-patient-id={item.id}>
+            <Stack gap={4}>
+              <Group justify="space-between" wrap="nowrap" align="flex-start">
+                <PatientLink item={item} />
+                <Group gap={4}><StatusBadge status={item.status} /><PriorityBadge priority={item.priority} /></Group>
+              </Group>
+              <Text size="sm" ff="monospace">{cpfOf(item, masked)}</Text>
+              <Text size="sm">{phoneOf(item, masked)}</Text>
+              <Text size="sm" c="dimmed">{[item.neighborhood, item.city].filter(Boolean).join(" · ") || "Endereço não informado"}</Text>
+              <Text size="sm">{item.health_plan ?? "Sem convênio"}</Text>
+              <Group gap={6} mt={4}>
+                <Text size="xs">Próxima visita: <strong>{formatDate(item.next_visit)}</strong></Text>
+                <Text size="xs" c="dimmed">· {plural(item.visit_count ?? 0, "visita", "visitas")}</Text>
+              </Group>
+              {!!item.tags?.length && (
+                <Group gap={4}>{item.tags.map((t) => <Badge key={t} size="xs" color="gray">{t}</Badge>)}</Group>
+              )}
+            </Stack>
+          </Card>
+        ))}
+      </SimpleGrid>
+    );
+  }
+  return (
+    <Table.ScrollContainer minWidth={880}>
+      <Table striped highlightOnHover verticalSpacing="xs" data-testid="results">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th scope="col">Nome</Table.Th>
+            <Table.Th scope="col">CPF</Table.Th>
+            <Table.Th scope="col">Telefone</Table.Th>
+            <Table.Th scope="col">Bairro</Table.Th>
+            <Table.Th scope="col">Convênio</Table.Th>
+            <Table.Th scope="col">Próxima visita</Table.Th>
+            <Table.Th scope="col">Última visita</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {items.map((item) => (
+            <Table.Tr key={item.id} data-patient-id={item.id}>
+              <Table.Td>
+                <Group gap={6} wrap="nowrap"><PatientLink item={item} /><StatusBadge status={item.status} /><PriorityBadge priority={item.priority} /></Group>
+              </Table.Td>
+              <Table.Td ff="monospace" style={{ whiteSpace: "nowrap" }}>{cpfOf(item, masked)}</Table.Td>
+              <Table.Td style={{ whiteSpace: "nowrap" }}>{phoneOf(item, masked)}</Table.Td>
+              <Table.Td>{item.neighborhood ?? "—"}</Table.Td>
+              <Table.Td>{item.health_plan ?? "—"}</Table.Td>
+              <Table.Td>{formatDate(item.next_visit)}</Table.Td>
+              <Table.Td>{formatDate(item.last_visit)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}

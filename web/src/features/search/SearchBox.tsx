@@ -1,0 +1,110 @@
+import { CloseButton, Combobox, Group, Loader, Text, TextInput, useCombobox } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
+import { useQuery } from "@tanstack/react-query";
+import { useNavigate } from "@tanstack/react-router";
+import { useEffect, useRef, useState } from "react";
+import { formatCpf } from "../../lib/format";
+import { PrefixHighlight } from "./Highlight";
+import { queryClient } from "../../queryClient";
+import { patientSearchQuery, suggestQuery } from "./queries";
+import type { PatientSearch } from "./searchParams";
+import { useSearchNav } from "./useSearchNav";
+
+export const DEBOUNCE_MS = 200;
+
+/**
+ * The one search box: what is typed goes to the URL (and so to the results) 200 ms after the last
+ * keystroke; the suggestions open below it (↓/↑ to move, Enter to open the patient, Esc to close).
+ */
+export function SearchBox({ search, fetching }: { search: PatientSearch; fetching: boolean }) {
+  const q = search.q ?? "";
+  const update = useSearchNav();
+  const navigate = useNavigate();
+  const [text, setText] = useState(q);
+  const [debounced] = useDebouncedValue(text, DEBOUNCE_MS);
+  const pushed = useRef(q);
+  const combobox = useCombobox({ onDropdownClose: () => combobox.resetSelectedOption() });
+
+  // Typing → URL (replace: a word typed is not a step of the back button). The request leaves now,
+  // not after the router has moved: the results page finds it in flight under the same key.
+  const latest = useRef(search);
+  latest.current = search;
+  useEffect(() => {
+    if (debounced.trim() === pushed.current.trim()) return;
+    pushed.current = debounced;
+    const next = { ...latest.current, q: debounced.trim() || undefined };
+    void queryClient.prefetchInfiniteQuery(patientSearchQuery(next));
+    void update({ q: next.q }, { replace: true });
+  }, [debounced, update]);
+  // URL → box (back button, a preset, "limpar tudo").
+  useEffect(() => {
+    if (q.trim() !== pushed.current.trim()) {
+      pushed.current = q;
+      setText(q);
+    }
+  }, [q]);
+
+  const suggestions = useQuery(suggestQuery(debounced.trim()));
+  const items = debounced.trim().length >= 2 ? (suggestions.data?.items ?? []) : [];
+  const open = combobox.dropdownOpened && items.length > 0;
+
+  return (
+    <Combobox
+      store={combobox}
+      onOptionSubmit={(id) => {
+        combobox.closeDropdown();
+        void navigate({ to: "/pacientes/$patientId", params: { patientId: id } });
+      }}
+      withinPortal={false}
+    >
+      <Combobox.Target withExpandedAttribute>
+        <TextInput
+          size="lg"
+          type="search"
+          label="Buscar paciente"
+          placeholder="Nome, CPF, telefone ou endereço"
+          description="A busca começa enquanto você digita. Use ↓ para ver sugestões."
+          value={text}
+          aria-autocomplete="list"
+          autoComplete="off"
+          spellCheck={false}
+          data-testid="search-box"
+          onChange={(event) => {
+            setText(event.currentTarget.value);
+            combobox.openDropdown();
+            combobox.resetSelectedOption();
+          }}
+          onFocus={() => combobox.openDropdown()}
+          onBlur={() => combobox.closeDropdown()}
+          onKeyDown={(event) => {
+            // Enter with no suggestion chosen: search now, without waiting for the pause.
+            if (event.key === "Enter" && combobox.getSelectedOptionIndex() === -1) {
+              pushed.current = text;
+              void update({ q: text.trim() || undefined }, { replace: true });
+              combobox.closeDropdown();
+            }
+          }}
+          rightSection={
+            text ? (
+              fetching ? <Loader size="sm" aria-label="Buscando" /> : (
+                <CloseButton aria-label="Limpar busca" onClick={() => { setText(""); pushed.current = ""; void update({ q: undefined }, { replace: true }); }} />
+              )
+            ) : null
+          }
+        />
+      </Combobox.Target>
+      <Combobox.Dropdown hidden={!open} aria-label="Sugestões de pacientes">
+        <Combobox.Options aria-label="Sugestões de pacientes">
+          {items.map((item) => (
+            <Combobox.Option value={item.id} key={item.id}>
+              <Group justify="space-between" wrap="nowrap" gap="sm">
+                <Text size="sm" truncate><PrefixHighlight text={item.name} query={debounced} /></Text>
+                {item.cpf_masked && <Text size="xs" c="dimmed" ff="monospace">{formatCpf(item.cpf_masked)}</Text>}
+              </Group>
+            </Combobox.Option>
+          ))}
+        </Combobox.Options>
+      </Combobox.Dropdown>
+    </Combobox>
+  );
+}

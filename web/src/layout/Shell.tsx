@@ -1,0 +1,116 @@
+import { AnchorLink } from "../lib/links";
+import { Alert, AppShell, Badge, Burger, Button, Container, Group, Menu, Stack, Text, Title, UnstyledButton } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import { Link, Outlet, useNavigate, useRouter } from "@tanstack/react-router";
+import { clearSession } from "../api/auth";
+import { problemMessage } from "../api/errors";
+import { roleLabel } from "../lib/labels";
+import { queryClient } from "../queryClient";
+import { useMe } from "../session";
+
+function Logo() {
+  return (
+    <AnchorLink to="/pacientes" underline="never" c="inherit" aria-label="Coleta: início">
+      <Group gap={8} wrap="nowrap">
+        <svg width="28" height="28" viewBox="0 0 32 32" aria-hidden="true">
+          <rect width="32" height="32" rx="7" fill="var(--mantine-color-indigo-8)" />
+          <path d="M16 6c-4 6-7 10-7 14a7 7 0 0 0 14 0c0-4-3-8-7-14z" fill="#fff" />
+        </svg>
+        <Text fw={700} size="lg">Coleta</Text>
+      </Group>
+    </AnchorLink>
+  );
+}
+
+export function Shell() {
+  const me = useMe();
+  const navigate = useNavigate();
+  const [opened, { toggle, close }] = useDisclosure(false);
+  const logout = () => {
+    clearSession();
+    queryClient.clear();
+    void navigate({ to: "/login", search: {}, replace: true });
+  };
+  const links = [
+    { to: "/pacientes" as const, label: "Pacientes", show: me.role !== "driver" },
+    { to: "/pacientes/novo" as const, label: "Novo paciente", show: me.can.editPatients },
+  ].filter((l) => l.show);
+
+  return (
+    <AppShell header={{ height: 60 }} navbar={{ width: 240, breakpoint: "sm", collapsed: { desktop: true, mobile: !opened } }} padding="md">
+      <a className="skip-link" href="#conteudo">Pular para o conteúdo</a>
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="lg" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? "Fechar menu" : "Abrir menu"} />
+            <Logo />
+            <Group component="nav" aria-label="Principal" gap="xs" visibleFrom="sm">
+              {links.map((l) => (
+                <Button key={l.to} component={Link} to={l.to} variant="subtle" activeOptions={{ exact: true, includeSearch: false }}
+                  activeProps={{ "aria-current": "page", "data-active": true }}>
+                  {l.label}
+                </Button>
+              ))}
+            </Group>
+          </Group>
+          <Menu position="bottom-end" withinPortal>
+            <Menu.Target>
+              <UnstyledButton aria-label={`Conta: ${me.name}, ${roleLabel(me.role)}`}>
+                <Group gap={8} wrap="nowrap">
+                  <Text size="sm" fw={500} visibleFrom="xs" truncate maw={180}>{me.name}</Text>
+                  <Badge color="gray" variant="light">{roleLabel(me.role)}</Badge>
+                </Group>
+              </UnstyledButton>
+            </Menu.Target>
+            <Menu.Dropdown>
+              <Menu.Label>{me.email}</Menu.Label>
+              <Menu.Item onClick={logout}>Sair</Menu.Item>
+            </Menu.Dropdown>
+          </Menu>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="md" component="nav" aria-label="Menu">
+        <Stack gap="xs">
+          {links.map((l) => (
+            <Button key={l.to} component={Link} to={l.to} variant="subtle" justify="flex-start" onClick={close}>{l.label}</Button>
+          ))}
+          <Button variant="subtle" justify="flex-start" onClick={logout}>Sair</Button>
+        </Stack>
+      </AppShell.Navbar>
+      <AppShell.Main id="conteudo" tabIndex={-1}>
+        {me.role === "driver" ? <DriverNotice /> : <Outlet />}
+      </AppShell.Main>
+    </AppShell>
+  );
+}
+
+function DriverNotice() {
+  return (
+    <Container size="sm" py="xl">
+      <Title order={1} size="h2" mb="md">Seu dia de visitas</Title>
+      <Text>O roteiro do motorista chega na próxima versão do aplicativo. Enquanto isso, peça à operação o roteiro impresso do seu carro.</Text>
+    </Container>
+  );
+}
+
+export function NotFound() {
+  return (
+    <Container size="sm" py="xl">
+      <Title order={1} size="h2" mb="md">Página não encontrada</Title>
+      <Text mb="md">O endereço aberto não existe no Coleta.</Text>
+      <AnchorLink to="/pacientes">Ir para a busca de pacientes</AnchorLink>
+    </Container>
+  );
+}
+
+export function RouteError({ error }: { error: unknown }) {
+  const router = useRouter();
+  return (
+    <Container size="sm" py="xl">
+      <Alert color="red" title="Não foi possível abrir esta página" role="alert">
+        <Text mb="sm">{problemMessage(error)}</Text>
+        <Button variant="light" color="red" onClick={() => void router.invalidate()}>Tentar de novo</Button>
+      </Alert>
+    </Container>
+  );
+}
