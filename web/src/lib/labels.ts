@@ -47,3 +47,32 @@ export const FACET_LABELS: Record<string, string> = {
 export function facetValueLabel(facet: string, value: string): string {
   return facet === "confirmation_status" ? confirmationStatusLabel(value) : value;
 }
+
+export const importStatusLabel = table({ queued: "Na fila", processing: "Processando", succeeded: "Concluída", failed: "Falhou" });
+export const issueLevelLabel = table({ error: "Erro", warning: "Aviso" });
+export const layoutLabel = table({ dasaexp: "DasaExp (30 colunas)", simplified: "Simplificado (16 colunas)" });
+export const bulkActionLabel = table({
+  confirm: "Confirmar", send_message: "Enviar mensagem", reschedule: "Remarcar", move_car: "Trocar de carro",
+  add_tags: "Adicionar etiquetas", remove_tags: "Remover etiquetas", export: "Exportar",
+});
+export const bulkStatusLabel = table({ queued: "Na fila", running: "Em andamento", done: "Concluído", failed: "Falhou" });
+export const bulkOutcomeLabel = table({ pending: "Aguardando", ok: "Feito", error: "Erro", skipped: "Ignorado" });
+export const carStatusLabel = table({ active: "Ativo", maintenance: "Em manutenção", inactive: "Inativo" });
+export const personStatusLabel = table({ active: "Ativo", inactive: "Inativo" });
+export const rateGroupLabel = table({
+  channel: "Canal", neighborhood: "Bairro", hour: "Hora", weekday: "Dia da semana", car: "Carro",
+});
+
+/** Colours of statuses, shared by the board, the queue and the profile. */
+export function visitStatusColor(status: string): string {
+  return { scheduled: "blue", collected: "teal", cancelled: "gray", no_show: "orange" }[status] ?? "gray";
+}
+export function confirmationColor(status: string): string {
+  return { confirmed: "teal", pending: "yellow", declined: "red" }[status] ?? "gray";
+}
+
+/** "CARRO 1 · AV CENTER 1": a car is its label and its base (the same label exists in other bases). */
+export function carName(label: string | null | undefined, base?: string | null): string {
+  if (!label) return "Sem carro";
+  return base ? `${label} · ${base}` : label;
+}

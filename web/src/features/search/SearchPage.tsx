@@ -44,7 +44,14 @@ export function SearchPage() {
       <Group justify="space-between" align="flex-end">
         <Title order={1} size="h2">Pacientes</Title>
         {me.can.editPatients && (
-          <ButtonLink to="/pacientes/novo" variant="light">Novo paciente</ButtonLink>
+          <Group gap="sm">
+            {/* "All matching this search": the bulk page takes the same search from the URL. */}
+            <ButtonLink to="/lotes/novo" search={{ ...search, ordem: undefined, visao: undefined }} variant="default"
+              disabled={!current || !first?.total}>
+              Ação em lote{current && first ? ` (${formatCount(first.total)})` : ""}
+            </ButtonLink>
+            <ButtonLink to="/pacientes/novo" variant="light">Novo paciente</ButtonLink>
+          </Group>
         )}
       </Group>
       <SearchBox search={search} fetching={query.isFetching && !query.isFetchingNextPage} />

@@ -1,0 +1,34 @@
+// The day and unit pickers of the day screens: values live in the URL, the pickers only change it.
+import { ActionIcon, Button, Group, Select, TextInput } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
+import { addDays, isoDateRe, todayIso } from "../lib/dates";
+import { carsQuery, unitsOf } from "../lib/reference";
+
+/** A day with a previous/next step and "Hoje"; the input is the browser's date field (dd/mm/aaaa in pt-BR). */
+export function DayPicker({ value, onChange, label = "Dia" }: { value: string; onChange: (day: string) => void; label?: string }) {
+  const today = todayIso();
+  return (
+    <Group gap={6} align="flex-end" wrap="nowrap">
+      <ActionIcon variant="default" size="lg" aria-label="Dia anterior" onClick={() => onChange(addDays(value, -1))}>‹</ActionIcon>
+      <TextInput
+        type="date" label={label} value={value} w={160}
+        onChange={(e) => { const v = e.currentTarget.value; if (isoDateRe.test(v)) onChange(v); }}
+      />
+      <ActionIcon variant="default" size="lg" aria-label="Dia seguinte" onClick={() => onChange(addDays(value, 1))}>›</ActionIcon>
+      {value !== today && <Button variant="subtle" size="sm" onClick={() => onChange(today)}>Hoje</Button>}
+    </Group>
+  );
+}
+
+/** The lab unit (from the cars' units); empty = every unit. */
+export function UnitPicker({ value, onChange }: { value: string | undefined; onChange: (unit: string | undefined) => void }) {
+  const cars = useQuery(carsQuery);
+  const units = unitsOf(cars.data?.items ?? []);
+  return (
+    <Select
+      label="Unidade" w={240} value={value ?? ""} allowDeselect={false} withCheckIcon={false}
+      data={[{ value: "", label: "Todas as unidades" }, ...units.map((u) => ({ value: u.code, label: `${u.name} (${u.code})` }))]}
+      onChange={(v) => onChange(v || undefined)}
+    />
+  );
+}
