@@ -6,6 +6,7 @@ export const USERS = {
   admin: process.env.COLETA_WEB_ADMIN ?? "",
   operator: process.env.COLETA_WEB_OPERATOR ?? "",
   viewer: process.env.COLETA_WEB_VIEWER ?? "",
+  driver: process.env.COLETA_WEB_DRIVER ?? "",
 };
 
 /** Sign in through the login page, landing on `path` (the login keeps it as the way back). */

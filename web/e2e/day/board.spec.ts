@@ -1,0 +1,71 @@
+import { expect, test } from "@playwright/test";
+import { expectAccessible, login } from "../helpers";
+
+test("drag a visit onto a taken slot: the API refuses, the card snaps back and the clash is named", async ({ page }) => {
+  await login(page, "operator", "/agenda");
+  await expect(page).toHaveURL(/\/agenda/);
+  const board = page.getByTestId("board");
+  await expect(board.locator("[data-visit-id]").first()).toBeVisible();
+  await expectAccessible(page, "agenda");
+
+  // Today: CARRO 1 and CARRO 2 both have a visit at 06:40 (the seed books each car from 06:40).
+  const carHeads = board.locator("[data-car-head]");
+  const first = await carHeads.nth(0).getAttribute("data-car-head");
+  const second = await carHeads.nth(1).getAttribute("data-car-head");
+  await expect(carHeads.nth(0)).toContainText("CARRO 1");
+  await expect(carHeads.nth(1)).toContainText("CARRO 2");
+  const card = board.locator(`[data-car="${first}"] [data-visit-id]`).first();
+  const taken = board.locator(`[data-car="${second}"] [data-visit-id]`).first();
+  await expect(card).toContainText("06:40");
+  await expect(taken).toContainText("06:40");
+  const takenName = (await taken.getByRole("button").getAttribute("aria-label"))!.split(", ")[1]!;
+  const visitId = await card.getAttribute("data-visit-id");
+
+  const from = (await card.boundingBox())!;
+  const to = (await taken.boundingBox())!;
+  await page.mouse.move(from.x + from.width / 2, from.y + 10);
+  await page.mouse.down();
+  await page.mouse.move(from.x + from.width / 2 + 20, from.y + 12, { steps: 4 });
+  await page.mouse.move(to.x + to.width / 2, from.y + 10, { steps: 12 });
+  await page.mouse.up();
+
+  const conflict = page.getByTestId("board-conflict");
+  await expect(conflict).toBeVisible();
+  await expect(conflict).toContainText("CARRO 2");
+  await expect(conflict).toContainText(`Conflito com: ${takenName}, 06:40–07:20`);
+  // Back in its own column at its own time.
+  await expect(board.locator(`[data-car="${first}"] [data-visit-id="${visitId}"]`)).toContainText("06:40");
+  await expectAccessible(page, "agenda com conflito");
+});
+
+test("click a visit for its details, history and the attempt form; the URL keeps it open", async ({ page }) => {
+  await login(page, "operator", "/agenda");
+  const card = page.getByTestId("board").locator("[data-visit-id]").first();
+  await card.getByRole("button").click();
+  await expect(page).toHaveURL(/visita=/);
+  const details = page.getByTestId("visit-details");
+  await expect(details).toBeVisible();
+  await expect(details.getByText("Visita registrada")).toBeVisible();
+  await expect(details.getByRole("button", { name: "Registrar tentativa" })).toBeVisible();
+  await expectAccessible(page, "detalhes da visita");
+  await page.reload();
+  await expect(page.getByTestId("visit-details")).toBeVisible();
+  await page.getByRole("button", { name: "Fechar" }).click();
+  await expect(page).not.toHaveURL(/visita=/);
+});
+
+test("book a visit by hand", async ({ page }) => {
+  await login(page, "operator", "/agenda");
+  await page.getByRole("button", { name: "Nova visita" }).click();
+  const dialog = page.getByRole("dialog", { name: "Nova visita" });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel("Paciente").pressSequentially("benedita", { delay: 30 });
+  await page.getByRole("option", { name: /Benedita/ }).first().click();
+  await dialog.getByRole("textbox", { name: "Carro" }).click();
+  await page.getByRole("option", { name: /CARRO 3/ }).click();
+  await dialog.getByLabel("Início").fill("11:20");
+  await expectAccessible(page, "nova visita");
+  await dialog.getByRole("button", { name: "Agendar" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId("board").getByRole("button", { name: /^11:20–12:00, Benedita/ })).toBeVisible();
+});

@@ -1,0 +1,60 @@
+import { expect, test } from "@playwright/test";
+import { expectAccessible, login } from "../helpers";
+
+test("fleet: a team for the car without one, and a 409 in words when a person is taken", async ({ page }) => {
+  await login(page, "operator", "/frota");
+  const car3 = page.locator("[data-team-car]").filter({ hasText: "CARRO 3" });
+  await expect(car3).toContainText("Sem equipe");
+  await expectAccessible(page, "frota: equipes");
+  // Roberto Alves already drives CARRO 2 today: the API refuses, and says so.
+  await car3.getByRole("textbox", { name: "Motorista" }).click();
+  await page.getByRole("option", { name: "Roberto Alves" }).click();
+  await car3.getByRole("textbox", { name: "Coletora" }).click();
+  await page.getByRole("option", { name: "Vânia Castro" }).click();
+  await car3.getByRole("button", { name: "Salvar" }).click();
+  await expect(car3.getByRole("alert")).toBeVisible();
+  await car3.getByRole("textbox", { name: "Motorista" }).click();
+  await page.getByRole("option", { name: "Sérgio Nunes" }).click();
+  await car3.getByRole("button", { name: "Salvar" }).click();
+  await expect(car3).toContainText("Equipe definida");
+  for (const tab of ["Carros", "Motoristas", "Coletoras"]) {
+    await page.getByRole("tab", { name: tab }).click();
+    await expect(page.getByRole("tabpanel").getByRole("table")).toBeVisible();
+    await expectAccessible(page, `frota: ${tab}`);
+  }
+});
+
+test("the route sheet opens from the app in a new tab", async ({ page, context }) => {
+  await login(page, "operator", "/frota");
+  const car1 = page.locator("[data-team-car]").filter({ hasText: "CARRO 1" });
+  const popup = context.waitForEvent("page");
+  await car1.getByRole("button", { name: "Folha de rota" }).click();
+  const sheet = await popup;
+  await expect(sheet.locator("body")).toContainText("CARRO 1", { timeout: 15_000 });
+  expect(sheet.url()).toMatch(/^blob:/);
+});
+
+test("admin: users, a patient's audit trail, sync status and a reindex", async ({ page }) => {
+  await login(page, "admin", "/admin");
+  await expect(page.getByTestId("users-table")).toContainText("motorista@coleta.test");
+  await expectAccessible(page, "admin: usuários");
+  await page.getByRole("tab", { name: "Auditoria" }).click();
+  await page.getByLabel("Paciente").pressSequentially("josefa", { delay: 30 });
+  await page.getByRole("option", { name: /Josefa/ }).first().click();
+  await expect(page).toHaveURL(/paciente=/);
+  await expect(page.getByTestId("audit-table")).toContainText("Cadastrou");
+  await expectAccessible(page, "admin: auditoria");
+  await page.getByRole("tab", { name: "Sincronização da busca" }).click();
+  await expect(page.getByTestId("sync-table")).toContainText("Pacientes");
+  await page.getByRole("button", { name: "Reconstruir índice" }).first().click();
+  await expect(page.getByRole("status").filter({ hasText: "na fila" })).toBeVisible();
+  await expectAccessible(page, "admin: sincronização");
+});
+
+test("an operator has no admin menu and the viewer no operator actions", async ({ page }) => {
+  await login(page, "viewer", "/agenda");
+  const menu = page.getByRole("navigation", { name: "Principal" });
+  await expect(menu.getByRole("link")).toHaveText(["Painel", "Agenda", "Pacientes", "Importações", "Frota"]);
+  await expect(page.getByRole("button", { name: "Nova visita" })).toHaveCount(0);
+  await expectAccessible(page, "agenda (consulta)");
+});
