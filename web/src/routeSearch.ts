@@ -28,7 +28,7 @@ export const dashboardSearch = parser(z.object({
 export type DashboardSearch = ReturnType<typeof dashboardSearch>;
 
 export const boardSearch = parser(z.object({
-  data: day, unidade: text(20), visita: text(36), nova: flag, selecao: list,
+  data: day, unidade: text(20), visita: text(36), nova: flag, selecionar: flag, selecao: list,
 }));
 export type BoardSearch = ReturnType<typeof boardSearch>;
 

@@ -61,7 +61,7 @@ test("book a visit by hand", async ({ page }) => {
   await expect(dialog).toBeVisible();
   await dialog.getByLabel("Paciente").pressSequentially("benedita", { delay: 30 });
   await page.getByRole("option", { name: /Benedita/ }).first().click();
-  await dialog.getByRole("textbox", { name: "Carro" }).click();
+  await dialog.getByRole("combobox", { name: "Carro" }).click();
   await page.getByRole("option", { name: /CARRO 3/ }).click();
   await dialog.getByLabel("Início").fill("11:20");
   await expectAccessible(page, "nova visita");

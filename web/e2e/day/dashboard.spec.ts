@@ -32,7 +32,7 @@ test("staff land on the dashboard; logging an attempt in the queue moves its cou
   const row = queue.locator("[data-visit-id]").first();
   const visitId = await row.getAttribute("data-visit-id");
   await row.getByRole("button", { name: "Confirmou" }).click();
-  await expect(row.getByRole("status")).toContainText("Confirmou");
+  await expect(page.getByTestId("last-done")).toContainText("Confirmou (");
   // Confirmed visits leave the queue once the index has the change.
   await expect(queue.locator(`[data-visit-id="${visitId}"]`)).toHaveCount(0, { timeout: 15_000 });
 
@@ -43,9 +43,9 @@ test("staff land on the dashboard; logging an attempt in the queue moves its cou
 
 test("rates by group and period live in the URL", async ({ page }) => {
   await login(page, "operator", "/painel");
-  await page.getByRole("radio", { name: "Bairro" }).click({ force: true });
+  await page.getByRole("radiogroup", { name: "Agrupar por" }).getByText("Bairro").click();
   await expect(page).toHaveURL(/grupo=neighborhood/);
-  await page.getByRole("radio", { name: "7 dias" }).click({ force: true });
+  await page.getByRole("radiogroup", { name: "Período" }).getByText("7 dias").click();
   await expect(page).toHaveURL(/periodo=7/);
   await expect(page.getByTestId("rates-table")).toBeVisible();
   await page.getByRole("heading", { name: "Últimos 7 dias" }).scrollIntoViewIfNeeded();

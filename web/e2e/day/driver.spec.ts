@@ -18,6 +18,6 @@ test("a driver sees only their own car's day, in order, with maps links", async 
   await page.getByRole("button", { name: "Abrir menu" }).click();
   const menu = page.getByRole("navigation", { name: "Principal" });
   await expect(menu.getByRole("link")).toHaveText(["Meu dia"]);
-  await page.keyboard.press("Escape");
+  await page.getByRole("button", { name: "Fechar menu" }).click();
   await expectAccessible(page, "motorista");
 });

@@ -7,13 +7,13 @@ test("fleet: a team for the car without one, and a 409 in words when a person is
   await expect(car3).toContainText("Sem equipe");
   await expectAccessible(page, "frota: equipes");
   // Roberto Alves already drives CARRO 2 today: the API refuses, and says so.
-  await car3.getByRole("textbox", { name: "Motorista" }).click();
+  await car3.getByRole("combobox", { name: "Motorista" }).click();
   await page.getByRole("option", { name: "Roberto Alves" }).click();
-  await car3.getByRole("textbox", { name: "Coletora" }).click();
+  await car3.getByRole("combobox", { name: "Coletora" }).click();
   await page.getByRole("option", { name: "Vânia Castro" }).click();
   await car3.getByRole("button", { name: "Salvar" }).click();
   await expect(car3.getByRole("alert")).toBeVisible();
-  await car3.getByRole("textbox", { name: "Motorista" }).click();
+  await car3.getByRole("combobox", { name: "Motorista" }).click();
   await page.getByRole("option", { name: "Sérgio Nunes" }).click();
   await car3.getByRole("button", { name: "Salvar" }).click();
   await expect(car3).toContainText("Equipe definida");
@@ -42,7 +42,7 @@ test("admin: users, a patient's audit trail, sync status and a reindex", async (
   await page.getByLabel("Paciente").pressSequentially("josefa", { delay: 30 });
   await page.getByRole("option", { name: /Josefa/ }).first().click();
   await expect(page).toHaveURL(/paciente=/);
-  await expect(page.getByTestId("audit-table")).toContainText("Cadastrou");
+  await expect(page.getByTestId("audit-table")).toContainText("Consultou");
   await expectAccessible(page, "admin: auditoria");
   await page.getByRole("tab", { name: "Sincronização da busca" }).click();
   await expect(page.getByTestId("sync-table")).toContainText("Pacientes");

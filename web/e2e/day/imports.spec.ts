@@ -35,7 +35,7 @@ test("the quirky CSV: its error rows in the issues table, filtered in the URL", 
   await expect(page.locator('[data-count="errors"] [data-value]')).toHaveAttribute("data-value", "2");
   const table = page.getByTestId("issues-table");
   await expect(table).toBeVisible();
-  await page.getByRole("textbox", { name: "Tipo" }).click();
+  await page.getByRole("combobox", { name: "Tipo" }).click();
   await page.getByRole("option", { name: "Erros" }).click();
   await expect(page).toHaveURL(/nivel=error/);
   await expect(table.locator("tbody tr")).toHaveCount(2);

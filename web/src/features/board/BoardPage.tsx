@@ -67,7 +67,7 @@ export function BoardPage() {
   const schedule = useQuery({ ...scheduleQuery(date, search.unidade), refetchInterval: 5_000, staleTime: 0 });
   const cars = useQuery(carsQuery);
   const [conflict, setConflict] = useState<Conflict | null>(null);
-  const [selecting, setSelecting] = useState(!!search.selecao);
+  const selecting = !!search.selecionar;
   const selected = new Set(search.selecao ?? []);
 
   const move = useMutation({
@@ -98,7 +98,7 @@ export function BoardPage() {
   const onDragEnd = (event: DragEndEvent) => {
     const visit = event.active.data.current?.visit as ScheduleVisit | undefined;
     const target = event.over?.id;
-    if (!visit || target === undefined || target === "") return;
+    if (!visit || target === undefined || target === "sem-carro") return;
     const rows = Math.round(event.delta.y / ROW);
     const start = localMinutes(visit.start) + rows * STEP;
     const sameCar = String(target) === (schedule.data?.cars.find((c) => c.visits.some((v) => v.id === visit.id))?.car_id ?? "");
@@ -133,7 +133,7 @@ export function BoardPage() {
           {me.can.operate && (
             <>
               <Button variant={selecting ? "filled" : "default"} aria-pressed={selecting}
-                onClick={() => { setSelecting(!selecting); if (selecting) update({ selecao: undefined }); }}>
+                onClick={() => update(selecting ? { selecionar: undefined, selecao: undefined } : { selecionar: true })}>
                 {selecting ? "Sair da seleção" : "Selecionar visitas"}
               </Button>
               <Button onClick={() => update({ nova: true }, false)}>Nova visita</Button>
@@ -198,7 +198,7 @@ function CarColumn({ column, first, height, canDrag, selecting, selected, onTogg
   column: Column; first: number; height: number; canDrag: boolean; selecting: boolean;
   selected: Set<string>; onToggle: (id: string) => void; onOpen: (id: string) => void;
 }) {
-  const { setNodeRef, isOver } = useDroppable({ id: column.id, disabled: column.id === "" });
+  const { setNodeRef, isOver } = useDroppable({ id: column.id || "sem-carro", disabled: column.id === "" });
   return (
     <div ref={setNodeRef} className="board-col" data-car={column.id} data-over={isOver || undefined}
       style={{ height, backgroundSize: `100% ${ROW}px` }}>

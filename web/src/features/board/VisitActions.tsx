@@ -22,8 +22,15 @@ export const TEMPLATE_HINTS: Record<Template, string> = {
   preparation: "Orientação genérica de jejum de 8 horas para a data e hora da coleta.",
 };
 
-/** After any change of a visit: the schedule, the visit, the dashboard and the search ask again. */
+/**
+ * After any change of a visit: the schedule, the visit, the dashboard and the search ask again, and
+ * once more a moment later (the schedule and the numbers come from the index, a second behind).
+ */
 export async function refreshAfterVisitChange(visitId?: string) {
+  setTimeout(() => {
+    void queryClient.invalidateQueries({ queryKey: ["schedule"] });
+    void queryClient.invalidateQueries({ queryKey: ["stats"] });
+  }, 1_500);
   await Promise.all([
     queryClient.invalidateQueries({ queryKey: ["schedule"] }),
     queryClient.invalidateQueries({ queryKey: ["stats"] }),

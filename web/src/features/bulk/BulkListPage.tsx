@@ -17,7 +17,7 @@ export function BulkListPage() {
         <Title order={1} size="h2">Ações em lote</Title>
         <Group gap="sm">
           <ButtonLink to="/pacientes" variant="default">A partir de uma busca</ButtonLink>
-          <ButtonLink to="/agenda" search={{ selecao: [] }} variant="default">Escolher visitas na agenda</ButtonLink>
+          <ButtonLink to="/agenda" search={{ selecionar: true }} variant="default">Escolher visitas na agenda</ButtonLink>
         </Group>
       </Group>
       <Paper withBorder p="md" radius="md">

@@ -63,7 +63,7 @@ export function BulkNewPage() {
       <Paper withBorder p="md" radius="md" component="section" aria-labelledby="target-title">
         <Title order={2} size="h4" id="target-title" mb={4}>Alvo</Title>
         {byVisits ? (
-          <Text>{target}. <AnchorLink to="/agenda" search={{ selecao: visita }}>Voltar à agenda</AnchorLink></Text>
+          <Text>{target}. <AnchorLink to="/agenda" search={{ selecionar: true, selecao: visita }}>Voltar à agenda</AnchorLink></Text>
         ) : (
           <>
             <Text data-testid="bulk-target">Todos os {patients === undefined ? "…" : plural(patients, "paciente", "pacientes")} desta busca:</Text>

@@ -33,6 +33,8 @@ export function ConfirmationsPage() {
     .filter((r) => r.visit.status === "scheduled" && !r.visit.missing_from_latest_export && r.visit.confirmation.status === wanted)
     .sort((a, b) => a.visit.start.localeCompare(b.visit.start) || a.car.localeCompare(b.car, "pt-BR", { numeric: true }));
   const messageRow = rows.find((r) => r.visit.id === search.mensagem) ?? null;
+  // A confirmed visit leaves the queue: what was done stays said here.
+  const [lastDone, setLastDone] = useState<string | null>(null);
 
   return (
     <Stack gap="md" maw={1200} mx="auto">
@@ -54,12 +56,13 @@ export function ConfirmationsPage() {
           {schedule.data ? plural(rows.length, wanted === "pending" ? "visita a confirmar" : "visita recusada", wanted === "pending" ? "visitas a confirmar" : "visitas recusadas") : "Carregando…"}
         </Text>
       </Group>
+      <Text size="sm" role="status" aria-live="polite" data-testid="last-done" c="teal.9">{lastDone}</Text>
       {schedule.error ? <Problem error={schedule.error} retry={() => void schedule.refetch()} />
         : schedule.isPending ? <Loading label="Carregando visitas" />
         : rows.length === 0 ? <Text c="dimmed" py="lg">Nenhuma visita {wanted === "pending" ? "esperando confirmação" : "recusada"} neste dia.</Text>
         : (
           <Stack gap="xs" component="ul" p={0} m={0} style={{ listStyle: "none" }} data-testid="queue">
-            {rows.map((r) => <QueueRow key={r.visit.id} row={r} onMessage={() => update({ mensagem: r.visit.id }, false)} />)}
+            {rows.map((r) => <QueueRow key={r.visit.id} row={r} onMessage={() => update({ mensagem: r.visit.id }, false)} onDone={setLastDone} />)}
           </Stack>
         )}
       <Modal opened={!!messageRow} onClose={() => update({ mensagem: undefined })} title="Mensagem ao paciente" size="lg"
@@ -70,14 +73,16 @@ export function ConfirmationsPage() {
   );
 }
 
-function QueueRow({ row, onMessage }: { row: Row; onMessage: () => void }) {
+function QueueRow({ row, onMessage, onDone }: { row: Row; onMessage: () => void; onDone: (text: string) => void }) {
   const v = row.visit;
   const [channel, setChannel] = useState<Channel>((v.patient.preferred_channel as Channel | null) ?? "phone");
   const [done, setDone] = useState<string | null>(null);
   const log = useMutation({
     mutationFn: (outcome: Outcome) => logAttempt(v.id, channel, outcome),
     onSuccess: async (attempt) => {
-      setDone(`${outcomeLabel(attempt.outcome)} (${channelLabel(attempt.channel)}) registrado às ${formatTime(attempt.at)}.`);
+      const text = `${outcomeLabel(attempt.outcome)} (${channelLabel(attempt.channel)}) registrado às ${formatTime(attempt.at)}.`;
+      setDone(text);
+      onDone(`${v.patient.name ?? "Paciente"}, ${formatTime(v.start)}: ${text}`);
       await refreshAfterVisitChange(v.id);
     },
   });
