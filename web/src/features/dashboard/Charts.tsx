@@ -19,6 +19,8 @@ export function TrendChart({ data }: { data: { dia: string; visitas: number; con
         withTooltip={false}
         curveType="linear"
         withDots
+        // The table beside it is what keyboards and screen readers read: the SVG takes no focus.
+        lineChartProps={{ accessibilityLayer: false }}
       />
     </div>
   );

@@ -86,11 +86,11 @@ function Kpis({ dash }: { dash: Dashboard }) {
       <SimpleGrid cols={{ base: 2, sm: 4, lg: 8 }} spacing="sm">
         <Kpi id="visits" label="Visitas" value={v} hint="sem as canceladas" />
         <Kpi id="confirmed" label="Confirmadas" value={dash.confirmed_today} hint={pct(dash.confirmed_today, v)} color="teal.9" />
-        <Kpi id="pending" label="Pendentes" value={dash.pending_confirmations} hint={pct(dash.pending_confirmations, v)} color="yellow.9" />
+        <Kpi id="pending" label="Pendentes" value={dash.pending_confirmations} hint={pct(dash.pending_confirmations, v)} color="#8a4a00" />
         <Kpi id="declined" label="Recusadas" value={dash.declined_today} hint={pct(dash.declined_today, v)} color="red.9" />
         <Kpi id="cancelled" label="Canceladas" value={status("cancelled")} />
         <Kpi id="collected" label="Coletadas" value={status("collected")} hint={pct(status("collected"), v)} />
-        <Kpi id="no_show" label="Ausentes" value={dash.no_show_today} hint={pct(dash.no_show_today, v)} color="orange.9" />
+        <Kpi id="no_show" label="Ausentes" value={dash.no_show_today} hint={pct(dash.no_show_today, v)} color="#98320a" />
         <Kpi id="cars" label="Carros em rota" value={cars} />
       </SimpleGrid>
     </section>

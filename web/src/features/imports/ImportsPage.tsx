@@ -62,7 +62,6 @@ function Upload() {
         multiple={false}
         loading={upload.isPending}
         activateOnClick={false}
-        aria-label="Área para soltar a planilha"
         data-testid="dropzone"
       >
         <Stack align="center" gap={6} py="lg" style={{ pointerEvents: "none" }}>
