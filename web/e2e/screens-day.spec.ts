@@ -98,7 +98,7 @@ for (const size of SIZES) {
       await expect(page.getByTestId("users-table")).toBeVisible();
       await shot(page, "34-admin-usuarios", size.name);
       await page.getByRole("tab", { name: "Auditoria" }).click();
-      await page.getByLabel("Paciente").pressSequentially("josefa", { delay: 30 });
+      await page.getByRole("combobox", { name: "Paciente" }).pressSequentially("josefa", { delay: 30 });
       await page.getByRole("option", { name: /Josefa/ }).first().click();
       await expect(page.getByTestId("audit-table")).toBeVisible();
       await shot(page, "35-admin-auditoria", size.name);

@@ -39,10 +39,10 @@ test("admin: users, a patient's audit trail, sync status and a reindex", async (
   await expect(page.getByTestId("users-table")).toContainText("motorista@coleta.test");
   await expectAccessible(page, "admin: usuários");
   await page.getByRole("tab", { name: "Auditoria" }).click();
-  await page.getByLabel("Paciente").pressSequentially("josefa", { delay: 30 });
+  await page.getByRole("combobox", { name: "Paciente" }).pressSequentially("josefa", { delay: 30 });
   await page.getByRole("option", { name: /Josefa/ }).first().click();
   await expect(page).toHaveURL(/paciente=/);
-  await expect(page.getByTestId("audit-table")).toContainText("Consultou");
+  await expect(page.getByTestId("audit-table")).toContainText("Cadastrou");
   await expectAccessible(page, "admin: auditoria");
   await page.getByRole("tab", { name: "Sincronização da busca" }).click();
   await expect(page.getByTestId("sync-table")).toContainText("Pacientes");

@@ -2,7 +2,8 @@ import { Alert, Button, Group, Loader, Text } from "@mantine/core";
 import { problemMessage } from "../api/errors";
 
 export function Loading({ label }: { label: string }) {
-  return <Group justify="center" py="xl"><Loader aria-label={label} /></Group>;
+  // A Loader is a bare span: the name goes on an element whose role may carry one.
+  return <Group justify="center" py="xl" role="status" aria-label={label}><Loader /></Group>;
 }
 
 export function Problem({ error, title = "Não foi possível carregar", retry }: { error: unknown; title?: string; retry?: () => void }) {

@@ -108,7 +108,7 @@ function SearchSummary({ search }: { search: PatientSearch }) {
   if (search.recorrentes) parts.push("Só recorrentes");
   return parts.length ? (
     <ul style={{ margin: "4px 0 8px", paddingLeft: 20 }}>{parts.map((p) => <li key={p}><Text size="sm">{p}</Text></li>)}</ul>
-  ) : <Text size="sm" c="orange.9" mb={4}>Sem filtros: todos os pacientes do cadastro.</Text>;
+  ) : <Text size="sm" c="#98320a" mb={4}>Sem filtros: todos os pacientes do cadastro.</Text>;
 }
 
 function withDefaults(action: Action, params: Record<string, unknown>, byVisits: boolean): Record<string, unknown> {

@@ -112,7 +112,7 @@ function QueueRow({ row, onMessage, onDone }: { row: Row; onMessage: () => void;
           <Group gap={6} align="flex-end" wrap="wrap">
             <Select size="xs" label="Canal" w={120} value={channel} allowDeselect={false}
               data={CHANNELS.map((c) => ({ value: c, label: channelLabel(c) }))} onChange={(c) => c && setChannel(c as Channel)} />
-            <Button size="xs" color="teal.8" loading={log.isPending && log.variables === "confirmed"} onClick={() => log.mutate("confirmed")}>Confirmou</Button>
+            <Button size="xs" color="teal.9" loading={log.isPending && log.variables === "confirmed"} onClick={() => log.mutate("confirmed")}>Confirmou</Button>
             <Button size="xs" variant="default" loading={log.isPending && log.variables === "no_answer"} onClick={() => log.mutate("no_answer")}>Não atendeu</Button>
             <Button size="xs" variant="default" loading={log.isPending && log.variables === "declined"} onClick={() => log.mutate("declined")}>Recusou</Button>
             <Button size="xs" variant="default" loading={log.isPending && log.variables === "wrong_number"} onClick={() => log.mutate("wrong_number")}>Número errado</Button>

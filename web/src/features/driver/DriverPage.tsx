@@ -101,8 +101,8 @@ function Stop({ visit, order, date }: { visit: DriverVisit; order: number; date:
       </Group>
       {visit.status === "scheduled" && (
         <Group grow mt="sm">
-          <Button color="teal.8" size="md" loading={mark.isPending && mark.variables === "collected"} onClick={() => mark.mutate("collected")}>Coletado</Button>
-          <Button color="orange.9" variant="light" size="md" loading={mark.isPending && mark.variables === "no_show"} onClick={() => mark.mutate("no_show")}>Ausente</Button>
+          <Button color="teal.9" size="md" loading={mark.isPending && mark.variables === "collected"} onClick={() => mark.mutate("collected")}>Coletado</Button>
+          <Button color="orange" variant="light" size="md" loading={mark.isPending && mark.variables === "no_show"} onClick={() => mark.mutate("no_show")}>Ausente</Button>
         </Group>
       )}
       {mark.error && <Alert mt="xs" color="red" role="alert" title="Não foi possível registrar">{problemMessage(mark.error)}</Alert>}

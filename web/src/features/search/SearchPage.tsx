@@ -105,7 +105,7 @@ export function SearchPage() {
               {problem ? (
                 <SearchProblem problem={problem} retry={() => void query.refetch()} />
               ) : query.isPending ? (
-                <Group justify="center" py="xl"><Loader aria-label="Carregando resultados" /></Group>
+                <Group justify="center" py="xl"><Loader role="status" aria-label="Carregando resultados" /></Group>
               ) : items.length === 0 ? (
                 <Empty search={search} />
               ) : (
