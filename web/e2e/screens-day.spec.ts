@@ -24,6 +24,7 @@ for (const size of SIZES) {
     const phone = size.name === "celular";
 
     test(`running the day (${size.name})`, async ({ page }) => {
+      test.setTimeout(180_000);
       await login(page, "operator", "/");
       await expect(page.locator('[data-kpi="visits"] [data-value]')).toBeVisible();
       await expect(page.locator("[data-car]").first()).toBeVisible();
@@ -37,8 +38,10 @@ for (const size of SIZES) {
       await shot(page, "22-agenda", size.name);
       if (!phone) {
         const board = page.getByTestId("board");
-        const card = board.locator("[data-car] [data-visit-id]").first();
-        const target = board.locator("[data-car]").nth(1).locator("[data-visit-id]").first();
+        // Two cars that both have a visit at 06:40 (the seed books every car from 06:40).
+        const taken = board.locator("[data-car]").filter({ has: page.getByRole("button", { name: /^06:40–/ }) });
+        const card = taken.nth(0).getByRole("button", { name: /^06:40–/ });
+        const target = taken.nth(1).getByRole("button", { name: /^06:40–/ });
         const from = (await card.boundingBox())!;
         const to = (await target.boundingBox())!;
         await page.mouse.move(from.x + from.width / 2, from.y + 10);
@@ -52,7 +55,7 @@ for (const size of SIZES) {
       await page.getByTestId("board").locator("[data-visit-id]").first().getByRole("button").click();
       await expect(page.getByTestId("visit-details").getByText("Visita registrada")).toBeVisible();
       await shot(page, "24-agenda-visita", size.name);
-      await page.getByRole("button", { name: "Fechar" }).click();
+      await page.getByRole("button", { name: "Fechar", exact: true }).click();
       await page.getByRole("button", { name: "Nova visita" }).click();
       await expect(page.getByRole("dialog", { name: "Nova visita" })).toBeVisible();
       await shot(page, "25-nova-visita", size.name);
@@ -94,6 +97,7 @@ for (const size of SIZES) {
     });
 
     test(`admin and driver (${size.name})`, async ({ page }) => {
+      test.setTimeout(120_000);
       await login(page, "admin", "/admin");
       await expect(page.getByTestId("users-table")).toBeVisible();
       await shot(page, "34-admin-usuarios", size.name);

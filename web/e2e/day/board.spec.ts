@@ -9,7 +9,7 @@ test("drag a visit onto a taken slot: the API refuses, the card snaps back and t
   await expectAccessible(page, "agenda");
 
   // Today: CARRO 1 and CARRO 2 both have a visit at 06:40 (the seed books each car from 06:40).
-  const carHeads = board.locator("[data-car-head]");
+  const carHeads = board.locator("[data-car-head]").filter({ hasText: "AV CENTER 1" });
   const first = await carHeads.nth(0).getAttribute("data-car-head");
   const second = await carHeads.nth(1).getAttribute("data-car-head");
   await expect(carHeads.nth(0)).toContainText("CARRO 1");
@@ -50,7 +50,7 @@ test("click a visit for its details, history and the attempt form; the URL keeps
   await expectAccessible(page, "detalhes da visita");
   await page.reload();
   await expect(page.getByTestId("visit-details")).toBeVisible();
-  await page.getByRole("button", { name: "Fechar" }).click();
+  await page.getByRole("button", { name: "Fechar", exact: true }).click();
   await expect(page).not.toHaveURL(/visita=/);
 });
 
@@ -62,8 +62,9 @@ test("book a visit by hand", async ({ page }) => {
   await dialog.getByLabel("Paciente").pressSequentially("benedita", { delay: 30 });
   await page.getByRole("option", { name: /Benedita/ }).first().click();
   await dialog.getByRole("combobox", { name: "Carro" }).click();
-  await page.getByRole("option", { name: /CARRO 3/ }).click();
-  await dialog.getByLabel("Início").fill("11:20");
+  await page.getByRole("option", { name: /^CARRO 3 · AV CENTER 1/ }).click();
+  await dialog.getByRole("combobox", { name: "Início" }).fill("11:20");
+  await page.getByRole("option", { name: "11:20" }).click();
   await expectAccessible(page, "nova visita");
   await dialog.getByRole("button", { name: "Agendar" }).click();
   await expect(dialog).toBeHidden();

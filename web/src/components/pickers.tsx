@@ -1,5 +1,6 @@
 // The day and unit pickers of the day screens: values live in the URL, the pickers only change it.
-import { ActionIcon, Button, Group, Select, TextInput } from "@mantine/core";
+import { ActionIcon, Button, Group, Select } from "@mantine/core";
+import { DayInput } from "./DayInput";
 import { useQuery } from "@tanstack/react-query";
 import { addDays, isoDateRe, todayIso } from "../lib/dates";
 import { carsQuery, unitsOf } from "../lib/reference";
@@ -10,10 +11,7 @@ export function DayPicker({ value, onChange, label = "Dia" }: { value: string; o
   return (
     <Group gap={6} align="flex-end" wrap="nowrap">
       <ActionIcon variant="default" size="lg" aria-label="Dia anterior" onClick={() => onChange(addDays(value, -1))}>‹</ActionIcon>
-      <TextInput
-        type="date" label={label} value={value} w={160}
-        onChange={(e) => { const v = e.currentTarget.value; if (isoDateRe.test(v)) onChange(v); }}
-      />
+      <DayInput label={label} value={value} onChange={(v) => { if (isoDateRe.test(v)) onChange(v); }} />
       <ActionIcon variant="default" size="lg" aria-label="Dia seguinte" onClick={() => onChange(addDays(value, 1))}>›</ActionIcon>
       {value !== today && <Button variant="subtle" size="sm" onClick={() => onChange(today)}>Hoje</Button>}
     </Group>

@@ -1,5 +1,6 @@
 // Manual booking: a patient (found as you type), a car, a start and a length.
-import { Alert, Autocomplete, Button, Group, Modal, Select, SimpleGrid, Stack, TagsInput, Text, Textarea, TextInput } from "@mantine/core";
+import { Alert, Autocomplete, Button, Group, Modal, Select, SimpleGrid, Stack, TagsInput, Text, Textarea } from "@mantine/core";
+import { DayInput, TimeSelect } from "../../components/DayInput";
 import { useDebouncedValue } from "@mantine/hooks";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
@@ -62,9 +63,9 @@ export default function BookingModal({ date, unit, onClose }: { date: string; un
               error={text.length > 2 && !patient && !suggestions.isFetching && options.length === 0 ? "Nenhum paciente com esse nome: cadastre-o antes." : undefined}
             />
             <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
-              <TextInput type="date" label="Dia" value={day} onChange={(e) => setDay(e.currentTarget.value)} required />
+              <DayInput label="Dia" value={day} onChange={setDay} required w={undefined} />
               <Select label="Carro" data={carOptions} value={car} onChange={setCar} required searchable placeholder="Escolha" />
-              <TextInput type="time" label="Início" value={time} onChange={(e) => setTime(e.currentTarget.value)} required step={600} />
+              <TimeSelect label="Início" value={time} onChange={setTime} />
               <Select label="Duração" value={length} onChange={(v) => v && setLength(v)} allowDeselect={false}
                 data={[{ value: "30", label: "30 minutos" }, { value: "40", label: "40 minutos" }, { value: "60", label: "1 hora" }]} />
             </SimpleGrid>

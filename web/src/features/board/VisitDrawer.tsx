@@ -1,11 +1,12 @@
 import {
-  Alert, Badge, Button, Divider, Drawer, Group, Select, SimpleGrid, Stack, Table, Text, TextInput, Timeline, Title,
+  Alert, Badge, Button, Divider, Drawer, Group, Select, SimpleGrid, Stack, Table, Text, Timeline, Title,
 } from "@mantine/core";
 import { useMediaQuery } from "@mantine/hooks";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
 import { api } from "../../api/client";
 import { problemMessage, unwrap } from "../../api/errors";
+import { DayInput, TimeSelect } from "../../components/DayInput";
 import { Loading, Problem } from "../../components/states";
 import { formatDate, formatDateTime, formatTime, hhmm, localDateTime, localDay, localMinutes } from "../../lib/dates";
 import { formatPhone } from "../../lib/format";
@@ -145,8 +146,8 @@ function Reschedule({ visit }: { visit: Visit }) {
   return (
     <form aria-label="Remarcar visita" onSubmit={(e) => { e.preventDefault(); mutation.mutate(); }}>
       <SimpleGrid cols={{ base: 1, xs: 3 }} spacing="sm">
-        <TextInput type="date" label="Dia" value={day} onChange={(e) => setDay(e.currentTarget.value)} required />
-        <TextInput type="time" label="Início" value={time} onChange={(e) => setTime(e.currentTarget.value)} required step={600} />
+        <DayInput label="Dia" value={day} onChange={setDay} required w={130} />
+        <TimeSelect label="Início" value={time} onChange={setTime} />
         <Select label="Carro" data={options} value={car} onChange={setCar} allowDeselect={false} searchable />
       </SimpleGrid>
       {mutation.error && <Alert mt="xs" color="red" role="alert" title="Não foi possível remarcar">{problemMessage(mutation.error)}</Alert>}

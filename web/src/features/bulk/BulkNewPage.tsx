@@ -1,12 +1,13 @@
 import {
-  Alert, Button, Group, NumberInput, Paper, Radio, Select, SimpleGrid, Stack, TagsInput, Text, TextInput, Title,
+  Alert, Button, Group, NumberInput, Paper, Radio, Select, SimpleGrid, Stack, TagsInput, Text, Title,
 } from "@mantine/core";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import { api } from "../../api/client";
 import { problemMessage, unwrap } from "../../api/errors";
-import { addDays, formatDate, todayIso } from "../../lib/dates";
+import { formatDate, todayIso } from "../../lib/dates";
+import { DayInput } from "../../components/DayInput";
 import { plural } from "../../lib/format";
 import { bulkActionLabel, channelLabel, FACET_LABELS, facetValueLabel, templateLabel } from "../../lib/labels";
 import { AnchorLink } from "../../lib/links";
@@ -163,8 +164,7 @@ function ActionParams({ action, params, setParams, byVisits }: {
             <NumberInput label="Minutos (negativo adianta)" w={220} step={10} min={-720} max={720}
               value={(params.shift_minutes as number) ?? ""} onChange={(v) => set({ shift_minutes: typeof v === "number" ? v : undefined })} />
           ) : (
-            <TextInput type="date" label="Novo dia" w={200} min={todayIso()} value={(params.date as string) ?? ""}
-              onChange={(e) => set({ date: e.currentTarget.value || undefined })} placeholder={addDays(todayIso(), 1)} />
+            <DayInput label="Novo dia" w={200} minDate={todayIso()} value={(params.date as string) ?? ""} onChange={(date) => set({ date })} />
           )}
         </>
       );

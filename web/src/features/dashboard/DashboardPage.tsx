@@ -1,5 +1,5 @@
 import {
-  Badge, Card, Group, Paper, Progress, SegmentedControl, SimpleGrid, Skeleton, Stack, Table, Text, Title,
+  Card, Group, Paper, Progress, SegmentedControl, SimpleGrid, Skeleton, Stack, Table, Text, Title,
 } from "@mantine/core";
 import { useQueries, useQuery } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
@@ -114,17 +114,12 @@ function CarCards({ dash, date, unit }: { dash: Dashboard; date: string; unit?: 
           const name = carName(car.label, car.base);
           return (
             <Card key={car.car_id ?? "none"} withBorder padding="sm" radius="md" data-car={car.car_id ?? ""}>
-              <Group justify="space-between" wrap="nowrap" align="flex-start">
-                <div>
-                  <Text fw={700}>{name}</Text>
-                  <Text size="xs" c="dimmed">{car.unit_name ?? car.unit ?? "Unidade não informada"}</Text>
-                </div>
-                <Badge color="teal">{pct(car.confirmed, car.visits)} confirmadas</Badge>
-              </Group>
+              <Text fw={700}>{name}</Text>
+              <Text size="xs" c="dimmed">{car.unit_name ?? car.unit ?? "Unidade não informada"}</Text>
               <Text size="sm" mt={6}>
                 {team ? <>Motorista: <strong>{team.driver.name}</strong> · Coletora: <strong>{team.collector.name}</strong></> : <Text span c="dimmed" size="sm">Sem equipe definida</Text>}
               </Text>
-              <Text size="sm" mt={4}>{plural(car.visits, "visita", "visitas")}, {plural(car.confirmed, "confirmada", "confirmadas")}</Text>
+              <Text size="sm" mt={4}>{plural(car.visits, "visita", "visitas")}, {plural(car.confirmed, "confirmada", "confirmadas")} ({pct(car.confirmed, car.visits)})</Text>
               {schedule.isPending ? <Skeleton h={8} mt={8} /> : (
                 <>
                   <Progress value={live.length ? (done / live.length) * 100 : 0} mt={8} aria-label={`Progresso do ${name}`} color="teal.8" />
