@@ -17,6 +17,8 @@ say which bound).
 from __future__ import annotations
 
 import ctypes
+import gc
+import mmap
 import os
 import pickle
 import resource
@@ -31,6 +33,8 @@ from storage.errors import Invalid
 from storage.imports import batching, dasaexp
 from storage.imports.parsing_sources import Limits
 from storage.imports.parsing_xlsx import out_of_memory
+
+_RESERVE_BYTES = 32 * 1024 * 1024
 
 # What `open_stream` reads: the uploaded bytes, or an open file holding them (read through its descriptor).
 Upload = bytes | bytearray | IO[bytes]
@@ -192,6 +196,8 @@ def _child_main() -> None:
     source, filename, after, size, limits, parent_pid = pickle.load(sys.stdin.buffer)
     _die_with_parent(parent_pid)
     _limit_memory(limits.max_parse_memory_bytes)
+    # Address space held back (mapped, never touched: no RSS) so a parse that ran out can still report it.
+    reserve = mmap.mmap(-1, _RESERVE_BYTES)
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but messages on the pipe
 
@@ -199,28 +205,35 @@ def _child_main() -> None:
         pickle.dump(message, out, protocol=5)
         out.flush()
 
+    refusal: tuple | None = None
     try:
         try:
             parsed = dasaexp.parse(source, filename, limits=limits)
-        except Invalid as error:
-            send(("invalid", error.code, error.message, error.details))
-            return
-        del source
-        send(("parsed", parsed.layout, parsed.sheet_name, parsed.row_estimate))
-        try:
+            del source
+            send(("parsed", parsed.layout, parsed.sheet_name, parsed.row_estimate))
             for batch in batching.batches(parsed.rows(), parsed.layout, after, size):
                 send(("batch", batch))
-        except Invalid as error:
-            send(("invalid", error.code, error.message, error.details))
+            send(("done",))
             return
-        send(("done",))
+        except Invalid as error:
+            refusal = ("invalid", error.code, error.message, error.details)
+        except MemoryError:
+            refusal = ("memory",)
     except BrokenPipeError:
-        pass  # the parent went away or stopped reading
-    except MemoryError:
-        error = out_of_memory(limits)
-        send(("invalid", error.code, error.message, error.details))
+        return  # the parent went away or stopped reading
     except BaseException as error:  # noqa: BLE001 - reported to the parent, which raises it
-        send(("error", f"{type(error).__name__}: {error}"))
+        refusal = ("error", f"{type(error).__name__}: {error}")
+    # Out of the handlers: the failed parse (and what it held) is released before anything is built.
+    parsed = None
+    reserve.close()
+    gc.collect()
+    if refusal[0] == "memory":
+        error = out_of_memory(limits)
+        refusal = ("invalid", error.code, error.message, error.details)
+    try:
+        send(refusal)
+    except BrokenPipeError:
+        pass
 
 
 if __name__ == "__main__":

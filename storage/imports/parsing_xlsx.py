@@ -103,9 +103,10 @@ def unreadable(exc: BaseException, limits: Limits = DEFAULT_LIMITS) -> Invalid:
     return corrupt()
 
 
-def _row_too_big(row: int, limits: Limits) -> Invalid:
+def _row_too_big(row: int | None, limits: Limits) -> Invalid:
+    which = f"A linha {row}" if row else "Uma linha"
     return too_complex(
-        "row_bytes", f"A linha {row} da planilha passa de {megabytes(limits.max_row_bytes)} (limite por linha).",
+        "row_bytes", f"{which} da planilha passa de {megabytes(limits.max_row_bytes)} (limite por linha).",
         limits.max_row_bytes,
     )
 
@@ -290,11 +291,7 @@ class XlsxWorkbook:
 
         def start(tag: str, attrs: dict[str, str]) -> None:
             if len(stack) > limits.max_xml_depth:
-                raise too_complex(
-                    "xml_depth",
-                    f"O arquivo tem elementos XML aninhados em mais de {limits.max_xml_depth} níveis.",
-                    limits.max_xml_depth,
-                )
+                raise _too_deep(limits)
             tag = _clark(tag)
             if wanted(stack[-1], tag):
                 found.append((tag, {_clark(key): value for key, value in attrs.items()}))
@@ -337,6 +334,12 @@ class XlsxWorkbook:
                 UnicodeDecodeError, MemoryError) as exc:
             raise unreadable(exc, self.limits) from exc
 
+    def load_shared_strings(self) -> None:
+        """Read the shared string table now if the workbook has one, so its bounds are checked up front."""
+        part = self._part_of_type("/sharedStrings")
+        if part is not None and part in self._archive.NameToInfo:
+            self.shared_strings  # noqa: B018
+
     def _read_shared_strings(self, part: str) -> SharedStrings:
         # The shape every writer uses (`<si><t>…</t></si>`, rich-text runs) read with regular expressions
         # on decoded text, while expat validates the same bytes: C speed, no element objects.
@@ -349,7 +352,11 @@ class XlsxWorkbook:
         with self._archive.open(part) as member:
             while True:
                 chunk = member.read(_CHUNK)
-                validator.Parse(chunk, not chunk)
+                try:
+                    validator.Parse(chunk, not chunk)
+                except (expat.ExpatError, MemoryError):
+                    validator = None  # what expat held goes now: see _fragments
+                    raise
                 pending += decoder.decode(chunk, final=not chunk)
                 if pattern is None:
                     start = _SST_START.search(pending)
@@ -454,7 +461,7 @@ class XlsxSheetReader:
         if self._validated:
             return self._estimate
         try:
-            self._book.shared_strings  # noqa: B018 - loaded now, so a bound is hit before any row is applied
+            self._book.load_shared_strings()  # now, so a bound is hit before any row is applied
             estimate = sum(1 for _ in self._checked_rows())
         except Invalid:
             raise
@@ -477,7 +484,13 @@ class XlsxSheetReader:
             while True:
                 chunk = member.read(_CHUNK)
                 if validator is not None:
-                    validator.Parse(chunk, not chunk)
+                    try:
+                        validator.Parse(chunk, not chunk)
+                    except (expat.ExpatError, MemoryError):
+                        # A part nesting millions of elements makes expat hold them all; free that now, so
+                        # what handles the failure (at the parsing child's memory limit) has room to report it.
+                        validator = None
+                        raise
                 if done:
                     if not chunk:
                         break
@@ -509,22 +522,16 @@ class XlsxSheetReader:
                 # The last piece may be an unfinished row: keep it for the next chunk.
                 pending = b"" if done or not chunk else pieces.pop()
                 if len(pending) > limit:
-                    raise _row_too_big(self._row_after(pieces), self._book.limits)
+                    # The unfinished row starts with its own attributes: name it by its number if it has one.
+                    head = pending[: pending.find(b">")] if pending[:1] in _AFTER_ROW else b""
+                    number_ = _ROW_NUMBER.search(head)
+                    raise _row_too_big(int(number_.group(1)) if number_ else None, self._book.limits)
                 for piece in pieces:
                     if piece:
                         yield prefix, piece
                 if not chunk:
                     break
         self._validated = validator is not None or self._validated
-
-    @staticmethod
-    def _row_after(pieces: list[bytes]) -> int:
-        """The number of the row after the last complete one of `pieces` (for a message)."""
-        for piece in reversed(pieces):
-            match = _ROW_NUMBER.search(piece[: piece.find(b">")])
-            if match:
-                return int(match.group(1)) + 1
-        return 1
 
     def _checked_rows(self) -> Iterator[tuple[str, int, bytes]]:
         """Yield (namespace prefix, row number, the row's content after its start tag) for each row with cells,
@@ -668,6 +675,13 @@ def _kind(attrs: str) -> tuple[str, int]:
     found = {name: a if a else b for name, a, b in _ATTR.findall(attrs)}
     kind = (found.get("t", "n"), int(found.get("s") or 0))
     return _INLINE if kind[0] == "inlineStr" and not attrs.endswith("/") else kind
+
+
+def _too_deep(limits: Limits) -> Invalid:
+    return too_complex(
+        "xml_depth", f"O arquivo tem elementos XML aninhados em mais de {limits.max_xml_depth} níveis.",
+        limits.max_xml_depth,
+    )
 
 
 def _parser(namespaces: bool = False):
