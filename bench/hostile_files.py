@@ -97,7 +97,8 @@ def write_workbook(
 
 def inline_row(number: int, cells: list[str]) -> bytes:
     """One row of inline strings, as DasaExp writes it."""
-    return f'<row r="{number}">{"".join(_cell(column, number, text) for column, text in enumerate(cells))}</row>'.encode()
+    body = "".join(_cell(column, number, text) for column, text in enumerate(cells))
+    return f'<row r="{number}">{body}</row>'.encode()
 
 
 def header_and_rows(count: int, seed: int = 3, first: int = 1) -> Iterator[bytes]:

@@ -32,7 +32,9 @@ _UPLOAD_BODY = {
         "content": {"multipart/form-data": {"schema": {
             "type": "object",
             "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary", "description": "A planilha (.xlsx ou .csv)."}},
+            "properties": {
+                "file": {"type": "string", "format": "binary", "description": "A planilha (.xlsx ou .csv)."}
+            },
         }}},
     }
 }

@@ -336,7 +336,8 @@ def _find_header(tables: list[Table], limits: Limits) -> tuple[Table, Header]:
                     continue
                 saw_content = True
                 fields = [
-                    None if cell is None or isinstance(cell, FormulaCell) else _FIELD_BY_HEADER.get(header_key(cell_text(cell)))
+                    None if cell is None or isinstance(cell, FormulaCell)
+                    else _FIELD_BY_HEADER.get(header_key(cell_text(cell)))
                     for cell in cells
                 ]
                 found = {name for name in fields if name}

@@ -141,7 +141,9 @@ def sniff(source: Source | IO[bytes], limits: Limits = DEFAULT_LIMITS) -> tuple[
             raise Invalid("empty_file", "O arquivo está vazio.")
         encoding = detect_encoding(stream)
         if encoding != "utf-16" and _looks_binary(head):
-            raise Invalid("unsupported_file_type", "Tipo de arquivo não reconhecido. Envie a planilha em .xlsx ou .csv.")
+            raise Invalid(
+                "unsupported_file_type", "Tipo de arquivo não reconhecido. Envie a planilha em .xlsx ou .csv."
+            )
         return CSV_CONTENT_TYPE, encoding
 
 
@@ -346,7 +348,8 @@ class CsvTable:
                         total += len(row)
                     if total > limits.max_cells:
                         raise too_complex(
-                            "cells", f"O arquivo tem mais de {number(limits.max_cells)} células (limite da importação).",
+                            "cells",
+                            f"O arquivo tem mais de {number(limits.max_cells)} células (limite da importação).",
                             limits.max_cells,
                         )
                     yield number_, tuple(row[:max_col])

@@ -139,7 +139,8 @@ class SharedStrings:
         if len(self._data) > limits.max_shared_strings_bytes:
             raise too_complex(
                 "shared_strings_bytes",
-                f"Os textos da planilha passam de {megabytes(limits.max_shared_strings_bytes)} (limite da importação).",
+                f"Os textos da planilha passam de {megabytes(limits.max_shared_strings_bytes)} "
+                "(limite da importação).",
                 limits.max_shared_strings_bytes,
             )
         self._ends.append(len(self._data))
@@ -548,7 +549,8 @@ class XlsxSheetReader:
             number_ = int(match.group(1)) if match else previous + 1
             if number_ > limits.max_rows:
                 raise too_complex(
-                    "rows", f"A planilha passa de {number(limits.max_rows)} linhas (o limite do Excel).", limits.max_rows
+                    "rows", f"A planilha passa de {number(limits.max_rows)} linhas (o limite do Excel).",
+                    limits.max_rows,
                 )
             if len(fragment) > limits.max_row_bytes:
                 raise _row_too_big(number_, limits)
