@@ -210,15 +210,16 @@ def deep_xml(target: Path | io.BytesIO, depth: int = 6_000_000) -> None:
     write_workbook(target, header_and_rows(1), before_sheet_data=b"<sheetPr>" + b"<a>" * depth)
 
 
-def nested_zip_bomb(target: Path | io.BytesIO, levels: int = 4, width: int = 16) -> None:
-    """A workbook carrying a 42.zip-style member (zips of zips of 16 MB of zeros): never to be opened."""
+def nested_zip_bomb(target: Path | io.BytesIO, levels: int = 3, width: int = 16) -> None:
+    """A workbook carrying a 42.zip-style member: zips of `width` zips, `levels` deep, over 1 MB of zeros
+    (4 GB once all unpacked at the defaults). Nothing may ever open it."""
     leaf = io.BytesIO()
     with zipfile.ZipFile(leaf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        archive.writestr("zeros.bin", bytes(16 * MB))
+        archive.writestr("zeros.bin", bytes(MB))
     current = leaf.getvalue()
     for level in range(levels):
         out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
             for index in range(width):
                 archive.writestr(f"l{level}-{index}.zip", current)
         current = out.getvalue()
