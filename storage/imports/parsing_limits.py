@@ -39,7 +39,7 @@ class Limits:
     max_shared_strings_bytes: int = 64 * MIB
     # A backstop for what the bounds above cannot see (deeply nested XML): the parsing
     # child's address space. Past it the child fails with `file_too_complex`, not the worker.
-    max_parse_memory_bytes: int = 512 * MIB
+    max_parse_memory_bytes: int = 384 * MIB
 
 
 DEFAULT_LIMITS = Limits()

@@ -192,7 +192,7 @@ def test_deeply_nested_xml_fails_as_too_complex_in_the_parsing_child_not_the_wor
         "failed", "file_too_complex", 0
     )
     assert report["failure"]["message"].startswith(
-        "A leitura do arquivo precisou de mais memória que o limite de 512 MB"
+        "A leitura do arquivo precisou de mais memória que o limite de 384 MB"
     )
 
 
