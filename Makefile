@@ -1,4 +1,4 @@
-.PHONY: run stop test status reindex sync-status lint relevance bench-search
+.PHONY: run stop test status restart-worker reindex sync-status lint relevance bench-search chaos
 
 run:  ## install what is missing, start everything, serve the API on :8000
 	@bash scripts/run.sh
@@ -10,8 +10,11 @@ stop:  ## stop the API, worker, beat and the services
 test:  ## the whole suite against real PostgreSQL, Redis, OpenSearch and Celery
 	@bash scripts/test.sh
 
-status:
+status:  ## what this checkout started (a service of another checkout on the same port is named as such)
 	@bash scripts/services.sh status; bash scripts/app.sh status
+
+restart-worker:  ## restart the Celery worker and beat alone (picks up code changes; the API keeps serving)
+	@bash scripts/app.sh restart-worker
 
 reindex:  ## rebuild the patient index from PostgreSQL with no downtime
 	@.venv/bin/python -m workers reindex
@@ -27,3 +30,6 @@ relevance:  ## search quality on 20,000 generated patients: recall@1, recall@5, 
 
 bench-search:  ## search at 1M patients + 3M visits: API at 20 req/s vs PostgreSQL alone (first load ~40 min, then reused)
 	@.venv/bin/python -m bench.search_scale all --save
+
+chaos:  ## a second stack on other ports; worker kill -9, OpenSearch and Redis down 60 s during 2,000 writes each
+	@bash scripts/chaos.sh

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
-from api import errors, logs
+from api import errors, logs, openapi
 from api.admission import AdmissionMiddleware
+from api.nul_guard import NulGuardMiddleware
 from api.routers import admin, auth, health, imports, patients, stats, users
 from api.routers import bulk as bulk_router
 from api.routers import cars, drivers
@@ -22,21 +24,28 @@ def create_app() -> FastAPI:
     """Build the app: logging, routers, error handlers, CORS, request ids."""
     settings = get_settings()
     configure_logging(settings.log_level)
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets in the package, never from a CDN (the staff network may not reach one,
+    # and a page that holds tokens should not run scripts from elsewhere).
+    app: FastAPI = FastAPIOffline(
         title="Coleta",
         version="0.1.0",
         description="Coleta domiciliar: registro de pacientes, agenda, confirmações e busca.",
+        generate_unique_id_function=openapi.operation_id,
+        swagger_ui_parameters={"validatorUrl": None},
     )
     # Innermost: a request waiting for its turn holds no thread and no connection.
     storage = get_storage_settings()
     app.add_middleware(AdmissionMiddleware, limit=storage.db_pool_size + storage.db_max_overflow)
+    # Outside admission: a refused request never waits for a database slot.
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-        expose_headers=["X-Request-ID", "Retry-After"],
+        # Content-Disposition: a download's file name (bulk exports) is readable by the web app.
+        expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
     )
     # Added last, so outermost: every response (CORS preflights included) carries the request id.
     app.add_middleware(logs.RequestContextMiddleware)
@@ -54,6 +63,7 @@ def create_app() -> FastAPI:
     app.include_router(visits_router.router)
     app.include_router(messages_router.router)
     app.include_router(webhooks_router.router)
+    openapi.install(app)
     return app
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
 from api.errors import ApiError
+from api.schemas.types import IsoDate
 from api.settings import get_settings
 from storage.audit.service import Actor
 from storage.clock import local_today
@@ -165,7 +166,7 @@ def current_driver_car(user: CurrentUser, session: SessionDep) -> str:
 
 
 def driver_car_on_date(
-    user: CurrentUser, session: SessionDep, day: Annotated[date | None, Query(alias="date")] = None
+    user: CurrentUser, session: SessionDep, day: Annotated[IsoDate | None, Query(alias="date")] = None
 ) -> str:
     """The requesting driver's car on the `date` query parameter (default today); 403 as `current_driver_car`."""
     return driver_car_on(session, user, day or local_today())

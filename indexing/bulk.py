@@ -37,9 +37,14 @@ class DeleteOp:
 
 @dataclass
 class BulkResult:
-    """Which document ids were applied everywhere and which failed somewhere (with why)."""
+    """Which document ids were applied everywhere and which failed somewhere (with why).
+
+    `transient` holds the failed ids whose failure was OpenSearch's (429 or 5xx: overloaded, shards
+    not yet started after a restart) rather than the document's (e.g. a mapping rejecting it).
+    """
 
     failed: dict[str, str] = field(default_factory=dict)
+    transient: set[str] = field(default_factory=set)
 
     def ok(self, doc_id: str) -> bool:
         """True when no operation on this id failed."""
@@ -76,12 +81,19 @@ def write(
     response = client.bulk(body=b"\n".join(lines) + b"\n", params=params)
     if not response.get("errors"):
         return result
+    permanent: set[str] = set()
     for doc_id, item in zip(order, response["items"]):
         (action, outcome), = item.items()
         if _succeeded(action, outcome):
             continue
         error = outcome.get("error") or {"type": f"status_{outcome.get('status')}"}
         result.failed[doc_id] = f"{error.get('type')}: {error.get('reason', '')}"[:500]
+        status = outcome.get("status", 500)
+        if status == 429 or status >= 500:
+            result.transient.add(doc_id)
+        else:
+            permanent.add(doc_id)
+    result.transient -= permanent  # one refusal of the document itself outweighs OpenSearch's hiccups
     return result
 
 

@@ -6,6 +6,12 @@ external versions to the live alias (and to the rebuild alias while a rebuild
 runs), delete the rows that were applied and back off the ones that failed. If
 the process dies mid-batch the transaction rolls back and the rows stay due; the
 re-run is harmless because every write is version-guarded.
+
+Backoff protects OpenSearch from documents it keeps refusing, not from its own
+outages: rows that failed because OpenSearch was down or overloaded are retried as
+soon as it answers again (a batch written cleanly, or a ping when nothing else is
+due), so the index catches up within a drain or two of the recovery instead of
+each row waiting out a backoff grown during the outage (up to 5 minutes).
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import NotFoundError
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import NotFoundError, TransportError
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
@@ -36,12 +43,18 @@ class DrainResult:
     claimed: int = 0
     applied_entities: int = 0
     failed_entities: int = 0
+    # Entities that failed because of OpenSearch (down, overloaded), not because of their document.
+    transient_failures: int = 0
+    # Rows made due again because OpenSearch answered after failing them.
+    released: int = 0
 
     def add(self, other: "DrainResult") -> None:
         """Accumulate another batch's counts."""
         self.claimed += other.claimed
         self.applied_entities += other.applied_entities
         self.failed_entities += other.failed_entities
+        self.transient_failures += other.transient_failures
+        self.released += other.released
 
 
 def write_targets(client: OpenSearch, index: str) -> list[str]:
@@ -88,15 +101,24 @@ def drain_batch(session: Session, client: OpenSearch, limit: int) -> DrainResult
             outcome = _write_type(session, client, entity, groups)
         except Exception as error:  # OpenSearch down or rejecting: every row of this type waits
             log.warning("bulk write failed; backing off", extra={"entity_type": entity_type, "error": type(error).__name__})
-            _fail(session, groups, f"{type(error).__name__}: {error}"[:500], result)
+            _fail(session, groups, f"{type(error).__name__}: {error}"[:500], result, transient=_is_outage(error))
             continue
         applied = [e.id for entity_id, group in groups.items() if outcome.ok(entity_id) for e in group]
         outbox.remove(session, applied)
         result.applied_entities += sum(1 for entity_id in groups if outcome.ok(entity_id))
         failed = {entity_id: group for entity_id, group in groups.items() if not outcome.ok(entity_id)}
         for entity_id, group in failed.items():
-            _fail(session, {entity_id: group}, outcome.failed[entity_id], result)
+            _fail(session, {entity_id: group}, outcome.failed[entity_id], result,
+                  transient=entity_id in outcome.transient)
     return result
+
+
+def _is_outage(error: Exception) -> bool:
+    """True for failures of OpenSearch itself: unreachable, timed out, overloaded (429) or a 5xx."""
+    if isinstance(error, OpenSearchConnectionError):
+        return True
+    status = getattr(error, "status_code", None) if isinstance(error, TransportError) else None
+    return isinstance(status, int) and (status == 429 or status >= 500)
 
 
 def _write_type(session: Session, client: OpenSearch, entity, groups: dict[str, list[Row]]) -> bulk.BulkResult:
@@ -122,22 +144,58 @@ def _write_type(session: Session, client: OpenSearch, entity, groups: dict[str, 
     return bulk.write(client, ops)
 
 
-def _fail(session: Session, groups: dict[str, list[Row]], error: str, result: DrainResult) -> None:
+def _fail(
+    session: Session, groups: dict[str, list[Row]], error: str, result: DrainResult, transient: bool = False
+) -> None:
     for group in groups.values():
         attempts = max(e.attempts for e in group) + 1
-        outbox.back_off(session, [e.id for e in group], error, attempts)
+        outbox.back_off(session, [e.id for e in group], error, attempts, transient=transient)
         result.failed_entities += 1
+        result.transient_failures += transient
 
 
-def drain(max_batches: int = 20, batch_size: int | None = None) -> DrainResult:
+def release_after_outage(client: OpenSearch, answered: bool = False) -> int:
+    """Make rows an OpenSearch failure backed off due now if OpenSearch answers; return how many.
+
+    `answered` says a batch was just written cleanly; otherwise OpenSearch is pinged, and only
+    when such rows exist (one indexed query: nothing to do costs almost nothing).
+    """
+    with unit_of_work() as session:
+        if not outbox.has_transient(session):
+            return 0
+        if not answered and not _answers(client):
+            return 0
+        released = outbox.release_transient(session)
+    if released:
+        log.info("OpenSearch answers again; retrying rows backed off by its failure", extra={"rows": released})
+    return released
+
+
+def _answers(client: OpenSearch) -> bool:
+    try:
+        return bool(client.ping(request_timeout=2))
+    except Exception:  # noqa: BLE001 - any failure means "not yet"
+        return False
+
+
+def drain(max_batches: int = 20, batch_size: int | None = None, client: OpenSearch | None = None) -> DrainResult:
     """Drain due outbox rows batch by batch, each in its own transaction, until none are left."""
     size = batch_size or get_settings().drain_batch_size
-    client = get_client()
+    client = client or get_client()
     total = DrainResult()
+    released = False
     for _ in range(max_batches):
         with unit_of_work() as session:
             result = drain_batch(session, client, size)
         total.add(result)
         if result.claimed < size:
-            break
+            # Nothing more is due. Once per drain (a row failing again must not spin the loop), retry
+            # now what OpenSearch's own failure backed off, if it answers: this batch wrote documents
+            # without an OpenSearch failure, or a ping says so.
+            if released or result.transient_failures:
+                break
+            released = True
+            total.released = release_after_outage(client, answered=result.applied_entities > 0)
+            if not total.released:
+                break
     return total

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start (or stop) the Celery worker, Celery beat and the API in the background.
-# `start` restarts them, so a second `make run` picks up code changes.
-# Usage: app.sh start|stop|status
+# `start` restarts them, so a second `make run` picks up code changes; `restart-worker` restarts the
+# worker and beat alone (the API keeps serving). Only processes this checkout started (its pid files)
+# are ever stopped.
+# Usage: app.sh start|stop|status|restart-worker
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -15,11 +17,21 @@ launch() {  # name, command...
   echo $! >"$RUN_DIR/$name.pid"
 }
 
+launch_worker() {
+  launch worker "${CELERY[@]}" worker -Q "${COLETA_QUEUE_PREFIX:-}sync,${COLETA_QUEUE_PREFIX:-}default" --concurrency 2 --loglevel INFO -n "coleta@%h"
+  launch beat "${CELERY[@]}" beat --loglevel INFO --schedule "$RUN_DIR/celerybeat-schedule"
+}
+
+restart-worker() {
+  for name in beat worker; do stop_pidfile "$RUN_DIR/$name.pid" 20; done
+  say "Reiniciando worker Celery e beat (a API continua no ar)"
+  launch_worker
+}
+
 start() {
   stop
   say "Iniciando worker Celery, beat e API"
-  launch worker "${CELERY[@]}" worker -Q "${COLETA_QUEUE_PREFIX:-}sync,${COLETA_QUEUE_PREFIX:-}default" --concurrency 2 --loglevel INFO -n "coleta@%h"
-  launch beat "${CELERY[@]}" beat --loglevel INFO --schedule "$RUN_DIR/celerybeat-schedule"
+  launch_worker
   launch api "$VENV/bin/uvicorn" api.app:app --host 127.0.0.1 --port "$API_PORT"
   for _ in $(seq 1 100); do
     pid_alive "$RUN_DIR/api.pid" || break
@@ -38,6 +50,12 @@ status() {
   for name in worker beat api; do
     if pid_alive "$RUN_DIR/$name.pid"; then echo "$name: rodando (pid $(cat "$RUN_DIR/$name.pid"))"; else echo "$name: parado"; fi
   done
+  if ! pid_alive "$RUN_DIR/api.pid" && port_open "$API_PORT"; then
+    echo "api: 127.0.0.1:$API_PORT responde, mas não foi iniciada por esta pasta"
+  fi
 }
 
-"${1:-start}"
+case "${1:-start}" in
+  start|stop|status|restart-worker) "${1:-start}" ;;
+  *) die "uso: app.sh start|stop|status|restart-worker" ;;
+esac

@@ -1,6 +1,7 @@
 # Shared paths and helpers for the scripts; sourced, never run.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-LOCAL="$ROOT/.local"
+# Data, pids and logs of this checkout's stack; a second stack (make chaos) points it elsewhere.
+LOCAL="${COLETA_LOCAL_DIR:-$ROOT/.local}"
 RUN_DIR="$LOCAL/run"
 LOG_DIR="$LOCAL/log"
 VENV="$ROOT/.venv"
@@ -23,6 +24,9 @@ die() { printf '\033[1;31mERRO:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # True when a process whose pid is in file $1 is alive.
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Stop the process whose pid is in file $1: TERM, wait up to $2 seconds, then KILL.
 stop_pidfile() {

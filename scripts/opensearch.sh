@@ -13,6 +13,10 @@
 #   OPENSEARCH_JAVA_OPTS      extra JVM options
 #   OPENSEARCH_START_TIMEOUT  seconds to wait for the node (default 90)
 #   JAVA_HOME                 JDK to use (default: java/javac on PATH; OpenSearch 2.x needs 11-21)
+#   COLETA_LOCAL_DIR          where node home, log and pid live instead of .local (a second stack)
+#
+# Only the node this checkout started (its pid file, its node home) is ever stopped: a node of
+# another checkout answering on the same port is reused by `start` and left alone by `stop`.
 #
 # Layout (relative to the repo root, all git-ignored):
 #   .cache/m2                              Maven local repository used for the download
@@ -31,9 +35,10 @@ CACHE="$ROOT/.cache/opensearch/$VERSION"
 LIB="$CACHE/lib"
 CLASSES="$CACHE/classes"
 M2_REPO="$ROOT/.cache/m2"
-HOME_DIR="$ROOT/.local/opensearch"
-LOG_FILE="$ROOT/.local/log/opensearch.log"
-PID_FILE="$ROOT/.local/run/opensearch.pid"
+LOCAL="${COLETA_LOCAL_DIR:-$ROOT/.local}"
+HOME_DIR="$LOCAL/opensearch"
+LOG_FILE="$LOCAL/log/opensearch.log"
+PID_FILE="$LOCAL/run/opensearch.pid"
 
 PORT="${OPENSEARCH_PORT:-9200}"
 HEAP="${OPENSEARCH_HEAP:-1g}"
@@ -78,12 +83,12 @@ ensure_classes() {
 
 # --- process helpers ---------------------------------------------------------
 
-# Pid from the pid file if that process is still our launcher, else nothing.
+# Pid from the pid file if that process is still our launcher (on our node home), else nothing.
 running_pid() {
   [[ -f "$PID_FILE" ]] || return 0
   local pid
   pid="$(cat "$PID_FILE")"
-  if [[ -n "$pid" && "$(ps -p "$pid" -o args= 2>/dev/null)" == *Launcher* ]]; then
+  if [[ -n "$pid" && "$(ps -p "$pid" -o args= 2>/dev/null)" == *"Launcher $HOME_DIR"* ]]; then
     echo "$pid"
   fi
 }
@@ -118,7 +123,7 @@ cmd_start() {
   ensure_jars
   ensure_classes
   if answers; then
-    log "already running at $URL"
+    if [[ -n "$(running_pid)" ]]; then log "already running at $URL"; else log "a node of another checkout answers at $URL; reusing it"; fi
     return 0
   fi
   if [[ -z "$(running_pid)" ]]; then
@@ -166,8 +171,10 @@ cmd_stop() {
 cmd_status() {
   local pid
   pid="$(running_pid)"
-  if answers; then
-    echo "running at $URL${pid:+ (pid $pid)}"
+  if answers && [[ -n "$pid" ]]; then
+    echo "running at $URL (pid $pid)"
+  elif answers; then
+    echo "$URL answers, but was not started by this checkout"
   elif [[ -n "$pid" ]]; then
     echo "starting (pid $pid), not answering yet at $URL"
   else

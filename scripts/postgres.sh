@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # PostgreSQL for development and tests: Debian's binaries, a cluster of our own under .local/.
 # Usage: postgres.sh start|stop|status
+# Only this checkout's cluster (.local/postgres/data) is ever stopped: a PostgreSQL of another
+# checkout answering on the same port is reused by `start` and left alone by `stop`.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -16,12 +18,22 @@ resolve_home() {
   if runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
     mkdir -p "$PG_HOME"
   else
-    local elsewhere="/var/lib/coleta/$(echo "$ROOT" | md5sum | cut -c1-12)/postgres"
+    local elsewhere="/var/lib/coleta/$(echo "$ROOT${COLETA_LOCAL_DIR:+|$LOCAL}" | md5sum | cut -c1-12)/postgres"
     mkdir -p "$elsewhere"
     ln -sfn "$elsewhere" "$PG_HOME"
   fi
   chown postgres:postgres "$PG_HOME/"
 }
+
+# The server log must never carry patient data. Its ERROR lines are kept, but not what follows them:
+# `DETAIL: Key (cpf)=(...) already exists`, the failing statement, or bind parameters (CPFs, names, phones).
+# Also in docker-compose.yml (postgres `command`).
+LOG_SETTINGS=(
+  "log_error_verbosity=terse"
+  "log_min_error_statement=panic"
+  "log_parameter_max_length=0"
+  "log_parameter_max_length_on_error=0"
+)
 
 psql_admin() { "$PG_BIN/psql" -h "$PG_HOME/run" -p "$COLETA_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
 
@@ -42,6 +54,7 @@ start() {
       start >/dev/null || { tail -n 30 "$PG_HOME/postgres.log" >&2; die "PostgreSQL não iniciou."; }
   fi
   if [ -S "$PG_HOME/run/.s.PGSQL.$COLETA_PG_PORT" ]; then
+    ensure_log_settings
     ensure_database coleta
     ensure_database coleta_test
   else
@@ -49,6 +62,19 @@ start() {
     PGPASSWORD=coleta "$PG_BIN/psql" -h 127.0.0.1 -p "$COLETA_PG_PORT" -U coleta -d coleta_test -qtAc "SELECT 1" >/dev/null \
       || die "Um PostgreSQL de outra pasta responde na porta $COLETA_PG_PORT sem os bancos do Coleta; pare-o ou use COLETA_PG_PORT."
   fi
+}
+
+# ALTER SYSTEM (kept in the cluster's postgresql.auto.conf) and a reload: a cluster that is already
+# running gets them too, without a restart. Idempotent.
+ensure_log_settings() {
+  local setting changed=0
+  for setting in "${LOG_SETTINGS[@]}"; do
+    if [ "$(psql_admin -c "SHOW ${setting%%=*}")" != "${setting#*=}" ]; then
+      psql_admin -c "ALTER SYSTEM SET ${setting%%=*} = '${setting#*=}'"
+      changed=1
+    fi
+  done
+  if [ "$changed" = 1 ]; then psql_admin -c "SELECT pg_reload_conf()" >/dev/null; fi
 }
 
 ensure_database() {
@@ -63,16 +89,28 @@ ensure_database() {
   psql_admin -d "$db" -c "CREATE EXTENSION IF NOT EXISTS unaccent; CREATE EXTENSION IF NOT EXISTS pg_trgm"
 }
 
+# True when this checkout's cluster runs (pg_ctl reads its own data directory's postmaster.pid).
+ours_running() {
+  [ -f "$PG_HOME/data/PG_VERSION" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_HOME/data" status >/dev/null 2>&1
+}
+
 stop() {
-  [ -f "$PG_HOME/data/PG_VERSION" ] || return 0
-  if runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_HOME/data" status >/dev/null 2>&1; then
+  if ours_running; then
     say "Parando PostgreSQL"
     runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_HOME/data" -m fast -w stop >/dev/null
+  elif "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$COLETA_PG_PORT"; then
+    say "PostgreSQL em 127.0.0.1:$COLETA_PG_PORT não é o cluster desta pasta; deixado como está"
   fi
 }
 
 status() {
-  if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$COLETA_PG_PORT"; then echo "postgres: rodando (127.0.0.1:$COLETA_PG_PORT)"; else echo "postgres: parado"; fi
+  if ours_running; then
+    echo "postgres: rodando (pid $(head -n 1 "$PG_HOME/data/postmaster.pid"), 127.0.0.1:$COLETA_PG_PORT)"
+  elif "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$COLETA_PG_PORT"; then
+    echo "postgres: 127.0.0.1:$COLETA_PG_PORT responde, mas não é o cluster desta pasta"
+  else
+    echo "postgres: parado"
+  fi
 }
 
 "${1:-start}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, DateTime, Index, Row, String, Text, delete, func, select, update
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Row, String, Text, delete, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.base import Base
@@ -33,6 +33,9 @@ class OutboxEntry(Base):
     available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The last failure was OpenSearch's (unreachable, overloaded, 5xx), not this document's: once
+    # OpenSearch answers again the row is retried at once instead of waiting out its backoff.
+    transient: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     __table_args__ = (Index("ix_outbox_available_at_id", "available_at", "id"),)
 
@@ -68,8 +71,11 @@ def remove(session: Session, entry_ids: list[int]) -> None:
         session.execute(delete(table).where(any_of(table.c.id, entry_ids)))
 
 
-def back_off(session: Session, entry_ids: list[int], error: str, attempts: int) -> None:
-    """Postpone failed rows with an exponential delay (1 s doubling, capped at 5 minutes)."""
+def back_off(session: Session, entry_ids: list[int], error: str, attempts: int, transient: bool = False) -> None:
+    """Postpone failed rows with an exponential delay (1 s doubling, capped at 5 minutes).
+
+    `transient` marks a failure of OpenSearch itself (see `release_transient`), not of the document.
+    """
     if not entry_ids:
         return
     delay = timedelta(seconds=min(2 ** max(attempts - 1, 0), 300))
@@ -81,8 +87,33 @@ def back_off(session: Session, entry_ids: list[int], error: str, attempts: int) 
             attempts=table.c.attempts + 1,
             available_at=func.now() + delay,
             last_error=error[:2000],
+            transient=transient,
         )
     )
+
+
+def has_transient(session: Session) -> bool:
+    """True when rows wait out a backoff that an OpenSearch failure (not their document) caused."""
+    table = OutboxEntry.__table__
+    stmt = select(table.c.id).where(table.c.available_at > func.now(), table.c.transient).limit(1)
+    return session.execute(stmt).first() is not None
+
+
+def release_transient(session: Session) -> int:
+    """Make rows backed off by an OpenSearch failure due now (it answers again); return how many.
+
+    Rows another drainer holds are skipped, never waited for; rows whose own document was
+    refused keep their backoff.
+    """
+    table = OutboxEntry.__table__
+    held = (
+        select(table.c.id)
+        .where(table.c.available_at > func.now(), table.c.transient)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    result = session.execute(update(table).where(table.c.id.in_(held)).values(available_at=func.now()))
+    return result.rowcount
 
 
 def backlog(session: Session) -> tuple[int, float | None]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from celery import Celery, signals
 from celery.schedules import crontab
+from celery.worker.consumer import Consumer
 from kombu import Queue
 
 from observability import logs
@@ -12,8 +15,28 @@ from workers.settings import get_settings
 
 SYNC_QUEUE = f"{get_settings().queue_prefix}sync"
 DEFAULT_QUEUE = f"{get_settings().queue_prefix}default"
-# How often beat looks for imports whose task was lost (workers.imports.resume_stalled).
-RESUME_IMPORTS_INTERVAL_SECONDS = 60.0
+# How often beat looks for imports and bulk jobs whose task was lost or whose worker died.
+RESUME_INTERVAL_SECONDS = get_settings().resume_sweep_seconds
+
+
+# Seconds between the worker's attempts to reach a lost broker (Celery's default grows to 30 s).
+BROKER_RECONNECT_SECONDS = 1.0
+
+
+class BrokerConsumer(Consumer):
+    """The worker's consumer, trying a lost broker again every second, for ever.
+
+    Celery's backoff (2 s, 4 s, … up to 30 s, 100 tries) left the outbox undrained for up to
+    15 s after a 60 s Redis outage, and a worker that outlived 100 tries stopped for good.
+    """
+
+    def ensure_connected(self, conn):
+        """Connect with a flat retry interval (Celery passes only the error handler and max retries)."""
+        conn.ensure_connection = functools.partial(
+            conn.ensure_connection, interval_start=0, interval_step=BROKER_RECONNECT_SECONDS,
+            interval_max=BROKER_RECONNECT_SECONDS,
+        )
+        return super().ensure_connected(conn)
 
 
 def create_celery() -> Celery:
@@ -31,6 +54,9 @@ def create_celery() -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # A worker waits for its broker for as long as it takes (BrokerConsumer tries every second).
+        broker_connection_max_retries=None,
+        worker_consumer="workers.app:BrokerConsumer",
         broker_connection_timeout=2,
         broker_transport_options={"visibility_timeout": 3600, "socket_connect_timeout": 2},
         timezone="America/Sao_Paulo",
@@ -41,18 +67,19 @@ def create_celery() -> Celery:
                 # A sweep nobody picked up in time is useless: the next one is coming.
                 "options": {"expires": 5 * settings.drain_interval_seconds, "queue": SYNC_QUEUE},
             },
-            # An import whose task was lost (a worker gone with its message) is resumed from its checkpoint.
+            # An import whose worker died (its heartbeat stopped) or whose task was lost is resumed
+            # from its checkpoint (workers/heartbeat.py).
             "resume-stalled-imports": {
                 "task": "workers.imports.resume_stalled",
-                "schedule": RESUME_IMPORTS_INTERVAL_SECONDS,
+                "schedule": RESUME_INTERVAL_SECONDS,
                 # Imports share the default queue: sweeps stuck behind a long import are dropped, not piled up.
-                "options": {"expires": RESUME_IMPORTS_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
+                "options": {"expires": RESUME_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
             },
-            # A bulk job whose task was lost resumes after its last committed batch (workers/bulk_tasks.py).
+            # The same for bulk jobs: they resume after their last committed batch (workers/bulk_tasks.py).
             "resume-stalled-bulk-jobs": {
                 "task": "workers.bulk.resume_stalled",
-                "schedule": RESUME_IMPORTS_INTERVAL_SECONDS,
-                "options": {"expires": RESUME_IMPORTS_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
+                "schedule": RESUME_INTERVAL_SECONDS,
+                "options": {"expires": RESUME_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
             },
             # The daily reminder: confirmation requests for tomorrow's unconfirmed visits, once per visit
             # (workers/messaging_tasks.py); the hour is America/Sao_Paulo (the app's timezone).

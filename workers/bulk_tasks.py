@@ -13,6 +13,8 @@ from storage.db import unit_of_work
 from storage.jobs import repo as job_repo
 from storage.jobs import service as job_service
 from workers.app import DEFAULT_QUEUE
+from workers.heartbeat import heartbeat
+from workers.settings import get_settings
 from workers.tasks import nudge_drain, task, throttled
 
 log = logging.getLogger(__name__)
@@ -49,10 +51,10 @@ def run_job(job_id: str, batch_size: int | None = None, client: OpenSearch | Non
         patient_ids = None
         if run.target == "patient_search":
             patient_ids = bulk_targets.patient_ids(
-                client or get_client(), run.search or {}, limit=job_service.MAX_TARGETS + 1
+                client or get_client(), run.target_search or {}, limit=job_service.MAX_TARGETS + 1
             )
         with unit_of_work() as session:
-            job_service.store_targets(session, job_id, patient_ids)
+            job_service.store_targets(session, job_id, patient_ids, search=run.target_search)
 
     nudge = throttled(nudge_drain, every=NUDGE_EVERY_SECONDS)
     while True:
@@ -84,7 +86,8 @@ def run_bulk_job(self, job_id: str) -> str:
     (search or database down) are retried with a backoff, then the job is marked failed.
     """
     try:
-        return run_job(job_id)
+        with heartbeat(lambda: _job_alive(job_id), every=get_settings().task_heartbeat_seconds):
+            return run_job(job_id)
     except job_service.JobNotFound:
         log.warning("bulk task for an unknown job", extra={"job_id": job_id})
         return "missing"
@@ -101,17 +104,28 @@ def run_bulk_job(self, job_id: str) -> str:
         raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
 
 
-@task("workers.bulk.resume_stalled", queue=DEFAULT_QUEUE)
-def resume_stalled_jobs(quiet_minutes: float = BULK_STALLED_AFTER_MINUTES) -> int:
-    """Queue again the unfinished jobs with no progress for `quiet_minutes` (their task was lost); return how many.
+def _job_alive(job_id: str) -> None:
+    with unit_of_work() as session:
+        job_repo.touch(session, job_id)
 
-    Idempotent (beat runs it every minute): a job resumes after its last committed batch and a
-    finished one is left alone. Jobs that died BULK_MAX_RUNS times are marked failed instead.
+
+@task("workers.bulk.resume_stalled", queue=DEFAULT_QUEUE)
+def resume_stalled_jobs(quiet_minutes: float = BULK_STALLED_AFTER_MINUTES, dead_after_seconds: float | None = None) -> int:
+    """Queue again the jobs whose worker died (no heartbeat for `dead_after_seconds`, default from settings) or
+    whose task was lost (no progress for `quiet_minutes`); return how many.
+
+    Idempotent (beat runs it every few seconds): a job resumes after its last committed batch and a
+    finished one is left alone; a re-queued job is `queued` again until its new task starts. Jobs that
+    died BULK_MAX_RUNS times are marked failed instead.
     """
     quiet = timedelta(minutes=quiet_minutes)
+    dead_after = timedelta(
+        seconds=dead_after_seconds if dead_after_seconds is not None else get_settings().task_dead_after_seconds
+    )
     with unit_of_work() as session:
-        stalled = job_repo.stalled(session, quiet, max_attempts=BULK_MAX_RUNS)
-        for job_id in job_repo.give_up_stalled(session, quiet, max_attempts=BULK_MAX_RUNS):
+        stalled = job_repo.stalled(session, quiet, max_attempts=BULK_MAX_RUNS, dead_after=dead_after)
+        job_repo.requeue(session, stalled)
+        for job_id in job_repo.give_up_stalled(session, quiet, max_attempts=BULK_MAX_RUNS, dead_after=dead_after):
             job_service.fail(
                 session, job_id, "stalled",
                 "A ação em lote parou várias vezes sem concluir. Os itens já processados foram mantidos.",

@@ -17,6 +17,12 @@ class WorkerSettings(BaseSettings):
 
     redis_url: str = "redis://127.0.0.1:6380/0"
     drain_interval_seconds: float = 1.0
+    # A running import or bulk job marks its row alive this often; one silent for `task_dead_after_seconds`
+    # lost its worker and is re-queued by the resume sweep, which beat runs every `resume_sweep_seconds`.
+    # Worst case from a kill to the re-queue: dead_after + sweep (30 s with the defaults).
+    task_heartbeat_seconds: float = 5.0
+    task_dead_after_seconds: float = 20.0
+    resume_sweep_seconds: float = 10.0
     # Queue names start with this; tests use a per-run prefix so parallel runs never share a queue.
     queue_prefix: str = ""
     environment: str = "development"

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import timedelta
+
+from kombu.exceptions import LimitExceeded
+from kombu.pools import ProducerPool
 
 from indexing import lifecycle, sync
 from storage.clock import local_today
@@ -15,6 +19,9 @@ from storage.imports import service as import_service
 from storage.visits import commands as visit_commands
 from storage.visits import repo as visit_repo
 from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app
+from workers.breaker import Breaker
+from workers.heartbeat import heartbeat
+from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +49,58 @@ def drain_outbox() -> int:
     return sync.drain().applied_entities
 
 
-def nudge_drain() -> None:
-    """Ask for an outbox drain now (best effort: the beat sweep runs anyway every second)."""
-    try:
-        drain_outbox.apply_async(expires=10, retry=False)
-    except Exception as error:  # the broker being down must not fail committed work
-        log.warning("could not nudge the outbox drain", extra={"error": type(error).__name__})
+class Nudger:
+    """Publishes drain_outbox, best effort, on connections of its own that give up in milliseconds.
+
+    Celery's shared producers retry a connection for `broker_connection_timeout` (2 s), which every
+    write paid while Redis was down. These never retry, time out after ~0.1 s on a hung Redis, and
+    after a failure skip the broker for `cool_down` seconds: a nudge is worth nothing the beat
+    sweep (every second) does not do anyway.
+    """
+
+    SOCKET_TIMEOUT = 0.1
+
+    def __init__(self, url: str, cool_down: float = 5.0, pool_size: int = 8) -> None:
+        connection = celery_app.connection_for_write(
+            url,
+            connect_timeout=self.SOCKET_TIMEOUT,
+            transport_options={
+                "max_retries": 0,
+                "socket_connect_timeout": self.SOCKET_TIMEOUT,
+                "socket_timeout": self.SOCKET_TIMEOUT,
+                "retry_on_timeout": False,
+            },
+        )
+        self.producers = ProducerPool(connection.Pool(limit=pool_size), limit=pool_size)
+        self.breaker = Breaker(cool_down)
+
+    def __call__(self) -> str:
+        """Send one nudge; return `sent`, `failed` or `skipped` (broker known down). Never raises."""
+        if not self.breaker.allows():
+            return "skipped"
+        try:
+            with self.producers.acquire(block=True, timeout=self.SOCKET_TIMEOUT) as producer:
+                drain_outbox.apply_async(expires=10, retry=False, producer=producer)
+        except LimitExceeded:
+            return "skipped"  # every producer busy: nudges are already on their way, and Redis is not down
+        except Exception as error:  # the broker being down must not fail committed work
+            self.breaker.failed()
+            log.warning("could not nudge the outbox drain", extra={"error": type(error).__name__})
+            return "failed"
+        self.breaker.succeeded()
+        return "sent"
+
+
+_nudgers: dict[int, Nudger] = {}
+
+
+def nudge_drain() -> str:
+    """Ask for an outbox drain now (best effort: the beat sweep runs anyway every second); never raises."""
+    pid = os.getpid()  # connections are never shared with a forked child
+    nudger = _nudgers.get(pid)
+    if nudger is None:
+        nudger = _nudgers[pid] = Nudger(celery_app.conf.broker_write_url or celery_app.conf.broker_url)
+    return nudger()
 
 
 def throttled(action: Callable[[], None], every: float) -> Callable[[], None]:
@@ -114,7 +167,8 @@ def apply_import(self, import_id: str) -> str:
     errors are retried with a backoff, then the import is marked failed.
     """
     try:
-        status = import_service.apply_import(import_id, on_batch_committed=throttled(nudge_drain, every=0.5))
+        with heartbeat(lambda: _import_alive(import_id), every=get_settings().task_heartbeat_seconds):
+            status = import_service.apply_import(import_id, on_batch_committed=throttled(nudge_drain, every=0.5))
         nudge_drain()  # the last batch's changes, whatever the throttle skipped
         return status
     except NotFound:
@@ -133,16 +187,24 @@ def apply_import(self, import_id: str) -> str:
         raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
 
 
-@task("workers.imports.resume_stalled", queue=DEFAULT_QUEUE)
-def resume_stalled_imports(quiet_minutes: float = IMPORT_STALLED_AFTER_MINUTES) -> int:
-    """Queue again the imports with no progress for `quiet_minutes` (their task was lost); return how many.
+def _import_alive(import_id: str) -> None:
+    with unit_of_work() as session:
+        import_service.heartbeat(session, import_id)
 
-    Idempotent (beat runs it every minute): apply_import resumes after the last committed
+
+@task("workers.imports.resume_stalled", queue=DEFAULT_QUEUE)
+def resume_stalled_imports(quiet_minutes: float = IMPORT_STALLED_AFTER_MINUTES, dead_after_seconds: float | None = None) -> int:
+    """Queue again the imports whose worker died (no heartbeat for `dead_after_seconds`, default from settings)
+    or whose task was lost (no progress for `quiet_minutes`); return how many.
+
+    Idempotent (beat runs it every few seconds): apply_import resumes after the last committed
     batch, leaves a finished import alone, and a duplicate run of a live one stands down.
     """
+    dead_after = dead_after_seconds if dead_after_seconds is not None else get_settings().task_dead_after_seconds
     with unit_of_work() as session:
         stalled = import_service.resumable_imports(
-            session, timedelta(minutes=quiet_minutes), max_attempts=IMPORT_MAX_RUNS
+            session, timedelta(minutes=quiet_minutes), max_attempts=IMPORT_MAX_RUNS,
+            dead_after=timedelta(seconds=dead_after),
         )
     for import_id in stalled:
         log.warning("re-enqueueing a stalled import", extra={"import_id": import_id})

@@ -30,7 +30,7 @@ class SyncStatus(BaseModel):
 
 
 @router.get("/sync", response_model=SyncStatus, **allow(*ADMIN))
-def sync_status(session: SessionDep) -> SyncStatus:
+def get_sync_status(session: SessionDep) -> SyncStatus:
     """Outbox backlog, age of the oldest pending change, rows in PostgreSQL vs documents in the index."""
     pending, oldest = outbox.backlog(session)
     documents = {}
@@ -50,7 +50,7 @@ class ReindexQueued(BaseModel):
 
 
 @router.post("/reindex", response_model=ReindexQueued, status_code=status.HTTP_202_ACCEPTED, **allow(*ADMIN))
-def reindex(body: ReindexRequest | None = None) -> ReindexQueued:
+def request_reindex(body: ReindexRequest | None = None) -> ReindexQueued:
     """Queue a rebuild of an index from PostgreSQL (searches keep answering; the alias swaps in one call)."""
     index = (body or ReindexRequest()).index
     try:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request
 
 from api.deps import SessionDep, commit
 from api.errors import ApiError
-from api.schemas.users import RefreshRequest, TokenRead
+from api.openapi import errors_for
+from api.schemas.users import LoginForm, RefreshRequest, TokenRead
 from api.security import client_ip, decode_token, issue_tokens, public, user_for_claims
 from api.settings import get_settings
 from api.throttle import LoginThrottle, RedisDep
@@ -30,10 +30,10 @@ def _token_read(user) -> TokenRead:
     )
 
 
-@router.post("/token", response_model=TokenRead, **public())
+@router.post("/token", response_model=TokenRead, responses=errors_for(400, 401, 429), **public())
 def login(
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Form()],
     session: SessionDep,
     redis: RedisDep,
 ) -> TokenRead:
@@ -55,8 +55,8 @@ def login(
     return _token_read(user)
 
 
-@router.post("/refresh", response_model=TokenRead, **public())
-def refresh(request: Request, body: RefreshRequest, session: SessionDep, redis: RedisDep) -> TokenRead:
+@router.post("/refresh", response_model=TokenRead, responses=errors_for(401), **public())
+def refresh_tokens(request: Request, body: RefreshRequest, session: SessionDep, redis: RedisDep) -> TokenRead:
     """Exchange a refresh token for a new pair. Each refresh token works once; a replay revokes the user's tokens."""
     claims = decode_token(body.refresh_token, "refresh")
     user = user_for_claims(session, claims)

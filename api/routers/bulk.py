@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import SearchDep, SessionDep, commit
+from api.paging import Cursor
 from api.schemas.bulk import BulkCreate, BulkJobRead, BulkQueued
 from api.security import STAFF, AuditActor, allow
 from indexing.queries import bulk_targets
@@ -49,11 +50,11 @@ def get_bulk_job(
     session: SessionDep,
     outcome: Literal["pending", "ok", "error", "skipped"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Cursor = None,
 ) -> BulkJobRead:
     """Status, progress (`processed` of `total`), counters and a page of item results (`outcome=error` for the
     failures; the next page with `cursor` = `next_cursor`)."""
-    return BulkJobRead.model_validate(job_service.report(session, job_id, outcome=outcome, after=cursor, limit=limit))
+    return BulkJobRead.model_validate(job_service.report(session, job_id, outcome=outcome, cursor=cursor, limit=limit))
 
 
 @router.get(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -11,7 +11,9 @@ from fastapi.responses import HTMLResponse
 from api import route_sheet
 from api.deps import SessionDep, commit
 from api.errors import ApiError
-from api.schemas.fleet import CarCreate, CarList, CarRead, CarUpdate
+from api.paging import Cursor, ListLimit
+from api.schemas.types import IsoDate
+from api.schemas.fleet import CarCreate, CarPage, CarRead, CarStatus, CarUpdate
 from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow, driver_car_on, local_today
 from storage.audit import service as audit_service
 from storage.cars import repo as car_repo
@@ -29,14 +31,17 @@ ROUTE_SHEET_HEADERS = {
 }
 
 
-@router.get("", response_model=CarList, **allow(*READERS))
+@router.get("", response_model=CarPage, **allow(*READERS))
 def list_cars(
     session: SessionDep,
-    car_status: Annotated[str | None, Query(alias="status", max_length=16)] = None,
+    car_status: Annotated[CarStatus | None, Query(alias="status")] = None,
     unit: Annotated[str | None, Query(max_length=20)] = None,
-) -> CarList:
-    """Every car (optionally of one status and one unit code or operational unit), by unit, base and label."""
-    return CarList(items=[CarRead.from_row(car) for car in car_repo.list_cars(session, car_status, unit)])
+    cursor: Cursor = None,
+    limit: ListLimit = 100,
+) -> CarPage:
+    """The cars (optionally of one status and one unit code or operational unit), by unit, base and label."""
+    page = car_repo.page_cars(session, car_status, unit, cursor=cursor, limit=limit)
+    return CarPage(items=[CarRead.from_row(car) for car in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("", response_model=CarRead, status_code=status.HTTP_201_CREATED, **allow(*STAFF))
@@ -78,7 +83,7 @@ def get_route_sheet(
     session: SessionDep,
     user: CurrentUser,
     actor: AuditActor,
-    day: Annotated[date | None, Query(alias="date")] = None,
+    day: Annotated[IsoDate | None, Query(alias="date")] = None,
 ) -> HTMLResponse:
     """The printable route sheet (HTML, A4) of a car for a day (default today): team, then visits in time order.
 

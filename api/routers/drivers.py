@@ -5,25 +5,27 @@ Staff phones are personal data: viewers get them masked (`phone` null, `phone_ma
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import SessionDep, commit
+from api.paging import Cursor, ListLimit
+from api.schemas.types import IsoDate
 from api.schemas.fleet import (
     CarBrief,
     CollectorCreate,
-    CollectorList,
+    CollectorPage,
     CollectorRead,
     CollectorUpdate,
     DriverAssignment,
     DriverCreate,
-    DriverList,
+    DriverPage,
     DriverRead,
     DriverUpdate,
+    PersonStatus,
     TeamCreate,
-    TeamList,
+    TeamPage,
     TeamRead,
     TeamUpdate,
 )
@@ -37,8 +39,8 @@ drivers = APIRouter(prefix="/api/v1/drivers", tags=["drivers"])
 collectors = APIRouter(prefix="/api/v1/collectors", tags=["collectors"])
 teams = APIRouter(prefix="/api/v1/teams", tags=["teams"])
 
-StatusFilter = Annotated[str | None, Query(alias="status", max_length=16)]
-DateParam = Annotated[date | None, Query(alias="date")]
+StatusFilter = Annotated[PersonStatus | None, Query(alias="status")]
+DateParam = Annotated[IsoDate | None, Query(alias="date")]
 
 
 def _reveal(user) -> bool:
@@ -49,11 +51,15 @@ def _reveal(user) -> bool:
 # ---------------------------------------------------------------- drivers
 
 
-@drivers.get("", response_model=DriverList, **allow(*READERS))
-def list_drivers(session: SessionDep, user: CurrentUser, person_status: StatusFilter = None) -> DriverList:
-    """Every driver (optionally of one status), by name."""
+@drivers.get("", response_model=DriverPage, **allow(*READERS))
+def list_drivers(
+    session: SessionDep, user: CurrentUser, person_status: StatusFilter = None, cursor: Cursor = None,
+    limit: ListLimit = 100,
+) -> DriverPage:
+    """The drivers (optionally of one status), by name."""
     reveal = _reveal(user)
-    return DriverList(items=[DriverRead.from_row(d, reveal) for d in team_repo.list_drivers(session, person_status)])
+    page = team_repo.page_drivers(session, person_status, cursor=cursor, limit=limit)
+    return DriverPage(items=[DriverRead.from_row(d, reveal) for d in page.items], next_cursor=page.next_cursor)
 
 
 @drivers.post("", response_model=DriverRead, status_code=status.HTTP_201_CREATED, **allow(*STAFF))
@@ -66,7 +72,7 @@ def create_driver(body: DriverCreate, session: SessionDep) -> DriverRead:
 
 # Two segments, so `/{driver_id}` never takes it; kept first for reading.
 @drivers.get("/me/assignment", response_model=DriverAssignment, **allow("driver"))
-def my_assignment(car_id: DriverCarOnDate, session: SessionDep, day: DateParam = None) -> DriverAssignment:
+def get_my_assignment(car_id: DriverCarOnDate, session: SessionDep, day: DateParam = None) -> DriverAssignment:
     """The requesting driver's car on a day (default today), its team, and the address of its route sheet."""
     day = day or local_today()
     car = car_repo.get(session, car_id)
@@ -107,12 +113,15 @@ def delete_driver(driver_id: str, session: SessionDep) -> Response:
 # ---------------------------------------------------------------- collectors
 
 
-@collectors.get("", response_model=CollectorList, **allow(*READERS))
-def list_collectors(session: SessionDep, user: CurrentUser, person_status: StatusFilter = None) -> CollectorList:
-    """Every collector (optionally of one status), by name."""
+@collectors.get("", response_model=CollectorPage, **allow(*READERS))
+def list_collectors(
+    session: SessionDep, user: CurrentUser, person_status: StatusFilter = None, cursor: Cursor = None,
+    limit: ListLimit = 100,
+) -> CollectorPage:
+    """The collectors (optionally of one status), by name."""
     reveal = _reveal(user)
-    items = [CollectorRead.from_row(c, reveal) for c in team_repo.list_collectors(session, person_status)]
-    return CollectorList(items=items)
+    page = team_repo.page_collectors(session, person_status, cursor=cursor, limit=limit)
+    return CollectorPage(items=[CollectorRead.from_row(c, reveal) for c in page.items], next_cursor=page.next_cursor)
 
 
 @collectors.post("", response_model=CollectorRead, status_code=status.HTTP_201_CREATED, **allow(*STAFF))
@@ -151,13 +160,15 @@ def delete_collector(collector_id: str, session: SessionDep) -> Response:
 # ---------------------------------------------------------------- teams
 
 
-@teams.get("", response_model=TeamList, **allow(*READERS))
+@teams.get("", response_model=TeamPage, **allow(*READERS))
 def list_teams(
-    session: SessionDep, day: DateParam = None, car_id: Annotated[str | None, Query(max_length=36)] = None
-) -> TeamList:
+    session: SessionDep, day: DateParam = None, car_id: Annotated[str | None, Query(max_length=36)] = None,
+    cursor: Cursor = None, limit: ListLimit = 100,
+) -> TeamPage:
     """The teams of a day (default today), optionally of one car."""
     day = day or local_today()
-    return TeamList(date=day, items=[TeamRead.from_row(t) for t in team_repo.list_teams(session, day, car_id)])
+    page = team_repo.page_teams(session, day, car_id, cursor=cursor, limit=limit)
+    return TeamPage(date=day, items=[TeamRead.from_row(t) for t in page.items], next_cursor=page.next_cursor)
 
 
 @teams.post("", response_model=TeamRead, status_code=status.HTTP_201_CREATED, **allow(*STAFF))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -11,7 +10,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import SessionDep, commit
 from api.multipart import FileField
-from api.schemas.imports import ImportList, ImportQueued, ImportRead
+from api.openapi import errors_for
+from api.paging import Cursor
+from api.schemas.imports import ImportPage, ImportQueued, ImportRead
 from api.security import READERS, STAFF, CurrentUser, allow
 from storage.imports import service as import_service
 from storage.imports.settings import get_settings as get_import_settings
@@ -42,7 +43,8 @@ _UPLOAD_ROUTE = allow(*STAFF)
 _UPLOAD_ROUTE["openapi_extra"] = {**_UPLOAD_ROUTE["openapi_extra"], **_UPLOAD_BODY}
 
 
-@router.post("", response_model=ImportQueued, status_code=status.HTTP_202_ACCEPTED, **_UPLOAD_ROUTE)
+@router.post("", response_model=ImportQueued, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors_for(400, 413, 415), **_UPLOAD_ROUTE)
 async def upload_import(request: Request, session: SessionDep, user: CurrentUser) -> ImportQueued:
     """Store the spreadsheet a chunk at a time as it arrives (bytes kept for audit, never held whole) and queue it;
     413 over the size limit, 415 if not a spreadsheet."""
@@ -74,14 +76,13 @@ async def upload_import(request: Request, session: SessionDep, user: CurrentUser
     return ImportQueued(id=import_id, status="queued")
 
 
-@router.get("", response_model=ImportList, **allow(*READERS))
+@router.get("", response_model=ImportPage, **allow(*READERS))
 def list_imports(
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    before: datetime | None = None,
-) -> ImportList:
-    """Past imports, newest first (no issues; page with `before` = the last `uploaded_at`)."""
-    return ImportList(items=import_service.list_imports(session, limit=limit, before=before))
+    session: SessionDep, cursor: Cursor = None, limit: Annotated[int, Query(ge=1, le=100)] = 50
+) -> ImportPage:
+    """Past imports, newest first (no issues)."""
+    items, next_cursor = import_service.page_imports(session, cursor=cursor, limit=limit)
+    return ImportPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{import_id}", response_model=ImportRead, **allow(*READERS))

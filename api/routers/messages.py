@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from api import masking
 from api.deps import SessionDep, commit
+from api.paging import Cursor
 from api.schemas.messages import MessageCreate, MessagePage, MessageRead
 from api.security import READERS, STAFF, AuditActor, allow
 from storage.audit import service as audit_service
@@ -20,7 +22,7 @@ router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
 
 
 @router.post("", response_model=MessageRead, status_code=status.HTTP_202_ACCEPTED, **allow(*STAFF))
-def request_message(body: MessageCreate, session: SessionDep, actor: AuditActor) -> MessageRead:
+def create_message(body: MessageCreate, session: SessionDep, actor: AuditActor) -> MessageRead:
     """Queue a templated message (pt-BR) to a visit's patient or to a patient about their next visit.
 
     409 `patient_opted_out` / `visit_cancelled`; 422 `no_mobile_phone`, `no_upcoming_visit`,
@@ -41,15 +43,15 @@ def list_messages(
     actor: AuditActor,
     patient_id: Annotated[str, Query(max_length=36)],
     visit_id: Annotated[str | None, Query(max_length=36)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[str | None, Query(max_length=36)] = None,
 ) -> MessagePage:
     """A patient's messages, newest first (audited as a read of the patient); viewers see phones masked."""
     if patient_repo.get(session, patient_id) is None:
         raise NotFound("patient", patient_id)
-    found = message_repo.list_for_patient(session, patient_id, limit=limit + 1, before_id=before, visit_id=visit_id)
-    page = found[:limit]
-    items = [MessageRead.from_row(m, masked=actor.role == "viewer") for m in page]
+    page = message_repo.page_for_patient(session, patient_id, cursor=cursor, limit=limit, visit_id=visit_id)
+    mask = masking.for_role(actor.role)
+    items = [MessageRead.from_row(m, mask) for m in page.items]
     audit_service.record(session, actor, "patient.read", "patient", patient_id, {"view": "messages"})
     commit(session)
-    return MessagePage(items=items, next_cursor=page[-1].id if len(found) > limit else None)
+    return MessagePage(items=items, next_cursor=page.next_cursor)

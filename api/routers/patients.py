@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.orm import Session
 
+from api import masking
 from api.deps import SearchDep, SessionDep, commit
+from api.paging import Cursor
 from api.schemas.audit import AuditEventRead, AuditPage
 from api.schemas.messages import MessageRead
+from api.schemas.types import IsoDate
 from api.schemas.patients import (
+    ConfirmationStatus,
+    FacetName,
+    FacetPage,
     PatientCreate,
     PatientPage,
     PatientRead,
+    PatientStatus,
+    PatientSuggestion,
     PatientSuggestions,
+    PatientSummary,
     PatientUpdate,
     PatientVisit,
+    Priority,
     VisitAttempt,
 )
-from api.security import ADMIN, READERS, STAFF, AuditActor, allow
+from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow
 from indexing.queries import patients as patient_queries
+from storage import paging
 from storage.audit import repo as audit_repo
 from storage.audit import service as audit_service
+from storage.cars import service as car_service
 from storage.clock import LOCAL_TZ
 from storage.errors import NotFound
 from storage.messages import repo as message_repo
@@ -39,49 +50,114 @@ ENTITY = "patient"
 _NOT_AUDITED = {"id", "row_version", "created_at", "updated_at", "visits", "messages"}
 # How many of the latest messages the profile shows (the full log: GET /api/v1/messages?patient_id=).
 PROFILE_MESSAGES = 50
+# Audit ids are bigint: a larger `before` is refused as input, never sent to PostgreSQL.
+MAX_BIGINT = 2**63 - 1
+
+
+class SearchParams:
+    """The search parameters of GET /api/v1/patients (also taken by its facet route).
+
+    Visit filters (`visit_from`, `visit_to`, `car`, `unit`, `confirmation_status`) must all
+    hold on one live visit of the patient. `car` takes car ids (a label is accepted where it
+    names one car: else 422 `ambiguous_car` with the candidates, or `unknown_car`).
+    Neighbourhood, city, health plan and tag match ignoring case, accents and spaces.
+    """
+
+    def __init__(
+        self,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        confirmation_status: Annotated[list[ConfirmationStatus] | None, Query()] = None,
+        visit_from: IsoDate | None = None,
+        visit_to: IsoDate | None = None,
+        car: Annotated[list[str] | None, Query(description="Id do carro (ou rótulo, se único); repetível")] = None,
+        unit: Annotated[list[str] | None, Query(description="Código da unidade da visita; repetível")] = None,
+        neighborhood: Annotated[list[str] | None, Query()] = None,
+        city: Annotated[list[str] | None, Query()] = None,
+        health_plan: Annotated[list[str] | None, Query()] = None,
+        tag: Annotated[list[str] | None, Query()] = None,
+        priority: Annotated[list[Priority] | None, Query()] = None,
+        status: Annotated[list[PatientStatus] | None, Query(description="active | inactive; repetível")] = None,
+        recurring: bool | None = None,
+        sort: Literal["relevance", "name", "next_visit", "-last_visit"] = "relevance",
+    ) -> None:
+        self.q, self.visit_from, self.visit_to, self.recurring, self.sort = q, visit_from, visit_to, recurring, sort
+        self.filters = {
+            "confirmation_status": list(confirmation_status or []),
+            "car": car or [],
+            "unit": unit or [],
+            "neighborhood": neighborhood or [],
+            "city": city or [],
+            "health_plan": health_plan or [],
+            "tag": tag or [],
+            "priority": priority or [],
+            "status": list(status or []),
+        }
+
+    def query(self, session: Session, **extra: Any) -> patient_queries.PatientQuery:
+        """The index query, car labels resolved to ids (within the units asked for, if any)."""
+        filters = dict(self.filters)
+        filters["car"] = car_service.resolve_refs(session, filters["car"], units=filters["unit"])
+        return patient_queries.PatientQuery(
+            q=self.q, filters=filters, visit_from=self.visit_from, visit_to=self.visit_to, recurring=self.recurring,
+            sort=self.sort, **extra,
+        )
+
+
+SearchParamsDep = Annotated[SearchParams, Depends()]
 
 
 @router.get("", response_model=PatientPage, **allow(*READERS))
 def search_patients(
     client: SearchDep,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    confirmation_status: Annotated[list[Literal["confirmed", "pending", "declined"]] | None, Query()] = None,
-    visit_from: date | None = None,
-    visit_to: date | None = None,
-    car: Annotated[list[str] | None, Query()] = None,
-    neighborhood: Annotated[list[str] | None, Query()] = None,
-    city: Annotated[list[str] | None, Query()] = None,
-    health_plan: Annotated[list[str] | None, Query()] = None,
-    tag: Annotated[list[str] | None, Query()] = None,
-    priority: Annotated[list[str] | None, Query()] = None,
-    recurring: bool | None = None,
-    sort: Literal["relevance", "name", "next_visit", "-last_visit"] = "relevance",
+    session: SessionDep,
+    user: CurrentUser,
+    params: SearchParamsDep,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
+    facet_size: Annotated[int, Query(ge=1, le=patient_queries.MAX_FACET_SIZE,
+                                     description="Valores por faceta (padrão 20)")] = patient_queries.FACET_SIZE,
 ) -> PatientPage:
-    """Search patients in the index (free text, filters, facets, cursor paging)."""
-    filters = {
-        "confirmation_status": list(confirmation_status or []),
-        "car": car or [],
-        "neighborhood": neighborhood or [],
-        "city": city or [],
-        "health_plan": health_plan or [],
-        "tag": tag or [],
-        "priority": priority or [],
-    }
-    query = patient_queries.PatientQuery(
-        q=q, filters=filters, visit_from=visit_from, visit_to=visit_to, recurring=recurring,
-        sort=sort, page_size=page_size, cursor=cursor,
-    )
+    """Search patients in the index (free text, filters, facets, cursor paging); inactive patients come last."""
+    mask = masking.for_role(user.role)
+    query = params.query(session, page_size=page_size, cursor=cursor, facet_size=facet_size)
+    session.rollback()  # the car lookup is done: no connection held while the index answers
     hits = patient_queries.search(client, query)
-    return PatientPage.model_validate(hits, from_attributes=True)
+    return PatientPage(
+        total=hits.total,
+        items=[PatientSummary.from_document(item, mask) for item in hits.items],
+        facets=hits.facets,
+        next_cursor=hits.next_cursor,
+    )
 
 
-# Declared before /{patient_id}, which would otherwise take "suggest" for an id.
+# Declared before /{patient_id}, which would otherwise take these for an id.
+@router.get("/facets/{name}", response_model=FacetPage, **allow(*READERS))
+def list_facet_values(
+    name: FacetName,
+    client: SearchDep,
+    session: SessionDep,
+    params: SearchParamsDep,
+    prefix: Annotated[str | None, Query(max_length=100, description="Valores com uma palavra que começa assim")] = None,
+    size: Annotated[int, Query(ge=1, le=patient_queries.MAX_FACET_SIZE)] = patient_queries.FACET_SIZE,
+) -> FacetPage:
+    """One facet of a search (same parameters as the search), up to `size` values, searchable by word prefix."""
+    query = params.query(session)
+    session.rollback()
+    return FacetPage(name=name, items=patient_queries.facet(client, query, name, prefix=prefix, size=size))
+
+
 @router.get("/suggest", response_model=PatientSuggestions, **allow(*READERS))
-def suggest_patients(client: SearchDep, q: Annotated[str, Query(max_length=200)] = "") -> PatientSuggestions:
-    """Autocomplete from the index: name or CPF prefixes → at most 10 {id, name, cpf_masked}."""
-    return PatientSuggestions(items=patient_queries.suggest(client, q))
+def suggest_patients(
+    client: SearchDep, user: CurrentUser, q: Annotated[str, Query(max_length=200)] = ""
+) -> PatientSuggestions:
+    """Autocomplete from the index: name or CPF prefixes → at most 10 {id, name, cpf_masked, status}."""
+    found = patient_queries.suggest(client, q)
+    # Autocomplete never shows a whole CPF, whoever asks: the masked form, by the one rule.
+    mask = masking.for_role(None)
+    return PatientSuggestions(items=[
+        PatientSuggestion(id=item["id"], name=item["name"], cpf_masked=mask.cpf(item["cpf"]), status=item["status"])
+        for item in found
+    ])
 
 
 @router.post("", response_model=PatientRead, status_code=status.HTTP_201_CREATED, **allow(*STAFF))
@@ -100,9 +176,10 @@ def get_patient(patient_id: str, session: SessionDep, actor: AuditActor) -> Pati
     patient = patient_repo.get(session, patient_id)
     if patient is None:
         raise NotFound("patient", patient_id)
-    profile = _with_visits(session, PatientRead.from_row(patient))
+    mask = masking.for_role(actor.role)
+    profile = _with_visits(session, PatientRead.from_row(patient, mask))
     profile.messages = [
-        MessageRead.from_row(m, masked=actor.role == "viewer")
+        MessageRead.from_row(m, mask)
         for m in message_repo.list_for_patient(session, patient.id, limit=PROFILE_MESSAGES)
     ]
     audit_service.record(session, actor, "patient.read", ENTITY, patient.id)
@@ -135,17 +212,20 @@ def delete_patient(patient_id: str, session: SessionDep, actor: AuditActor) -> R
 
 
 @router.get("/{patient_id}/audit", response_model=AuditPage, **allow(*ADMIN))
-def patient_audit(
+def list_patient_audit(
     patient_id: str,
     session: SessionDep,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_BIGINT, deprecated=True, description="Use `cursor`; o id do último evento visto.")
+    ] = None,
 ) -> AuditPage:
     """Who read or changed this patient, newest first (also for a patient since deleted)."""
-    events = audit_repo.list_for_entity(session, ENTITY, patient_id, limit=limit + 1, before_id=before)
-    page = events[:limit]
-    next_cursor = str(page[-1].id) if len(events) > limit else None
-    return AuditPage(items=[AuditEventRead.model_validate(e) for e in page], next_cursor=next_cursor)
+    if cursor is None and before is not None:
+        cursor = paging.encode([before])
+    page = audit_repo.page_for_entity(session, ENTITY, patient_id, cursor=cursor, limit=limit)
+    return AuditPage(items=[AuditEventRead.model_validate(e) for e in page.items], next_cursor=page.next_cursor)
 
 
 def _with_visits(session: Session, profile: PatientRead) -> PatientRead:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import SessionDep, commit
-from api.schemas.users import UserCreate, UserList, UserRead, UserUpdate
+from api.paging import Cursor, ListLimit
+from api.schemas.users import UserCreate, UserPage, UserRead, UserUpdate
 from api.security import ADMIN, ANYONE, AuditActor, CurrentUser, allow
 from storage.audit import service as audit_service
 from storage.errors import NotFound
@@ -15,10 +16,11 @@ from storage.users import service as user_service
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
-@router.get("", response_model=UserList, **allow(*ADMIN))
-def list_users(session: SessionDep) -> UserList:
-    """Every account, by e-mail."""
-    return UserList(items=[UserRead.from_row(user) for user in user_repo.list_all(session)])
+@router.get("", response_model=UserPage, **allow(*ADMIN))
+def list_users(session: SessionDep, cursor: Cursor = None, limit: ListLimit = 100) -> UserPage:
+    """The accounts, by e-mail."""
+    page = user_repo.page(session, cursor=cursor, limit=limit)
+    return UserPage(items=[UserRead.from_row(user) for user in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED, **allow(*ADMIN))
@@ -31,13 +33,13 @@ def create_user(body: UserCreate, session: SessionDep, actor: AuditActor) -> Use
 
 
 @router.get("/me", response_model=UserRead, **allow(*ANYONE))
-def read_me(user: CurrentUser) -> UserRead:
+def get_current_user(user: CurrentUser) -> UserRead:
     """The signed-in account."""
     return UserRead.from_row(user)
 
 
 @router.get("/{user_id}", response_model=UserRead, **allow(*ADMIN))
-def read_user(user_id: str, session: SessionDep) -> UserRead:
+def get_user(user_id: str, session: SessionDep) -> UserRead:
     """One account."""
     user = user_repo.get(session, user_id)
     if user is None:

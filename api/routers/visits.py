@@ -14,8 +14,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from api import masking
 from api.deps import SearchDep, SessionDep, commit
 from api.errors import ApiError
+from api.schemas.types import IsoDate
 from api.schemas.visits import (
     AttemptCreate,
     AttemptRead,
@@ -42,9 +44,9 @@ from api.schemas.visits import (
 from api.security import READERS, STAFF, AuditActor, CurrentUser, allow, driver_car_on
 from indexing.queries import visits as visit_queries
 from storage.audit import service as audit_service
+from storage.cars import service as car_service
 from storage.clock import LOCAL_TZ, local_today
 from storage.errors import NotFound
-from storage.identifiers import mask_phone
 from storage.visits import commands as visit_commands
 from storage.visits import confirmations
 from storage.visits import repo as visit_repo
@@ -52,16 +54,14 @@ from storage.visits import repo as visit_repo
 router = APIRouter(prefix="/api/v1/visits", tags=["visits"])
 
 PATIENT = "patient"
-# Roles that see phones, e-mail and card numbers in full (they call patients and bill payers).
-FULL_CONTACTS = frozenset({"admin", "operator", "driver"})
 
 
 @router.get("", response_model=Schedule | DriverSchedule, **allow(*READERS, "driver"))
-def day_schedule(
+def get_schedule(
     client: SearchDep,
     session: SessionDep,
     user: CurrentUser,
-    day: Annotated[date | None, Query(alias="date", description="Dia local (America/Sao_Paulo); padrão: hoje")] = None,
+    day: Annotated[IsoDate | None, Query(alias="date", description="Dia local (America/Sao_Paulo); padrão: hoje")] = None,
     car: Annotated[list[str] | None, Query(description="Id ou rótulo do carro (`CARRO 3`); repetível")] = None,
     status_: Annotated[list[VisitStatus] | None, Query(alias="status")] = None,
     unit: Annotated[str | None, Query(max_length=20, description="Código da unidade")] = None,
@@ -70,16 +70,17 @@ def day_schedule(
     day = day or local_today()
     if user.role == "driver":
         return _driver_schedule(client, session, user, day, status_ or [])
-    query = visit_queries.ScheduleQuery(day=day, cars=car or [], statuses=status_ or [], unit=unit)
+    mask = masking.for_role(user.role)
+    cars = car_service.resolve_refs(session, car or [], units=[unit] if unit else [])
+    query = visit_queries.ScheduleQuery(day=day, cars=cars, statuses=status_ or [], unit=unit)
     found = visit_queries.schedule(client, query)
-    full = user.role in FULL_CONTACTS
     return Schedule(
         date=day,
         total=found.total,
         cars=[
             ScheduleCar(
                 car_id=group.car_id, car=group.car, car_base=group.car_base,
-                visits=[_schedule_visit(doc, found.patients.get(doc["patient_id"]), full) for doc in group.visits],
+                visits=[_schedule_visit(doc, found.patients.get(doc["patient_id"]), mask) for doc in group.visits],
             )
             for group in found.cars
         ],
@@ -91,6 +92,7 @@ def create_visit(body: VisitCreate, session: SessionDep, actor: AuditActor) -> V
     """Book a visit by hand: 409 naming the other visit on an overlap; capacity → `warnings`."""
     data = body.model_dump(exclude_unset=True)
     data["start"], data["end"] = body.start, body.end
+    data["car_id"] = car_service.resolve_ref(session, body.car_id)
     visit, warnings = visit_commands.create(session, data, actor_id=actor.user_id)
     audit_service.record(session, actor, "patient.update", PATIENT, visit.patient_id,
                          {"visit_id": visit.id, "change": "visit.create"})
@@ -119,6 +121,9 @@ def update_visit(visit_id: str, body: VisitUpdate, session: SessionDep, actor: A
     reslot = {k: changes[k] for k in ("start", "end", "car_id") if k in changes}
     if any(value is None for value in reslot.values()):
         raise ApiError(422, "missing_value", "Início, fim e carro não podem ser vazios.")
+    if "car_id" in reslot:
+        # api.md's `car` may be a label (`CARRO 9`): taken where it names one car.
+        reslot["car_id"] = car_service.resolve_ref(session, reslot["car_id"])
     new_status = changes.get("status")
     warnings: list[dict] = []
     before = visit_repo.get(session, visit_id)
@@ -144,7 +149,7 @@ def update_visit(visit_id: str, body: VisitUpdate, session: SessionDep, actor: A
 
 @router.post("/{visit_id}/confirmation-attempts", response_model=AttemptRead, status_code=status.HTTP_201_CREATED,
              **allow(*STAFF))
-def create_attempt(visit_id: str, body: AttemptCreate, session: SessionDep, actor: AuditActor) -> AttemptRead:
+def create_confirmation_attempt(visit_id: str, body: AttemptCreate, session: SessionDep, actor: AuditActor) -> AttemptRead:
     """Record a confirmation attempt (channel, outcome, notes; the operator and time are recorded)."""
     attempt = confirmations.record_attempt(
         session, visit_id, channel=body.channel, outcome=body.outcome, notes=body.notes, actor_id=actor.user_id,
@@ -202,7 +207,7 @@ def _exams(doc: dict[str, Any]) -> Exams:
                  total=doc.get("total_exams") or 0)
 
 
-def _schedule_visit(doc: dict[str, Any], patient: dict[str, Any] | None, full: bool) -> ScheduleVisit:
+def _schedule_visit(doc: dict[str, Any], patient: dict[str, Any] | None, mask: masking.Masking) -> ScheduleVisit:
     display = doc.get("display") or {}
     payers = display.get("payers")
     if payers is None:
@@ -217,10 +222,10 @@ def _schedule_visit(doc: dict[str, Any], patient: dict[str, Any] | None, full: b
         end=doc["end"],
         status=doc["status"],
         booking_status=doc.get("booking_status"),
-        patient=_contact(doc, patient, full),
+        patient=_contact(doc, patient, mask),
         address=_address(doc),
         exams=_exams(doc),
-        payers=[_payer(p, full) for p in payers],
+        payers=[_payer(p, mask) for p in payers],
         notes=display.get("notes"),
         confirmation=Confirmation(
             status=doc.get("confirmation_status") or "pending",
@@ -236,7 +241,7 @@ def _schedule_visit(doc: dict[str, Any], patient: dict[str, Any] | None, full: b
 
 
 def _driver_visit(doc: dict[str, Any], patient: dict[str, Any] | None) -> DriverVisit:
-    contact = _contact(doc, patient, full=True)
+    contact = _contact(doc, patient, masking.for_role("driver"))
     return DriverVisit(
         id=doc["id"], start=doc["start"], end=doc["end"], status=doc["status"],
         patient=DriverPatient(name=contact.name, phones=contact.phones),
@@ -244,19 +249,14 @@ def _driver_visit(doc: dict[str, Any], patient: dict[str, Any] | None) -> Driver
     )
 
 
-def _contact(doc: dict[str, Any], patient: dict[str, Any] | None, full: bool) -> PatientContact:
+def _contact(doc: dict[str, Any], patient: dict[str, Any] | None, mask: masking.Masking) -> PatientContact:
     patient = patient or {}
-    phones = list(patient.get("phones") or [])
-    email = patient.get("email")
-    if not full:
-        phones = [m for m in (mask_phone(p) for p in phones) if m]
-        email = _mask_email(email)
     return PatientContact(
         id=doc["patient_id"],
         name=patient.get("name") or doc.get("patient_name"),
         birth_date=patient.get("birth_date"),
-        phones=phones,
-        email=email,
+        phones=mask.phones(patient.get("phones") or []),
+        email=mask.email(patient.get("email")),
         preferred_channel=patient.get("preferred_channel"),
         tags=patient.get("tags") or [],
         priority=patient.get("priority"),
@@ -264,25 +264,15 @@ def _contact(doc: dict[str, Any], patient: dict[str, Any] | None, full: bool) ->
     )
 
 
-def _payer(payer: dict[str, Any], full: bool) -> Payer:
-    card = payer.get("card_number")
-    if card and not full:
-        card = "*" * max(len(card) - 4, 0) + card[-4:]
-    return Payer(code=payer.get("code"), name=payer.get("name"), card_number=card)
-
-
-def _mask_email(email: str | None) -> str | None:
-    if not email or "@" not in email:
-        return None
-    user, domain = email.split("@", 1)
-    return f"{user[:1]}***@{domain}"
+def _payer(payer: dict[str, Any], mask: masking.Masking) -> Payer:
+    return Payer(code=payer.get("code"), name=payer.get("name"), card_number=mask.card_number(payer.get("card_number")))
 
 
 def _read(session, visit_id: str, role: str | None, warnings: list[dict] | None = None) -> VisitRead:
     found = visit_repo.detail(session, visit_id)
     if found is None:
         raise NotFound("visit", visit_id)
-    visit, patient, full = found.visit, found.patient, role in FULL_CONTACTS
+    visit, patient, mask = found.visit, found.patient, masking.for_role(role)
     phones = [p["number"] for p in patient.phones or []]
     last = found.attempts[-1] if found.attempts else None
     return VisitRead(
@@ -295,8 +285,8 @@ def _read(session, visit_id: str, role: str | None, warnings: list[dict] | None 
         booking_status=visit.booking_status,
         patient=PatientContact(
             id=patient.id, name=patient.name, birth_date=patient.birth_date,
-            phones=phones if full else [m for m in (mask_phone(p) for p in phones) if m],
-            email=patient.email if full else _mask_email(patient.email),
+            phones=mask.phones(phones),
+            email=mask.email(patient.email),
             preferred_channel=patient.preferred_channel, tags=list(patient.tags or []), priority=patient.priority,
             opted_out=getattr(patient, "opted_out_at", None) is not None,
         ),
@@ -307,7 +297,7 @@ def _read(session, visit_id: str, role: str | None, warnings: list[dict] | None 
             text=visit.address_text,
         ),
         exams=Exams(codes=list(visit.exam_codes or []), names=list(visit.exam_names or []), total=visit.total_exams),
-        payers=[_payer(p, full) for p in visit.payers or []],
+        payers=[_payer(p, mask) for p in visit.payers or []],
         notes=visit.notes,
         confirmation=Confirmation(
             status=visit.confirmation_status, channel=visit.confirmation_channel, confirmed_at=visit.confirmed_at,

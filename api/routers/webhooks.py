@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, commit
 from api.errors import ApiError
+from api.openapi import errors_for
 from api.security import public
 from storage.messages import service as message_service
 from workers.messaging import providers
@@ -26,6 +27,8 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 # Twilio answers an inbound SMS with these instructions: none (no automatic reply).
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
+
+_TWIML = {200: {"content": {"text/xml": {"schema": {"type": "string"}}}, "description": "TwiML (no reply)"}}
 
 # Provider callbacks are a few kilobytes; anything far larger is refused before it is read.
 MAX_BODY_BYTES = 1_000_000
@@ -74,8 +77,8 @@ def _apply(session: Session, provider: str, channel: str, batch: WebhookBatch) -
         )
 
 
-@router.post("/twilio/status", status_code=204, **public())
-def twilio_status(request: Request, body: RawBody, session: SessionDep) -> Response:
+@router.post("/twilio/status", status_code=204, responses=errors_for(401, 413), **public())
+def receive_twilio_status(request: Request, body: RawBody, session: SessionDep) -> Response:
     """Twilio's delivery status callback (X-Twilio-Signature); each (message, status) applied once."""
     adapter = _verified(providers.twilio(), request, body)
     _apply(session, adapter.name, "sms", adapter.parse_webhook(body))
@@ -83,8 +86,8 @@ def twilio_status(request: Request, body: RawBody, session: SessionDep) -> Respo
     return Response(status_code=204)
 
 
-@router.post("/twilio/inbound", **public())
-def twilio_inbound(request: Request, body: RawBody, session: SessionDep) -> Response:
+@router.post("/twilio/inbound", response_class=Response, responses=_TWIML | errors_for(401, 413), **public())
+def receive_twilio_inbound(request: Request, body: RawBody, session: SessionDep) -> Response:
     """An SMS a patient sent (X-Twilio-Signature): SIM/1 confirms, NÃO/2 declines, SAIR opts out."""
     adapter = _verified(providers.twilio(), request, body)
     _apply(session, adapter.name, "sms", adapter.parse_webhook(body))
@@ -92,8 +95,8 @@ def twilio_inbound(request: Request, body: RawBody, session: SessionDep) -> Resp
     return Response(content=EMPTY_TWIML, media_type="text/xml")
 
 
-@router.get("/whatsapp", response_class=PlainTextResponse, **public())
-def whatsapp_verify(
+@router.get("/whatsapp", response_class=PlainTextResponse, responses=errors_for(403), **public())
+def verify_whatsapp_subscription(
     mode: Annotated[str | None, Query(alias="hub.mode", max_length=20)] = None,
     token: Annotated[str | None, Query(alias="hub.verify_token", max_length=200)] = None,
     challenge: Annotated[str | None, Query(alias="hub.challenge", max_length=200)] = None,
@@ -106,8 +109,8 @@ def whatsapp_verify(
     return PlainTextResponse(answer)
 
 
-@router.post("/whatsapp", **public())
-def whatsapp_events(request: Request, body: RawBody, session: SessionDep) -> Response:
+@router.post("/whatsapp", response_class=Response, responses=errors_for(401, 413), **public())
+def receive_whatsapp_events(request: Request, body: RawBody, session: SessionDep) -> Response:
     """WhatsApp Cloud API events (X-Hub-Signature-256): delivery statuses and inbound replies."""
     adapter = _verified(providers.whatsapp_cloud(), request, body)
     _apply(session, adapter.name, "whatsapp", adapter.parse_webhook(body))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from storage.audit.service import ACTIONS
 
 
 class AuditEventRead(BaseModel):
@@ -14,8 +16,8 @@ class AuditEventRead(BaseModel):
     id: int
     occurred_at: datetime
     actor_id: str | None
-    actor_role: str | None
-    action: str
+    actor_role: Literal["admin", "operator", "viewer", "driver"] | None
+    action: Literal[tuple(sorted(ACTIONS))]  # type: ignore[valid-type]
     entity_type: str
     entity_id: str | None
     ip: str | None

@@ -2,32 +2,49 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.types import IsoDate
+
 ConfirmationStatus = Literal["confirmed", "pending", "declined"]
+PatientStatus = Literal["active", "inactive"]
 
 BulkAction = Literal["confirm", "send_message", "reschedule", "move_car", "add_tags", "remove_tags", "export"]
 BulkStatus = Literal["queued", "running", "done", "failed"]
 
 
+# One filter value (a car, a neighbourhood…) and how many values one filter takes.
+FilterValue = Annotated[str, Field(max_length=200)]
+FilterValues = Annotated[list[FilterValue], Field(max_length=100)] | FilterValue | None
+
+
 class BulkSearch(BaseModel):
-    """The parameters of GET /api/v1/patients (repeated parameters as lists; a single string is taken too)."""
+    """The parameters of GET /api/v1/patients (repeated parameters as lists; a single string is taken too).
+
+    The visit filters (`visit_from`, `visit_to`, `car`, `unit`, `confirmation_status`) hold on one
+    live visit, as in the search. `car` takes ids, or labels that name one car (422
+    `ambiguous_car` / `unknown_car` otherwise): the job stores the ids.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     q: str | None = Field(default=None, max_length=200)
-    confirmation_status: list[ConfirmationStatus] | ConfirmationStatus | None = None
-    visit_from: date | None = None
-    visit_to: date | None = None
-    car: list[str] | str | None = None
-    neighborhood: list[str] | str | None = None
-    city: list[str] | str | None = None
-    health_plan: list[str] | str | None = None
-    tag: list[str] | str | None = None
-    priority: list[str] | str | None = None
+    confirmation_status: Annotated[list[ConfirmationStatus], Field(max_length=3)] | ConfirmationStatus | None = None
+    visit_from: IsoDate | None = None
+    visit_to: IsoDate | None = None
+    car: FilterValues = None
+    unit: FilterValues = Field(default=None, description="Código da unidade da visita")
+    status: Annotated[list[PatientStatus], Field(max_length=2)] | PatientStatus | None = Field(
+        default=None, description="active | inactive"
+    )
+    neighborhood: FilterValues = None
+    city: FilterValues = None
+    health_plan: FilterValues = None
+    tag: FilterValues = None
+    priority: FilterValues = None
     recurring: bool | None = None
 
 
@@ -45,7 +62,8 @@ class BulkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: BulkAction
-    visit_ids: list[str] | None = None
+    # At most MAX_TARGETS (storage.jobs.service) visits; an id is at most 64 characters (bulk_job_items.item_id).
+    visit_ids: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=50_000)
     search: BulkSearch | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 

@@ -9,10 +9,11 @@ admins and operators only; everyone who may read gets `phone_masked`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.types import IsoDate
 from storage.cars.models import Car
 from storage.identifiers import mask_phone
 from storage.teams.models import Collector, Driver, Team
@@ -20,6 +21,14 @@ from storage.teams.models import Collector, Driver, Team
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+CarStatus = Literal["active", "maintenance", "inactive"]
+PersonStatus = Literal["active", "inactive"]
+Id = Annotated[str, Field(max_length=36)]
+# Lengths of the columns (storage.cars.models, storage.teams.models); a phone or a plate is typed with punctuation.
+PersonName = Annotated[str, Field(max_length=200)]
+Phone = Annotated[str, Field(max_length=40)]
 
 
 def _changes(body: BaseModel) -> dict[str, Any]:
@@ -30,14 +39,14 @@ def _changes(body: BaseModel) -> dict[str, Any]:
 
 
 class CarCreate(Strict):
-    label: str
-    base: str | None = None
-    unit_code: str | None = None
-    unit_name: str | None = None
-    operational_unit: str | None = None
-    plate: str | None = None
-    model: str | None = None
-    status: str = "active"
+    label: str = Field(max_length=40)
+    base: str | None = Field(default=None, max_length=120)
+    unit_code: str | None = Field(default=None, max_length=20)
+    unit_name: str | None = Field(default=None, max_length=120)
+    operational_unit: str | None = Field(default=None, max_length=20)
+    plate: str | None = Field(default=None, max_length=12)
+    model: str | None = Field(default=None, max_length=60)
+    status: CarStatus = "active"
     daily_capacity: int = 7
 
     def data(self) -> dict[str, Any]:
@@ -46,11 +55,11 @@ class CarCreate(Strict):
 
 
 class CarUpdate(Strict):
-    label: str | None = None
-    base: str | None = None
-    plate: str | None = None
-    model: str | None = None
-    status: str | None = None
+    label: str | None = Field(default=None, max_length=40)
+    base: str | None = Field(default=None, max_length=120)
+    plate: str | None = Field(default=None, max_length=12)
+    model: str | None = Field(default=None, max_length=60)
+    status: CarStatus | None = None
     daily_capacity: int | None = None
 
     def changes(self) -> dict[str, Any]:
@@ -69,7 +78,7 @@ class CarRead(BaseModel):
     operational_unit: str | None
     plate: str | None
     model: str | None
-    status: str
+    status: CarStatus
     daily_capacity: int
     imported: bool
     created_at: dt.datetime
@@ -86,8 +95,9 @@ class CarRead(BaseModel):
         )
 
 
-class CarList(BaseModel):
+class CarPage(BaseModel):
     items: list[CarRead]
+    next_cursor: str | None
 
 
 class CarBrief(BaseModel):
@@ -106,10 +116,10 @@ class CarBrief(BaseModel):
 
 
 class DriverCreate(Strict):
-    name: str
-    phone: str | None = None
-    status: str = "active"
-    user_id: str | None = None
+    name: PersonName
+    phone: Phone | None = None
+    status: PersonStatus = "active"
+    user_id: Id | None = None
 
     def data(self) -> dict[str, Any]:
         """Plain data for the storage service."""
@@ -117,10 +127,10 @@ class DriverCreate(Strict):
 
 
 class DriverUpdate(Strict):
-    name: str | None = None
-    phone: str | None = None
-    status: str | None = None
-    user_id: str | None = None
+    name: PersonName | None = None
+    phone: Phone | None = None
+    status: PersonStatus | None = None
+    user_id: Id | None = None
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent (`phone`/`user_id` null clear them)."""
@@ -132,7 +142,7 @@ class DriverRead(BaseModel):
     name: str
     phone: str | None
     phone_masked: str | None
-    status: str
+    status: PersonStatus
     user_id: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -147,17 +157,18 @@ class DriverRead(BaseModel):
         )
 
 
-class DriverList(BaseModel):
+class DriverPage(BaseModel):
     items: list[DriverRead]
+    next_cursor: str | None
 
 
 # ---------------------------------------------------------------- collectors
 
 
 class Registration(Strict):
-    council: str | None = None
-    number: str | None = None
-    state: str | None = None
+    council: str | None = Field(default=None, max_length=10)
+    number: str | None = Field(default=None, max_length=20)
+    state: str | None = Field(default=None, max_length=2)
 
 
 class RegistrationRead(BaseModel):
@@ -178,9 +189,9 @@ class RegistrationRead(BaseModel):
 
 
 class CollectorCreate(Strict):
-    name: str
-    phone: str | None = None
-    status: str = "active"
+    name: PersonName
+    phone: Phone | None = None
+    status: PersonStatus = "active"
     registration: Registration | None = None
 
     def data(self) -> dict[str, Any]:
@@ -189,9 +200,9 @@ class CollectorCreate(Strict):
 
 
 class CollectorUpdate(Strict):
-    name: str | None = None
-    phone: str | None = None
-    status: str | None = None
+    name: PersonName | None = None
+    phone: Phone | None = None
+    status: PersonStatus | None = None
     registration: Registration | None = None
 
     def changes(self) -> dict[str, Any]:
@@ -204,7 +215,7 @@ class CollectorRead(BaseModel):
     name: str
     phone: str | None
     phone_masked: str | None
-    status: str
+    status: PersonStatus
     registration: RegistrationRead | None
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -220,19 +231,20 @@ class CollectorRead(BaseModel):
         )
 
 
-class CollectorList(BaseModel):
+class CollectorPage(BaseModel):
     items: list[CollectorRead]
+    next_cursor: str | None
 
 
 # ---------------------------------------------------------------- teams
 
 
 class TeamCreate(Strict):
-    car_id: str
-    date: dt.date
-    driver_id: str
-    collector_id: str
-    notes: str | None = None
+    car_id: Id
+    date: IsoDate
+    driver_id: Id
+    collector_id: Id
+    notes: str | None = Field(default=None, max_length=1000)
 
     def data(self) -> dict[str, Any]:
         """Plain data for the storage service (`date` is the team's `day`)."""
@@ -242,9 +254,9 @@ class TeamCreate(Strict):
 
 
 class TeamUpdate(Strict):
-    driver_id: str | None = None
-    collector_id: str | None = None
-    notes: str | None = None
+    driver_id: Id | None = None
+    collector_id: Id | None = None
+    notes: str | None = Field(default=None, max_length=1000)
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent."""
@@ -282,9 +294,10 @@ class TeamRead(BaseModel):
         )
 
 
-class TeamList(BaseModel):
+class TeamPage(BaseModel):
     date: dt.date
     items: list[TeamRead]
+    next_cursor: str | None
 
 
 class DriverAssignment(BaseModel):

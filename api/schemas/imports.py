@@ -62,5 +62,6 @@ class ImportRead(ImportSummary):
     issues: list[ImportIssueRead]
 
 
-class ImportList(BaseModel):
+class ImportPage(BaseModel):
     items: list[ImportSummary]
+    next_cursor: str | None

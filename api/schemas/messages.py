@@ -7,11 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from storage.identifiers import digits_only, mask_phone
+from api.masking import Masking, for_role
 from storage.messages.models import Message
 
 Template = Literal["confirmation_request", "reminder", "reschedule_notice", "preparation"]
 Channel = Literal["sms", "whatsapp"]
+MessageStatus = Literal["queued", "sending", "sent", "delivered", "read", "failed", "cancelled"]
+# Why it was sent: asked by staff, the daily reminder, a bulk action.
+MessageReason = Literal["manual", "reminder", "bulk"]
 
 
 class MessageCreate(BaseModel):
@@ -37,28 +40,29 @@ class MessageRead(BaseModel):
     id: str
     patient_id: str
     visit_id: str | None
-    channel: str
-    template: str
+    channel: Channel
+    template: Template
     body: str
     to_phone: str | None
     provider: str | None
     provider_message_id: str | None
-    status: str
+    status: MessageStatus
     attempts: int
     last_error: str | None
-    reason: str
+    reason: MessageReason
     actor_id: str | None
     created_at: datetime
     sent_at: datetime | None
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, message: Message, *, masked: bool = False) -> "MessageRead":
-        """Shape a Message row; `masked` hides all but the last four digits of the phone."""
+    def from_row(cls, message: Message, mask: Masking | None = None) -> "MessageRead":
+        """Shape a Message row; the phone as `mask` shows it (api.masking; default: in full, for staff)."""
+        mask = mask or for_role("admin")
         return cls(
             id=message.id, patient_id=message.patient_id, visit_id=message.visit_id, channel=message.channel,
             template=message.template, body=message.body,
-            to_phone=mask_phone(_national(message.to_phone)) if masked else message.to_phone,
+            to_phone=mask.e164(message.to_phone),
             provider=message.provider, provider_message_id=message.provider_message_id, status=message.status,
             attempts=message.attempts, last_error=message.last_error, reason=message.reason,
             actor_id=message.actor_id, created_at=message.created_at, sent_at=message.sent_at,
@@ -69,8 +73,3 @@ class MessageRead(BaseModel):
 class MessagePage(BaseModel):
     items: list[MessageRead]
     next_cursor: str | None
-
-
-def _national(e164: str) -> str:
-    digits = digits_only(e164)
-    return digits[2:] if digits.startswith("55") else digits

@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from api.masking import Masking, for_role
 from api.schemas.messages import MessageRead
+from api.schemas.types import IsoDate
 from storage.patients.models import Patient
 
 Gender = Literal["female", "male", "other", "unknown"]
 Channel = Literal["phone", "sms", "whatsapp", "email"]
 Priority = Literal["low", "normal", "high", "urgent"]
 PhoneKind = Literal["mobile", "landline", "residential", "commercial", "whatsapp", "other"]
+PatientStatus = Literal["active", "inactive"]
+# How a visit's confirmation came: by staff (phone, sms, whatsapp, email) or, from the agenda export, app/site/other.
+ConfirmationChannel = Literal["phone", "sms", "whatsapp", "email", "app", "site", "other"]
+ConfirmationStatus = Literal["confirmed", "pending", "declined"]
+VisitStatus = Literal["scheduled", "cancelled", "collected", "no_show"]
+AttemptChannel = Literal["phone", "sms", "whatsapp", "email"]
+AttemptOutcome = Literal["confirmed", "no_answer", "declined", "reschedule_requested", "wrong_number"]
+AttemptSource = Literal["staff", "inbound_message", "bulk"]
+MessageChannel = Literal["sms", "whatsapp"]
+# patients.tags is varchar(60)[]: a longer tag would be cut to 60 characters without a word.
+Tag = Annotated[str, Field(max_length=60)]
+FacetName = Literal["confirmation_status", "car", "unit", "neighborhood", "health_plan", "tag"]
+_FULL = for_role("admin")
 
 
 class Strict(BaseModel):
@@ -43,21 +58,21 @@ class HealthPlan(Strict):
     name: str | None = Field(default=None, max_length=120)
     plan: str | None = Field(default=None, max_length=120)
     card_number: str | None = Field(default=None, max_length=30)
-    valid_until: date | None = None
+    valid_until: IsoDate | None = None
     authorization_notes: str | None = Field(default=None, max_length=2000)
 
 
 class PatientFields(Strict):
     cpf: str | None = Field(default=None, max_length=20)
-    birth_date: date | None = None
+    birth_date: IsoDate | None = None
     gender: Gender | None = None
-    phones: list[str | PhoneIn] | None = Field(default=None, max_length=10)
-    email: EmailStr | None = None
+    phones: list[Annotated[str, Field(max_length=40)] | PhoneIn] | None = Field(default=None, max_length=10)
+    email: Annotated[EmailStr, Field(max_length=254)] | None = None
     preferred_channel: Channel | None = None
     preferred_contact_time: str | None = Field(default=None, max_length=100)
     address: Address | None = None
     health_plan: HealthPlan | None = None
-    tags: list[str] | None = Field(default=None, max_length=30)
+    tags: list[Tag] | None = Field(default=None, max_length=30)
     priority: Priority | None = None
     special_needs: str | None = Field(default=None, max_length=2000)
     collection_preferences: str | None = Field(default=None, max_length=2000)
@@ -74,23 +89,23 @@ class PatientCreate(PatientFields):
 
 class PatientUpdate(PatientFields):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    status: Literal["active", "inactive"] | None = None
+    status: PatientStatus | None = None
 
 
 class Phone(BaseModel):
     number: str
-    kind: str
+    kind: PhoneKind
 
 
 class VisitAttempt(BaseModel):
     """A confirmation attempt of one of the patient's visits."""
 
     id: str
-    channel: str
-    outcome: str
+    channel: AttemptChannel
+    outcome: AttemptOutcome
     notes: str | None
     actor_id: str | None
-    source: str
+    source: AttemptSource
     at: datetime
 
 
@@ -101,11 +116,11 @@ class PatientVisit(BaseModel):
     date: date
     start: datetime
     end: datetime
-    status: str
+    status: VisitStatus
     car_id: str | None
     car: str | None
-    confirmation_status: str
-    confirmation_channel: str | None
+    confirmation_status: ConfirmationStatus
+    confirmation_channel: ConfirmationChannel | None
     confirmed_at: datetime | None
     exam_codes: list[str]
     missing_from_latest_export: bool
@@ -119,19 +134,19 @@ class PatientRead(BaseModel):
     name: str
     cpf: str | None
     birth_date: date | None
-    gender: str | None
+    gender: Gender | None
     phones: list[Phone]
     email: str | None
-    preferred_channel: str | None
+    preferred_channel: Channel | None
     preferred_contact_time: str | None
     address: Address
     health_plan: HealthPlan
     tags: list[str]
-    priority: str
+    priority: Priority
     special_needs: str | None
     collection_preferences: str | None
     notes: str | None
-    status: str
+    status: PatientStatus
     row_version: int
     created_at: datetime
     updated_at: datetime
@@ -139,21 +154,22 @@ class PatientRead(BaseModel):
     visits: list[PatientVisit] = []
     # Set when the patient answered SAIR: no message is sent to them any more.
     opted_out_at: datetime | None = None
-    opted_out_channel: str | None = None
+    opted_out_channel: MessageChannel | None = None
     # The latest 50 messages sent to the patient, newest first (GET fills it; viewers see phones masked).
     messages: list[MessageRead] = []
 
     @classmethod
-    def from_row(cls, patient: Patient) -> "PatientRead":
-        """Shape a Patient row as the API profile."""
+    def from_row(cls, patient: Patient, mask: Masking = _FULL) -> "PatientRead":
+        """Shape a Patient row as the API profile, identifiers and contacts as `mask` shows them (api.masking)."""
         return cls(
             id=patient.id,
             name=patient.name,
-            cpf=patient.cpf,
+            cpf=mask.cpf(patient.cpf),
             birth_date=patient.birth_date,
             gender=patient.gender,
-            phones=[Phone(**p) for p in patient.phones or []],
-            email=patient.email,
+            phones=[Phone(number=shown, kind=p["kind"]) for p in patient.phones or []
+                    if (shown := mask.phone(p["number"]))],
+            email=mask.email(patient.email),
             preferred_channel=patient.preferred_channel,
             preferred_contact_time=patient.preferred_contact_time,
             address=Address(
@@ -170,7 +186,7 @@ class PatientRead(BaseModel):
                 code=patient.health_plan_code,
                 name=patient.health_plan_name,
                 plan=patient.health_plan_plan,
-                card_number=patient.health_plan_card_number,
+                card_number=mask.card_number(patient.health_plan_card_number),
                 valid_until=patient.health_plan_valid_until,
                 authorization_notes=patient.health_plan_authorization_notes,
             ),
@@ -189,7 +205,7 @@ class PatientRead(BaseModel):
 
 
 class PatientSummary(BaseModel):
-    """A search hit, from the index."""
+    """A search hit, from the index. Viewers get the CPF and phones masked (api.masking)."""
 
     id: str
     name: str
@@ -200,23 +216,62 @@ class PatientSummary(BaseModel):
     city: str | None = None
     health_plan: str | None = None
     tags: list[str] = []
-    priority: str | None = None
+    priority: Priority | None = None
+    status: PatientStatus | None = Field(default=None, description="active | inactive (inactive patients come last)")
     next_visit: date | None = None
     last_visit: date | None = None
     visit_count: int = 0
     highlight: dict[str, list[str]] = {}
 
+    @classmethod
+    def from_document(cls, document: dict[str, Any], mask: Masking) -> "PatientSummary":
+        """Shape a search hit, identifiers and contacts as `mask` shows them."""
+        return cls.model_validate(
+            {**document, "cpf": mask.cpf(document.get("cpf")), "phones": mask.phones(document.get("phones") or [])}
+        )
+
 
 class FacetValue(BaseModel):
+    """One value of a facet: `value` is what the filter takes, `label` what to show, `count` the patients.
+
+    Neighbourhood, health plan and tag values are folded keys (lower case, no accents, single
+    spaces); the label is their most common spelling (on a tie, one in mixed case). Car buckets
+    (`value` = car id) add `car_id`, `base`, `unit` (the car's unit code) and `unit_name`; unit
+    buckets are unit codes labelled with the unit's name; confirmation statuses are labelled in pt-BR.
+    """
+
     value: str
+    label: str
     count: int
+    car_id: str | None = None
+    base: str | None = None
+    unit: str | None = None
+    unit_name: str | None = None
+
+
+class PatientFacets(BaseModel):
+    """Every facet of a search, up to `facet_size` values each (most patients first)."""
+
+    confirmation_status: list[FacetValue]
+    car: list[FacetValue]
+    unit: list[FacetValue]
+    neighborhood: list[FacetValue]
+    health_plan: list[FacetValue]
+    tag: list[FacetValue]
 
 
 class PatientPage(BaseModel):
     total: int
     items: list[PatientSummary]
-    facets: dict[str, list[FacetValue]]
+    facets: PatientFacets
     next_cursor: str | None
+
+
+class FacetPage(BaseModel):
+    """One facet of a search (GET /api/v1/patients/facets/{name})."""
+
+    name: FacetName
+    items: list[FacetValue]
 
 
 class PatientSuggestion(BaseModel):
@@ -225,6 +280,7 @@ class PatientSuggestion(BaseModel):
     id: str
     name: str
     cpf_masked: str | None = None
+    status: PatientStatus | None = None
 
 
 class PatientSuggestions(BaseModel):

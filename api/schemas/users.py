@@ -1,4 +1,4 @@
-"""User and token bodies: UserCreate, UserUpdate, UserRead, UserList, TokenRead, RefreshRequest."""
+"""User and token bodies: UserCreate, UserUpdate, UserRead, UserPage, TokenRead, RefreshRequest."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class UserRead(BaseModel):
     id: str
     email: str
     name: str
-    role: str
+    role: Role
     active: bool
     car_id: str | None
     last_login_at: datetime | None
@@ -75,8 +75,20 @@ class UserRead(BaseModel):
         )
 
 
-class UserList(BaseModel):
+class UserPage(BaseModel):
     items: list[UserRead]
+    next_cursor: str | None
+
+
+class LoginForm(BaseModel):
+    """The OAuth2 password grant's form (what Swagger UI's "Authorize" sends): e-mail as `username`."""
+
+    grant_type: Literal["password"] | None = None
+    username: str = Field(max_length=254)
+    password: str = Field(max_length=128)
+    scope: str = Field(default="", max_length=200)
+    client_id: str | None = Field(default=None, max_length=200)
+    client_secret: str | None = Field(default=None, max_length=200)
 
 
 class TokenRead(BaseModel):

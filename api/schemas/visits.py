@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from api.schemas.patients import Address
+from api.schemas.types import IsoDateTime
+from api.schemas.patients import (
+    Address,
+    AttemptChannel,
+    AttemptOutcome,
+    AttemptSource,
+    Channel,
+    ConfirmationChannel,
+    ConfirmationStatus,
+    Priority,
+    VisitStatus,
+)
 
-VisitStatus = Literal["scheduled", "cancelled", "collected", "no_show"]
-AttemptChannel = Literal["phone", "sms", "whatsapp", "email"]
-AttemptOutcome = Literal["confirmed", "no_answer", "declined", "reschedule_requested", "wrong_number"]
+# The agenda export's own booking status of a visit (None for visits booked here).
+BookingStatus = Literal["scheduled", "squeezed_in", "cancelled", "other"]
+HistoryKind = Literal["created", "status", "rescheduled"]
 
 
 class Strict(BaseModel):
@@ -33,11 +44,12 @@ class VisitCreate(Strict):
     """
 
     patient_id: str = Field(min_length=1, max_length=36)
-    car_id: str = Field(min_length=1, max_length=36)
-    start: datetime
-    end: datetime
-    exam_codes: list[str] = Field(default_factory=list, max_length=100)
-    exam_names: list[str] = Field(default_factory=list, max_length=100)
+    car_id: str = Field(min_length=1, max_length=40, validation_alias=AliasChoices("car_id", "car"),
+                        description="Id do carro, ou o rótulo (`CARRO 3`) quando um só carro o usa")
+    start: IsoDateTime
+    end: IsoDateTime
+    exam_codes: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list, max_length=100)
+    exam_names: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=100)
     payers: list[PayerIn] | None = Field(default=None, max_length=5)
     notes: str | None = Field(default=None, max_length=4000)
     address: Address | None = None
@@ -45,14 +57,16 @@ class VisitCreate(Strict):
 
 
 class VisitUpdate(Strict):
-    """Reschedule (`start`, `end`, `car_id`; api.md's `car` is accepted too) and/or change the status.
+    """Reschedule (`start`, `end`, `car_id`; api.md's `car` is accepted too, an id or a unique label) and/or
+    change the status.
 
     `reason` goes to the history.
     """
 
-    start: datetime | None = None
-    end: datetime | None = None
-    car_id: str | None = Field(default=None, min_length=1, max_length=36, validation_alias=AliasChoices("car_id", "car"))
+    start: IsoDateTime | None = None
+    end: IsoDateTime | None = None
+    car_id: str | None = Field(default=None, min_length=1, max_length=40, validation_alias=AliasChoices("car_id", "car"),
+                               description="Id do carro, ou o rótulo (`CARRO 9`) quando um só carro o usa")
     status: VisitStatus | None = None
     reason: str | None = Field(default=None, max_length=500)
 
@@ -66,20 +80,20 @@ class AttemptCreate(Strict):
 class AttemptRead(BaseModel):
     id: str
     visit_id: str
-    channel: str
-    outcome: str
+    channel: AttemptChannel
+    outcome: AttemptOutcome
     notes: str | None
     actor_id: str | None
-    source: str
+    source: AttemptSource
     at: datetime
 
 
 class HistoryRead(BaseModel):
     """One history row: `created`, `status` (from → to) or `rescheduled` (old → new slot and car)."""
 
-    kind: str
-    from_status: str | None
-    to_status: str | None
+    kind: HistoryKind
+    from_status: VisitStatus | None
+    to_status: VisitStatus | None
     old_start: datetime | None
     new_start: datetime | None
     old_end: datetime | None
@@ -104,9 +118,9 @@ class PatientContact(BaseModel):
     birth_date: date | None = None
     phones: list[str] = []
     email: str | None = None
-    preferred_channel: str | None = None
+    preferred_channel: Channel | None = None
     tags: list[str] = []
-    priority: str | None = None
+    priority: Priority | None = None
     opted_out: bool = False
 
 
@@ -136,13 +150,13 @@ class Payer(BaseModel):
 
 class LastAttempt(BaseModel):
     at: datetime
-    channel: str | None = None
-    outcome: str | None = None
+    channel: AttemptChannel | None = None
+    outcome: AttemptOutcome | None = None
 
 
 class Confirmation(BaseModel):
-    status: str
-    channel: str | None = None
+    status: ConfirmationStatus
+    channel: ConfirmationChannel | None = None
     confirmed_at: datetime | None = None
     attempts: int = 0
     last_attempt: LastAttempt | None = None
@@ -162,8 +176,8 @@ class VisitRead(BaseModel):
     date: date
     start: datetime
     end: datetime
-    status: str
-    booking_status: str | None
+    status: VisitStatus
+    booking_status: BookingStatus | None
     patient: PatientContact
     car: CarRef | None
     address: VisitAddress
@@ -188,8 +202,8 @@ class ScheduleVisit(BaseModel):
     id: str
     start: datetime
     end: datetime
-    status: str
-    booking_status: str | None = None
+    status: VisitStatus
+    booking_status: BookingStatus | None = None
     patient: PatientContact
     address: VisitAddress
     exams: Exams
@@ -227,7 +241,7 @@ class DriverVisit(BaseModel):
     id: str
     start: datetime
     end: datetime
-    status: str
+    status: VisitStatus
     patient: DriverPatient
     address: VisitAddress
     exams: Exams

@@ -6,7 +6,7 @@ from typing import Any
 
 from indexing.phonetic import phonetic_tokens
 from storage.patients.models import Patient
-from storage.visits.repo import PatientVisitStats
+from storage.visits.repo import LiveVisit, PatientVisitStats
 
 
 def build(patient: Patient, visits: PatientVisitStats | None = None) -> dict[str, Any]:
@@ -17,6 +17,7 @@ def build(patient: Patient, visits: PatientVisitStats | None = None) -> dict[str
     recurring = two or more distinct days); a visit change bumps the patient's row_version
     so this summary is rewritten. No summary = no visits (empty lists, 0, not recurring).
     `confirmation_rate` = confirmed attempts / attempts (4 decimals), null without attempts.
+    `visits` (mapping v4) nests each live visit: the search matches visit filters on one visit.
     """
     phones = [p["number"] for p in patient.phones or []]
     attempts = visits.confirmation_attempts if visits else 0
@@ -71,6 +72,25 @@ def build(patient: Patient, visits: PatientVisitStats | None = None) -> dict[str
         "confirmation_rate": round(confirmed / attempts, 4) if attempts else None,
         "confirmation_channels": list(visits.confirmation_channels) if visits else [],
         "opted_out": getattr(patient, "opted_out_at", None) is not None,
+        # Mapping v4: each live visit as a nested document, so the search's visit filters (days, car,
+        # unit, confirmation status) must all hold on one visit; cars by id, with their own unit.
+        "visits": [_visit(v) for v in visits.live_visits] if visits else [],
         "created_at": patient.created_at.isoformat() if patient.created_at else None,
         "updated_at": patient.updated_at.isoformat() if patient.updated_at else None,
+    }
+
+
+def _visit(visit: LiveVisit) -> dict[str, Any]:
+    return {
+        "id": visit.id,
+        "date": visit.visit_date.isoformat(),
+        "status": visit.status,
+        "confirmation_status": visit.confirmation_status,
+        "car_id": visit.car_id,
+        "car_label": visit.car_label,
+        "car_base": visit.car_base,
+        "car_unit": visit.car_unit_code,
+        "car_unit_name": visit.car_unit_name,
+        "unit": visit.unit_code,
+        "unit_name": visit.unit_name,
     }

@@ -30,6 +30,9 @@ def build(row: Any) -> dict[str, Any]:
         "car_id": visit.car_id,
         "car": row.car_label,
         "car_base": row.car_base,
+        # Mapping v3: the car's own unit, so a car is reported with it wherever it is grouped.
+        "car_unit_code": row.car_unit_code,
+        "car_unit_name": row.car_unit_name,
         "start": start.isoformat(),
         "end": end.isoformat(),
         "date": visit.visit_date.isoformat(),

@@ -1,7 +1,8 @@
 """The patients a bulk job's search matches: the same search as GET /api/v1/patients, every page of it.
 
 Built on `indexing.queries.patients.search` (the same free text, filters and their
-semantics), walked with its `search_after` cursors in a stable order (name, then id),
+semantics: the visit filters hold on one live visit; cars are ids, resolved when the job
+was created), walked with its `search_after` cursors in a stable order (name, then id),
 so any number of matches is reached without deep paging.
 """
 
@@ -16,14 +17,13 @@ from opensearchpy import OpenSearch
 from indexing.queries import patients as patient_queries
 
 PAGE_SIZE = 1000
-FILTERS = ("confirmation_status", "car", "neighborhood", "city", "health_plan", "tag", "priority")
 
 
 def query(search: Mapping[str, Any], page_size: int = PAGE_SIZE) -> patient_queries.PatientQuery:
     """The PatientQuery of a job's stored search (lists of filter values, ISO dates)."""
     return patient_queries.PatientQuery(
         q=search.get("q"),
-        filters={name: list(search.get(name) or []) for name in FILTERS},
+        filters={name: list(search.get(name) or []) for name in patient_queries.FILTERS},
         visit_from=date.fromisoformat(search["visit_from"]) if search.get("visit_from") else None,
         visit_to=date.fromisoformat(search["visit_to"]) if search.get("visit_to") else None,
         recurring=search.get("recurring"),

@@ -23,7 +23,21 @@ phones and CEPs are identifiers (their digits are joined); tokens with letters a
 - Both (`maria 4321`): the words as above AND the digits as an identifier; or all of it as
   address text (`rua das flores 123`).
 
-Against an index still on mapping v1 the v2-only clauses match nothing and the rest works.
+Filters (OR within one, AND across) and facets (mapping v4):
+- Patient filters: neighbourhood, city, health plan and tag match on a folded key (lower case,
+  no accents, single spaces: `BOTAFOGO` finds `Botafogo`); priority, status, recurring.
+- Visit filters: `visit_from`/`visit_to`, car (ids), unit (the visit's unit code) and
+  confirmation status must all hold on one live visit (nested documents), so "CARRO 2,
+  confirmed, on the 3rd" never matches a patient whose CARRO 2 visit was another day.
+- Facets count patients under every filter but their own (multi-select). A visit facet (car,
+  unit, confirmation status) counts the patients with a live visit of that value meeting the
+  other visit filters; a patient facet (neighbourhood, health plan, tag) counts folded keys,
+  labelled with their most common spelling. Each bucket is `{value, label, count}` (`value`
+  is what the filter takes; car buckets add the car's id, base, unit and unit name).
+- Inactive patients come after active ones in every sort (and in suggestions).
+
+Against an index still on an older mapping the newer clauses match nothing and the rest works
+(a nested query on a missing path ignores it); `setup-index --upgrade` rebuilds it.
 
 Cost at a million patients (bench/search_scale.py): a fuzzy clause costs mostly its rewrite
 (a Levenshtein automaton built and intersected with the terms, per clause), about half of a
@@ -37,19 +51,21 @@ any two of the words to count them) runs only when the strict query finds no one
 
 from __future__ import annotations
 
-import base64
-import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from opensearchpy import OpenSearch
+from opensearchpy.exceptions import RequestError
 
 from indexing import names
+from indexing.queries import labels
 from indexing.phonetic import CONNECTORS, phonetic_tokens
+from storage import paging
 from storage.errors import Invalid
-from storage.identifiers import digits_only, fold_name, mask_cpf
+from storage.identifiers import digits_only, fold_name
 
 # A token of digits and the punctuation of CPFs, phones and CEPs is an identifier, not a word.
 _IDENTIFIER_TOKEN = re.compile(r"^[\d.\-()/+]+$")
@@ -81,33 +97,53 @@ FIRST_WORD = 0.7
 LAST_WORD = 0.7
 TIEBREAK = 0.01
 
-# filter parameter -> keyword field (terms: OR within a filter, AND across filters)
-FILTER_FIELDS = {
-    "confirmation_status": "confirmation_statuses",
-    "car": "cars",
-    "neighborhood": "neighborhood",
-    "city": "city",
-    "health_plan": "health_plan",
-    "tag": "tags",
+# Filters on the patient (terms: OR within a filter, AND across filters). Fields with a `.key`
+# subfield (mapping v4) are folded by its normalizer (case, accents, spaces) on both sides, so
+# `BOTAFOGO`, `Botafogo` and ` botafogo ` are one value.
+PATIENT_FILTERS = {
+    "neighborhood": "neighborhood.key",
+    "city": "city.key",
+    "health_plan": "health_plan.key",
+    "tag": "tags.key",
     "priority": "priority",
+    "status": "status",
 }
-# facet name -> keyword field; a facet counts under every filter but its own (multi-select).
-FACET_FIELDS = {
-    "confirmation_status": "confirmation_statuses",
-    "car": "cars",
-    "neighborhood": "neighborhood",
-    "health_plan": "health_plan",
-    "tag": "tags",
+# Filters on the patient's live visits: together with `visit_from`/`visit_to` they must all hold
+# on one visit (nested documents, mapping v4). Cars are ids (the API resolves labels).
+VISIT_FILTERS = {
+    "car": "visits.car_id",
+    "confirmation_status": "visits.confirmation_status",
+    "unit": "visits.unit",
 }
+FILTERS = (*PATIENT_FILTERS, *VISIT_FILTERS)
+# Facets: each counts patients under every filter but its own (multi-select). Patient facets:
+# name -> (folded key field, field whose most common form is the label).
+PATIENT_FACETS = {
+    "neighborhood": ("neighborhood.key", "neighborhood"),
+    "health_plan": ("health_plan.key", "health_plan"),
+    "tag": ("tags.key", "tags"),
+}
+# Visit facets count patients with a live visit of that value meeting the other visit filters.
+VISIT_FACETS = {
+    "confirmation_status": "visits.confirmation_status",
+    "car": "visits.car_id",
+    "unit": "visits.unit",
+}
+FACETS = ("confirmation_status", "car", "unit", "neighborhood", "health_plan", "tag")
+# Values per facet: 20 unless asked (`facet_size`), never more than MAX_FACET_SIZE.
+FACET_SIZE = 20
+MAX_FACET_SIZE = 200
+# Active patients before inactive ones, whatever the sort ("active" < "inactive": keyword order).
+_ACTIVE_FIRST = {"status": {"order": "asc", "missing": "_last"}}
 SORTS = {
-    "relevance": [{"_score": "desc"}, {"id": "asc"}],
-    "name": [{"name.sort": "asc"}, {"id": "asc"}],
-    "next_visit": [{"next_visit": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
-    "-last_visit": [{"last_visit": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
+    "relevance": [_ACTIVE_FIRST, {"_score": "desc"}, {"id": "asc"}],
+    "name": [_ACTIVE_FIRST, {"name.sort": "asc"}, {"id": "asc"}],
+    "next_visit": [_ACTIVE_FIRST, {"next_visit": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
+    "-last_visit": [_ACTIVE_FIRST, {"last_visit": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
 }
 SOURCE_FIELDS = [
     "id", "name", "cpf", "birth_date", "phones", "neighborhood", "city", "health_plan",
-    "tags", "priority", "next_visit", "last_visit", "visit_count",
+    "tags", "priority", "status", "next_visit", "last_visit", "visit_count",
 ]
 # Typos: AUTO edits (none up to 2 letters, 1 for 3-5, 2 from 6), never in the first letter.
 _FUZZY = {"fuzziness": "AUTO", "prefix_length": 1}
@@ -131,6 +167,7 @@ class PatientQuery:
     sort: str = "relevance"
     page_size: int = 20
     cursor: str | None = None
+    facet_size: int = FACET_SIZE
 
 
 @dataclass
@@ -296,43 +333,77 @@ def _cross_fields(words: list[str], boost: float) -> dict[str, Any]:
     }
 
 
-def _filter_clauses(query: PatientQuery) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """(facet filters by name, the other filters): terms filters OR within, everything ANDed across."""
-    terms = {
-        name: {"terms": {FILTER_FIELDS[name]: values}}
-        for name, values in query.filters.items()
-        if values and name in FILTER_FIELDS
-    }
-    facet_filters = {name: clause for name, clause in terms.items() if name in FACET_FIELDS}
-    others = [clause for name, clause in terms.items() if name not in FACET_FIELDS]
+@dataclass(frozen=True)
+class _Filters:
+    """A query's filters split the way multi-select facets need them."""
+
+    # Patient filters that are facets, by name (post filter: each facet leaves its own out).
+    facets: dict[str, dict[str, Any]]
+    # Patient filters that are not facets (in the query: they narrow every facet).
+    others: list[dict[str, Any]]
+    # The visit filters, on one nested visit, by name; `visit_range` is the days, never a facet.
+    visit: dict[str, dict[str, Any]]
+    visit_range: dict[str, Any] | None
+
+    def visit_clauses(self, leave_out: str | None = None) -> list[dict[str, Any]]:
+        """The clauses one live visit must meet (all but `leave_out`'s)."""
+        clauses = [clause for name, clause in self.visit.items() if name != leave_out]
+        return [self.visit_range, *clauses] if self.visit_range else clauses
+
+    def patient_facet_clauses(self, leave_out: str | None = None) -> list[dict[str, Any]]:
+        """The patient facet filters (all but `leave_out`'s)."""
+        return [clause for name, clause in self.facets.items() if name != leave_out]
+
+
+def _filters(query: PatientQuery) -> _Filters:
+    """Terms filters OR within, everything ANDed across; visit filters on one nested visit."""
+    facets: dict[str, dict[str, Any]] = {}
+    others: list[dict[str, Any]] = []
+    visit: dict[str, dict[str, Any]] = {}
+    for name, values in query.filters.items():
+        values = [v for v in values if v]
+        if not values:
+            continue
+        if name in VISIT_FILTERS:
+            visit[name] = {"terms": {VISIT_FILTERS[name]: values}}
+        elif name in PATIENT_FACETS:
+            facets[name] = {"terms": {PATIENT_FILTERS[name]: values}}
+        elif name in PATIENT_FILTERS:
+            others.append({"terms": {PATIENT_FILTERS[name]: values}})
+    visit_range = None
     if query.visit_from or query.visit_to:
         bounds = {}
         if query.visit_from:
             bounds["gte"] = query.visit_from.isoformat()
         if query.visit_to:
             bounds["lte"] = query.visit_to.isoformat()
-        others.append({"range": {"visit_dates": bounds}})
+        visit_range = {"range": {"visits.date": bounds}}
     if query.recurring is not None:
         others.append({"term": {"recurring": query.recurring}})
-    return facet_filters, others
+    return _Filters(facets, others, visit, visit_range)
+
+
+def has_visit(clauses: list[dict[str, Any]]) -> dict[str, Any]:
+    """Patients with one live visit meeting every clause (nothing on an index without nested visits)."""
+    return {"nested": {"path": "visits", "ignore_unmapped": True, "query": {"bool": {"filter": clauses}}}}
 
 
 def search(client: OpenSearch, query: PatientQuery) -> PatientHits:
     """Run a patient search against the live alias."""
     if query.sort not in SORTS:
         raise Invalid("invalid_sort", "Ordenação inválida.", field="sort", allowed=sorted(SORTS))
-    response = client.search(index=names.alias("patients"), body=_search_body(query, relaxed=False))
+    response = _run(client, query, relaxed=False)
     if response["hits"]["total"]["value"] == 0 and can_relax(query.q):
         # Nobody meets every word: let names meeting all but one match (decided on the total, which
         # does not depend on the cursor, so every page of a search takes the same branch).
-        response = client.search(index=names.alias("patients"), body=_search_body(query, relaxed=True))
+        response = _run(client, query, relaxed=True)
     hits = response["hits"]["hits"]
     items = []
     for hit in hits:
         item = dict(hit["_source"])
         item["highlight"] = hit.get("highlight", {})
         items.append(item)
-    next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == query.page_size and hits else None
+    next_cursor = encode_cursor(query.sort, hits[-1]["sort"]) if len(hits) == query.page_size and hits else None
     return PatientHits(
         total=response["hits"]["total"]["value"],
         items=items,
@@ -341,18 +412,44 @@ def search(client: OpenSearch, query: PatientQuery) -> PatientHits:
     )
 
 
-def _search_body(query: PatientQuery, relaxed: bool) -> dict[str, Any]:
+def _run(client: OpenSearch, query: PatientQuery, relaxed: bool) -> dict[str, Any]:
+    body = _search_body(query, relaxed)
+    try:
+        return client.search(index=names.alias("patients"), body=body)
+    except RequestError:
+        # A well-formed cursor OpenSearch still cannot use (its values do not fit the sort's fields):
+        # the client's error, not an outage.
+        if query.cursor:
+            raise _invalid_cursor() from None
+        raise
+
+
+def _main_query(query: PatientQuery, filters: _Filters, relaxed: bool) -> dict[str, Any]:
     scoring = text_query(query.q, relaxed) if query.q and query.q.strip() else {"match_all": {}}
-    facet_filters, other_filters = _filter_clauses(query)
     if scoring is None:
         scoring = {"match_none": {}}
+    return {"bool": {"must": [scoring], "filter": filters.others}}
+
+
+def _post_filter(filters: _Filters) -> dict[str, Any]:
+    """What the facets leave to each other: the patient facet filters and the one-visit filter."""
+    clauses = filters.patient_facet_clauses()
+    visit = filters.visit_clauses()
+    if visit:
+        clauses.append(has_visit(visit))
+    return {"bool": {"filter": clauses}}
+
+
+def _search_body(query: PatientQuery, relaxed: bool) -> dict[str, Any]:
+    filters = _filters(query)
+    size = _facet_size(query.facet_size)
     body: dict[str, Any] = {
         "size": query.page_size,
         "track_total_hits": True,
-        "query": {"bool": {"must": [scoring], "filter": other_filters}},
+        "query": _main_query(query, filters, relaxed),
         # Multi-select facets: each facet counts under every filter but its own.
-        "post_filter": {"bool": {"filter": list(facet_filters.values())}},
-        "aggs": _facet_aggs(facet_filters),
+        "post_filter": _post_filter(filters),
+        "aggs": {name: _facet_agg(name, filters, size) for name in FACETS},
         "sort": SORTS[query.sort],
         "_source": SOURCE_FIELDS,
         "highlight": {
@@ -362,12 +459,17 @@ def _search_body(query: PatientQuery, relaxed: bool) -> dict[str, Any]:
         },
     }
     if query.cursor:
-        body["search_after"] = decode_cursor(query.cursor)
+        body["search_after"] = decode_cursor(query.cursor, query.sort)
     return body
 
 
 def suggest(client: OpenSearch, q: str, size: int = SUGGEST_SIZE) -> list[dict[str, Any]]:
-    """Autocomplete: name prefixes (typos forgiven) or CPF prefixes → [{id, name, cpf_masked}], at most `size`."""
+    """Autocomplete: name prefixes (typos forgiven) or CPF prefixes → [{id, name, cpf, status}], at most `size`.
+
+    Every word is a prefix of a name word, one letter included (`walter p`: mapping v4 indexes
+    one-letter prefixes). Active patients before inactive ones. The CPF is the record's: the
+    caller masks it.
+    """
     parsed = parse(q)
     words = [w for w in parsed.words if fold_name(w) not in CONNECTORS][:MAX_WORDS]
     if words:
@@ -386,47 +488,188 @@ def suggest(client: OpenSearch, q: str, size: int = SUGGEST_SIZE) -> list[dict[s
     body = {
         "size": size,
         "query": scoring,
-        "sort": [{"_score": "desc"}, {"name.sort": "asc"}, {"id": "asc"}],
-        "_source": ["id", "name", "cpf"],
+        "sort": [_ACTIVE_FIRST, {"_score": "desc"}, {"name.sort": "asc"}, {"id": "asc"}],
+        "_source": ["id", "name", "cpf", "status"],
     }
     response = client.search(index=names.alias("patients"), body=body)
     return [
-        {"id": hit["_source"]["id"], "name": hit["_source"]["name"], "cpf_masked": mask_cpf(hit["_source"].get("cpf"))}
+        {"id": hit["_source"]["id"], "name": hit["_source"]["name"], "cpf": hit["_source"].get("cpf"),
+         "status": hit["_source"].get("status")}
         for hit in response["hits"]["hits"]
     ]
 
 
-def _facet_aggs(filters: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    aggs = {}
-    for name, field_name in FACET_FIELDS.items():
-        others = [clause for other, clause in filters.items() if other != name]
-        aggs[name] = {
-            "filter": {"bool": {"filter": others}},
-            "aggs": {"values": {"terms": {"field": field_name, "size": 20}}},
-        }
-    return aggs
+def _facet_size(size: int) -> int:
+    if not 1 <= size <= MAX_FACET_SIZE:
+        raise Invalid(
+            "invalid_facet_size", f"`facet_size` deve estar entre 1 e {MAX_FACET_SIZE}.", field="facet_size",
+            max=MAX_FACET_SIZE,
+        )
+    return size
+
+
+def _facet_agg(name: str, filters: _Filters, size: int, prefix: str | None = None) -> dict[str, Any]:
+    """One facet's aggregation: under every filter but its own; `prefix` keeps the values with a word starting so."""
+    if name in PATIENT_FACETS:
+        key_field, label_field = PATIENT_FACETS[name]
+        clauses = filters.patient_facet_clauses(leave_out=name)
+        visit = filters.visit_clauses()
+        if visit:
+            clauses.append(has_visit(visit))
+        terms: dict[str, Any] = {"field": key_field, "size": size}
+        if prefix:
+            terms["include"] = _word_prefix_pattern(prefix)
+        values = {"terms": terms, "aggs": {"forms": {"terms": {"field": label_field, "size": labels.FORMS}}}}
+        return {"filter": {"bool": {"filter": clauses}}, "aggs": {"values": values}}
+    visit_clauses = filters.visit_clauses(leave_out=name)
+    if prefix:
+        visit_clauses.append(_visit_prefix_clause(name, prefix))
+    # Patients per value (reverse_nested), the top values by patients; ties by value.
+    terms = {"field": VISIT_FACETS[name], "size": size, "order": [{"patients": "desc"}, {"_key": "asc"}]}
+    sub_aggs: dict[str, Any] = {"patients": {"reverse_nested": {}}}
+    for shown, field_name in _VISIT_FACET_LABELS.get(name, {}).items():
+        sub_aggs[shown] = {"terms": {"field": field_name, "size": 1}}
+    return {
+        "filter": {"bool": {"filter": filters.patient_facet_clauses()}},
+        "aggs": {
+            "visits": {
+                "nested": {"path": "visits"},
+                "aggs": {
+                    "matching": {
+                        "filter": {"bool": {"filter": visit_clauses}},
+                        "aggs": {"values": {"terms": terms, "aggs": sub_aggs}},
+                    }
+                },
+            }
+        },
+    }
+
+
+# What a visit facet's bucket shows beside its value (the denormalised car and unit of the visits).
+_VISIT_FACET_LABELS = {
+    "car": {
+        "label": "visits.car_label", "base": "visits.car_base", "unit": "visits.car_unit",
+        "unit_name": "visits.car_unit_name",
+    },
+    "unit": {"label": "visits.unit_name"},
+}
+
+
+def _visit_prefix_clause(name: str, prefix: str) -> dict[str, Any]:
+    pattern = _word_prefix_pattern(prefix)
+    fields = {
+        "car": ["visits.car_label.key", "visits.car_base.key"],
+        "unit": ["visits.unit", "visits.unit_name.key"],
+        "confirmation_status": ["visits.confirmation_status"],
+    }[name]
+    return {"bool": {"should": [{"regexp": {f: pattern}} for f in fields], "minimum_should_match": 1}}
+
+
+def _word_prefix_pattern(prefix: str) -> str:
+    """A Lucene regular expression for folded values with a word starting with the folded `prefix`."""
+    folded = labels.fold(prefix)
+    escaped = "".join(ch if ch.isalnum() or ch == " " else "\\" + ch for ch in folded)
+    return f"(.* )?{escaped}.*"
 
 
 def _facets(aggregations: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    facets: dict[str, list[dict[str, Any]]] = {}
-    for name in FACET_FIELDS:
-        buckets = aggregations.get(name, {}).get("values", {}).get("buckets", [])
-        facets[name] = [{"value": b["key"], "count": b["doc_count"]} for b in buckets]
-    return facets
+    return {name: _buckets(name, aggregations.get(name, {})) for name in FACETS}
 
 
-def encode_cursor(sort_values: list[Any]) -> str:
-    """Encode `search_after` values as an opaque cursor."""
-    return base64.urlsafe_b64encode(json.dumps(sort_values).encode()).decode().rstrip("=")
+def _buckets(name: str, aggregation: dict[str, Any]) -> list[dict[str, Any]]:
+    """A facet's buckets as `{value, label, count}` (car buckets add car_id, base, unit, unit_name)."""
+    if name in PATIENT_FACETS:
+        return [
+            {"value": b["key"], "label": labels.display(b.get("forms", {}).get("buckets", []), b["key"]),
+             "count": b["doc_count"]}
+            for b in aggregation.get("values", {}).get("buckets", [])
+        ]
+    buckets = aggregation.get("visits", {}).get("matching", {}).get("values", {}).get("buckets", [])
+    items = []
+    for b in buckets:
+        top = {shown: _top(b, shown) for shown in _VISIT_FACET_LABELS.get(name, {})}
+        item: dict[str, Any] = {"value": b["key"], "count": b["patients"]["doc_count"]}
+        if name == "car":
+            item.update(label=top["label"] or b["key"], car_id=b["key"], base=top["base"], unit=top["unit"],
+                        unit_name=top["unit_name"])
+        elif name == "unit":
+            item["label"] = top["label"] or b["key"]
+        else:
+            item["label"] = labels.CONFIRMATION_STATUSES.get(b["key"], b["key"])
+        items.append(item)
+    return items
 
 
-def decode_cursor(cursor: str) -> list[Any]:
-    """Decode a cursor; Invalid if it was not made by `encode_cursor`."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid("invalid_cursor", "Cursor de paginação inválido.", field="cursor") from None
-    if not isinstance(values, list):
-        raise Invalid("invalid_cursor", "Cursor de paginação inválido.", field="cursor")
-    return values
+def _top(bucket: dict[str, Any], name: str) -> str | None:
+    found = bucket.get(name, {}).get("buckets", [])
+    return found[0]["key"] if found else None
+
+
+def facet(client: OpenSearch, query: PatientQuery, name: str, prefix: str | None = None,
+          size: int = FACET_SIZE) -> list[dict[str, Any]]:
+    """One facet of a search, up to `size` values, optionally only values with a word starting with `prefix`."""
+    if name not in FACETS:
+        raise Invalid("invalid_facet", "Faceta desconhecida.", field="name", allowed=list(FACETS))
+    filters = _filters(query)
+    prefix = prefix.strip() if prefix else None
+    body = {
+        "size": 0,
+        "track_total_hits": False,
+        "query": _main_query(query, filters, relaxed=False),
+        "aggs": {name: _facet_agg(name, filters, _facet_size(size), prefix or None)},
+    }
+    if can_relax(query.q) and _nobody(client, query, filters):
+        body["query"] = _main_query(query, filters, relaxed=True)
+    response = client.search(index=names.alias("patients"), body=body)
+    return _buckets(name, response.get("aggregations", {}).get(name, {}))
+
+
+def _nobody(client: OpenSearch, query: PatientQuery, filters: _Filters) -> bool:
+    """Whether the strict search matches nobody (then `search` relaxes it, and so must its facets)."""
+    body = {"size": 0, "track_total_hits": True, "query": _main_query(query, filters, relaxed=False),
+            "post_filter": _post_filter(filters)}
+    return client.search(index=names.alias("patients"), body=body)["hits"]["total"]["value"] == 0
+
+
+# The type of each `search_after` value of a sort: a score, a keyword, a date (epoch milliseconds; a
+# missing date sorts as the largest or smallest long), the id.
+# Every sort starts with the patient's status (inactive last): a keyword, null when missing.
+_CURSOR_TYPES: dict[str, tuple[str, ...]] = {
+    "relevance": ("keyword", "number", "text"),
+    "name": ("keyword", "text", "text"),
+    "next_visit": ("keyword", "long", "text"),
+    "-last_visit": ("keyword", "long", "text"),
+}
+
+
+def _invalid_cursor() -> Invalid:
+    return Invalid("invalid_cursor", "Cursor de paginação inválido.", field="cursor")
+
+
+def encode_cursor(sort: str, sort_values: list[Any]) -> str:
+    """Encode a page's last `search_after` values, with the sort they belong to, as an opaque cursor."""
+    return paging.encode([sort, *sort_values])
+
+
+def decode_cursor(cursor: str, sort: str) -> list[Any]:
+    """The `search_after` values of a cursor made by `encode_cursor` for this sort; Invalid otherwise."""
+    values = paging.decode_values(cursor)
+    types = _CURSOR_TYPES[sort]
+    if len(values) != len(types) + 1 or values[0] != sort:
+        raise _invalid_cursor()
+    for value, kind in zip(values[1:], types, strict=True):
+        if not _fits(value, kind):
+            raise _invalid_cursor()
+    return values[1:]
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind == "keyword":
+        return value is None or isinstance(value, str)
+    if kind == "text":
+        return isinstance(value, str)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if kind == "long":
+        return isinstance(value, int) and -(2**63) <= value < 2**63
+    return math.isfinite(value)

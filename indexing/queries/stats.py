@@ -5,20 +5,35 @@ Definitions (the same ones the tests check against PostgreSQL, to the unit):
 - A *live* visit is not cancelled and still listed by the latest export of its unit and day
   (`status != "cancelled"` and `missing_from_latest_export` false) — the same rule as the
   patient document's `visit_count`.
-- `visits_today`: live visits on the date; `confirmed_today`: those confirmed;
-  `pending_confirmations`: those not confirmed (so visits_today = confirmed + pending).
+- The day's live visits split four ways, so that
+  `visits_today = confirmed_today + declined_today + pending_confirmations + no_show_today`:
+  - `no_show_today`: marked no-show (whatever the patient had answered: the visit did not happen);
+  - `confirmed_today`: collected (the patient was there, whatever was recorded), or still
+    scheduled and confirmed;
+  - `declined_today`: still scheduled, and the patient declined (staff must cancel or rebook);
+  - `pending_confirmations`: still scheduled, neither confirmed nor declined: the calls left.
+  A no-show or a collected visit is never pending: there is nothing left to confirm.
 - `recurring_patients`: patients with live visits on two or more distinct days (any days,
   not only around the date). Counted on the patient documents' `recurring` flag (one count,
   whatever the registry's size): the document builder sets it by the same rule, and a
   visit change bumps its patient's row_version, so the drain rewrites that flag too.
 - `total_patients`: the patient documents.
-- `by_car` (car label; null = no car) and `by_channel` (confirmation channel of the
-  confirmed live visits; null = confirmed without a channel) count live visits only;
-  `by_status` counts every visit of the date still listed by the export, cancelled included.
+- `unit` (a unit code, optional) narrows everything to the visits of that unit
+  (`unit_code`, as the schedule's `unit`); then `total_patients` and `recurring_patients`
+  count the patients with a live visit in that unit (recurring by the rule above).
+- `by_car` (one entry per car id, with its label, base, unit code and unit name; all null =
+  no car): live visits and confirmed ones (as `confirmed_today`). `by_channel`: the
+  `confirmed_today` visits by the channel that confirmed them (null = collected without a
+  confirmation, or confirmed without a channel). `by_status` counts every visit of the date
+  still listed by the export, cancelled included.
 - Confirmation rates count live visits between `visit_from` and `visit_to` (inclusive
-  America/Sao_Paulo days); hour (0-23) and weekday (ISO, 1 = Monday) are those of the
-  visit start in America/Sao_Paulo, as the document stores them; neighbourhoods are the
-  folded (lowercase, no accents) keyword values. Rate = confirmed / visits, 4 decimals.
+  America/Sao_Paulo days), optionally of one unit; a visit is confirmed when its patient
+  confirmed it (confirmation status, whatever happened after: the rate measures the
+  confirmations). Each item is `{value, label, visits, confirmed, rate}`: hour 0-23 labelled
+  `07h`; weekday the ISO number (1 = segunda-feira … 7 = domingo) labelled with its pt-BR
+  name; neighbourhood the folded key (lower case, no accents, single spaces) labelled with
+  its most common spelling; car the car id with its label, base, unit and unit name.
+  Rate = confirmed / visits, 4 decimals.
   By channel, a visit counts once for every channel its patient was reached through about
   it (`contact_channels`: our confirmation attempts, messages the provider took, and the
   channel that confirmed it), and is confirmed for a channel when that channel confirmed
@@ -26,7 +41,8 @@ Definitions (the same ones the tests check against PostgreSQL, to the unit):
   reached (confirmed there = confirmed without a channel).
 
 Every grouping pages through a composite aggregation to the end, so no bucket is ever
-cut off and no count is approximate (no `terms` size, no `cardinality`).
+cut off and no count is approximate (no `terms` size, no `cardinality`); a bucket's labels
+are terms of size one under it (a car's label, base and unit are the same on all its visits).
 """
 
 from __future__ import annotations
@@ -40,13 +56,15 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import TransportError
 
 from indexing import names
+from indexing.queries import labels
+from indexing.queries.patients import has_visit
 from storage.errors import Invalid
 
 GROUP_FIELDS = {
     "neighborhood": "neighborhood",
     "hour": "hour",
     "weekday": "weekday",
-    "car": "car",
+    "car": "car_id",
     "channel": "contact_channels",
 }
 PAGE_SIZE = 1000
@@ -56,6 +74,18 @@ _LIVE = [
 ]
 _LISTED = [{"bool": {"must_not": [{"term": {"missing_from_latest_export": True}}]}}]
 _CONFIRMED = {"term": {"confirmation_status": "confirmed"}}
+_SCHEDULED = {"term": {"status": "scheduled"}}
+# The day's split (see the module docstring); each applies to live visits.
+_NO_SHOW = {"term": {"status": "no_show"}}
+_DAY_CONFIRMED = {"bool": {"should": [
+    {"term": {"status": "collected"}}, {"bool": {"filter": [_SCHEDULED, _CONFIRMED]}},
+], "minimum_should_match": 1}}
+_DECLINED = {"bool": {"filter": [_SCHEDULED, {"term": {"confirmation_status": "declined"}}]}}
+_PENDING = {"bool": {"filter": [_SCHEDULED], "must_not": [
+    _CONFIRMED, {"term": {"confirmation_status": "declined"}},
+]}}
+# A car's labels under its bucket (visits mapping v3 adds the car's own unit).
+_CAR_LABELS = {"label": "car", "base": "car_base", "unit": "car_unit_code", "unit_name": "car_unit_name"}
 
 
 @dataclass
@@ -63,10 +93,13 @@ class Dashboard:
     """The day's numbers (see the module docstring for each definition)."""
 
     date: date
+    unit: str | None
     total_patients: int
     visits_today: int
     confirmed_today: int
+    declined_today: int
     pending_confirmations: int
+    no_show_today: int
     recurring_patients: int
     by_car: list[dict[str, Any]]
     by_status: list[dict[str, Any]]
@@ -80,33 +113,55 @@ class ConfirmationRates:
     group_by: str
     visit_from: date | None
     visit_to: date | None
+    unit: str | None
     items: list[dict[str, Any]]
 
 
-def dashboard(client: OpenSearch, day: date) -> Dashboard:
-    """The dashboard of one America/Sao_Paulo day; exact counts.
+def dashboard(client: OpenSearch, day: date, unit: str | None = None) -> Dashboard:
+    """The dashboard of one America/Sao_Paulo day, optionally of one unit; exact counts.
 
     One round trip (`_msearch`): one pass over the day's visits still listed by the export
     (every grouping an aggregation of it: a bucket counts through its live, or live and
     confirmed, sub-filter, and groups left empty by that filter are dropped), plus two counts
     of the patient documents. Only a grouping with more than PAGE_SIZE values pages on.
     """
-    on_day = {"term": {"date": day.isoformat()}}
-    listed_today = {"bool": {"filter": [on_day, *_LISTED]}}
-    live_confirmed = {"bool": {"filter": [*_LIVE, _CONFIRMED]}}
-    live_aggs = {"live": {"filter": _LIVE[0], "aggs": {"confirmed": {"filter": _CONFIRMED}}}}
+    on_day = [{"term": {"date": day.isoformat()}}, *_LISTED]
+    if unit:
+        on_day.append({"term": {"unit_code": unit}})
+    listed_today = {"bool": {"filter": on_day}}
+    split = {
+        "confirmed": {"filter": _DAY_CONFIRMED},
+        "declined": {"filter": _DECLINED},
+        "pending": {"filter": _PENDING},
+        "no_show": {"filter": _NO_SHOW},
+    }
+    live_aggs = {"live": {"filter": _LIVE[0], "aggs": split}}
+    car_aggs = {
+        "live": {"filter": _LIVE[0], "aggs": {"confirmed": {"filter": _DAY_CONFIRMED}}},
+        **{name: {"terms": {"field": field_name, "size": 1}} for name, field_name in _CAR_LABELS.items()},
+    }
+    day_confirmed = {"bool": {"filter": [*_LIVE, _DAY_CONFIRMED]}}
     groupings: dict[str, tuple[str, dict[str, Any]]] = {
-        "by_car": ("car", live_aggs),
+        "by_car": ("car_id", car_aggs),
         "by_status": ("status", {}),
-        "by_channel": ("confirmation_channel", {"counted": {"filter": live_confirmed}}),
+        # The channel of a confirmation; a collected visit nobody confirmed has none (its bucket is null).
+        "by_channel": ("confirmation_channel", {
+            "counted": {"filter": {"bool": {"filter": [day_confirmed, _CONFIRMED]}}}
+        }),
     }
     day_aggs: dict[str, Any] = dict(live_aggs)
+    day_aggs["collected_unconfirmed"] = {"filter": {"bool": {"filter": [day_confirmed], "must_not": [_CONFIRMED]}}}
     for name, (field_name, sub_aggs) in groupings.items():
         day_aggs[name] = {"composite": _composite_source(field_name), "aggs": sub_aggs}
+    patients_query: dict[str, Any] = {"match_all": {}}
+    if unit:
+        patients_query = has_visit([{"term": {"visits.unit": unit}}])
     visits, patients, recurring = _msearch(client, [
         (names.alias("visits"), {"size": 0, "query": listed_today, "aggs": day_aggs}),
-        (names.alias("patients"), {"size": 0, "track_total_hits": True, "query": {"match_all": {}}}),
-        (names.alias("patients"), {"size": 0, "track_total_hits": True, "query": {"term": {"recurring": True}}}),
+        (names.alias("patients"), {"size": 0, "track_total_hits": True, "query": patients_query}),
+        (names.alias("patients"), {"size": 0, "track_total_hits": True, "query": {
+            "bool": {"filter": [patients_query, {"term": {"recurring": True}}]}
+        }}),
     ])
     aggregations = visits["aggregations"]
     buckets = {
@@ -114,29 +169,51 @@ def dashboard(client: OpenSearch, day: date) -> Dashboard:
         for name, (field_name, sub_aggs) in groupings.items()
     }
     by_car = [
-        {"car": key, "visits": bucket["live"]["doc_count"], "confirmed": bucket["live"]["confirmed"]["doc_count"]}
+        {**_car(key, bucket), "visits": bucket["live"]["doc_count"],
+         "confirmed": bucket["live"]["confirmed"]["doc_count"]}
         for key, bucket in buckets["by_car"]
         if bucket["live"]["doc_count"]
     ]
     by_status = [{"value": key, "count": bucket["doc_count"]} for key, bucket in buckets["by_status"]]
-    by_channel = [
-        {"value": key, "count": bucket["counted"]["doc_count"]}
-        for key, bucket in buckets["by_channel"]
-        if bucket["counted"]["doc_count"]
-    ]
-    visits_today = aggregations["live"]["doc_count"]
-    confirmed_today = aggregations["live"]["confirmed"]["doc_count"]
+    channels: dict[str | None, int] = {}
+    for key, bucket in buckets["by_channel"]:
+        if bucket["counted"]["doc_count"]:
+            channels[key] = bucket["counted"]["doc_count"]
+    unconfirmed = aggregations["collected_unconfirmed"]["doc_count"]
+    if unconfirmed:
+        channels[None] = channels.get(None, 0) + unconfirmed
+    live = aggregations["live"]
     return Dashboard(
         date=day,
+        unit=unit,
         total_patients=patients["hits"]["total"]["value"],
-        visits_today=visits_today,
-        confirmed_today=confirmed_today,
-        pending_confirmations=visits_today - confirmed_today,
+        visits_today=live["doc_count"],
+        confirmed_today=live["confirmed"]["doc_count"],
+        declined_today=live["declined"]["doc_count"],
+        pending_confirmations=live["pending"]["doc_count"],
+        no_show_today=live["no_show"]["doc_count"],
         recurring_patients=recurring["hits"]["total"]["value"],
-        by_car=_ordered(by_car, "car"),
+        by_car=_cars_ordered(by_car),
         by_status=_ordered(by_status, "value"),
-        by_channel=_ordered(by_channel, "value"),
+        by_channel=_ordered([{"value": key, "count": n} for key, n in channels.items()], "value"),
     )
+
+
+def _car(car_id: str | None, bucket: dict[str, Any]) -> dict[str, Any]:
+    """A car as groupings show it: `{car_id, label, base, unit, unit_name}` (all null: no car)."""
+    shown = {name: _top(bucket, name) for name in _CAR_LABELS}
+    return {"car_id": car_id, **shown}
+
+
+def _top(bucket: dict[str, Any], name: str) -> Any:
+    found = bucket.get(name, {}).get("buckets", [])
+    return found[0]["key"] if found else None
+
+
+def _cars_ordered(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """By label, base, unit and id; no car last."""
+    return sorted(items, key=lambda i: (i["car_id"] is None, i["label"] or "", i["base"] or "", i["unit"] or "",
+                                        i["car_id"] or ""))
 
 
 def recurring_patients(client: OpenSearch) -> int:
@@ -163,7 +240,11 @@ def _msearch(client: OpenSearch, searches: list[tuple[str, dict[str, Any]]]) -> 
 
 
 def confirmation_rates(
-    client: OpenSearch, group_by: str, visit_from: date | None = None, visit_to: date | None = None
+    client: OpenSearch,
+    group_by: str,
+    visit_from: date | None = None,
+    visit_to: date | None = None,
+    unit: str | None = None,
 ) -> ConfirmationRates:
     """Live visits, confirmed visits and the rate per neighbourhood, hour, car, channel or weekday."""
     if group_by not in GROUP_FIELDS:
@@ -178,15 +259,46 @@ def confirmation_rates(
         if visit_to:
             bounds["lte"] = visit_to.isoformat()
         filters.append({"range": {"date": bounds}})
+    if unit:
+        filters.append({"term": {"unit_code": unit}})
     if group_by == "channel":
-        return ConfirmationRates(group_by, visit_from, visit_to, _ordered(_channel_rates(client, filters), "value"))
+        items = _channel_rates(client, filters)
+        for item in items:
+            item["label"] = labels.CHANNELS.get(item["value"], item["value"]) if item["value"] else "Não contatado"
+        return ConfirmationRates(group_by, visit_from, visit_to, unit, _ordered(items, "value"))
+    sub_aggs: dict[str, Any] = {"confirmed": {"filter": _CONFIRMED}}
+    if group_by == "car":
+        sub_aggs.update({name: {"terms": {"field": f, "size": 1}} for name, f in _CAR_LABELS.items()})
+    elif group_by == "neighborhood":
+        # The folded key's spellings (visits mapping v3), to show the most common one.
+        sub_aggs["forms"] = {"terms": {"field": "neighborhood.raw", "size": labels.FORMS}}
     items = []
-    for key, bucket in _composite(
-        client, {"bool": {"filter": filters}}, GROUP_FIELDS[group_by], {"confirmed": {"filter": _CONFIRMED}}
-    ):
+    for key, bucket in _composite(client, {"bool": {"filter": filters}}, GROUP_FIELDS[group_by], sub_aggs):
         visits, confirmed = bucket["doc_count"], bucket["confirmed"]["doc_count"]
-        items.append({"value": key, "visits": visits, "confirmed": confirmed, "rate": rate(confirmed, visits)})
-    return ConfirmationRates(group_by, visit_from, visit_to, _ordered(items, "value"))
+        item: dict[str, Any] = {"value": key, "label": _rate_label(group_by, key, bucket)}
+        if group_by == "car":
+            item.update(_car(key, bucket))
+            item["label"] = item["label"] if key is not None else "Sem carro"
+        item.update(visits=visits, confirmed=confirmed, rate=rate(confirmed, visits))
+        items.append(item)
+    if group_by == "car":
+        return ConfirmationRates(group_by, visit_from, visit_to, unit, _cars_ordered(items))
+    return ConfirmationRates(group_by, visit_from, visit_to, unit, _ordered(items, "value"))
+
+
+def _rate_label(group_by: str, key: Any, bucket: dict[str, Any]) -> str:
+    """What a rates item shows for its value (pt-BR)."""
+    if key is None:
+        return "Não informado"
+    if group_by == "weekday":
+        return labels.WEEKDAYS[key]
+    if group_by == "hour":
+        return f"{key:02d}h"
+    if group_by == "neighborhood":
+        return labels.display(bucket.get("forms", {}).get("buckets", []), key)
+    if group_by == "car":
+        return _top(bucket, "label") or str(key)
+    return str(key)
 
 
 def _channel_rates(client: OpenSearch, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage import paging
 from storage.audit.models import AuditEvent
 
 
@@ -21,6 +22,14 @@ def list_for_entity(
     if before_id is not None:
         stmt = stmt.where(AuditEvent.id < before_id)
     return list(session.scalars(stmt))
+
+
+def page_for_entity(
+    session: Session, entity_type: str, entity_id: str, *, cursor: str | None, limit: int
+) -> paging.Page[AuditEvent]:
+    """A page of an entity's events, newest first (keyset on the id)."""
+    stmt = select(AuditEvent).where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id)
+    return paging.keyset(session, stmt, [AuditEvent.id], cursor=cursor, limit=limit, descending=True)
 
 
 def list_by_actor(session: Session, actor_id: str, limit: int = 50) -> list[AuditEvent]:

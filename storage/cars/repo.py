@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage import paging
 from storage.cars.models import Car
 from storage.patients.models import Patient
 from storage.visits.models import Visit
@@ -33,14 +34,33 @@ def find_by_plate(session: Session, plate: str) -> Car | None:
     return session.scalars(select(Car).where(Car.plate == plate)).first()
 
 
-def list_cars(session: Session, status: str | None = None, unit: str | None = None) -> list[Car]:
-    """Cars, optionally of one status and one unit (its code or operational unit), by unit, base and label."""
-    stmt = select(Car).order_by(Car.unit_code.nulls_last(), Car.base.nulls_first(), Car.label, Car.id)
+# Unit (cars without one last), base (cars without one first), label, id — as non-null keys, so a
+# keyset page can compare them as one row value.
+_CAR_ORDER = (
+    Car.unit_code.is_(None), func.coalesce(Car.unit_code, ""), Car.base.is_not(None), func.coalesce(Car.base, ""),
+    Car.label, Car.id,
+)
+
+
+def _cars(status: str | None, unit: str | None):
+    stmt = select(Car)
     if status:
         stmt = stmt.where(Car.status == status)
     if unit:
         stmt = stmt.where(or_(Car.unit_code == unit, Car.operational_unit == unit))
-    return list(session.scalars(stmt))
+    return stmt
+
+
+def list_cars(session: Session, status: str | None = None, unit: str | None = None) -> list[Car]:
+    """Cars, optionally of one status and one unit (its code or operational unit), by unit, base and label."""
+    return list(session.scalars(_cars(status, unit).order_by(*_CAR_ORDER)))
+
+
+def page_cars(
+    session: Session, status: str | None = None, unit: str | None = None, *, cursor: str | None, limit: int
+) -> paging.Page[Car]:
+    """A page of `list_cars`."""
+    return paging.keyset(session, _cars(status, unit), _CAR_ORDER, cursor=cursor, limit=limit)
 
 
 def ids_by_source_key(session: Session, source_keys: Iterable[str]) -> dict[str, str]:
@@ -59,6 +79,31 @@ def labels(session: Session, car_ids: Iterable[str]) -> dict[str, tuple[str, str
         return {}
     rows = session.execute(select(Car.id, Car.label, Car.base).where(Car.id.in_(ids)))
     return {car_id: (label, base) for car_id, label, base in rows}
+
+
+def existing_ids(session: Session, refs: Iterable[str]) -> set[str]:
+    """The given strings that are car ids; one query."""
+    ids = [ref for ref in set(refs) if len(ref) <= 36]
+    if not ids:
+        return set()
+    return set(session.scalars(select(Car.id).where(Car.id.in_(ids))))
+
+
+def by_labels(session: Session, labels: Iterable[str], units: Iterable[str] = ()) -> dict[str, list[Car]]:
+    """Label key (upper case, single spaces) -> the cars bearing it (of these unit codes, when given), by
+    unit, base and id; one query."""
+    keys = sorted({" ".join(label.split()).upper() for label in labels})
+    if not keys:
+        return {}
+    key = func.upper(func.regexp_replace(func.btrim(Car.label), r"\s+", " ", "g"))
+    stmt = select(Car).where(key.in_(keys)).order_by(Car.unit_code.nulls_last(), Car.base.nulls_first(), Car.id)
+    units = [u for u in units if u]
+    if units:
+        stmt = stmt.where(Car.unit_code.in_(units))
+    found: dict[str, list[Car]] = {}
+    for car in session.scalars(stmt):
+        found.setdefault(" ".join(car.label.split()).upper(), []).append(car)
+    return found
 
 
 def has_visits(session: Session, car_id: str) -> bool:

@@ -1,14 +1,19 @@
 """Car commands: create (by hand), update, delete; and the import's get-or-create. Never commits.
 
-A car's label and base are copied into every visit document (and the label into its
-patients' documents), so changing them bumps those rows' versions and records their
-outbox rows in the same transaction.
+A car's label and base are copied into every visit document and into its patients'
+documents (their nested visits), so changing them bumps those rows' versions and records
+their outbox rows in the same transaction.
+
+A car is its id: `CARRO 1` of AV CENTER 1 and `CARRO 1` of AV CENTER 2 are two cars.
+Filters and bookings take ids; `resolve_refs` still takes a label where it names one
+car (ignoring case and spaces), and refuses an ambiguous one (`ambiguous_car`, with the
+candidates) or an unknown one (`unknown_car`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import text as sql_text
@@ -85,7 +90,7 @@ def update(session: Session, car_id: str, changes: Mapping[str, Any]) -> Car:
         car.daily_capacity = _capacity(changes["daily_capacity"])
     _flush(session, car)
     if (car.label, car.base) != (old_label, old_base):
-        _reindex_visits(session, car.id, patients=car.label != old_label)
+        _reindex_visits(session, car.id, patients=True)
     return car
 
 
@@ -109,6 +114,58 @@ def delete(session: Session, car_id: str) -> None:
         )
     session.delete(car)
     session.flush()
+
+
+def resolve_refs(session: Session, refs: Sequence[str], units: Sequence[str] = ()) -> list[str]:
+    """Car ids for ids or labels (`CARRO 3`, any case or spacing), in the order given, without repeats.
+
+    A label must name one car (among the cars of `units`, when given): several →
+    Invalid `ambiguous_car` listing the candidates `{car_id, label, base, unit}`; none,
+    and not an id either → Invalid `unknown_car`.
+    """
+    wanted = list(dict.fromkeys(ref.strip() for ref in refs if ref and ref.strip()))
+    if not wanted:
+        return []
+    known = repo.existing_ids(session, wanted)
+    labels = [ref for ref in wanted if ref not in known]
+    by_label = repo.by_labels(session, labels, units) if labels else {}
+    resolved: list[str] = []
+    for ref in wanted:
+        if ref in known:
+            resolved.append(ref)
+            continue
+        cars = by_label.get(label_key(ref), [])
+        if not cars:
+            raise Invalid(
+                "unknown_car", "Carro não encontrado: informe o id ou o nome de um carro existente.",
+                field="car", car=ref[:40],
+            )
+        if len(cars) > 1:
+            raise Invalid(
+                "ambiguous_car",
+                f"Há {len(cars)} carros chamados {cars[0].label}: escolha um pelo id (`car_id`).",
+                field="car",
+                candidates=[
+                    {"car_id": car.id, "label": car.label, "base": car.base, "unit": car.unit_code} for car in cars
+                ],
+            )
+        resolved.append(cars[0].id)
+    return list(dict.fromkeys(resolved))
+
+
+def resolve_ref(session: Session, ref: str) -> str:
+    """One car id for an id or a unique label (see `resolve_refs`); a car that does not exist → NotFound."""
+    try:
+        return resolve_refs(session, [ref])[0]
+    except Invalid as error:
+        if error.code == "unknown_car":
+            raise NotFound(ENTITY, ref) from None
+        raise
+
+
+def label_key(label: str) -> str:
+    """How labels are compared: upper case, single spaces (`carro  3` is `CARRO 3`)."""
+    return " ".join(label.split()).upper()
 
 
 def normalize_plate(value: Any) -> str | None:
@@ -152,7 +209,7 @@ def ensure_by_source_keys(session: Session, cars: Mapping[str, Mapping[str, Any]
 
 
 def _reindex_visits(session: Session, car_id: str, patients: bool) -> None:
-    """Bump and queue the car's visits (and, for a new label, their patients) for the index."""
+    """Bump and queue the car's visits (and, when asked, their patients) for the index."""
     pairs = repo.bump_visit_versions(session, car_id)
     visit_ids = [visit_id for visit_id, _ in pairs]
     patient_ids = sorted({patient_id for _, patient_id in pairs}) if patients else []

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from storage import paging
 from storage.bulk import any_of
 from storage.imports.models import Import, ImportFileChunk, ImportIssue
 from storage.patients.models import Patient
@@ -43,12 +44,10 @@ def file_chunk(session: Session, import_id: str, seq: int) -> bytes | None:
     return session.scalar(select(ImportFileChunk.data).where(where))
 
 
-def list_recent(session: Session, limit: int = 50, before: datetime | None = None) -> list[Import]:
-    """Return imports newest first (never loads the file bytes)."""
-    stmt = select(Import).order_by(Import.uploaded_at.desc(), Import.id.desc()).limit(limit)
-    if before is not None:
-        stmt = stmt.where(Import.uploaded_at < before)
-    return list(session.scalars(stmt))
+def page_recent(session: Session, *, cursor: str | None, limit: int) -> paging.Page[Import]:
+    """A page of imports, newest first (never loads the file bytes)."""
+    return paging.keyset(session, select(Import), [Import.uploaded_at, Import.id], cursor=cursor, limit=limit,
+                         descending=True)
 
 
 def issues(session: Session, import_id: str, limit: int | None = None) -> list[ImportIssue]:
@@ -71,14 +70,26 @@ def add_progress(session: Session, import_id: str, deltas: Mapping[str, int], pr
     )
 
 
-def stalled(session: Session, older_than: datetime) -> list[str]:
-    """Ids of imports queued or processing that have not moved since `older_than` (a lost task)."""
-    stmt = (
-        select(Import.id)
-        .where(Import.status.in_(("queued", "processing")), Import.updated_at < older_than)
-        .order_by(Import.uploaded_at)
-    )
+def stalled(session: Session, older_than: datetime, dead_before: datetime | None = None) -> list[str]:
+    """Ids of imports that lost their task, locked for this transaction.
+
+    Queued or processing with no sign of life since `older_than` (a lost message), or processing
+    with no heartbeat since `dead_before` (its worker died). An import a batch holds locked is alive:
+    skipped, never waited for.
+    """
+    lost = and_(Import.status.in_(("queued", "processing")), Import.updated_at < older_than)
+    if dead_before is not None:
+        lost = or_(lost, and_(Import.status == "processing", Import.updated_at < dead_before))
+    stmt = select(Import.id).where(lost).order_by(Import.uploaded_at).with_for_update(skip_locked=True)
     return list(session.scalars(stmt))
+
+
+def touch(session: Session, import_id: str) -> None:
+    """Mark a processing import alive (its heartbeat; the resume sweep reads updated_at)."""
+    table = Import.__table__
+    session.execute(
+        update(table).where(table.c.id == import_id, table.c.status == "processing").values(updated_at=func.now())
+    )
 
 
 def patients_by_cpf(session: Session, cpfs: Iterable[str]) -> list[dict]:

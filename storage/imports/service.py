@@ -326,28 +326,47 @@ def summary(item: Import) -> dict[str, Any]:
     }
 
 
-def list_imports(session: Session, limit: int = 50, before: datetime | None = None) -> list[dict[str, Any]]:
-    """Past imports, newest first, without their issues."""
-    return [summary(item) for item in repo.list_recent(session, limit=limit, before=before)]
+def page_imports(session: Session, *, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of past imports, newest first, without their issues; and the next page's cursor."""
+    page = repo.page_recent(session, cursor=cursor, limit=limit)
+    return [summary(item) for item in page.items], page.next_cursor
 
 
-def stalled_imports(session: Session, quiet_for: timedelta = timedelta(minutes=10)) -> list[str]:
-    """Ids of imports still queued or processing with no progress for `quiet_for` (their task was lost)."""
-    return repo.stalled(session, datetime.now(timezone.utc) - quiet_for)
+def stalled_imports(
+    session: Session, quiet_for: timedelta = timedelta(minutes=10), dead_after: timedelta | None = None
+) -> list[str]:
+    """Ids of imports still queued or processing with no progress for `quiet_for` (their task was lost),
+    or processing with no heartbeat for `dead_after` (their worker died)."""
+    now = datetime.now(timezone.utc)
+    return repo.stalled(session, now - quiet_for, now - dead_after if dead_after is not None else None)
 
 
-def resumable_imports(session: Session, quiet_for: timedelta, max_attempts: int) -> list[str]:
-    """Stalled imports worth another run; those that already died `max_attempts` times are marked failed."""
+def heartbeat(session: Session, import_id: str) -> None:
+    """Mark a processing import's task alive (the running task calls it every few seconds)."""
+    repo.touch(session, import_id)
+
+
+def resumable_imports(
+    session: Session, quiet_for: timedelta, max_attempts: int, dead_after: timedelta | None = None
+) -> list[str]:
+    """Stalled imports worth another run, turned back to `queued` for it (the caller enqueues them after
+    the commit); those that already died `max_attempts` times are marked failed instead."""
     resumable = []
-    for import_id in stalled_imports(session, quiet_for):
+    for import_id in stalled_imports(session, quiet_for, dead_after):
         item = repo.get_for_update(session, import_id)
-        if item is not None and item.attempts >= max_attempts:
+        if item is None:
+            continue
+        if item.attempts >= max_attempts:
             mark_failed(
                 session, import_id, "import_keeps_crashing",
                 f"A importação parou {item.attempts} vezes sem concluir. As linhas já aplicadas foram mantidas; "
                 "verifique o arquivo e envie-o novamente.",
             )
         else:
+            # Queued again, and fresh: the next sweep waits for this new task instead of sending another.
+            # A run that was only slow finds the status changed at its next batch and stands down.
+            item.status = "queued"
+            item.updated_at = func.now()
             resumable.append(import_id)
     return resumable
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Row, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.bulk import any_of
@@ -120,13 +120,14 @@ def search_visits(
     *,
     visit_from: date,
     visit_to: date | None,
-    car_labels: Sequence[str] = (),
+    car_ids: Sequence[str] = (),
+    units: Sequence[str] = (),
     confirmation_statuses: Sequence[str] = (),
     limit: int,
 ) -> list[tuple[str, str, datetime]]:
     """(visit id, patient id, start) of these patients' live visits (not cancelled, still listed by the latest
-    export) from `visit_from` to `visit_to`, of the given cars and confirmation statuses when given;
-    ordered by start, at most `limit`."""
+    export) from `visit_from` to `visit_to`, of the given cars (ids), unit codes and confirmation statuses
+    when given; ordered by start, at most `limit`."""
     if not patient_ids:
         return []
     stmt = (
@@ -142,8 +143,10 @@ def search_visits(
     )
     if visit_to is not None:
         stmt = stmt.where(Visit.visit_date <= visit_to)
-    if car_labels:
-        stmt = stmt.join(Car, Car.id == Visit.car_id).where(any_of(Car.label, car_labels))
+    if car_ids:
+        stmt = stmt.where(any_of(Visit.car_id, list(car_ids)))
+    if units:
+        stmt = stmt.where(any_of(Visit.unit_code, list(units)))
     if confirmation_statuses:
         stmt = stmt.where(any_of(Visit.confirmation_status, confirmation_statuses))
     return [tuple(row) for row in session.execute(stmt)]
@@ -191,35 +194,49 @@ def next_visits(session: Session, patient_ids: Sequence[str], today: date) -> di
     return dict(rows.all())
 
 
-def stalled(session: Session, quiet: timedelta, max_attempts: int) -> list[str]:
-    """Ids of unfinished jobs with no progress for `quiet` (their task was lost) and attempts left."""
+def _lost(quiet: timedelta, dead_after: timedelta | None):
+    """Unfinished with no sign of life for `quiet` (a lost message), or running with no heartbeat for
+    `dead_after` (its worker died)."""
+    lost = and_(BulkJob.status.in_(("queued", "running")), BulkJob.updated_at < func.now() - quiet)
+    if dead_after is not None:
+        lost = or_(lost, and_(BulkJob.status == "running", BulkJob.updated_at < func.now() - dead_after))
+    return lost
+
+
+def stalled(session: Session, quiet: timedelta, max_attempts: int, dead_after: timedelta | None = None) -> list[str]:
+    """Ids of jobs that lost their task (see `_lost`) and have attempts left, locked for this transaction;
+    a job a batch holds locked is alive: skipped, never waited for."""
     rows = session.scalars(
         select(BulkJob.id)
-        .where(
-            BulkJob.status.in_(("queued", "running")),
-            BulkJob.updated_at < func.now() - quiet,
-            BulkJob.attempts < max_attempts,
-        )
+        .where(_lost(quiet, dead_after), BulkJob.attempts < max_attempts)
         .order_by(BulkJob.created_at)
+        .with_for_update(skip_locked=True)
     )
     return list(rows)
 
 
-def give_up_stalled(session: Session, quiet: timedelta, max_attempts: int) -> list[str]:
-    """Ids of unfinished jobs with no progress for `quiet` that used up their attempts."""
+def give_up_stalled(session: Session, quiet: timedelta, max_attempts: int, dead_after: timedelta | None = None) -> list[str]:
+    """Ids of jobs that lost their task (see `_lost`) and used up their attempts."""
     rows = session.scalars(
         select(BulkJob.id)
-        .where(
-            BulkJob.status.in_(("queued", "running")),
-            BulkJob.updated_at < func.now() - quiet,
-            BulkJob.attempts >= max_attempts,
-        )
+        .where(_lost(quiet, dead_after), BulkJob.attempts >= max_attempts)
+        .with_for_update(skip_locked=True)
     )
     return list(rows)
+
+
+def requeue(session: Session, job_ids: list[str]) -> None:
+    """Turn jobs back to queued, fresh: the next sweep waits for their new task instead of sending another."""
+    if job_ids:
+        table = BulkJob.__table__
+        session.execute(update(table).where(any_of(table.c.id, job_ids)).values(status="queued", updated_at=func.now()))
 
 
 def touch(session: Session, job_id: str) -> None:
-    """Mark progress (the stalled-job sweep looks at updated_at)."""
-    session.execute(update(BulkJob.__table__).where(BulkJob.__table__.c.id == job_id).values(updated_at=func.now()))
+    """Mark a running job alive (its heartbeat; the stalled-job sweep looks at updated_at)."""
+    table = BulkJob.__table__
+    session.execute(
+        update(table).where(table.c.id == job_id, table.c.status == "running").values(updated_at=func.now())
+    )
 
 

@@ -15,10 +15,11 @@ done twice, no counter counted twice.
 
 Which items a job has (documented in README, "Ações em lote"):
 - visit actions (confirm, send_message, reschedule, move_car) over `visit_ids`: those
-  visits; over a patient `search`: the matched patients' live visits (not cancelled,
-  still listed by the latest export) from `visit_from` (default: today, America/Sao_Paulo)
-  to `visit_to`, narrowed by the search's `car` and `confirmation_status` when given, in
-  start order;
+  visits; over a patient `search`: the live visits (not cancelled, still listed by the
+  latest export) meeting all the search's visit filters — from `visit_from` (default:
+  today, America/Sao_Paulo) to `visit_to`, of its `car`s, `unit`s and
+  `confirmation_status`es when given — of the patients the search matches with that same
+  `visit_from` (so each matched patient has at least one such visit), in start order;
 - tag actions: the patients (of the given visits, or matched by the search);
 - export: visit rows over `visit_ids`, patient rows over a search (`params.rows` may ask
   for the other: the visits of the matched patients, by the rule above, or the patients
@@ -38,9 +39,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from storage import paging
 from storage.audit.service import Actor
 from storage.bulk import copy_rows
 from storage.cars import repo as car_repo
+from storage.cars import service as car_service
 from storage.clock import local_today
 from storage.errors import Conflict, DomainError, Invalid, NotFound
 from storage.jobs import actions, export, repo
@@ -68,8 +71,11 @@ MAX_TAG_LENGTH = 60
 # How far a shift may move a visit (a week either way).
 MAX_SHIFT_MINUTES = 7 * 24 * 60
 
-SEARCH_LISTS = ("confirmation_status", "car", "neighborhood", "city", "health_plan", "tag", "priority")
+SEARCH_LISTS = (
+    "confirmation_status", "car", "unit", "neighborhood", "city", "health_plan", "tag", "priority", "status",
+)
 SEARCH_CONFIRMATION_STATUSES = ("confirmed", "pending", "declined")
+SEARCH_PATIENT_STATUSES = ("active", "inactive")
 
 
 class JobNotFound(NotFound):
@@ -110,7 +116,7 @@ def validate(
             raise Invalid("empty_visit_ids", "A lista de visitas está vazia.", field="visit_ids")
         if len(ids) > MAX_TARGETS:
             raise too_many_targets(len(ids))
-    normalised_search = normalise_search(search) if search is not None else None
+    normalised_search = normalise_search(search, session) if search is not None else None
     clean = _validate_params(session, action, dict(params or {}), target="visit_ids" if ids is not None else "patient_search")
     return clean, ids, normalised_search
 
@@ -125,8 +131,9 @@ def too_many_targets(found: int | None = None) -> Invalid:
     )
 
 
-def normalise_search(search: Mapping[str, Any]) -> dict[str, Any]:
-    """The search parameters of GET /api/v1/patients as stored on the job (lists, ISO dates); Invalid if bad."""
+def normalise_search(search: Mapping[str, Any], session: Session) -> dict[str, Any]:
+    """The search parameters of GET /api/v1/patients as stored on the job (lists, ISO dates, car ids); Invalid
+    if bad. Car labels are resolved to ids now, so the stored search names cars exactly."""
     known = {"q", "visit_from", "visit_to", "recurring", *SEARCH_LISTS}
     unknown = sorted(set(search) - known)
     if unknown:
@@ -152,8 +159,15 @@ def normalise_search(search: Mapping[str, Any]) -> dict[str, Any]:
                 "invalid_search", "Situação de confirmação inválida.", field="search.confirmation_status",
                 allowed=list(SEARCH_CONFIRMATION_STATUSES),
             )
+        if name == "status" and set(values) - set(SEARCH_PATIENT_STATUSES):
+            raise Invalid(
+                "invalid_search", "Situação do paciente inválida.", field="search.status",
+                allowed=list(SEARCH_PATIENT_STATUSES),
+            )
         if values:
             result[name] = values
+    if "car" in result:
+        result["car"] = car_service.resolve_refs(session, result["car"], units=result.get("unit", ()))
     for name in ("visit_from", "visit_to"):
         value = search.get(name)
         if value is not None:
@@ -319,6 +333,8 @@ class JobRun:
     resolved: bool
     item_kind: str
     search: dict[str, Any] | None
+    # The search to resolve the targets with: visit items default `visit_from` to the run's today.
+    target_search: dict[str, Any] | None
 
 
 def begin(session: Session, job_id: str) -> JobRun:
@@ -330,13 +346,28 @@ def begin(session: Session, job_id: str) -> JobRun:
         job.status = "running"
         job.started_at = job.started_at or func.now()
         job.attempts += 1
-    return JobRun(job.id, job.action, job.target, job.status, job.resolved, item_kind(job), job.search)
+    kind = item_kind(job)
+    return JobRun(job.id, job.action, job.target, job.status, job.resolved, kind, job.search,
+                  target_search(job.search, kind) if job.search is not None else None)
 
 
-def store_targets(session: Session, job_id: str, patient_ids: Sequence[str] | None = None) -> int:
+def target_search(search: Mapping[str, Any], kind: str, today: date | None = None) -> dict[str, Any]:
+    """The search whose matches are a job's targets: for visit items, `visit_from` defaults to today, so the
+    patients matched are exactly those with a targeted visit (the visit filters hold on one visit)."""
+    effective = dict(search)
+    if kind == "visit" and not effective.get("visit_from"):
+        effective["visit_from"] = (today or local_today()).isoformat()
+    return effective
+
+
+def store_targets(
+    session: Session, job_id: str, patient_ids: Sequence[str] | None = None,
+    search: Mapping[str, Any] | None = None,
+) -> int:
     """Resolve and store a job's items (once; a resolved job is left alone); return the total.
 
-    `patient_ids` are the patients a search matched (the worker asks the index), in search order;
+    `patient_ids` are the patients a search matched (the worker asks the index with
+    `JobRun.target_search`, passed here as `search` so both use the same day), in search order;
     for a `visit_ids` job they are not needed. Over the cap, the job fails with `too_many_targets`.
     """
     job = repo.get_for_update(session, job_id)
@@ -345,7 +376,7 @@ def store_targets(session: Session, job_id: str, patient_ids: Sequence[str] | No
     if job.resolved or job.status in FINAL_STATUSES:
         return job.total or 0
     kind = item_kind(job)
-    rows = _targets(session, job, kind, patient_ids or [])
+    rows = _targets(session, job, kind, patient_ids or [], search)
     if len(rows) > MAX_TARGETS:
         error = too_many_targets()
         fail(session, job_id, error.code, error.message)
@@ -359,7 +390,9 @@ def store_targets(session: Session, job_id: str, patient_ids: Sequence[str] | No
     return job.total
 
 
-def _targets(session: Session, job: BulkJob, kind: str, patient_ids: Sequence[str]) -> list[tuple[str, str, str | None]]:
+def _targets(
+    session: Session, job: BulkJob, kind: str, patient_ids: Sequence[str], search: Mapping[str, Any] | None
+) -> list[tuple[str, str, str | None]]:
     """(item id, item kind, patient id) in processing order. A visit id that does not exist stays a visit
     item without a patient, reported `visit_not_found` when processed."""
     if job.target == "visit_ids":
@@ -378,16 +411,17 @@ def _targets(session: Session, job: BulkJob, kind: str, patient_ids: Sequence[st
     unique = list(dict.fromkeys(patient_ids))
     if kind == "patient":
         return [(patient_id, "patient", patient_id) for patient_id in unique]
-    search = job.search or {}
-    visit_from = date.fromisoformat(search["visit_from"]) if search.get("visit_from") else local_today()
+    search = search if search is not None else target_search(job.search or {}, kind)
+    visit_from = date.fromisoformat(search["visit_from"])
     visit_to = date.fromisoformat(search["visit_to"]) if search.get("visit_to") else None
     found: list[tuple[str, str, Any]] = []
     # Chunks keep each query's array small; the cap bounds the total.
     for start in range(0, len(unique), 5000):
         chunk = unique[start:start + 5000]
         found.extend(repo.search_visits(
-            session, chunk, visit_from=visit_from, visit_to=visit_to, car_labels=search.get("car", ()),
-            confirmation_statuses=search.get("confirmation_status", ()), limit=MAX_TARGETS + 1 - len(found),
+            session, chunk, visit_from=visit_from, visit_to=visit_to, car_ids=search.get("car", ()),
+            units=search.get("unit", ()), confirmation_statuses=search.get("confirmation_status", ()),
+            limit=MAX_TARGETS + 1 - len(found),
         ))
         if len(found) > MAX_TARGETS:
             break
@@ -557,12 +591,13 @@ def fail(session: Session, job_id: str, code: str, message: str) -> None:
 
 
 def report(
-    session: Session, job_id: str, *, outcome: str | None = None, after: int | None = None, limit: int = 100
+    session: Session, job_id: str, *, outcome: str | None = None, cursor: str | None = None, limit: int = 100
 ) -> dict[str, Any]:
     """The job as `GET /api/v1/bulk/{id}` shows it: status, progress, counters and a page of item results."""
     job = repo.get(session, job_id)
     if job is None:
         raise JobNotFound(job_id)
+    after = paging.decode(cursor, [BulkJobItem.position])[0] if cursor is not None else None
     page = repo.items(session, job_id, outcome=outcome, after=after, limit=limit + 1)
     return {
         "id": job.id,
@@ -593,7 +628,7 @@ def report(
              "outcome": i.outcome or "pending", "code": i.code, "message": i.message, "details": i.details}
             for i in page[:limit]
         ],
-        "next_cursor": str(page[limit - 1].position) if len(page) > limit else None,
+        "next_cursor": paging.encode([page[limit - 1].position]) if len(page) > limit else None,
     }
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Row, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from storage import paging
 from storage.messages.models import InboundMessage, Message, MessageEvent
 from storage.patients.models import Patient
 from storage.visits.models import Visit
@@ -47,6 +48,16 @@ def list_for_patient(
         anchor = select(Message.created_at, Message.id).where(Message.id == before_id).subquery()
         stmt = stmt.where(tuple_(Message.created_at, Message.id) < tuple_(anchor.c.created_at, anchor.c.id))
     return list(session.scalars(stmt.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)))
+
+
+def page_for_patient(
+    session: Session, patient_id: str, *, cursor: str | None, limit: int, visit_id: str | None = None
+) -> paging.Page[Message]:
+    """A page of a patient's messages (optionally of one visit), newest first."""
+    stmt = select(Message).where(Message.patient_id == patient_id)
+    if visit_id is not None:
+        stmt = stmt.where(Message.visit_id == visit_id)
+    return paging.keyset(session, stmt, [Message.created_at, Message.id], cursor=cursor, limit=limit, descending=True)
 
 
 def events_without_message(session: Session, provider: str, provider_message_id: str) -> list[MessageEvent]:

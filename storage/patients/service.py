@@ -7,10 +7,12 @@ rules (CPF check digits, phone normalisation, CEP) and never commits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import outbox
@@ -28,12 +30,14 @@ from storage.patients.models import Patient
 from storage.visits import repo as visit_repo
 
 ENTITY = "patient"
+CPF_INDEX = "uq_patients_cpf"
 
 GENDERS = {"female", "male", "other", "unknown"}
 CHANNELS = {"phone", "sms", "whatsapp", "email"}
 PRIORITIES = {"low", "normal", "high", "urgent"}
 STATUSES = {"active", "inactive"}
 PHONE_KINDS = {"mobile", "landline", "residential", "commercial", "whatsapp", "other"}
+MAX_TAG_LENGTH = 60
 
 _PLAIN_FIELDS = (
     "email",
@@ -67,8 +71,8 @@ def create(session: Session, data: Mapping[str, Any]) -> Patient:
     patient = Patient(phones=[], tags=[], priority="normal", status="active")
     _apply(patient, data)
     _ensure_cpf_free(session, patient.cpf, patient_id=None)
-    session.add(patient)
-    session.flush()
+    with _cpf_race(session, patient.cpf):
+        session.add(patient)
     outbox.record(session, ENTITY, patient.id)
     return patient
 
@@ -80,11 +84,13 @@ def update(session: Session, patient_id: str, changes: Mapping[str, Any]) -> Pat
         raise NotFound(ENTITY, patient_id)
     if "name" in changes and not clean_name(changes.get("name")):
         raise Invalid("missing_name", "O nome do paciente não pode ficar vazio.", field="name")
-    _apply(patient, changes)
-    if "cpf" in changes:
-        _ensure_cpf_free(session, patient.cpf, patient_id=patient.id)
-    if session.is_modified(patient):
-        session.flush()
+    cpf = normalize_cpf(changes["cpf"]) if "cpf" in changes else None
+    if cpf is not None:
+        _ensure_cpf_free(session, cpf, patient_id=patient.id)
+    with _cpf_race(session, cpf):
+        _apply(patient, changes)
+        modified = session.is_modified(patient)
+    if modified:
         outbox.record(session, ENTITY, patient.id)
     return patient
 
@@ -111,11 +117,30 @@ def _ensure_cpf_free(session: Session, cpf: str | None, patient_id: str | None) 
     with session.no_autoflush:
         existing = repo.find_by_cpf(session, cpf)
     if existing is not None and existing.id != patient_id:
-        raise Conflict(
-            "patient_cpf_exists",
-            "Já existe um paciente cadastrado com este CPF.",
-            patient_id=existing.id,
-        )
+        raise _cpf_taken(existing.id)
+
+
+def _cpf_taken(patient_id: str | None) -> Conflict:
+    return Conflict("patient_cpf_exists", "Já existe um paciente cadastrado com este CPF.", patient_id=patient_id)
+
+
+@contextmanager
+def _cpf_race(session: Session, cpf: str | None) -> Iterator[None]:
+    """Make the block's changes and flush them in a savepoint: a concurrent request that registered the same CPF
+    after our check but before our flush makes the unique index refuse the row — the check's Conflict, not a 500.
+
+    The changes are made inside the block because opening a savepoint flushes what is pending first."""
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except IntegrityError as error:
+        if getattr(getattr(error.orig, "diag", None), "constraint_name", None) != CPF_INDEX or cpf is None:
+            raise
+        # The winner has committed (the index waited for it), so it is visible now.
+        with session.no_autoflush:
+            existing = repo.find_by_cpf(session, cpf)
+        raise _cpf_taken(existing.id if existing else None) from None
 
 
 def _apply(patient: Patient, data: Mapping[str, Any]) -> None:
@@ -140,7 +165,11 @@ def _apply(patient: Patient, data: Mapping[str, Any]) -> None:
     if "status" in data:
         patient.status = _choice(data["status"], STATUSES, "status", "Situação inválida.") or "active"
     if "tags" in data:
-        patient.tags = sorted({t.strip().lower() for t in data["tags"] or [] if t and t.strip()})
+        tags = sorted({t.strip().lower() for t in data["tags"] or [] if t and t.strip()})
+        # The column is varchar(60)[]: PostgreSQL would cut a longer tag short without a word.
+        if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
+            raise Invalid("invalid_tags", f"Cada etiqueta pode ter até {MAX_TAG_LENGTH} caracteres.", field="tags")
+        patient.tags = tags
     for field in _PLAIN_FIELDS:
         if field in data:
             setattr(patient, field, _text(data[field]))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage import paging
 from storage.cars.models import Car
 from storage.teams.models import Collector, Driver, Team
 
@@ -22,6 +23,14 @@ def list_drivers(session: Session, status: str | None = None) -> list[Driver]:
     if status:
         stmt = stmt.where(Driver.status == status)
     return list(session.scalars(stmt))
+
+
+def page_drivers(
+    session: Session, status: str | None = None, *, cursor: str | None, limit: int
+) -> paging.Page[Driver]:
+    """A page of drivers (optionally of one status), by name."""
+    stmt = select(Driver).where(Driver.status == status) if status else select(Driver)
+    return paging.keyset(session, stmt, [Driver.name, Driver.id], cursor=cursor, limit=limit)
 
 
 def driver_of_user(session: Session, user_id: str) -> Driver | None:
@@ -40,6 +49,14 @@ def list_collectors(session: Session, status: str | None = None) -> list[Collect
     if status:
         stmt = stmt.where(Collector.status == status)
     return list(session.scalars(stmt))
+
+
+def page_collectors(
+    session: Session, status: str | None = None, *, cursor: str | None, limit: int
+) -> paging.Page[Collector]:
+    """A page of collectors (optionally of one status), by name."""
+    stmt = select(Collector).where(Collector.status == status) if status else select(Collector)
+    return paging.keyset(session, stmt, [Collector.name, Collector.id], cursor=cursor, limit=limit)
 
 
 def find_collector_by_registration(session: Session, council: str, state: str, number: str) -> Collector | None:
@@ -71,6 +88,17 @@ def list_teams(session: Session, day: date, car_id: str | None = None) -> list[T
     if car_id:
         stmt = stmt.where(Team.car_id == car_id)
     return list(session.scalars(stmt))
+
+
+def page_teams(
+    session: Session, day: date, car_id: str | None = None, *, cursor: str | None, limit: int
+) -> paging.Page[Team]:
+    """A page of `list_teams` (cars without a base first, as there)."""
+    stmt = select(Team).join(Car, Car.id == Team.car_id).where(Team.day == day)
+    if car_id:
+        stmt = stmt.where(Team.car_id == car_id)
+    keys = [Car.base.is_not(None), func.coalesce(Car.base, ""), Car.label, Team.id]
+    return paging.keyset(session, stmt, keys, cursor=cursor, limit=limit)
 
 
 def team_of_car(session: Session, car_id: str, day: date) -> Team | None:

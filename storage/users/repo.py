@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage import paging
 from storage.users.models import User
 
 
@@ -26,6 +27,11 @@ def get_by_email(session: Session, email: str) -> User | None:
 def list_all(session: Session) -> list[User]:
     """Return every user, ordered by e-mail."""
     return list(session.scalars(select(User).order_by(User.email)))
+
+
+def page(session: Session, *, cursor: str | None, limit: int) -> paging.Page[User]:
+    """A page of users, by e-mail."""
+    return paging.keyset(session, select(User), [User.email], cursor=cursor, limit=limit)
 
 
 def count_active_admins(session: Session) -> int:

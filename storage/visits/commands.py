@@ -17,6 +17,9 @@ Rules:
 - Only a scheduled visit can be rescheduled; a new start resets the confirmation to
   pending (the patient confirmed the old time). A new start without an end keeps the
   duration.
+- An inactive patient is not booked: a new visit, a reschedule or a reinstatement of one
+  of their visits → `Conflict("patient_inactive")` (reactivate the patient first). Imports
+  are the lab's own bookings and are not refused.
 - Every change bumps the visit's row_version, writes a history row
   (`VisitStatusChange`) and records outbox rows for the visit and its patient (whose
   row_version is bumped: its document summarises its visits).
@@ -79,6 +82,7 @@ def create(session: Session, data: Mapping[str, Any], *, actor_id: str | None) -
     patient = repo.lock_patient(session, patient_id)
     if patient is None:
         raise NotFound("patient", patient_id)
+    _check_active(patient)
     car = cars[car_id]
     _check_overlaps(session, start=start, end=end, car=car, patient_id=patient_id, exclude_id=None)
 
@@ -152,7 +156,7 @@ def reschedule(
     cars = repo.lock_cars(session, [c for c in (visit.car_id, new_car_id) if c])
     if new_car_id is not None and new_car_id not in cars:
         raise NotFound("car", new_car_id)
-    repo.lock_patient(session, visit.patient_id)
+    _check_active(repo.lock_patient(session, visit.patient_id))
     car = cars.get(new_car_id) if new_car_id else None
     _check_overlaps(session, start=new_start, end=new_end, car=car, patient_id=visit.patient_id, exclude_id=visit.id)
 
@@ -194,7 +198,7 @@ def change_status(session: Session, visit_id: str, status: str, *, actor_id: str
         )
     if status == "scheduled":
         cars = repo.lock_cars(session, [visit.car_id] if visit.car_id else [])
-        repo.lock_patient(session, visit.patient_id)
+        _check_active(repo.lock_patient(session, visit.patient_id))
         _check_overlaps(
             session, start=visit.start_at, end=visit.end_at, car=cars.get(visit.car_id) if visit.car_id else None,
             patient_id=visit.patient_id, exclude_id=visit.id,
@@ -230,6 +234,15 @@ def _check_overlaps(
             "visit_overlap_patient",
             f"O paciente já tem uma visita {_slot(other)}{where} nesse horário.",
             visit_id=other.id,
+        )
+
+
+def _check_active(patient: Row | None) -> None:
+    if patient is not None and patient.status == "inactive":
+        raise Conflict(
+            "patient_inactive",
+            "Paciente inativo: reative o cadastro antes de agendar, reagendar ou reativar uma visita.",
+            patient_id=patient.id,
         )
 
 

@@ -259,6 +259,8 @@ def document_rows(session: Session, visit_ids: Sequence[str]) -> list[Row]:
             Patient.name.label("patient_name"),
             Car.label.label("car_label"),
             Car.base.label("car_base"),
+            Car.unit_code.label("car_unit_code"),
+            Car.unit_name.label("car_unit_name"),
             sources.label("source_ids"),
             attempts.label("confirmation_attempts"),
             last.c.at.label("last_attempt_at"),
@@ -292,6 +294,44 @@ class PatientVisitStats:
     confirmation_attempts: int = 0
     confirmed_attempts: int = 0
     confirmation_channels: tuple[str, ...] = ()
+    # Each live visit (start order): the patient search's visit filters must hold on one visit.
+    live_visits: tuple["LiveVisit", ...] = ()
+
+
+@dataclass(frozen=True)
+class LiveVisit:
+    """One live visit as the patient document nests it: day, statuses, car (with its own unit) and unit."""
+
+    id: str
+    visit_date: date
+    status: str
+    confirmation_status: str | None
+    car_id: str | None
+    car_label: str | None
+    car_base: str | None
+    car_unit_code: str | None
+    car_unit_name: str | None
+    unit_code: str | None
+    unit_name: str | None
+
+
+def live_visits(session: Session, patient_ids: Sequence[str]) -> dict[str, list[LiveVisit]]:
+    """Patient id -> their live visits (not cancelled, still listed by the export) in start order; one query."""
+    if not patient_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Visit.patient_id, Visit.id, Visit.visit_date, Visit.status, Visit.confirmation_status, Visit.car_id,
+            Car.label, Car.base, Car.unit_code, Car.unit_name, Visit.unit_code, Visit.unit_name,
+        )
+        .outerjoin(Car, Car.id == Visit.car_id)
+        .where(any_of(Visit.patient_id, list(patient_ids)), _live_visits())
+        .order_by(Visit.patient_id, Visit.start_at, Visit.id)
+    )
+    result: dict[str, list[LiveVisit]] = defaultdict(list)
+    for patient_id, *fields in rows:
+        result[patient_id].append(LiveVisit(*fields))
+    return result
 
 
 def patient_ids_with_visits_between(session: Session, first: date, last: date) -> list[str]:
@@ -311,7 +351,7 @@ def patient_visit_stats(session: Session, patient_ids: Sequence[str], today: dat
     confirmation statuses, days and neighbourhoods (sorted), how many are confirmed, and
     whether they fall on two or more distinct days (recurring). Cancelled visits and visits
     a newer export no longer lists do not count. Patients without any visit are left out.
-    Their confirmation attempts come from a second query.
+    Their confirmation attempts come from a second query, their live visits one by one from a third.
     """
     if not patient_ids:
         return {}
@@ -334,6 +374,7 @@ def patient_visit_stats(session: Session, patient_ids: Sequence[str], today: dat
         .group_by(Visit.patient_id)
     )
     attempts = attempt_stats(session, patient_ids)
+    visits = live_visits(session, patient_ids)
     return {
         pid: PatientVisitStats(
             next_visit=nxt,
@@ -348,6 +389,7 @@ def patient_visit_stats(session: Session, patient_ids: Sequence[str], today: dat
             confirmation_attempts=attempts.get(pid, AttemptStats()).attempts,
             confirmed_attempts=attempts.get(pid, AttemptStats()).confirmed,
             confirmation_channels=attempts.get(pid, AttemptStats()).channels,
+            live_visits=tuple(visits.get(pid, ())),
         )
         for pid, nxt, last, n, cars, statuses, days, confirmed, distinct_days, neighborhoods in rows
     }
@@ -422,7 +464,7 @@ _CAR_LOCK_COLUMNS = (Car.id, Car.label, Car.base, Car.status, Car.daily_capacity
 _PATIENT_LOCK_COLUMNS = (
     Patient.id, Patient.street, Patient.number, Patient.complement, Patient.neighborhood, Patient.city,
     Patient.state, Patient.zip_code, Patient.address_reference, Patient.health_plan_code, Patient.health_plan_name,
-    Patient.health_plan_card_number,
+    Patient.health_plan_card_number, Patient.status,
 )
 
 

@@ -106,7 +106,7 @@ def test_admins_read_the_trail_newest_first_with_a_cursor(api_client, make_accou
         "request_id", "user_agent", "details",
     }
     rest = api_client.get(
-        f"{PATIENTS}/{pid}/audit", params={"limit": 3, "before": page["next_cursor"]}, headers=admin.headers
+        f"{PATIENTS}/{pid}/audit", params={"limit": 3, "cursor": page["next_cursor"]}, headers=admin.headers
     ).json()
     assert [e["action"] for e in rest["items"]] == ["patient.create"]
     assert rest["next_cursor"] is None

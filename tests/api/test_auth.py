@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from api.settings import DEV_SECRET_KEY, ApiSettings, get_settings
 from tests.fixtures import TEST_PASSWORD
+from tests.throwaway import throwaway_redis  # noqa: F401
 
 ME = "/api/v1/users/me"
 TOKEN = "/api/v1/auth/token"
@@ -278,3 +279,54 @@ def test_cors_preflight_allows_the_front_end_origin_only(api_client):
 
     simple = api_client.get("/healthz", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in simple.headers
+
+
+# --- Redis down ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_down_login(api_client, throwaway_redis):
+    """The login route on a Redis of the test's own, which is then stopped; the fallback forgotten after."""
+    from api import throttle
+
+    api_client.app.dependency_overrides[throttle.get_redis] = throwaway_redis.client
+    throwaway_redis.stop()
+    yield api_client
+    throttle._redis_breaker.succeeded()
+    throttle._local_counters = throttle.LocalCounters()
+    api_client.app.dependency_overrides.clear()
+
+
+def test_with_redis_down_logins_work_and_are_throttled_per_process(redis_down_login, make_account):
+    account = make_account("operator")
+    assert _login(redis_down_login, account.email).status_code == 200
+
+    statuses = [_login(redis_down_login, account.email, "senha-errada-1").status_code for _ in range(5)]
+    assert statuses == [401] * 5
+    blocked = _login(redis_down_login, account.email)
+    assert (blocked.status_code, _error(blocked)) == (429, "too_many_attempts")
+    assert 890 <= int(blocked.headers["retry-after"]) <= 900
+    # The same limits per address, and another account is untouched.
+    assert _login(redis_down_login, make_account("viewer").email).status_code == 200
+
+
+def test_the_throttle_counts_in_redis_again_once_it_is_back(throwaway_redis, make_account):
+    from api.throttle import LocalCounters, LoginThrottle
+    from workers.breaker import Breaker
+
+    account = make_account("operator")
+    client = throwaway_redis.client()
+    throttle = LoginThrottle(client, get_settings(), local=LocalCounters(), breaker=Breaker(0.3))
+    throwaway_redis.stop()
+    for _ in range(5):
+        throttle.failed(account.email, "192.0.2.7")  # counted in this process
+    with pytest.raises(Exception) as error:
+        throttle.check(account.email, "192.0.2.7")
+    assert error.value.status == 429
+    throttle.succeeded(account.email)
+    throttle.check(account.email, "192.0.2.7")
+
+    throwaway_redis.start()
+    time.sleep(0.4)  # the breaker's cool-down
+    throttle.failed(account.email, "192.0.2.7")
+    assert sorted(int(v) for v in (client.get(k) for k in client.keys("*login:fail:*"))) == [1, 1]

@@ -122,7 +122,9 @@ def test_search_over_http_with_page_size_limit_and_bad_cursor(api_client, operat
     assert page["total"] == 1
     assert page["items"][0]["id"] == created["id"]
     assert page["items"][0]["phones"] == ["21998765432", "2134567890"]
-    assert page["facets"]["neighborhood"] == [{"value": "Laranjeiras", "count": 1}]
+    assert page["facets"]["neighborhood"] == [{"value": "laranjeiras", "label": "Laranjeiras", "count": 1,
+                                               "car_id": None, "base": None, "unit": None, "unit_name": None}]
+    assert page["items"][0]["status"] == "active"
     assert page["next_cursor"] is None
     assert_error(api_client.get(PATIENTS, params={"page_size": 101}, headers=operator), 422, "validation_error")
     assert_error(api_client.get(PATIENTS, params={"cursor": "%%%"}, headers=operator), 422, "invalid_cursor")
@@ -134,7 +136,8 @@ def test_suggest_over_http_gives_masked_cpfs_and_is_not_taken_for_an_id(api_clie
     response = api_client.get(f"{PATIENTS}/suggest", params={"q": "helo gon"}, headers=operator)
     assert response.status_code == 200
     assert response.json() == {
-        "items": [{"id": created["id"], "name": "Heloísa Gonçalves de Souza", "cpf_masked": "***.982.247-**"}]
+        "items": [{"id": created["id"], "name": "Heloísa Gonçalves de Souza", "cpf_masked": "***.982.247-**",
+                   "status": "active"}]
     }
     assert api_client.get(f"{PATIENTS}/suggest", params={"q": "52998"}, headers=operator).json()["items"][0]["id"] \
         == created["id"]
@@ -147,14 +150,16 @@ def test_search_filters_of_api_md_over_http(api_client, operator):
     params = {"q": "heloisa 5432", "tag": ["acamada"], "health_plan": ["BRADESCO SAÚDE", "AMIL"], "priority": "high"}
     page = api_client.get(PATIENTS, params=params, headers=operator).json()
     assert [item["id"] for item in page["items"]] == [created["id"]]
-    assert set(page["facets"]) == {"confirmation_status", "car", "neighborhood", "health_plan", "tag"}
-    # Visit-derived filters are wired; no visit is denormalised into patients yet, so nothing matches.
-    for extra in ({"confirmation_status": "confirmed"}, {"car": "CARRO 1"}, {"recurring": "true"},
+    assert set(page["facets"]) == {"confirmation_status", "car", "unit", "neighborhood", "health_plan", "tag"}
+    # Visit-derived filters are wired; this patient has no visit, so nothing matches.
+    for extra in ({"confirmation_status": "confirmed"}, {"unit": "248"}, {"recurring": "true"},
                   {"visit_from": "2026-01-01", "visit_to": "2026-12-31"}):
         page = api_client.get(PATIENTS, params={"q": "heloisa", **extra}, headers=operator).json()
         assert page["total"] == 0, extra
     assert_error(api_client.get(PATIENTS, params={"confirmation_status": "maybe"}, headers=operator),
                  422, "validation_error")
+    # A car that does not exist is the client's mistake, not an empty page.
+    assert_error(api_client.get(PATIENTS, params={"car": "CARRO 1"}, headers=operator), 422, "unknown_car")
     assert_error(api_client.get(PATIENTS, params={"visit_from": "31/12/2026"}, headers=operator),
                  422, "validation_error")
 

@@ -15,6 +15,7 @@ from tests.indexing.conftest import indexed, refresh
 V2_FIELDS = {"name_phonetic", "cars", "confirmation_statuses", "visit_dates", "confirmed_visits", "recurring",
              "neighborhoods"}
 V3_FIELDS = {"confirmation_attempts", "confirmed_attempts", "confirmation_rate", "confirmation_channels", "opted_out"}
+V4_FIELDS = {"visits"}
 
 
 def live_mapping(client) -> tuple[str, dict]:
@@ -26,9 +27,9 @@ def found_names(q: str) -> list[str]:
     return [item["name"] for item in search(get_client(), PatientQuery(q=q)).items]
 
 
-def test_the_newest_patient_mapping_is_v3_and_each_version_keeps_every_field_of_the_last():
-    assert mappings.latest_version("patients") == 3
-    for older, newer, added in ((1, 2, V2_FIELDS), (2, 3, V3_FIELDS)):
+def test_the_newest_patient_mapping_is_v4_and_each_version_keeps_every_field_of_the_last():
+    assert mappings.latest_version("patients") == 4
+    for older, newer, added in ((1, 2, V2_FIELDS), (2, 3, V3_FIELDS), (3, 4, V4_FIELDS)):
         old = mappings.load("patients", older)["mappings"]
         new = mappings.load("patients", newer)["mappings"]
         assert new["dynamic"] == "strict"
@@ -39,8 +40,9 @@ def test_the_newest_patient_mapping_is_v3_and_each_version_keeps_every_field_of_
 
 def test_a_fresh_setup_creates_the_newest_behind_the_alias(committed, client):
     concrete, mapping = live_mapping(client)
-    assert concrete.startswith(f"{names.alias('patients')}-v3-")
-    assert V2_FIELDS | V3_FIELDS <= set(mapping["properties"])
+    assert concrete.startswith(f"{names.alias('patients')}-v4-")
+    assert V2_FIELDS | V3_FIELDS | V4_FIELDS <= set(mapping["properties"])
+    assert mapping["properties"]["visits"]["type"] == "nested"
 
 
 def test_a_live_v1_index_keeps_taking_writes_and_a_rebuild_moves_the_alias_to_the_newest(committed, client):
@@ -69,11 +71,11 @@ def test_a_live_v1_index_keeps_taking_writes_and_a_rebuild_moves_the_alias_to_th
     report = lifecycle.rebuild("patients")
 
     assert report.old_indices == [v1]
-    assert report.new_index.startswith(f"{names.alias('patients')}-v3-")
+    assert report.new_index.startswith(f"{names.alias('patients')}-v4-")
     assert lifecycle.live_indices(client, "patients") == [report.new_index]
     assert not client.indices.exists(index=v1)
     _, mapping = live_mapping(client)
-    assert V2_FIELDS | V3_FIELDS <= set(mapping["properties"])
+    assert V2_FIELDS | V3_FIELDS | V4_FIELDS <= set(mapping["properties"])
     assert indexed(ruth)["name_phonetic"] == "RUTE LIMA"
     assert indexed(other)["name_phonetic"] == "KATIA ANDRADE"
     assert found_names("rute lima") == ["Ruth Lima"]
@@ -84,3 +86,48 @@ def test_a_live_v1_index_keeps_taking_writes_and_a_rebuild_moves_the_alias_to_th
         patient_service.update(session, ruth, {"name": "Ruth Lima Sousa"})
     assert sync.drain().failed_entities == 0
     assert indexed(ruth)["name_phonetic"] == "RUTE LIMA SOUSA"
+
+
+def test_a_live_v3_install_upgrades_to_nested_visits_through_setup_index_upgrade(committed, client):
+    """`make run` runs `setup-index --upgrade`: a v3 install keeps taking writes (the fields it knows) until
+    the rebuild, and then the visit filters hold on one visit."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from storage.cars import service as car_service
+    from storage.visits import service as visit_service
+    from tests.factories import visit_content
+    from workers import __main__ as cli
+
+    for concrete in lifecycle.live_indices(client, "patients"):
+        client.indices.delete(index=concrete)
+    v3 = names.concrete("patients", 3)
+    client.indices.create(index=v3, body=mappings.load("patients", 3))
+    client.indices.update_aliases(
+        body={"actions": [{"add": {"index": v3, "alias": names.alias("patients"), "is_write_index": True}}]}
+    )
+    start = datetime(2031, 3, 3, 7, 20, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    with unit_of_work() as session:
+        car = car_service.create(session, {"label": "CARRO 7", "base": "AV CENTER 1"}).id
+        other = car_service.create(session, {"label": "CARRO 8", "base": "AV CENTER 1"}).id
+        ana = patient_service.create(session, patient_data(name="Ana Upgrade")).id
+        ids = visit_service.insert_many(session, [
+            visit_content(ana, car, start, confirmation_status="pending"),
+            visit_content(ana, other, start + timedelta(days=1), confirmation_status="confirmed"),
+        ], import_id=None)
+        visit_service.record_changes(session, ids, [ana])
+    assert sync.drain().failed_entities == 0
+    refresh()
+    assert "visits" not in indexed(ana) and indexed(ana)["cars"] == ["CARRO 7", "CARRO 8"]
+
+    assert cli.main(["setup-index", "--upgrade"]) == 0
+
+    assert lifecycle.live_mapping_version(client, "patients") == 4
+    assert [v["car_id"] for v in indexed(ana)["visits"]] == [car, other]
+
+    def ids_of(**filters) -> list[str]:
+        return [item["id"] for item in search(client, PatientQuery(filters=filters)).items]
+
+    assert ids_of(car=[car], confirmation_status=["pending"]) == [ana]
+    # Car and status from two different visits: no single visit meets both.
+    assert ids_of(car=[car], confirmation_status=["confirmed"]) == []

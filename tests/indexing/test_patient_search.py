@@ -74,15 +74,19 @@ def test_filters_or_within_and_across_and_facets_ignore_their_own_filter(registr
     assert hits.total == 1
     # The neighborhood facet ignores the neighborhood filter but honours the health plan one.
     assert hits.facets["neighborhood"] == [
-        {"value": "Barra da Tijuca", "count": 1},
-        {"value": "Centro", "count": 1},
+        {"value": "barra da tijuca", "label": "Barra da Tijuca", "count": 1},
+        {"value": "centro", "label": "Centro", "count": 1},
     ]
-    assert hits.facets["health_plan"] == [{"value": "AMIL", "count": 1}, {"value": "PARTICULAR", "count": 1}]
+    assert hits.facets["health_plan"] == [
+        {"value": "amil", "label": "AMIL", "count": 1}, {"value": "particular", "label": "PARTICULAR", "count": 1},
+    ]
     ids, _ = found(filters={"health_plan": ["AMIL", "PARTICULAR"]})
     assert len(ids) == 3
     ids, hits = found(filters={"tag": ["diabético"]})
     assert set(ids) == {registry["jose"], registry["thiago"]}
-    assert hits.facets["tag"] == [{"value": "diabético", "count": 2}, {"value": "acamado", "count": 1}]
+    assert hits.facets["tag"] == [
+        {"value": "diabetico", "label": "diabético", "count": 2}, {"value": "acamado", "label": "acamado", "count": 1},
+    ]
 
 
 def test_cursor_pages_through_everything_once_in_name_order(registry):
@@ -104,7 +108,29 @@ def test_bad_cursor_and_sort_are_invalid(registry):
     with pytest.raises(Invalid) as error:
         found(sort="shoe_size")
     assert error.value.code == "invalid_sort"
-    assert decode_cursor(encode_cursor([1.5, "abc"])) == [1.5, "abc"]
+    assert decode_cursor(encode_cursor("relevance", ["active", 1.5, "abc"]), "relevance") == ["active", 1.5, "abc"]
+
+
+@pytest.mark.parametrize(("sort", "values"), [
+    ("relevance", ["name", "active", "ana", "abc"]),        # a cursor of another sort
+    ("next_visit", ["-last_visit", "active", 1, "abc"]),    # same shape, another sort
+    ("name", ["name", "active", 1.5, "abc"]),               # a score where the name sort has a name
+    ("relevance", ["relevance", "active", 1.5]),            # too short
+    ("relevance", ["relevance", "active", 1.5, "abc", 1]),  # too long
+    ("next_visit", ["next_visit", "active", 2**63, "abc"]),  # past a long
+    ("next_visit", ["next_visit", "active", "2025-06-20", "abc"]),
+    ("relevance", ["relevance", 1, 1.5, "abc"]),  # a number where the status is
+    ("relevance", ["relevance", "active", True, "abc"]),
+    ("relevance", [-1]),
+    ("relevance", {"sort": "relevance"}),
+])
+def test_a_cursor_of_another_sort_or_shape_is_invalid(sort, values):
+    from storage import paging
+
+    cursor = paging.encode(values) if isinstance(values, list) else "eyJzb3J0IjoxfQ"
+    with pytest.raises(Invalid) as error:
+        decode_cursor(cursor, sort)
+    assert error.value.code == "invalid_cursor"
 
 
 # -- mapping v2: one box for names, identifiers, addresses; visit filters; suggestions ----------------
@@ -200,7 +226,7 @@ def test_city_and_priority_filters_are_anded_with_the_facet_filters(committed):
     assert ids == [rio]
     assert hits.total == 1
     # Non-facet filters narrow every facet; the neighbourhood facet still ignores its own filter.
-    assert hits.facets["neighborhood"] == [{"value": "Tijuca", "count": 1}]
+    assert hits.facets["neighborhood"] == [{"value": "tijuca", "label": "Tijuca", "count": 1}]
 
 
 def test_relevance_pages_deep_and_stable_with_ties(committed):
@@ -225,7 +251,7 @@ def test_relevance_pages_deep_and_stable_with_ties(committed):
 
 
 def _index_visit_fields(patient_ids: list[str], fields: list[dict]) -> None:
-    """Write documents with visit-derived fields straight into the live alias (until the builder fills them)."""
+    """Write documents with visit-derived fields straight into the live alias (the builder is tested elsewhere)."""
     from indexing import bulk, names
     from indexing.documents import patient as patient_document
     from storage.patients import repo as patient_repo
@@ -240,6 +266,19 @@ def _index_visit_fields(patient_ids: list[str], fields: list[dict]) -> None:
     assert bulk.write(get_client(), ops, refresh=True).failed == {}
 
 
+def _visit(day: str, car: str, status: str = "pending", unit: str = "248") -> dict:
+    """A nested live visit of a patient document; the car id is `car-<n>`, its label `CARRO <n>`."""
+    return {"id": f"v-{day}-{car}", "date": day, "status": "scheduled", "confirmation_status": status,
+            "car_id": f"car-{car}", "car_label": f"CARRO {car}", "car_base": "AV CENTER 1", "car_unit": unit,
+            "car_unit_name": "Barra", "unit": unit, "unit_name": "Barra"}
+
+
+def _with_visits(*visits: dict) -> dict:
+    """The visit-derived fields of a document with these nested visits."""
+    return {"visits": list(visits), "visit_dates": sorted({v["date"] for v in visits}),
+            "recurring": len({v["date"] for v in visits}) >= 2}
+
+
 def test_visit_derived_filters_and_facets(committed):
     from datetime import date
 
@@ -247,34 +286,43 @@ def test_visit_derived_filters_and_facets(committed):
 
     p0, p1, p2, p3 = create_patients(4)
     _index_visit_fields([p0, p1, p2, p3], [
-        {"cars": ["CARRO 1"], "confirmation_statuses": ["confirmed"], "visit_dates": ["2026-03-02"],
-         "confirmed_visits": 1, "recurring": False},
-        {"cars": ["CARRO 2"], "confirmation_statuses": ["pending"], "visit_dates": ["2026-03-03", "2026-04-01"],
-         "confirmed_visits": 0, "recurring": True},
-        {"cars": ["CARRO 1", "CARRO 3"], "confirmation_statuses": ["confirmed", "pending"],
-         "visit_dates": ["2026-02-10", "2026-03-05"], "confirmed_visits": 1, "recurring": True},
+        _with_visits(_visit("2026-03-02", "1", "confirmed")),
+        _with_visits(_visit("2026-03-03", "2"), _visit("2026-04-01", "2")),
+        _with_visits(_visit("2026-02-10", "1", "confirmed"), _visit("2026-03-05", "3", unit="300")),
         {},
     ])
 
     def ids(**kwargs):
         return sorted(found(**kwargs)[0])
 
-    assert ids(filters={"car": ["CARRO 1"]}) == sorted([p0, p2])
-    assert ids(filters={"car": ["CARRO 2", "CARRO 3"]}) == sorted([p1, p2])
+    assert ids(filters={"car": ["car-1"]}) == sorted([p0, p2])
+    assert ids(filters={"car": ["car-2", "car-3"]}) == sorted([p1, p2])
     assert ids(filters={"confirmation_status": ["pending"]}) == sorted([p1, p2])
+    assert ids(filters={"unit": ["300"]}) == [p2]
     assert ids(visit_from=date(2026, 3, 1), visit_to=date(2026, 3, 4)) == sorted([p0, p1])
     assert ids(visit_from=date(2026, 3, 4)) == sorted([p1, p2])
     assert ids(visit_to=date(2026, 2, 28)) == [p2]
     assert ids(recurring=True) == sorted([p1, p2])
     # p3 has no visits: not recurring (a built document is never "unknown").
     assert ids(recurring=False) == sorted([p0, p3])
-    assert ids(filters={"car": ["CARRO 1"]}, recurring=True) == [p2]
+    assert ids(filters={"car": ["car-1"]}, recurring=True) == [p2]
+    # The visit filters hold on one visit: p2's CARRO 1 visit is confirmed, its pending one is CARRO 3 in March.
+    assert ids(filters={"car": ["car-1"], "confirmation_status": ["pending"]}) == []
+    assert ids(filters={"car": ["car-1"]}, visit_from=date(2026, 3, 1)) == [p0]
+    assert ids(filters={"unit": ["300"], "confirmation_status": ["confirmed"]}) == []
 
     _, hits = found(filters={"confirmation_status": ["confirmed"]})
     assert hits.total == 2
-    # Each facet counts under the other filters only: the status facet ignores the status filter.
-    assert hits.facets["confirmation_status"] == [{"value": "confirmed", "count": 2}, {"value": "pending", "count": 2}]
-    assert hits.facets["car"] == [{"value": "CARRO 1", "count": 2}, {"value": "CARRO 3", "count": 1}]
+    # Each facet counts under the other filters only: the status facet ignores the status filter...
+    assert [(b["value"], b["label"], b["count"]) for b in hits.facets["confirmation_status"]] == [
+        ("confirmed", "Confirmada", 2), ("pending", "Pendente", 2)]
+    # ... and the car facet counts the patients with a confirmed visit of that car.
+    assert hits.facets["car"] == [{"value": "car-1", "label": "CARRO 1", "count": 2, "car_id": "car-1",
+                                   "base": "AV CENTER 1", "unit": "248", "unit_name": "Barra"}]
+    _, hits = found(visit_from=date(2026, 3, 1), visit_to=date(2026, 3, 31))
+    assert [(b["value"], b["count"]) for b in hits.facets["car"]] == [("car-1", 1), ("car-2", 1), ("car-3", 1)]
+    assert [(b["value"], b["label"], b["count"]) for b in hits.facets["unit"]] == [
+        ("248", "Barra", 2), ("300", "Barra", 1)]
 
 
 def test_suggest_by_name_prefix_or_cpf_prefix_with_a_masked_cpf(crowd):
@@ -283,7 +331,7 @@ def test_suggest_by_name_prefix_or_cpf_prefix_with_a_masked_cpf(crowd):
     client = get_client()
     assert [s["name"] for s in suggest(client, "mari apa")] == ["Maria Aparecida Lima", "Maria Aparecida Lima Santos"]
     assert suggest(client, "432.100") == [
-        {"id": crowd["maria_cpf"], "name": "Maria Aparecida Lima Santos", "cpf_masked": "***.100.007-**"}
+        {"id": crowd["maria_cpf"], "name": "Maria Aparecida Lima Santos", "cpf": "43210000760", "status": "active"}
     ]
     assert [s["id"] for s in suggest(client, "heloi")] == [crowd["heloisa"]]
     assert [s["id"] for s in suggest(client, "heloiza")] == [crowd["heloisa"]]  # a slip forgiven

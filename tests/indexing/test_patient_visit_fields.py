@@ -53,12 +53,12 @@ def _assert_index_agrees_with_postgres() -> None:
     all_patients = {pid for (pid,) in _sql("SELECT id FROM patients")}
     assert _found()[0] == all_patients
 
-    labels = [label for (label,) in _sql(
-        f"SELECT DISTINCT c.label FROM visits v JOIN cars c ON c.id = v.car_id WHERE {LIVE} ORDER BY 1")]
-    assert labels, "the samples have cars"
-    for label in labels:
-        assert _found(filters={"car": [label]})[0] == _sql_ids("c.label = :label", label=label), label
-    assert _found(filters={"car": labels[:2]})[0] == _sql_ids("c.label = ANY(:labels)", labels=labels[:2])
+    cars = [car for (car,) in _sql(f"SELECT DISTINCT v.car_id FROM visits v WHERE {LIVE} AND v.car_id IS NOT NULL "
+                                   "ORDER BY 1")]
+    assert cars, "the samples have cars"
+    for car in cars:
+        assert _found(filters={"car": [car]})[0] == _sql_ids("v.car_id = :car", car=car), car
+    assert _found(filters={"car": cars[:2]})[0] == _sql_ids("v.car_id = ANY(:cars)", cars=cars[:2])
 
     for status in ("confirmed", "pending"):
         expected = _sql_ids("v.confirmation_status = :status", status=status)
@@ -76,32 +76,44 @@ def _assert_index_agrees_with_postgres() -> None:
         expected = _sql_ids(where, f=visit_from, t=visit_to)
         assert _found(visit_from=visit_from, visit_to=visit_to)[0] == expected, (visit_from, visit_to)
 
+    # Together, the visit filters hold on one visit: the day, the car and the status of the same visit.
+    for car in cars:
+        for status in ("confirmed", "pending"):
+            for visit_from, visit_to in ((days[0], days[0]), (middle, None), (None, middle)):
+                where = "v.car_id = :car AND v.confirmation_status = :s" + (
+                    " AND v.visit_date >= :f" if visit_from else "") + (" AND v.visit_date <= :t" if visit_to else "")
+                expected = _sql_ids(where, car=car, s=status, f=visit_from, t=visit_to)
+                got, _ = _found(filters={"car": [car], "confirmation_status": [status]}, visit_from=visit_from,
+                                visit_to=visit_to)
+                assert got == expected, (car, status, visit_from, visit_to)
+
     recurring = {pid for (pid,) in _sql(
         f"SELECT v.patient_id FROM visits v WHERE {LIVE} GROUP BY v.patient_id HAVING count(DISTINCT v.visit_date) >= 2")}
     assert recurring, "the samples have recurring patients"
     assert _found(recurring=True)[0] == recurring
     assert _found(recurring=False)[0] == all_patients - recurring
 
-    # Facets: patients per car label and per confirmation status of their live visits.
+    # Facets: patients per car and per confirmation status of their live visits.
     _, hits = _found()
     car_counts = dict(_sql(
-        f"SELECT c.label, count(DISTINCT v.patient_id) FROM visits v JOIN cars c ON c.id = v.car_id "
-        f"WHERE {LIVE} GROUP BY c.label"))
+        f"SELECT v.car_id, count(DISTINCT v.patient_id) FROM visits v WHERE {LIVE} AND v.car_id IS NOT NULL "
+        f"GROUP BY v.car_id"))
     assert len(car_counts) <= 20  # the facet's terms size: every bucket is shown
     assert {b["value"]: b["count"] for b in hits.facets["car"]} == car_counts
+    labels = dict(_sql("SELECT id, label FROM cars"))
+    assert {b["value"]: b["label"] for b in hits.facets["car"]} == {car: labels[car] for car in car_counts}
     status_counts = dict(_sql(
         f"SELECT v.confirmation_status, count(DISTINCT v.patient_id) FROM visits v WHERE {LIVE} "
         f"GROUP BY v.confirmation_status"))
     assert {b["value"]: b["count"] for b in hits.facets["confirmation_status"]} == status_counts
 
-    # Under a filter on the other facet, each facet still counts as PostgreSQL says.
+    # Under a filter on the other facet, each facet counts the patients with one visit meeting both.
     status = "pending"
     _, hits = _found(filters={"confirmation_status": [status]})
-    pending_patients = _sql_ids("v.confirmation_status = :s", s=status)
     filtered_cars = Counter(
-        label for pid, label in _sql(
-            f"SELECT DISTINCT v.patient_id, c.label FROM visits v JOIN cars c ON c.id = v.car_id WHERE {LIVE}")
-        if pid in pending_patients
+        car for _, car in _sql(
+            f"SELECT DISTINCT v.patient_id, v.car_id FROM visits v WHERE {LIVE} AND v.car_id IS NOT NULL "
+            "AND v.confirmation_status = :s", s=status)
     )
     assert {b["value"]: b["count"] for b in hits.facets["car"]} == dict(filtered_cars)
 
@@ -123,8 +135,17 @@ def _assert_documents_agree_with_postgres() -> None:
         """
     )
     assert rows
+    nested: dict[str, list[tuple]] = {}
+    for pid, *visit in _sql(
+        f"SELECT v.patient_id, v.id, v.visit_date::text, v.status, v.confirmation_status, v.car_id, c.label, c.base, "
+        f"c.unit_code, v.unit_code FROM visits v LEFT JOIN cars c ON c.id = v.car_id WHERE {LIVE} "
+        "ORDER BY v.patient_id, v.start_at, v.id"
+    ):
+        nested.setdefault(pid, []).append(tuple(visit))
     for pid, cars, statuses, days, confirmed, recurring, neighborhoods, count in rows:
         document = indexed(pid)
+        assert [(v["id"], v["date"], v["status"], v["confirmation_status"], v["car_id"], v["car_label"],
+                 v["car_base"], v["car_unit"], v["unit"]) for v in document["visits"]] == nested.get(pid, []), pid
         assert document is not None, pid
         got = {k: document[k] for k in ("cars", "confirmation_statuses", "visit_dates", "confirmed_visits",
                                          "recurring", "neighborhoods", "visit_count")}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
 
 from indexing import bulk, names, sync
 from indexing.documents import patient as patient_document
@@ -88,8 +90,81 @@ def test_failures_back_off_and_keep_the_rows(committed):
     assert [r.attempts for r in rows] == [1, 1]
     assert all("ConnectionError" in r.last_error for r in rows)
     assert all(0 < float(d) <= 1.5 for d in delays)
-    # Not due yet: a drain right now leaves them alone.
-    assert sync.drain().claimed == 0
+    assert all(r.transient for r in rows)
+    # Not due yet: a drain right now, OpenSearch still unreachable, leaves them alone.
+    assert sync.drain(client=unreachable).claimed == 0
+    assert pending() == 2
+
+
+UNREACHABLE = OpenSearch(hosts=["http://127.0.0.1:9"], timeout=1, max_retries=0)
+
+
+def _fail_during_outage(attempts_before: int) -> None:
+    """Drain once while OpenSearch is unreachable, as the rows' `attempts_before`-th failure (a long outage)."""
+    with unit_of_work() as session:
+        session.execute(update(OutboxEntry.__table__).values(attempts=attempts_before - 1))
+    with unit_of_work() as session:
+        result = sync.drain_batch(session, UNREACHABLE, limit=100)
+    assert result.failed_entities == result.transient_failures == result.claimed
+
+
+def _seconds_until_due() -> list[int]:
+    with unit_of_work() as session:
+        return sorted(round(float(d)) for d in session.scalars(
+            select(func.extract("epoch", OutboxEntry.available_at - func.now())).select_from(OutboxEntry)))
+
+
+def test_after_an_outage_the_first_clean_write_makes_the_backed_off_rows_due_at_once(committed):
+    during = create_patients(2)
+    _fail_during_outage(attempts_before=9)  # the ninth failure in a row: 256 s of backoff
+    assert _seconds_until_due() == [256, 256]
+
+    # OpenSearch is back; a new change arrives and its batch is written cleanly.
+    after = create_patients(1)
+    result = sync.drain()
+
+    assert (result.applied_entities, result.released) == (3, 2)
+    assert pending() == 0
+    assert [indexed(p)["_version"] for p in during + after] == [1, 1, 1]
+
+
+def test_after_an_outage_with_no_new_change_a_ping_makes_the_backed_off_rows_due(committed):
+    during = create_patients(2)
+    _fail_during_outage(attempts_before=6)
+
+    # Still down: the ping fails, nothing is released.
+    assert sync.drain(client=UNREACHABLE).released == 0
+    assert _seconds_until_due() == [32, 32]
+    # Back: nothing else is due, the ping answers, the rows are written now.
+    result = sync.drain()
+    assert (result.claimed, result.applied_entities, result.released) == (2, 2, 2)
+    assert [indexed(p)["_version"] for p in during] == [1, 1]
+
+
+def test_rows_whose_own_document_failed_keep_their_backoff_after_a_clean_write(committed):
+    with unit_of_work() as session:
+        outbox.record(session, "spaceship", "42")  # refused for what it is, not because OpenSearch was down
+    assert sync.drain().failed_entities == 1
+    with unit_of_work() as session:
+        session.execute(update(OutboxEntry.__table__).values(available_at=func.now() + timedelta(seconds=60)))
+
+    (patient_id,) = create_patients(1)
+    result = sync.drain()
+
+    assert (result.applied_entities, result.released) == (1, 0)
+    assert indexed(patient_id)["_version"] == 1
+    with unit_of_work() as session:
+        (entry,) = session.scalars(select(OutboxEntry))
+    assert (entry.entity_id, entry.transient, entry.attempts) == ("42", False, 1)
+    assert _seconds_until_due() == [60]
+
+
+def test_only_429_and_5xx_item_failures_count_as_opensearch_failures(committed, client):
+    bad, good = create_patients(2)
+    alias = names.alias("patients")
+    outcome = bulk.write(client, [bulk.IndexOp(alias, bad, 1, {"id": bad, "unknown_field": 1}),
+                                  bulk.IndexOp(alias, good, 1, {"id": good, "name": "ok"})])
+    assert (list(outcome.failed), outcome.transient) == ([bad], set())
 
 
 def test_item_level_failures_are_backed_off_per_entity(committed, client):

@@ -138,8 +138,9 @@ def test_relabelling_a_car_bumps_and_queues_its_visits_and_their_patients(db_ses
         p: v + 1 for p, v in patient_versions.items()}
 
     clear_outbox(db_session)
-    car_service.update(db_session, car.id, {"base": "AV CENTER 9"})  # the base is only in visit documents
-    assert outbox(db_session) == sorted(("visit", v.id) for v in visits)
+    # The base is in the visit documents and in the patients' nested visits (their car facet shows it).
+    car_service.update(db_session, car.id, {"base": "AV CENTER 9"})
+    assert outbox(db_session) == sorted([("visit", v.id) for v in visits] + [("patient", ana.id), ("patient", bia.id)])
 
 
 def test_an_imported_car_or_a_car_with_visits_is_never_deleted(db_session):

@@ -276,3 +276,45 @@ def test_send_message_queues_each_message_after_its_batch_and_the_worker_sends_i
     [form] = sms_standin.sent()
     assert (form["To"], form["Body"]) == ("+5521987654321", message.body)
     assert form["Body"].startswith("Olá, Ana! Sua coleta domiciliar está agendada para")
+
+
+def test_a_worker_killed_mid_job_is_resumed_by_the_sweep_and_does_no_item_twice(tmp_path):
+    import signal
+
+    from tests.workers.worker_process import FAST_RESUME, Worker
+    from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app
+
+    make_many(patients=1000, tagged=0)
+    with unit_of_work() as session:
+        visit_ids = list(session.scalars(select(Visit.id).order_by(Visit.start_at, Visit.id)))
+    assert len(visit_ids) == 2000
+    celery_app.control.purge()
+    job_id = create_job("confirm", {"channel": "phone"}, visit_ids=visit_ids)
+
+    first = Worker(DEFAULT_QUEUE, FAST_RESUME)
+    second = None
+    try:
+        enqueue.enqueue_bulk(job_id)
+        assert wait_until(lambda: job_state(job_id)[2] >= 200, timeout=120, interval=0.02)
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(timeout=10)
+        killed_at = job_state(job_id)
+        assert (killed_at[0], killed_at[2] < 2000) == ("running", True)
+
+        # A worker with beat, as after a restart: the sweep finds the heartbeat stopped and queues the job again.
+        second = Worker(f"{SYNC_QUEUE},{DEFAULT_QUEUE}", FAST_RESUME, beat_schedule=tmp_path / "beat-schedule")
+        state = wait_until(lambda: (lambda s: s if s[0] in ("done", "failed") else None)(job_state(job_id)),
+                           timeout=180, interval=0.2)
+        assert state, "the killed job was not resumed"
+    finally:
+        for worker in (first, second):
+            if worker is not None:
+                worker.stop()
+
+    assert state == ("done", 2000, 2000, 2000, 0, 0)
+    with unit_of_work() as session:
+        # Each visit confirmed once: one attempt and one audit row per item, none repeated by the re-run.
+        assert session.scalar(select(func.count(ConfirmationAttempt.id))) == 2000
+        assert session.scalar(select(func.count(func.distinct(ConfirmationAttempt.visit_id)))) == 2000
+        assert session.scalar(select(func.count(Visit.id)).where(Visit.confirmation_status == "confirmed")) == 2000
+    assert audit_count(job_id) == 2000

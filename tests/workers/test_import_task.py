@@ -1,14 +1,11 @@
 """The import task in real Celery worker processes: it applies a file, and a worker killed (SIGKILL)
-mid-import followed by a re-run ends in exactly the state of one clean run."""
+mid-import followed by a re-run ends in exactly the state of one clean run; the re-run comes by itself,
+from beat's resume sweep, once the killed run's heartbeat stopped."""
 
 from __future__ import annotations
 
 import io
-import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,65 +16,15 @@ from bench.dasaexp_export import Generator, write_xlsx
 from indexing import names, sync
 from indexing.client import get_client
 from storage.imports import service
-from tests.fixtures import ROOT, truncate_all, wait_until
+from tests.fixtures import truncate_all, wait_until
 from tests.storage.imports.helpers import DASAEXP_SAMPLE, counts, report, snapshot, upload
-from workers.app import celery_app
+from tests.workers.worker_process import FAST_RESUME, Worker
+from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app
 from workers.settings import get_settings as get_worker_settings
-from workers.tasks import apply_import
 
 pytestmark = pytest.mark.usefixtures("committed")
 
 BATCH_SIZE = 50
-
-
-class Worker:
-    """A Celery worker process of our own, on a queue of our own (the session worker never sees our task)."""
-
-    def __init__(self, queue: str, env: dict[str, str] | None = None) -> None:
-        self.queue = queue
-        self.name = f"imports-{uuid.uuid4().hex[:8]}@test"
-        log = open(ROOT / ".local" / "log" / "test-import-worker.log", "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.app:celery_app", "worker", "-Q", queue,
-             "--pool", "solo", "--loglevel", "INFO", "-n", self.name],
-            cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
-        )
-        log.close()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("the import worker exited; see .local/log/test-import-worker.log")
-            if celery_app.control.ping(destination=[self.name], timeout=0.5):
-                return
-        self.process.kill()
-        raise RuntimeError("the import worker did not answer a ping")
-
-    def apply(self, import_id: str) -> None:
-        """Send the real task to this worker's queue."""
-        apply_import.apply_async(args=[import_id], queue=self.queue)
-
-    def children(self) -> list[int]:
-        """Pids of this worker's parsing child processes."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if int(stat[1]) == self.process.pid and b"storage.imports.parsing_process" in cmdline:
-                found.append(int(entry.name))
-        return found
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 @pytest.fixture
@@ -156,5 +103,36 @@ def test_a_worker_killed_mid_import_and_the_task_rerun_end_as_one_clean_run(work
     result = finished(import_id)
 
     # Same counters, same rows and row versions, same issues (the snapshot holds them) as the clean run.
+    assert counts(result) == clean
+    assert snapshot(with_outbox=False) == expected
+
+
+def test_a_worker_killed_mid_import_is_resumed_by_the_sweep_and_ends_as_one_clean_run(workers, big_export, tmp_path):
+    env = {"COLETA_IMPORT_BATCH_SIZE": str(BATCH_SIZE), **FAST_RESUME}
+    clean_id = upload(big_export, "agenda-6k.xlsx")
+    assert service.apply_import(clean_id, batch_size=BATCH_SIZE) == "succeeded"
+    clean = counts(report(clean_id))
+    expected = snapshot(with_outbox=False)
+    truncate_all()
+    celery_app.control.purge()  # earlier tests' tasks on the run's queues are not this test's
+
+    # The task as the API queues it, on the default queue; its worker is killed after some batches.
+    first = Worker(DEFAULT_QUEUE, env)
+    workers.append(first)
+    import_id = upload(big_export, "agenda-6k.xlsx")
+    first.apply(import_id)
+    wait_until(lambda: report(import_id)["processed_rows"] >= 4 * BATCH_SIZE, timeout=60, interval=0.02)
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait(timeout=10)
+    killed_at = report(import_id)
+    assert (killed_at["status"], killed_at["processed_rows"] < clean["total_rows"]) == ("processing", True)
+
+    # A worker with beat, as after a restart; nobody sends the task again: the sweep sees the heartbeat
+    # stopped, queues the import again, and the run resumes after the last committed batch.
+    second = Worker(f"{SYNC_QUEUE},{DEFAULT_QUEUE}", env, beat_schedule=tmp_path / "beat-schedule")
+    workers.append(second)
+    result = finished(import_id, timeout=180)
+
+    assert result, "the killed import was not resumed"
     assert counts(result) == clean
     assert snapshot(with_outbox=False) == expected

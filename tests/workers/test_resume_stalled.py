@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, update
 
 from storage.db import unit_of_work
+from storage.imports import service as import_service
 from storage.imports.models import Import
 from tests.fixtures import wait_until
 from tests.storage.imports.helpers import DASAEXP_SAMPLE, report, upload
@@ -26,10 +27,10 @@ def _quiet_for(import_id: str, minutes: float) -> None:
         )
 
 
-def test_beat_runs_the_sweep_every_minute_on_the_default_queue():
+def test_beat_runs_the_sweep_every_ten_seconds_on_the_default_queue():
     entry = celery_app.conf.beat_schedule["resume-stalled-imports"]
     assert (entry["task"], entry["schedule"], entry["options"]["queue"]) == (
-        "workers.imports.resume_stalled", 60.0, DEFAULT_QUEUE)
+        "workers.imports.resume_stalled", 10.0, DEFAULT_QUEUE)
     assert "workers.imports.resume_stalled" in celery_app.tasks
 
 
@@ -63,3 +64,20 @@ def test_an_import_that_keeps_dying_is_given_up_on_not_resumed_forever():
     assert result["status"] == "failed"
     assert result["failure"]["code"] == "import_keeps_crashing"
     assert result["failure"]["message"].startswith("A importação parou 5 vezes")
+
+
+def test_a_processing_import_whose_heartbeat_stopped_is_queued_again_and_a_beating_one_left_alone():
+    data = DASAEXP_SAMPLE.read_bytes()
+    dead, alive, slow_queue = (upload(data, name) for name in ("morta.xls", "viva.xls", "fila.xls"))
+    table = Import.__table__
+    with unit_of_work() as session:
+        session.execute(update(table).where(table.c.id.in_([dead, alive])).values(status="processing", attempts=1))
+    for import_id in (dead, slow_queue):
+        _quiet_for(import_id, 0.5)  # 30 s without a heartbeat
+    with unit_of_work() as session:
+        import_service.heartbeat(session, alive)
+
+    assert resume_stalled_imports.run(dead_after_seconds=20) == 1
+    # Queued again and fresh: the next sweep waits for the new task instead of sending another.
+    assert [report(i)["status"] for i in (dead, alive, slow_queue)] == ["queued", "processing", "queued"]
+    assert resume_stalled_imports.run(dead_after_seconds=20) == 0

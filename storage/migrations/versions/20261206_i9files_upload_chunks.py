@@ -1,14 +1,14 @@
 """uploads stored in 1 MB chunks (streamed in and out, never held whole); existing uploads moved over
 
 Revision ID: i9_files_upload_chunks
-Revises: 0009_merge
+Revises: i9_chaos_outbox_transient
 Create Date: 2026-12-06
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "i9_files_upload_chunks"
-down_revision = "0009_merge"
+down_revision = "i9_chaos_outbox_transient"
 branch_labels = None
 depends_on = None
 

@@ -195,15 +195,20 @@ def test_the_schedule_query_groups_by_car_in_natural_order_and_filters(committed
     assert sorted(found.patients) == sorted({v["patient_id"] for g in found.cars for v in g.visits})
 
 
-def test_the_visits_mapping_v2_keeps_v1_and_a_live_v1_index_rolls_over_by_rebuild(committed):
+def test_the_visits_mappings_keep_their_fields_and_a_live_v1_index_rolls_over_by_rebuild(committed):
     v1 = mappings.load("visits", 1)["mappings"]
     v2 = mappings.load("visits", 2)["mappings"]
-    assert mappings.latest_version("visits") == 2
+    v3 = mappings.load("visits", 3)["mappings"]
+    assert mappings.latest_version("visits") == 3
     assert set(v2["properties"]) - set(v1["properties"]) == {
         "source_ids", "confirmation_attempts", "last_attempt_at", "last_attempt_channel", "last_attempt_outcome",
         "contact_channels", "display"}
     assert all(v2["properties"][name] == definition for name, definition in v1["properties"].items())
     assert v2["properties"]["display"] == {"type": "object", "enabled": False}
+    # v3: the car's own unit; the neighbourhood folds spaces too and keeps its spellings (`raw`) for labels.
+    assert set(v3["properties"]) - set(v2["properties"]) == {"car_unit_code", "car_unit_name"}
+    assert all(v3["properties"][name]["type"] == definition["type"] for name, definition in v2["properties"].items())
+    assert v3["properties"]["neighborhood"]["fields"]["raw"] == {"type": "keyword"}
 
     client = get_client()
     for concrete in lifecycle.live_indices(client, "visits"):
@@ -224,5 +229,5 @@ def test_the_visits_mapping_v2_keeps_v1_and_a_live_v1_index_rolls_over_by_rebuil
 
     report = lifecycle.rebuild("visits")
 
-    assert report.new_index.startswith(f"{names.alias('visits')}-v2-")
+    assert report.new_index.startswith(f"{names.alias('visits')}-v3-")
     assert visit_document(visit_id)["display"]["notes"] == "portão azul"

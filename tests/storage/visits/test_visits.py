@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from datetime import date, datetime, timezone
 
 import pytest
@@ -135,12 +137,19 @@ def test_patient_visit_stats_skip_cancelled_and_missing_visits(db_session):
     stats = visit_repo.patient_visit_stats(db_session, [patient.id], today=date(2025, 6, 20))
 
     # Only the live visits count: the cancelled and the missing one bring no car, day or neighbourhood.
-    assert stats[patient.id] == visit_repo.PatientVisitStats(
+    live = stats[patient.id].live_visits
+    assert dataclasses.replace(stats[patient.id], live_visits=()) == visit_repo.PatientVisitStats(
         next_visit=date(2025, 6, 20), last_visit=date(2025, 6, 10), visit_count=3,
         cars=("CARRO 1",), confirmation_statuses=("confirmed", "pending"),
         visit_dates=(date(2025, 6, 10), date(2025, 6, 20), date(2025, 6, 25)), confirmed_visits=1,
         recurring=True, neighborhoods=("Leblon",),
     )
+    # And one by one, in start order, each with its own car and confirmation (the search's nested visits).
+    assert [(v.visit_date, v.car_id, v.car_label, v.confirmation_status, v.status) for v in live] == [
+        (date(2025, 6, 10), car_id, "CARRO 1", "pending", "scheduled"),
+        (date(2025, 6, 20), car_id, "CARRO 1", "confirmed", "scheduled"),
+        (date(2025, 6, 25), car_id, "CARRO 1", "pending", "scheduled"),
+    ]
 
 
 def test_patient_visit_stats_recurring_means_two_distinct_live_days(db_session):

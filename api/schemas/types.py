@@ -1,0 +1,33 @@
+"""Dates and times exactly as docs/api.md writes them, never guessed from other shapes.
+
+Pydantic's lax mode reads `0` or `1718841600` as a date or a time (seconds since 1970), so
+`?date=0` answered with the schedule of 1970-01-01. These accept ISO 8601 text (or a value
+already parsed) and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*")
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("use uma data no formato AAAA-MM-DD")
+
+
+def _iso_datetime(value: Any) -> Any:
+    if isinstance(value, datetime) or (isinstance(value, str) and _ISO_DATETIME.fullmatch(value)):
+        return value
+    raise ValueError("use data e hora no formato ISO 8601 (AAAA-MM-DDTHH:MM, com ou sem fuso)")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
