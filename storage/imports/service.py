@@ -218,8 +218,9 @@ def _prefetch(items: Iterator, depth: int) -> Iterator:
 def _store_issues(session: Session, import_id: str, issues: list[RowIssue]) -> None:
     if issues:
         copy_rows(
-            session, ImportIssue.__table__, ("import_id", "row", "level", "code", "message", "field"),
-            ((import_id, i.row, i.level, i.code, i.message, i.field) for i in issues),
+            session, ImportIssue.__table__,
+            ("import_id", "row", "level", "code", "message", "field", "patient_id", "score"),
+            ((import_id, i.row, i.level, i.code, i.message, i.field, i.patient_id, i.score) for i in issues),
         )
 
 
