@@ -130,7 +130,7 @@ def scan(progress: Progress = _noop, max_block: int = blocking.MAX_BLOCK) -> Sca
     for start in range(0, len(a), CHUNK):
         progress("pontuando pares", start, len(a))
         ca, cb = a[start:start + CHUNK], b[start:start + CHUNK]
-        scored = model.score_pairs(table, ca, cb, tf=tf)
+        scored = model.score_pairs(table, ca, cb, tf=tf, registry_size=len(ids))
         bands = model.bands(scored.score, scored.levels)
         for k in np.flatnonzero(bands > 0):
             x, y = ids[ca[k]], ids[cb[k]]

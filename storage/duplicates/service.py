@@ -68,7 +68,8 @@ def check_on_write(session: Session, patient_ids: Sequence[str], found_by: str) 
     table = features.build_table(persons, parts)
     a = np.array([index[x] for x, _ in pairs], dtype=np.int64)
     b = np.array([index[y] for _, y in pairs], dtype=np.int64)
-    scored = model.score_pairs(table, a, b, tf=_frequencies(session, parts))
+    tf, registry_size = _frequencies(session, parts)
+    scored = model.score_pairs(table, a, b, tf=tf, registry_size=registry_size)
     bands = model.bands(scored.score, scored.levels)
     records, warnings = [], {}
     for k in np.flatnonzero(bands > 0):
@@ -88,15 +89,15 @@ def check_on_write(session: Session, patient_ids: Sequence[str], found_by: str) 
     return {pid: sorted(found, key=lambda w: (-w.score, w.patient_id))[:MAX_WARNINGS] for pid, found in warnings.items()}
 
 
-def _frequencies(session: Session, parts: list[features.NameParts]) -> model.Frequencies | None:
-    """Term frequencies of these names' keys from the last full scan (None before any scan)."""
+def _frequencies(session: Session, parts: list[features.NameParts]) -> tuple[model.Frequencies | None, int | None]:
+    """Term frequencies of these names' keys and the registry size, from the last full scan (None before any)."""
     counts = repo.frequencies(session, (p.given_key for p in parts), (k for p in parts for k in p.keys[1:]))
     total = counts.get(("total", ""), 0)
     if not total:
-        return None
+        return None, None
     given = {key: count for (kind, key), count in counts.items() if kind == "given_name"}
     others = {key: count for (kind, key), count in counts.items() if kind == "surname"}
-    return model.term_frequencies(given, others, total)
+    return model.term_frequencies(given, others, total), total
 
 
 def decide(session: Session, pair_id: str, decision: str, actor: audit_service.Actor) -> DuplicatePair:

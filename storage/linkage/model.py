@@ -74,11 +74,11 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field("given_name", ("exact", "phonetic", "close", "swapped", "similar", "different"),
-          m=(0.90, 0.03, 0.03, 0.025, 0.005, 1e-12), u=(0.034, 0.002, 0.0092, 0.019, 0.007, 0.9288), tf_level=0),
+          m=(0.90, 0.03, 0.03, 0.025, 0.005, 1e-12), u=(0.034, 0.002, 0.0092, 0.0002, 0.0071, 0.9475), tf_level=0),
     Field("surname", ("exact", "close", "shared", "different"),
           m=(0.88, 0.04, 0.07, 0.01), u=(0.054, 0.0023, 0.14, 0.8037), tf_level=0),
     Field("other_names", ("same", "subset", "overlap", "different"),
-          m=(0.85, 0.08, 0.04, 0.03), u=(0.017, 0.04, 0.022, 0.921), tf_level=0),
+          m=(0.90, 0.06, 0.02, 0.02), u=(0.018, 0.041, 0.023, 0.918), tf_level=0),
     Field("birth_date", ("exact", "swapped", "close", "different"),
           m=(0.80, 0.06, 0.13, 0.01), u=(0.000035, 0.00001, 0.001, 0.998954)),
     Field("cpf", ("exact", "close", "different"), m=(0.50, 0.45, 0.05), u=(0.0000001, 0.00001, 0.9999899)),
@@ -87,8 +87,11 @@ FIELDS: tuple[Field, ...] = (
     Field("gender", ("same", "different"), m=(0.98, 0.02), u=(0.5, 0.5)),
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
-# One pair in a million of all possible pairs is the same person (a registry of ~100k with 5% registered
-# twice): the offset between summed weights and the probability.
+# The prior: one record in twenty is a second registration of someone, so among the n²/2 pairs of a
+# registry of n about 0.05·n are one person: λ = 0.1 / n (1e-6 at 100k). It is the offset between summed
+# weights and the probability; `prior_for(n)` follows the registry's size so the bands mean the same
+# at any size.
+DUPLICATE_SHARE = 0.05
 PRIOR = 1e-6
 # A term-frequency u never goes below this: a name seen once is rare, not proof.
 TF_FLOOR = 0.0002
@@ -151,7 +154,7 @@ def _given(t: FeatureTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
                scorer=JaroWinkler.normalized_similarity, workers=1),
     )
     sa, sb = t.second_key[a], t.second_key[b]
-    swapped = ((sa >= 0) & (sa == kb)) | ((sb >= 0) & (sb == ka))
+    swapped = (sa >= 0) & (sa == kb) & (sb == ka)
     return _levels((ga < 0) | (gb < 0), [ga == gb, ka == kb, jw >= 0.92, swapped, jw >= 0.80])
 
 
@@ -171,12 +174,26 @@ def _lengths(values: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 def _other_names(t: FeatureTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     # Each side's middle words, less the other side's given name (given names swapped are the given
-    # name's business, not evidence twice).
+    # name's business, not evidence twice). Two words agree when their keys are equal or, from five
+    # letters on, one edit apart (Araújo typed Arajuo).
     ma = np.where(t.middle_keys[a] == t.given_key[b][:, None], -1, t.middle_keys[a])
     mb = np.where(t.middle_keys[b] == t.given_key[a][:, None], -1, t.middle_keys[b])
     present_a, present_b = ma >= 0, mb >= 0
-    hits_a = ((ma[:, :, None] == mb[:, None, :]) & present_a[:, :, None]).any(axis=2)
-    hits_b = ((mb[:, :, None] == ma[:, None, :]) & present_b[:, :, None]).any(axis=2)
+    agree = (ma[:, :, None] == mb[:, None, :]) & present_a[:, :, None] & present_b[:, None, :]
+    both = np.flatnonzero(present_a.any(axis=1) & present_b.any(axis=1) & ~agree.all(axis=(1, 2)))
+    if len(both):
+        keys = np.array(t.keys + [""], dtype=object)
+        for i in range(ma.shape[1]):
+            for j in range(mb.shape[1]):
+                rows = both[present_a[both, i] & present_b[both, j] & ~agree[both, i, j]]
+                if not len(rows):
+                    continue
+                left, right = keys[ma[rows, i]].tolist(), keys[mb[rows, j]].tolist()
+                near = cpdist(left, right, scorer=DamerauLevenshtein.distance, workers=1) <= 1
+                long_enough = np.fromiter((min(len(x), len(y)) >= 5 for x, y in zip(left, right)), bool, len(rows))
+                agree[rows, i, j] = near & long_enough
+    hits_a = agree.any(axis=2)
+    hits_b = agree.any(axis=1)
     all_a = (hits_a | ~present_a).all(axis=1)
     all_b = (hits_b | ~present_b).all(axis=1)
     missing = ~present_a.any(axis=1) | ~present_b.any(axis=1)
@@ -273,9 +290,17 @@ def _log_shares(table: FeatureTable, kind: str, tf: Frequencies) -> np.ndarray:
     return result
 
 
-def probability(total_weight: np.ndarray, model: Model = DEFAULT) -> np.ndarray:
+def prior_for(registry_size: int | None, model: Model = DEFAULT) -> float:
+    """The prior probability that two records of a registry of this size are one person."""
+    if not registry_size or registry_size < 2:
+        return model.prior
+    return min(2 * DUPLICATE_SHARE / registry_size, 0.01)
+
+
+def probability(total_weight: np.ndarray, model: Model = DEFAULT, prior: float | None = None) -> np.ndarray:
     """The probability that each pair is one person, from its summed weight and the prior."""
-    prior_bits = math.log2(model.prior / (1 - model.prior))
+    prior = prior if prior is not None else model.prior
+    prior_bits = math.log2(prior / (1 - prior))
     return 1.0 / (1.0 + np.exp2(-(total_weight + prior_bits)))
 
 
@@ -291,12 +316,14 @@ class Scored:
 
 
 def score_pairs(
-    table: FeatureTable, a: np.ndarray, b: np.ndarray, model: Model = DEFAULT, tf: Frequencies | None = None
+    table: FeatureTable, a: np.ndarray, b: np.ndarray, model: Model = DEFAULT, tf: Frequencies | None = None,
+    registry_size: int | None = None,
 ) -> Scored:
-    """Compare and weigh the pairs (a[i], b[i]) of `table`."""
+    """Compare and weigh the pairs (a[i], b[i]) of `table`; the prior follows `registry_size` when given."""
     levels = compare(table, a, b)
     field_weights = weights(levels, table, a, model, tf)
-    return Scored(a, b, levels, field_weights, probability(field_weights.sum(axis=1), model))
+    score = probability(field_weights.sum(axis=1), model, prior_for(registry_size, model))
+    return Scored(a, b, levels, field_weights, score)
 
 
 def bands(score: np.ndarray, levels: np.ndarray) -> np.ndarray:
