@@ -136,7 +136,7 @@ def scan(progress: Progress = _noop, max_block: int = blocking.MAX_BLOCK) -> Sca
             x, y = ids[ca[k]], ids[cb[k]]
             if x > y:
                 x, y = y, x
-            found.append((x, y, round(float(scored.score[k]), 6), model.BAND_NAMES[bands[k]],
+            found.append((x, y, round(float(scored.score[k]), 4), model.BAND_NAMES[bands[k]],
                           model.explain(scored.levels[k], scored.weights[k])))
     progress("pontuando pares", len(a), len(a))
     report.review = sum(1 for f in found if f[3] == "review")

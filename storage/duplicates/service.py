@@ -74,7 +74,7 @@ def check_on_write(session: Session, patient_ids: Sequence[str], found_by: str) 
     records, warnings = [], {}
     for k in np.flatnonzero(bands > 0):
         x, y = pairs[k]
-        score = round(float(scored.score[k]), 6)
+        score = round(float(scored.score[k]), 4)
         records.append({
             "id": new_id(), "patient_a_id": x, "patient_b_id": y, "score": score,
             "band": model.BAND_NAMES[bands[k]], "status": "pending", "found_by": found_by,
@@ -84,7 +84,7 @@ def check_on_write(session: Session, patient_ids: Sequence[str], found_by: str) 
             continue  # already confirmed: a merge is pending, not a warning
         for mine, other in ((x, y), (y, x)):
             if mine in known:
-                warnings.setdefault(mine, []).append(PossibleDuplicate(other, round(score, 4)))
+                warnings.setdefault(mine, []).append(PossibleDuplicate(other, score))
     repo.upsert_pending(session, records)
     return {pid: sorted(found, key=lambda w: (-w.score, w.patient_id))[:MAX_WARNINGS] for pid, found in warnings.items()}
 
