@@ -35,6 +35,12 @@ class PossibleDuplicate:
     code: str = WARNING_CODE
 
 
+def save_keys_of(session: Session, patient) -> None:
+    """Store (or refresh) one patient's match keys from its row, so later records can find it; one statement."""
+    person = features.person_from_row(patient)
+    repo.save_keys(session, {person.id: features.blocking_keys(person)})
+
+
 def check_on_write(session: Session, patient_ids: Sequence[str], found_by: str) -> dict[str, list[PossibleDuplicate]]:
     """Refresh the match keys of these patients, record their likely duplicates as pending pairs, return warnings.
 

@@ -255,7 +255,8 @@ def report(session: Session, import_id: str, issue_limit: int | None = 5000) -> 
         raise NotFound(ENTITY, import_id)
     result = summary(item)
     result["issues"] = [
-        {"row": i.row, "level": i.level, "code": i.code, "message": i.message}
+        {"row": i.row, "level": i.level, "code": i.code, "message": i.message,
+         **({"patient_id": i.patient_id, "score": i.score} if i.patient_id else {})}
         for i in repo.issues(session, import_id, limit=issue_limit)
     ]
     return result

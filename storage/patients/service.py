@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import outbox
+from storage.duplicates import service as duplicate_service
 from storage.errors import Conflict, Invalid, NotFound
 from storage.identifiers import (
     clean_name,
@@ -74,6 +75,8 @@ def create(session: Session, data: Mapping[str, Any]) -> Patient:
     with _cpf_race(session, patient.cpf):
         session.add(patient)
     outbox.record(session, ENTITY, patient.id)
+    # Its match keys, so a later registration of the same person finds it (storage.duplicates).
+    duplicate_service.save_keys_of(session, patient)
     return patient
 
 
@@ -92,6 +95,7 @@ def update(session: Session, patient_id: str, changes: Mapping[str, Any]) -> Pat
         modified = session.is_modified(patient)
     if modified:
         outbox.record(session, ENTITY, patient.id)
+        duplicate_service.save_keys_of(session, patient)
     return patient
 
 
