@@ -1,4 +1,4 @@
-.PHONY: run stop test status restart-worker reindex sync-status lint relevance bench-search chaos
+.PHONY: run stop test status restart-worker reindex sync-status lint relevance bench-search bench-duplicates chaos
 
 run:  ## install what is missing, start everything, serve the API on :8000
 	@bash scripts/run.sh
@@ -30,6 +30,11 @@ relevance:  ## search quality on 20,000 generated patients: recall@1, recall@5, 
 
 bench-search:  ## search at 1M patients + 3M visits: API at 20 req/s vs PostgreSQL alone (first load ~40 min, then reused)
 	@.venv/bin/python -m bench.search_scale all --save
+
+bench-duplicates:  ## duplicate finder: precision/recall of both bands at 100k, full scans of 100k and 1M, single-create checks
+	@.venv/bin/python -m bench.duplicates quality --size 100000 --seed 13
+	@.venv/bin/python -m bench.duplicates scan --size 100000 --check 500
+	@.venv/bin/python -m bench.duplicates scan --size 1000000 --check 1000
 
 chaos:  ## a second stack on other ports; worker kill -9, OpenSearch and Redis down 60 s during 2,000 writes each
 	@bash scripts/chaos.sh

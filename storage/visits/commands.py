@@ -79,6 +79,9 @@ def create(session: Session, data: Mapping[str, Any], *, actor_id: str | None) -
     patient = repo.lock_patient(session, patient_id)
     if patient is None:
         raise NotFound("patient", patient_id)
+    if patient.status == "merged":
+        raise Conflict("patient_merged", "Este cadastro foi unificado a outro paciente; agende no cadastro unificado.",
+                       merged_into=patient.merged_into_id)
     car = cars[car_id]
     _check_overlaps(session, start=start, end=end, car=car, patient_id=patient_id, exclude_id=None)
 

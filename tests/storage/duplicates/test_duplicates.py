@@ -201,3 +201,31 @@ def test_golden_record_rules():
     assert "health_plan_code" not in changes  # the newer record has no plan: the survivor's stays
     assert "notes" not in changes
     assert (changes["priority"], changes["status"], changes["opted_out_channel"]) == ("urgent", "active", "sms")
+
+
+def test_a_merged_away_patient_cannot_be_booked(db_session):
+    from storage.cars import service as car_service
+    from storage.visits import commands as visit_commands
+
+    survivor = create(db_session, name="Clara Nunes")
+    other = create(db_session, name="Clara Nunes")
+    car = car_service.create(db_session, {"label": "CARRO 9", "base": "AV CENTER 1"})
+    merging.merge(db_session, survivor.id, other.id, ACTOR)
+    start = datetime(2026, 12, 20, 7, 20, tzinfo=TZ)
+
+    with pytest.raises(Conflict) as refused:
+        visit_commands.create(db_session, {"patient_id": other.id, "car_id": car.id, "start": start,
+                                           "end": start + timedelta(minutes=40)}, actor_id=None)
+
+    assert (refused.value.code, refused.value.details) == ("patient_merged", {"merged_into": survivor.id})
+
+
+def test_a_merged_away_record_is_changed_only_by_unmerge(db_session):
+    survivor = create(db_session, name="Elza Soares")
+    other = create(db_session, name="Elza Soares")
+    merging.merge(db_session, survivor.id, other.id, ACTOR)
+    for change in (lambda: patient_service.update(db_session, other.id, {"notes": "x"}),
+                   lambda: patient_service.delete(db_session, other.id)):
+        with pytest.raises(Conflict) as refused:
+            change()
+        assert refused.value.code == "patient_merged"
