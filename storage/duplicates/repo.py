@@ -17,8 +17,9 @@ from storage.patients.models import Patient
 # The columns linkage reads (storage.linkage.features.person_from_row).
 LINKAGE_COLUMNS = ("id", "name", "cpf", "birth_date", "phones", "zip_code", "number", "gender")
 # At most this many patients per key come back as candidates of one new record: a key shared by
-# hundreds (a placeholder phone) would cost time and find nothing the other keys miss.
-CANDIDATES_PER_KEY = 200
+# hundreds (a placeholder phone) would cost time (scoring is ~20 µs a candidate) and find nothing the other
+# keys miss; the full scan still compares blocks of up to 200.
+CANDIDATES_PER_KEY = 50
 MERGED = "merged"
 
 
