@@ -12,6 +12,8 @@ const SIZES = [
 
 async function shot(page: Page, name: string, size: string, fullPage = false) {
   await page.addStyleTag({ content: "*{caret-color:transparent!important;transition:none!important;animation:none!important}" });
+  // A whole page from its top: scrolled, the fixed header and menu would be drawn mid-page.
+  if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(300);
   await page.screenshot({ path: `${OUT}/${name}-${size}.png`, fullPage });
 }
@@ -79,6 +81,10 @@ for (const size of SIZES) {
       await page.getByRole("button", { name: "Iniciar lote" }).click();
       await expect(page.getByTestId("bulk-status")).toHaveText("Concluído", { timeout: 30_000 });
       await shot(page, "29-lote-resultado", size.name, true);
+      await page.getByRole("link", { name: "← Ações em lote" }).click();
+      await expect(page.getByRole("heading", { name: "Lotes iniciados neste navegador" })).toBeVisible();
+      await expect(page.getByRole("link", { name: "Enviar mensagem" }).first()).toBeVisible();
+      await shot(page, "38-lotes", size.name);
 
       await page.goto("/frota");
       await expect(page.locator("[data-team-car]").first()).toBeVisible();

@@ -28,8 +28,11 @@ const loginRoute = createRoute({
 const appRoute = createRoute({
   getParentRoute: () => rootRoute,
   id: "app",
-  beforeLoad: ({ location }) => {
+  beforeLoad: async ({ location }) => {
     if (!hasSession()) throw redirect({ to: "/login", search: { redirect: location.href }, replace: true });
+    // A driver has only their own day: a staff address (typed, bookmarked, shared) leads there.
+    const me = await queryClient.ensureQueryData(meQuery);
+    if (me.role === "driver" && location.pathname !== "/motorista") throw redirect({ to: "/motorista", replace: true });
   },
   loader: () => queryClient.ensureQueryData(meQuery),
   component: Shell,

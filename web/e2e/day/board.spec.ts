@@ -70,3 +70,39 @@ test("book a visit by hand", async ({ page }) => {
   await expect(dialog).toBeHidden();
   await expect(page.getByTestId("board").getByRole("button", { name: /^11:20–12:00, Benedita/ })).toBeVisible();
 });
+
+test("the keyboard's way to move a visit: Tab to a card (focus drawn), Enter, reschedule in the drawer", async ({ page }) => {
+  await login(page, "operator", "/agenda");
+  const board = page.getByTestId("board");
+  await expect(board.locator("[data-visit-id]").first()).toBeVisible();
+  await page.getByRole("button", { name: "Nova visita" }).focus();
+  const focusedLabel = () => page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.textContent ?? "");
+  // Tab from the toolbar, through the board's cards, to CARRO 3's first visit of the day.
+  for (let i = 0; i < 60 && !/^06:40–07:20, .*, CARRO 3 · AV CENTER 1,/.test(await focusedLabel()); i++) await page.keyboard.press("Tab");
+  const label = await focusedLabel();
+  expect(label).toMatch(/^06:40–07:20, .*, CARRO 3 · AV CENTER 1,/);
+  const card = board.locator("[data-visit-id]").filter({ has: page.getByRole("button", { name: label, exact: true }) });
+  const visitId = await card.getAttribute("data-visit-id");
+  await expect(card).toHaveCSS("outline-style", "solid");
+
+  await page.keyboard.press("Enter");
+  const details = page.getByTestId("visit-details");
+  await expect(details).toBeVisible();
+  const start = details.getByRole("combobox", { name: "Início" });
+  for (let i = 0; i < 30 && !(await start.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
+  await expect(start).toBeFocused();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("12:40");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  await expect(start).toHaveValue("12:40");
+  const submit = details.getByRole("button", { name: "Remarcar" });
+  for (let i = 0; i < 10 && !(await submit.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
+  await expect(submit).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(details.getByRole("status").filter({ hasText: "Visita remarcada." })).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(details).toBeHidden();
+  await expect(board.locator(`[data-visit-id="${visitId}"]`)).toContainText("12:40–13:20");
+  await expectAccessible(page, "agenda depois de remarcar pelo teclado");
+});

@@ -1,15 +1,19 @@
 import { expect, type Page, test } from "@playwright/test";
-import { expectAccessible, login } from "../helpers";
+import { apiGet, expectAccessible, login, spDay } from "../helpers";
 
 async function kpi(page: Page, id: string): Promise<number> {
   return Number(await page.locator(`[data-kpi="${id}"] [data-value]`).getAttribute("data-value"));
 }
 
-function tomorrow(): string {
-  const now = new Date(new Date().toLocaleString("en-US", { timeZone: "America/Sao_Paulo" }));
-  now.setDate(now.getDate() + 1);
-  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
+interface CarCount { car_id: string | null; label: string | null; base: string | null; visits: number; confirmed: number }
+interface Dashboard {
+  visits_today: number; confirmed_today: number; pending_confirmations: number; declined_today: number;
+  no_show_today: number; by_status: { value: string; count: number }[]; by_car: CarCount[];
 }
+interface Rates { items: { label: string; visits: number; confirmed: number }[] }
+
+const plural = (n: number, one: string, many: string) => `${n.toLocaleString("pt-BR")} ${n === 1 ? one : many}`;
+const pct = (part: number, whole: number) => (whole ? `${Math.round((part / whole) * 100)}%` : "—");
 
 test("staff land on the dashboard; logging an attempt in the queue moves its count", async ({ page }) => {
   await login(page, "operator", "/");
@@ -18,7 +22,7 @@ test("staff land on the dashboard; logging an attempt in the queue moves its cou
   await expect(page.locator("[data-car]").first()).toBeVisible();
   await expectAccessible(page, "painel");
 
-  const day = tomorrow();
+  const day = spDay(1);
   await page.goto(`/painel?data=${day}`);
   await expect(page.locator('[data-kpi="visits"] [data-value]')).toBeVisible();
   const confirmed = await kpi(page, "confirmed");
@@ -51,4 +55,60 @@ test("rates by group and period live in the URL", async ({ page }) => {
   await page.getByRole("heading", { name: "Últimos 7 dias" }).scrollIntoViewIfNeeded();
   await expect(page.locator(".recharts-surface").first()).toBeVisible();
   await expectAccessible(page, "painel: taxas e tendência");
+});
+
+test("every number on the dashboard is the API's: KPIs, car cards, rates and the 7-day trend", async ({ page, request }) => {
+  await login(page, "viewer", "/painel");
+  for (const day of [spDay(-1), spDay(0), spDay(1)]) {
+    await page.goto(`/painel?data=${day}`);
+    // Read the API, then the screen; a second read of the API must agree (nothing moved in between).
+    await expect(async () => {
+      const dash = await apiGet<Dashboard>(request, "viewer", `/api/v1/stats/dashboard?date=${day}`);
+      await page.reload();
+      await expect(page.locator('[data-kpi="visits"] [data-value]')).toBeVisible();
+      const status = (s: string) => dash.by_status.find((b) => b.value === s)?.count ?? 0;
+      const expected: Record<string, number> = {
+        visits: dash.visits_today, confirmed: dash.confirmed_today, pending: dash.pending_confirmations,
+        declined: dash.declined_today, cancelled: status("cancelled"), collected: status("collected"),
+        no_show: dash.no_show_today, cars: dash.by_car.filter((c) => c.car_id && c.visits > 0).length,
+      };
+      const shown: Record<string, number> = {};
+      for (const id of Object.keys(expected)) shown[id] = await kpi(page, id);
+      expect(shown, `KPIs de ${day}`).toEqual(expected);
+      expect(expected.visits, `o dia ${day} tem visitas`).toBeGreaterThan(0);
+      await expect(page.locator('[data-kpi="confirmed"]')).toContainText(pct(dash.confirmed_today, dash.visits_today));
+
+      const cars = dash.by_car.filter((c) => c.visits > 0);
+      await expect(page.locator("[data-car]")).toHaveCount(cars.length);
+      for (const car of cars) {
+        const card = page.locator(`[data-car="${car.car_id ?? ""}"]`);
+        await expect(card).toContainText(`${car.label} · ${car.base}`);
+        await expect(card).toContainText(
+          `${plural(car.visits, "visita", "visitas")}, ${plural(car.confirmed, "confirmada", "confirmadas")} (${pct(car.confirmed, car.visits)})`);
+        // The progress line counts the car's live visits in the schedule: the same number.
+        await expect(card).toContainText(` de ${car.visits} atendidas`);
+      }
+      expect(await apiGet<Dashboard>(request, "viewer", `/api/v1/stats/dashboard?date=${day}`)).toEqual(dash);
+    }).toPass({ timeout: 30_000 });
+  }
+
+  // The rates table (30 days to today, by channel) and the trend table: row by row.
+  await page.goto("/painel");
+  const today = spDay(0);
+  const rates = await apiGet<Rates>(request, "viewer",
+    `/api/v1/stats/confirmation-rates?group_by=channel&visit_from=${spDay(-29)}&visit_to=${today}`);
+  const rows = page.getByTestId("rates-table").locator("tbody tr");
+  await expect(rows).toHaveCount(rates.items.length);
+  for (const [i, item] of rates.items.entries()) {
+    await expect(rows.nth(i).locator("td")).toHaveText([item.label, String(item.visits), String(item.confirmed), pct(item.confirmed, item.visits)]);
+  }
+  await page.getByRole("heading", { name: "Últimos 7 dias" }).scrollIntoViewIfNeeded();
+  for (let offset = -6; offset <= 0; offset++) {
+    const day = spDay(offset);
+    const dash = await apiGet<Dashboard>(request, "viewer", `/api/v1/stats/dashboard?date=${day}`);
+    await expect(page.locator(`[data-trend-day="${day}"] td`)).toHaveText([
+      `${day.slice(8, 10)}/${day.slice(5, 7)}`,
+      String(dash.visits_today), String(dash.confirmed_today), String(dash.no_show_today),
+    ]);
+  }
 });

@@ -1,9 +1,9 @@
 import { expect, test } from "@playwright/test";
-import { expectAccessible, login } from "../helpers";
+import { apiGet, expectAccessible, login, spDay } from "../helpers";
 
 test.use({ viewport: { width: 390, height: 844 } });
 
-test("a driver sees only their own car's day, in order, with maps links", async ({ page }) => {
+test("a driver sees only their own car's day, in order, with maps links", async ({ page, request }) => {
   await login(page, "driver", "/");
   await expect(page).toHaveURL(/\/motorista/);
   await expect(page.getByTestId("driver-car")).toContainText("CARRO 1 · AV CENTER 1");
@@ -14,6 +14,21 @@ test("a driver sees only their own car's day, in order, with maps links", async 
   await expect(stops.nth(2)).toContainText("3. 08:00");
   await expect(stops.first().getByRole("link", { name: "Abrir no mapa" })).toHaveAttribute("href", /google\.com\/maps/);
   await expect(stops.first().getByRole("button", { name: "Coletado" })).toBeVisible();
+  // Exactly CARRO 1's live visits of the staff schedule, none of another car's.
+  interface Day { cars: { car: string | null; car_base: string | null; visits: { id: string; status: string }[] }[] }
+  const staff = await apiGet<Day>(request, "operator", `/api/v1/visits?date=${spDay(0)}`);
+  const ids = (car: string) => staff.cars.filter((c) => c.car === car && c.car_base === "AV CENTER 1")
+    .flatMap((c) => c.visits).filter((v) => v.status !== "cancelled").map((v) => v.id);
+  expect((await stops.evaluateAll((els) => els.map((e) => e.getAttribute("data-visit-id")))).sort()).toEqual(ids("CARRO 1").sort());
+  expect(ids("CARRO 2").length).toBeGreaterThan(0);
+  const own = await apiGet<Day>(request, "driver", `/api/v1/visits?date=${spDay(0)}`);
+  expect(own.cars.map((c) => c.car)).toEqual(["CARRO 1"]);
+  // A staff address leads back to the driver's own day.
+  for (const path of ["/agenda", "/painel", "/pacientes"]) {
+    await page.goto(path);
+    await expect(page).toHaveURL(/\/motorista$/);
+  }
+  await expect(stops).toHaveCount(3);
   // Staff screens are not in a driver's menu.
   await page.getByRole("button", { name: "Abrir menu" }).click();
   const menu = page.getByRole("navigation", { name: "Principal" });

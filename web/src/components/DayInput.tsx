@@ -8,7 +8,7 @@ import { DatePickerInput, DatesProvider } from "@mantine/dates";
 import { hhmm } from "../lib/dates";
 
 export function DayInput({ label, value, onChange, required, w, minDate }: {
-  label: string; value: string; onChange: (day: string) => void; required?: boolean; w?: number; minDate?: string;
+  label: string; value: string; onChange: (day: string) => void; required?: boolean; w?: number | "100%"; minDate?: string;
 }) {
   return (
     <DatesProvider settings={{ locale: "pt-br", firstDayOfWeek: 0 }}>

@@ -32,6 +32,14 @@ export const auditActionLabel = table({
   "patient.read": "Consultou", "patient.update": "Alterou", "patient.create": "Cadastrou",
   "patient.delete": "Excluiu", "patient.bulk": "Ação em lote", "patient.export": "Exportou",
 });
+/** Names of the fields an audit event lists (patients, visits, users). */
+export const fieldLabel = table({
+  address: "endereço", birth_date: "nascimento", collection_preferences: "preferências de coleta", cpf: "CPF",
+  email: "e-mail", gender: "sexo", health_plan: "convênio", name: "nome", notes: "observação", phones: "telefones",
+  preferred_channel: "canal preferido", preferred_contact_time: "horário de contato", priority: "prioridade",
+  special_needs: "necessidades especiais", tags: "etiquetas", status: "situação", opted_out: "não recebe mensagens",
+  start: "início", end: "fim", car_id: "carro", reason: "motivo", role: "perfil", active: "ativo", password: "senha",
+});
 export const historyKindLabel = table({ created: "Criada", status: "Mudança de status", rescheduled: "Remarcada" });
 
 export const FACET_LABELS: Record<string, string> = {

@@ -1,5 +1,5 @@
 import {
-  Alert, Autocomplete, Badge, Button, Group, Modal, Paper, PasswordInput, Select, SimpleGrid, Stack, Switch, Table, Tabs, Text,
+  Alert, Autocomplete, Badge, Box, Button, Group, Modal, Paper, PasswordInput, Select, SimpleGrid, Stack, Switch, Table, Tabs, Text,
   TextInput, Title,
 } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
@@ -11,7 +11,7 @@ import { problemMessage, unwrap } from "../../api/errors";
 import { Loading, Problem } from "../../components/states";
 import { formatDateTime } from "../../lib/dates";
 import { formatCount } from "../../lib/format";
-import { auditActionLabel, roleLabel } from "../../lib/labels";
+import { auditActionLabel, fieldLabel, roleLabel } from "../../lib/labels";
 import { AnchorLink } from "../../lib/links";
 import { carOption, carsQuery } from "../../lib/reference";
 import { queryClient } from "../../queryClient";
@@ -58,19 +58,23 @@ function Users() {
   return (
     <Stack gap="sm">
       <Group justify="flex-end"><Button onClick={() => setEditing("new")}>Novo usuário</Button></Group>
-      <Table.ScrollContainer minWidth={760}>
+      <Table.ScrollContainer minWidth={320}>
         <Table striped verticalSpacing="xs" data-testid="users-table">
           <Table.Thead><Table.Tr>
-            <Table.Th scope="col">Nome</Table.Th><Table.Th scope="col">E-mail</Table.Th><Table.Th scope="col">Perfil</Table.Th>
-            <Table.Th scope="col">Situação</Table.Th><Table.Th scope="col">Último acesso</Table.Th><Table.Th scope="col"><span className="sr-only">Ações</span></Table.Th>
+            <Table.Th scope="col">Nome</Table.Th><Table.Th scope="col" visibleFrom="sm">E-mail</Table.Th><Table.Th scope="col">Perfil</Table.Th>
+            <Table.Th scope="col" visibleFrom="sm">Situação</Table.Th><Table.Th scope="col" visibleFrom="sm">Último acesso</Table.Th><Table.Th scope="col"><span className="sr-only">Ações</span></Table.Th>
           </Table.Tr></Table.Thead>
           <Table.Tbody>
             {users.data.items.map((u) => (
               <Table.Tr key={u.id}>
-                <Table.Td fw={600}>{u.name}</Table.Td><Table.Td>{u.email}</Table.Td>
+                <Table.Td>
+                  <Text fw={600} size="sm">{u.name}</Text>
+                  <Text size="xs" c="dimmed" hiddenFrom="sm" style={{ overflowWrap: "anywhere" }}>{u.email}{u.active ? "" : " · Desativado"}</Text>
+                </Table.Td>
+                <Table.Td visibleFrom="sm">{u.email}</Table.Td>
                 <Table.Td><Badge color="gray">{roleLabel(u.role)}</Badge></Table.Td>
-                <Table.Td><Badge color={u.active ? "teal" : "gray"}>{u.active ? "Ativo" : "Desativado"}</Badge></Table.Td>
-                <Table.Td>{formatDateTime(u.last_login_at)}</Table.Td>
+                <Table.Td visibleFrom="sm"><Badge color={u.active ? "teal" : "gray"}>{u.active ? "Ativo" : "Desativado"}</Badge></Table.Td>
+                <Table.Td visibleFrom="sm">{formatDateTime(u.last_login_at)}</Table.Td>
                 <Table.Td><Button size="compact-sm" variant="subtle" onClick={() => setEditing(u)} aria-label={`Editar ${u.name}`}>Editar</Button></Table.Td>
               </Table.Tr>
             ))}
@@ -159,20 +163,26 @@ function Audit({ patientId, setPatient }: { patientId?: string; setPatient: (id:
             <Text>Trilha de <AnchorLink to="/pacientes/$patientId" params={{ patientId }} fw={600}>{patient.data.name}</AnchorLink></Text>
           )}
           {audit.error ? <Problem error={audit.error} /> : audit.isPending ? <Loading label="Carregando auditoria" /> : (
-            <Table.ScrollContainer minWidth={760}>
+            <Table.ScrollContainer minWidth={320}>
               <Table striped verticalSpacing="xs" data-testid="audit-table">
                 <Table.Thead><Table.Tr>
-                  <Table.Th scope="col">Quando</Table.Th><Table.Th scope="col">Quem</Table.Th><Table.Th scope="col">Perfil</Table.Th>
-                  <Table.Th scope="col">Ação</Table.Th><Table.Th scope="col">Detalhe</Table.Th><Table.Th scope="col">IP</Table.Th>
+                  <Table.Th scope="col">Quando</Table.Th><Table.Th scope="col" visibleFrom="sm">Quem</Table.Th><Table.Th scope="col" visibleFrom="sm">Perfil</Table.Th>
+                  <Table.Th scope="col">Ação</Table.Th><Table.Th scope="col" visibleFrom="sm">Detalhe</Table.Th><Table.Th scope="col" visibleFrom="sm">IP</Table.Th>
                 </Table.Tr></Table.Thead>
                 <Table.Tbody>
                   {rows.map((e) => (
                     <Table.Tr key={e.id}>
-                      <Table.Td style={{ whiteSpace: "nowrap" }}>{formatDateTime(e.occurred_at)}</Table.Td>
-                      <Table.Td>{who(e.actor_id)}</Table.Td><Table.Td>{roleLabel(e.actor_role)}</Table.Td>
-                      <Table.Td>{auditActionLabel(e.action)}</Table.Td>
-                      <Table.Td><Text size="sm">{auditDetail(e.details)}</Text></Table.Td>
-                      <Table.Td>{e.ip ?? "—"}</Table.Td>
+                      <Table.Td>
+                        <Text size="sm" style={{ whiteSpace: "nowrap" }}>{formatDateTime(e.occurred_at)}</Text>
+                        <Text size="xs" c="dimmed" hiddenFrom="sm">{who(e.actor_id)} ({roleLabel(e.actor_role)})</Text>
+                      </Table.Td>
+                      <Table.Td visibleFrom="sm">{who(e.actor_id)}</Table.Td><Table.Td visibleFrom="sm">{roleLabel(e.actor_role)}</Table.Td>
+                      <Table.Td>
+                        {auditActionLabel(e.action)}
+                        <Text size="xs" c="dimmed" hiddenFrom="sm">{auditDetail(e.details)}</Text>
+                      </Table.Td>
+                      <Table.Td visibleFrom="sm"><Text size="sm">{auditDetail(e.details)}</Text></Table.Td>
+                      <Table.Td visibleFrom="sm">{e.ip ?? "—"}</Table.Td>
                     </Table.Tr>
                   ))}
                 </Table.Tbody>
@@ -193,7 +203,7 @@ const CHANGE_LABELS: Record<string, string> = {
 function auditDetail(details: Record<string, unknown>): string {
   const parts: string[] = [];
   if (typeof details.change === "string") parts.push(CHANGE_LABELS[details.change] ?? details.change);
-  if (Array.isArray(details.fields) && details.fields.length) parts.push(`campos: ${details.fields.join(", ")}`);
+  if (Array.isArray(details.fields) && details.fields.length) parts.push(`campos: ${details.fields.map((f) => fieldLabel(String(f))).join(", ")}`);
   if (typeof details.view === "string") parts.push(`tela: ${details.view}`);
   if (typeof details.job_id === "string") parts.push("lote");
   return parts.join(" · ") || "—";
@@ -225,27 +235,32 @@ function Sync() {
           <Text size="xs" c="dimmed">{s.oldest_pending_seconds == null ? "Nada pendente" : `Mais antiga há ${Math.round(s.oldest_pending_seconds)} s`}</Text>
         </Paper>
       </SimpleGrid>
-      <Table.ScrollContainer minWidth={560}>
+      <Table.ScrollContainer minWidth={300}>
         <Table verticalSpacing="xs" data-testid="sync-table">
           <Table.Thead><Table.Tr>
-            <Table.Th scope="col">Índice</Table.Th><Table.Th scope="col" ta="right">PostgreSQL</Table.Th><Table.Th scope="col" ta="right">Busca</Table.Th>
-            <Table.Th scope="col">Situação</Table.Th><Table.Th scope="col"><span className="sr-only">Ações</span></Table.Th>
+            <Table.Th scope="col">Índice</Table.Th><Table.Th scope="col" ta="right">Banco de dados</Table.Th><Table.Th scope="col" ta="right">Busca</Table.Th>
+            <Table.Th scope="col" visibleFrom="sm">Situação</Table.Th><Table.Th scope="col" visibleFrom="sm"><span className="sr-only">Ações</span></Table.Th>
           </Table.Tr></Table.Thead>
           <Table.Tbody>
             {Object.entries(s.documents).map(([name, counts]) => {
               const equal = counts.index === counts.postgres;
+              // A phone shows the state and the button under the index's name; wider screens in columns of their own.
+              const badge = <Badge color={equal ? "teal" : "yellow"}>{equal ? "Em dia" : `Diferença de ${formatCount(Math.abs((counts.index ?? 0) - counts.postgres))}`}</Badge>;
+              const button = (name === "patients" || name === "visits") && (
+                <Button size="compact-sm" variant="light" loading={reindex.isPending && reindex.variables === name}
+                  onClick={() => { setQueued(null); reindex.mutate(name); }}>Reconstruir índice</Button>
+              );
               return (
                 <Table.Tr key={name}>
-                  <Table.Td fw={600}>{names[name] ?? name}</Table.Td>
+                  <Table.Td>
+                    <Text fw={600} size="sm">{names[name] ?? name}</Text>
+                    <Box hiddenFrom="sm" mt={4}>{badge}</Box>
+                    <Box hiddenFrom="sm" mt={6}>{button}</Box>
+                  </Table.Td>
                   <Table.Td ta="right">{formatCount(counts.postgres)}</Table.Td>
                   <Table.Td ta="right">{counts.index == null ? "indisponível" : formatCount(counts.index)}</Table.Td>
-                  <Table.Td><Badge color={equal ? "teal" : "yellow"}>{equal ? "Em dia" : `Diferença de ${formatCount(Math.abs((counts.index ?? 0) - counts.postgres))}`}</Badge></Table.Td>
-                  <Table.Td>
-                    {(name === "patients" || name === "visits") && (
-                      <Button size="compact-sm" variant="light" loading={reindex.isPending && reindex.variables === name}
-                        onClick={() => { setQueued(null); reindex.mutate(name); }}>Reconstruir índice</Button>
-                    )}
-                  </Table.Td>
+                  <Table.Td visibleFrom="sm">{badge}</Table.Td>
+                  <Table.Td visibleFrom="sm">{button}</Table.Td>
                 </Table.Tr>
               );
             })}

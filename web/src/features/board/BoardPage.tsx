@@ -54,7 +54,9 @@ function columnsOf(schedule: Schedule, cars: { id: string; label: string; base: 
     column.visits = group.visits.filter((v) => v.status !== "cancelled");
     columns.set(id, column);
   }
-  return [...columns.values()].sort((a, b) => (a.id === "" ? 1 : b.id === "" ? -1 : byLabel(a, b)));
+  // The day's working cars first (a phone shows one or two columns), then the empty ones, then visits without a car.
+  const rank = (c: Column) => (c.id === "" ? 2 : c.visits.length ? 0 : 1);
+  return [...columns.values()].sort((a, b) => rank(a) - rank(b) || byLabel(a, b));
 }
 
 export function BoardPage() {

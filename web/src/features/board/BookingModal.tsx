@@ -63,7 +63,7 @@ export default function BookingModal({ date, unit, onClose }: { date: string; un
               error={text.length > 2 && !patient && !suggestions.isFetching && options.length === 0 ? "Nenhum paciente com esse nome: cadastre-o antes." : undefined}
             />
             <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
-              <DayInput label="Dia" value={day} onChange={setDay} required w={undefined} />
+              <DayInput label="Dia" value={day} onChange={setDay} required w="100%" />
               <Select label="Carro" data={carOptions} value={car} onChange={setCar} required searchable placeholder="Escolha" />
               <TimeSelect label="Início" value={time} onChange={setTime} />
               <Select label="Duração" value={length} onChange={(v) => v && setLength(v)} allowDeselect={false}

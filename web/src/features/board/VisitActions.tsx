@@ -125,7 +125,7 @@ export function MessageForm({ visitId, onSent }: { visitId: string; onSent?: (bo
   });
   return (
     <form aria-label="Enviar mensagem" onSubmit={(e) => { e.preventDefault(); setSent(null); mutation.mutate(); }}>
-      <SimpleGrid cols={2} spacing="sm">
+      <SimpleGrid cols={{ base: 1, xs: 2 }} spacing="sm">
         <Select label="Modelo" value={template} onChange={(v) => v && setTemplate(v as Template)} allowDeselect={false}
           data={TEMPLATES.map((t) => ({ value: t, label: templateLabel(t) }))} />
         <Select label="Canal" value={channel} onChange={(v) => v && setChannel(v as "sms" | "whatsapp")} allowDeselect={false}

@@ -145,11 +145,11 @@ function Reschedule({ visit }: { visit: Visit }) {
   const options = (cars.data?.items ?? []).filter((c) => c.status === "active" || c.id === visit.car?.id).map(carOption);
   return (
     <form aria-label="Remarcar visita" onSubmit={(e) => { e.preventDefault(); mutation.mutate(); }}>
-      <SimpleGrid cols={{ base: 1, xs: 3 }} spacing="sm">
-        <DayInput label="Dia" value={day} onChange={setDay} required w={130} />
+      <SimpleGrid cols={2} spacing="sm">
+        <DayInput label="Dia" value={day} onChange={setDay} required w="100%" />
         <TimeSelect label="Início" value={time} onChange={setTime} />
-        <Select label="Carro" data={options} value={car} onChange={setCar} allowDeselect={false} searchable />
       </SimpleGrid>
+      <Select mt="xs" label="Carro" data={options} value={car} onChange={setCar} allowDeselect={false} searchable />
       {mutation.error && <Alert mt="xs" color="red" role="alert" title="Não foi possível remarcar">{problemMessage(mutation.error)}</Alert>}
       {mutation.isSuccess && <Text size="sm" role="status" c="teal.9" mt="xs">Visita remarcada.</Text>}
       <Group justify="flex-end" mt="xs"><Button type="submit" size="sm" variant="light" loading={mutation.isPending}>Remarcar</Button></Group>

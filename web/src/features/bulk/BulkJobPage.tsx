@@ -95,10 +95,10 @@ function Items({ job }: { job: BulkJob }) {
   if (!job.items.length) return <Text size="sm" c="dimmed">{job.total == null ? "Os itens aparecem quando os alvos forem calculados." : "Nenhum item neste filtro."}</Text>;
   return (
     <>
-      <Table.ScrollContainer minWidth={560}>
+      <Table.ScrollContainer minWidth={300}>
         <Table verticalSpacing={4} striped data-testid="bulk-items">
           <Table.Thead><Table.Tr>
-            <Table.Th scope="col">#</Table.Th><Table.Th scope="col">Item</Table.Th><Table.Th scope="col">Resultado</Table.Th><Table.Th scope="col">Detalhe</Table.Th>
+            <Table.Th scope="col">#</Table.Th><Table.Th scope="col">Item</Table.Th><Table.Th scope="col">Resultado</Table.Th><Table.Th scope="col" visibleFrom="sm">Detalhe</Table.Th>
           </Table.Tr></Table.Thead>
           <Table.Tbody>
             {job.items.map((i) => (
@@ -108,9 +108,10 @@ function Items({ job }: { job: BulkJob }) {
                   {i.patient_id
                     ? <AnchorLink to="/pacientes/$patientId" params={{ patientId: i.patient_id }}>{i.kind === "visit" ? "Visita de paciente" : "Paciente"}</AnchorLink>
                     : i.kind === "visit" ? "Visita" : "Paciente"}
+                  {i.message && <Text size="xs" c="dimmed" hiddenFrom="sm">{i.message}</Text>}
                 </Table.Td>
                 <Table.Td><Badge color={i.outcome === "ok" ? "teal" : i.outcome === "error" ? "red" : "gray"}>{bulkOutcomeLabel(i.outcome)}</Badge></Table.Td>
-                <Table.Td>{i.message ?? "—"}</Table.Td>
+                <Table.Td visibleFrom="sm">{i.message ?? "—"}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>

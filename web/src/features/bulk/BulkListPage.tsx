@@ -29,24 +29,27 @@ export function BulkListPage() {
       <section aria-labelledby="recent-title">
         <Title order={2} size="h4" id="recent-title">Lotes iniciados neste navegador</Title>
         {ids.length === 0 ? <Text c="dimmed" mt="sm">Nenhum lote iniciado ainda.</Text> : (
-          <Table.ScrollContainer minWidth={640}>
+          <Table.ScrollContainer minWidth={300}>
             <Table verticalSpacing="xs" striped mt="sm">
               <Table.Thead><Table.Tr>
-                <Table.Th scope="col">Ação</Table.Th><Table.Th scope="col">Criado em</Table.Th><Table.Th scope="col">Situação</Table.Th>
-                <Table.Th scope="col" ta="right">Feitos</Table.Th><Table.Th scope="col" ta="right">Erros</Table.Th><Table.Th scope="col" ta="right">Ignorados</Table.Th>
+                <Table.Th scope="col">Ação</Table.Th><Table.Th scope="col" visibleFrom="sm">Criado em</Table.Th><Table.Th scope="col">Situação</Table.Th>
+                <Table.Th scope="col" ta="right" visibleFrom="sm">Feitos</Table.Th><Table.Th scope="col" ta="right">Erros</Table.Th><Table.Th scope="col" ta="right" visibleFrom="sm">Ignorados</Table.Th>
               </Table.Tr></Table.Thead>
               <Table.Tbody>
                 {jobs.map((q, n) => q.data ? (
                   <Table.Tr key={ids[n]}>
-                    <Table.Td><AnchorLink to="/lotes/$jobId" params={{ jobId: q.data.id }} fw={600}>{bulkActionLabel(q.data.action)}</AnchorLink></Table.Td>
-                    <Table.Td>{formatDateTime(q.data.created_at)}</Table.Td>
+                    <Table.Td>
+                      <AnchorLink to="/lotes/$jobId" params={{ jobId: q.data.id }} fw={600}>{bulkActionLabel(q.data.action)}</AnchorLink>
+                      <Text size="xs" c="dimmed" hiddenFrom="sm">{formatDateTime(q.data.created_at)}</Text>
+                    </Table.Td>
+                    <Table.Td visibleFrom="sm">{formatDateTime(q.data.created_at)}</Table.Td>
                     <Table.Td>
                       <Badge color={bulkStatusColor(q.data.status)}>{bulkStatusLabel(q.data.status)}</Badge>
                       {q.data.status === "running" && <Progress size="xs" mt={4} value={q.data.progress * 100} aria-label="Progresso" />}
                     </Table.Td>
-                    <Table.Td ta="right">{formatCount(q.data.succeeded)}</Table.Td>
+                    <Table.Td ta="right" visibleFrom="sm">{formatCount(q.data.succeeded)}</Table.Td>
                     <Table.Td ta="right">{formatCount(q.data.failed)}</Table.Td>
-                    <Table.Td ta="right">{formatCount(q.data.skipped)}</Table.Td>
+                    <Table.Td ta="right" visibleFrom="sm">{formatCount(q.data.skipped)}</Table.Td>
                   </Table.Tr>
                 ) : (
                   <Table.Tr key={ids[n]}><Table.Td colSpan={6}><Text size="sm" c="dimmed">{q.error ? "Lote não encontrado." : "Carregando…"}</Text></Table.Td></Table.Tr>

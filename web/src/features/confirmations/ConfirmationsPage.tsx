@@ -144,12 +144,12 @@ function MessagePanel({ row }: { row: Row }) {
           <Text size="sm" c="dimmed">Nenhuma mensagem enviada para esta visita.</Text>
         ) : (
           <Table verticalSpacing={4} fz="sm" data-testid="message-log">
-            <Table.Thead><Table.Tr><Table.Th scope="col">Criada</Table.Th><Table.Th scope="col">Modelo</Table.Th><Table.Th scope="col">Canal</Table.Th><Table.Th scope="col">Situação</Table.Th></Table.Tr></Table.Thead>
+            <Table.Thead><Table.Tr><Table.Th scope="col">Criada</Table.Th><Table.Th scope="col">Mensagem</Table.Th><Table.Th scope="col">Situação</Table.Th></Table.Tr></Table.Thead>
             <Table.Tbody>
               {log.data.items.map((m) => (
                 <Table.Tr key={m.id} title={m.body}>
-                  <Table.Td>{formatDateTime(m.created_at)}</Table.Td><Table.Td>{templateLabel(m.template)}</Table.Td>
-                  <Table.Td>{channelLabel(m.channel)}</Table.Td>
+                  <Table.Td>{formatDateTime(m.created_at)}</Table.Td>
+                  <Table.Td>{templateLabel(m.template)} · {channelLabel(m.channel)}</Table.Td>
                   <Table.Td><Badge color={m.status === "failed" ? "red" : m.status === "delivered" || m.status === "read" ? "teal" : "gray"}>{messageStatusLabel(m.status)}</Badge>{m.last_error ? ` ${m.last_error}` : ""}</Table.Td>
                 </Table.Tr>
               ))}

@@ -148,7 +148,7 @@ function Rates({ date, search, update }: { date: string; search: DashboardSearch
   const items = rates.data?.items ?? [];
   const label = (item: (typeof items)[number]) => (group === "car" ? carName(item.label, item.base) : item.label);
   return (
-    <Paper withBorder p="md" radius="md" component="section" aria-labelledby="rates-title">
+    <Paper withBorder p={{ base: "sm", sm: "md" }} radius="md" component="section" aria-labelledby="rates-title">
       <Group justify="space-between" mb="sm">
         <div>
           <Title order={2} size="h4" id="rates-title">Taxa de confirmação por {rateGroupLabel(group).toLowerCase()}</Title>
@@ -171,8 +171,8 @@ function Rates({ date, search, update }: { date: string; search: DashboardSearch
             <BarsList data={items.slice(0, 15).map((i) => ({ name: label(i), value: Math.round(i.rate * 1000) / 10, color: "indigo.1" }))}
               valueFormatter={(v) => `${v.toLocaleString("pt-BR")}%`} barsLabel={rateGroupLabel(group)} valueLabel="Taxa" barTextColor="dark.9" />
           </div>
-          <Table.ScrollContainer minWidth={320} mah={360}>
-            <Table verticalSpacing={4} data-testid="rates-table">
+          <Table.ScrollContainer minWidth={300} mah={360}>
+            <Table verticalSpacing={4} horizontalSpacing={6} data-testid="rates-table">
               <Table.Thead><Table.Tr>
                 <Table.Th scope="col">{rateGroupLabel(group)}</Table.Th><Table.Th scope="col" ta="right">Visitas</Table.Th>
                 <Table.Th scope="col" ta="right">Confirmadas</Table.Th><Table.Th scope="col" ta="right">Taxa</Table.Th>
@@ -207,22 +207,22 @@ function Trend({ date, unit }: { date: string; unit?: string }) {
     return { dia: formatDate(d).slice(0, 5), data: d, visitas: r?.visits_today ?? 0, confirmadas: r?.confirmed_today ?? 0, ausentes: r?.no_show_today ?? 0 };
   });
   return (
-    <Paper withBorder p="md" radius="md" component="section" aria-labelledby="trend-title" ref={ref}>
+    <Paper withBorder p={{ base: "sm", sm: "md" }} radius="md" component="section" aria-labelledby="trend-title" ref={ref}>
       <Title order={2} size="h4" id="trend-title">Últimos 7 dias</Title>
       <Text size="sm" c="dimmed" mb="sm">Visitas, confirmadas e ausentes por dia, até {formatDate(date)}</Text>
       {results.some((r) => r.error) ? <Problem error={results.find((r) => r.error)!.error} /> : !ready ? <Loading label="Carregando tendência" /> : (
         <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
           {seen ? <Suspense fallback={<Skeleton h={220} />}><TrendChart data={rows} /></Suspense> : <Skeleton h={220} />}
-          <Table.ScrollContainer minWidth={320}>
-            <Table verticalSpacing={4}>
+          <Table.ScrollContainer minWidth={300}>
+            <Table verticalSpacing={4} horizontalSpacing={6}>
               <Table.Thead><Table.Tr>
                 <Table.Th scope="col">Dia</Table.Th><Table.Th scope="col" ta="right">Visitas</Table.Th>
                 <Table.Th scope="col" ta="right">Confirmadas</Table.Th><Table.Th scope="col" ta="right">Ausentes</Table.Th>
               </Table.Tr></Table.Thead>
               <Table.Tbody>
                 {rows.map((r) => (
-                  <Table.Tr key={r.data}>
-                    <Table.Td>{formatDate(r.data)}</Table.Td><Table.Td ta="right">{r.visitas}</Table.Td>
+                  <Table.Tr key={r.data} data-trend-day={r.data}>
+                    <Table.Td>{formatDate(r.data).slice(0, 5)}</Table.Td><Table.Td ta="right">{r.visitas}</Table.Td>
                     <Table.Td ta="right">{r.confirmadas}</Table.Td><Table.Td ta="right">{r.ausentes}</Table.Td>
                   </Table.Tr>
                 ))}

@@ -179,21 +179,24 @@ function Cars() {
   return (
     <Stack gap="sm">
       {me.can.operate && <Group justify="flex-end"><Button onClick={() => setEditing("new")}>Novo carro</Button></Group>}
-      <Table.ScrollContainer minWidth={860}>
+      <Table.ScrollContainer minWidth={320}>
         <Table striped verticalSpacing="xs" data-testid="cars-table">
           <Table.Thead><Table.Tr>
-            <Table.Th scope="col">Carro</Table.Th><Table.Th scope="col">Base</Table.Th><Table.Th scope="col">Unidade</Table.Th>
-            <Table.Th scope="col">Placa</Table.Th><Table.Th scope="col">Modelo</Table.Th><Table.Th scope="col">Situação</Table.Th>
-            <Table.Th scope="col" ta="right">Capacidade/dia</Table.Th><Table.Th scope="col"><span className="sr-only">Ações</span></Table.Th>
+            <Table.Th scope="col">Carro</Table.Th><Table.Th scope="col" visibleFrom="sm">Base</Table.Th><Table.Th scope="col" visibleFrom="sm">Unidade</Table.Th>
+            <Table.Th scope="col" visibleFrom="sm">Placa</Table.Th><Table.Th scope="col" visibleFrom="sm">Modelo</Table.Th><Table.Th scope="col">Situação</Table.Th>
+            <Table.Th scope="col" ta="right" visibleFrom="sm">Capacidade/dia</Table.Th><Table.Th scope="col"><span className="sr-only">Ações</span></Table.Th>
           </Table.Tr></Table.Thead>
           <Table.Tbody>
             {[...cars.data.items].sort(byLabel).map((c) => (
               <Table.Tr key={c.id}>
-                <Table.Td fw={600}>{c.label}{c.imported && <Badge size="xs" color="gray" ml={6}>da agenda</Badge>}</Table.Td>
-                <Table.Td>{c.base ?? "—"}</Table.Td><Table.Td>{c.unit_name ?? c.unit_code ?? "—"}</Table.Td>
-                <Table.Td ff="monospace">{c.plate ?? "—"}</Table.Td><Table.Td>{c.model ?? "—"}</Table.Td>
+                <Table.Td>
+                  <Text fw={600} size="sm" span>{c.label}</Text>{c.imported && <Badge size="xs" color="gray" ml={6}>da agenda</Badge>}
+                  <Text size="xs" c="dimmed" hiddenFrom="sm">{[c.base, c.unit_name ?? c.unit_code, c.plate].filter(Boolean).join(" · ") || "Sem base nem unidade"}</Text>
+                </Table.Td>
+                <Table.Td visibleFrom="sm">{c.base ?? "—"}</Table.Td><Table.Td visibleFrom="sm">{c.unit_name ?? c.unit_code ?? "—"}</Table.Td>
+                <Table.Td ff="monospace" visibleFrom="sm">{c.plate ?? "—"}</Table.Td><Table.Td visibleFrom="sm">{c.model ?? "—"}</Table.Td>
                 <Table.Td><Badge color={c.status === "active" ? "teal" : c.status === "maintenance" ? "yellow" : "gray"}>{carStatusLabel(c.status)}</Badge></Table.Td>
-                <Table.Td ta="right">{c.daily_capacity}</Table.Td>
+                <Table.Td ta="right" visibleFrom="sm">{c.daily_capacity}</Table.Td>
                 <Table.Td>{me.can.operate && <Button size="compact-sm" variant="subtle" onClick={() => setEditing(c)} aria-label={`Editar ${carName(c.label, c.base)}`}>Editar</Button>}</Table.Td>
               </Table.Tr>
             ))}
@@ -266,18 +269,21 @@ function People({ kind }: { kind: "driver" | "collector" }) {
   return (
     <Stack gap="sm">
       {me.can.operate && <Group justify="flex-end"><Button onClick={() => setAdding(true)}>{kind === "driver" ? "Novo motorista" : "Nova coletora"}</Button></Group>}
-      <Table.ScrollContainer minWidth={640}>
+      <Table.ScrollContainer minWidth={300}>
         <Table striped verticalSpacing="xs">
           <Table.Thead><Table.Tr>
-            <Table.Th scope="col">Nome</Table.Th><Table.Th scope="col">Telefone</Table.Th>
-            <Table.Th scope="col">{kind === "driver" ? "Conta no aplicativo" : "Registro profissional"}</Table.Th><Table.Th scope="col">Situação</Table.Th>
+            <Table.Th scope="col">Nome</Table.Th><Table.Th scope="col" visibleFrom="sm">Telefone</Table.Th>
+            <Table.Th scope="col" visibleFrom="sm">{kind === "driver" ? "Conta no aplicativo" : "Registro profissional"}</Table.Th><Table.Th scope="col">Situação</Table.Th>
           </Table.Tr></Table.Thead>
           <Table.Tbody>
             {items.map((p) => (
               <Table.Tr key={p.id}>
-                <Table.Td fw={600}>{p.name}</Table.Td>
-                <Table.Td style={{ whiteSpace: "nowrap" }}>{p.phone ? formatPhone(p.phone) : p.phone_masked ?? "—"}</Table.Td>
-                <Table.Td>{p.detail}</Table.Td>
+                <Table.Td>
+                  <Text fw={600} size="sm">{p.name}</Text>
+                  <Text size="xs" c="dimmed" hiddenFrom="sm">{p.phone ? formatPhone(p.phone) : p.phone_masked ?? "Sem telefone"} · {p.detail}</Text>
+                </Table.Td>
+                <Table.Td style={{ whiteSpace: "nowrap" }} visibleFrom="sm">{p.phone ? formatPhone(p.phone) : p.phone_masked ?? "—"}</Table.Td>
+                <Table.Td visibleFrom="sm">{p.detail}</Table.Td>
                 <Table.Td><Badge color={p.status === "active" ? "teal" : "gray"}>{personStatusLabel(p.status)}</Badge></Table.Td>
               </Table.Tr>
             ))}

@@ -115,19 +115,19 @@ function Issues({ item }: { item: ImportRead }) {
               onChange={(e) => update({ busca: e.currentTarget.value || undefined })} />
           </Group>
           <Text size="sm" role="status" aria-live="polite" mb={4}>{plural(shown.length, "problema", "problemas")} {shown.length === item.issues.length ? "" : "no filtro"}</Text>
-          <Table.ScrollContainer minWidth={640}>
+          <Table.ScrollContainer minWidth={320}>
             <Table verticalSpacing="xs" striped data-testid="issues-table">
               <Table.Thead><Table.Tr>
                 <Table.Th scope="col">Linha da planilha</Table.Th><Table.Th scope="col">Tipo</Table.Th>
-                <Table.Th scope="col">Código</Table.Th><Table.Th scope="col">Mensagem</Table.Th>
+                <Table.Th scope="col" visibleFrom="sm">Código</Table.Th><Table.Th scope="col">Mensagem</Table.Th>
               </Table.Tr></Table.Thead>
               <Table.Tbody>
                 {shown.slice((page - 1) * PAGE, page * PAGE).map((i, n) => (
                   <Table.Tr key={`${i.row}-${i.code}-${n}`}>
                     <Table.Td>{i.row}</Table.Td>
                     <Table.Td><Badge color={i.level === "error" ? "red" : "yellow"}>{issueLevelLabel(i.level)}</Badge></Table.Td>
-                    <Table.Td ff="monospace" fz="sm">{i.code}</Table.Td>
-                    <Table.Td>{i.message}</Table.Td>
+                    <Table.Td ff="monospace" fz="sm" visibleFrom="sm">{i.code}</Table.Td>
+                    <Table.Td>{i.message}<Text ff="monospace" size="xs" c="dimmed" hiddenFrom="sm">{i.code}</Text></Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>

@@ -83,13 +83,14 @@ function Upload() {
 
 function ImportsTable({ items }: { items: ImportSummary[] }) {
   return (
-    <Table.ScrollContainer minWidth={900}>
+    // A phone shows the file, its state and its errors; the other counts are in the report.
+    <Table.ScrollContainer minWidth={320}>
       <Table verticalSpacing="xs" striped data-testid="imports-table">
         <Table.Thead>
           <Table.Tr>
-            <Table.Th scope="col">Arquivo</Table.Th><Table.Th scope="col">Enviado em</Table.Th><Table.Th scope="col">Situação</Table.Th>
-            <Table.Th scope="col" ta="right">Linhas</Table.Th><Table.Th scope="col" ta="right">Visitas novas</Table.Th>
-            <Table.Th scope="col" ta="right">Atualizadas</Table.Th><Table.Th scope="col" ta="right">Ignoradas</Table.Th>
+            <Table.Th scope="col">Arquivo</Table.Th><Table.Th scope="col" visibleFrom="sm">Enviado em</Table.Th><Table.Th scope="col">Situação</Table.Th>
+            <Table.Th scope="col" ta="right" visibleFrom="sm">Linhas</Table.Th><Table.Th scope="col" ta="right" visibleFrom="sm">Visitas novas</Table.Th>
+            <Table.Th scope="col" ta="right" visibleFrom="sm">Atualizadas</Table.Th><Table.Th scope="col" ta="right" visibleFrom="sm">Ignoradas</Table.Th>
             <Table.Th scope="col" ta="right">Erros</Table.Th>
           </Table.Tr>
         </Table.Thead>
@@ -97,18 +98,19 @@ function ImportsTable({ items }: { items: ImportSummary[] }) {
           {items.map((i) => (
             <Table.Tr key={i.id}>
               <Table.Td>
-                <AnchorLink to="/importacoes/$importId" params={{ importId: i.id }} fw={600}>{i.filename}</AnchorLink>
+                <AnchorLink to="/importacoes/$importId" params={{ importId: i.id }} fw={600} style={{ overflowWrap: "anywhere" }}>{i.filename}</AnchorLink>
                 <Text size="xs" c="dimmed">{i.layout ? layoutLabel(i.layout) : "Layout a identificar"}</Text>
+                <Text size="xs" c="dimmed" hiddenFrom="sm">{formatDateTime(i.uploaded_at)}</Text>
               </Table.Td>
-              <Table.Td style={{ whiteSpace: "nowrap" }}>{formatDateTime(i.uploaded_at)}</Table.Td>
+              <Table.Td style={{ whiteSpace: "nowrap" }} visibleFrom="sm">{formatDateTime(i.uploaded_at)}</Table.Td>
               <Table.Td>
                 <Badge color={importStatusColor(i.status)}>{importStatusLabel(i.status)}</Badge>
                 {running(i.status) && i.total_rows ? <Progress size="xs" mt={4} value={(i.processed_rows / i.total_rows) * 100} aria-label={`Progresso de ${i.filename}`} /> : null}
               </Table.Td>
-              <Table.Td ta="right">{i.total_rows == null ? "—" : formatCount(i.total_rows)}</Table.Td>
-              <Table.Td ta="right">{formatCount(i.visits_created)}</Table.Td>
-              <Table.Td ta="right">{formatCount(i.visits_updated)}</Table.Td>
-              <Table.Td ta="right">{formatCount(i.skipped)}</Table.Td>
+              <Table.Td ta="right" visibleFrom="sm">{i.total_rows == null ? "—" : formatCount(i.total_rows)}</Table.Td>
+              <Table.Td ta="right" visibleFrom="sm">{formatCount(i.visits_created)}</Table.Td>
+              <Table.Td ta="right" visibleFrom="sm">{formatCount(i.visits_updated)}</Table.Td>
+              <Table.Td ta="right" visibleFrom="sm">{formatCount(i.skipped)}</Table.Td>
               <Table.Td ta="right">{formatCount(i.errors)}</Table.Td>
             </Table.Tr>
           ))}
