@@ -27,7 +27,7 @@ def create_bulk_job(body: BulkCreate, session: SessionDep, client: SearchDep, ac
     """Validate the action, its parameters and its target up front (422 with a stable code), store the job and
     queue it. A search is counted now (over 50,000 patients: `too_many_targets`; none: `no_targets`) and
     resolved by the worker."""
-    search = body.search.model_dump(exclude_none=True) if body.search is not None else None
+    search = body.search.stored() if body.search is not None else None
     job = job_service.create(session, body.action, body.params, actor=actor, visit_ids=body.visit_ids, search=search)
     if job.search is not None:
         matched = bulk_targets.count(client, job.search)

@@ -20,6 +20,7 @@ from api.schemas.patients import (
     PatientCreate,
     PatientPage,
     PatientRead,
+    PatientSearch,
     PatientStatus,
     PatientSuggestion,
     PatientSuggestions,
@@ -54,56 +55,16 @@ PROFILE_MESSAGES = 50
 MAX_BIGINT = 2**63 - 1
 
 
-class SearchParams:
-    """The search parameters of GET /api/v1/patients (also taken by its facet route).
-
-    Visit filters (`visit_from`, `visit_to`, `car`, `unit`, `confirmation_status`) must all
-    hold on one live visit of the patient. `car` takes car ids (a label is accepted where it
-    names one car: else 422 `ambiguous_car` with the candidates, or `unknown_car`).
-    Neighbourhood, city, health plan and tag match ignoring case, accents and spaces.
-    """
-
-    def __init__(
-        self,
-        q: Annotated[str | None, Query(max_length=200)] = None,
-        confirmation_status: Annotated[list[ConfirmationStatus] | None, Query()] = None,
-        visit_from: IsoDate | None = None,
-        visit_to: IsoDate | None = None,
-        car: Annotated[list[str] | None, Query(description="Id do carro (ou rótulo, se único); repetível")] = None,
-        unit: Annotated[list[str] | None, Query(description="Código da unidade da visita; repetível")] = None,
-        neighborhood: Annotated[list[str] | None, Query()] = None,
-        city: Annotated[list[str] | None, Query()] = None,
-        health_plan: Annotated[list[str] | None, Query()] = None,
-        tag: Annotated[list[str] | None, Query()] = None,
-        priority: Annotated[list[Priority] | None, Query()] = None,
-        status: Annotated[list[PatientStatus] | None, Query(description="active | inactive; repetível")] = None,
-        recurring: bool | None = None,
-        sort: Literal["relevance", "name", "next_visit", "-last_visit"] = "relevance",
-    ) -> None:
-        self.q, self.visit_from, self.visit_to, self.recurring, self.sort = q, visit_from, visit_to, recurring, sort
-        self.filters = {
-            "confirmation_status": list(confirmation_status or []),
-            "car": car or [],
-            "unit": unit or [],
-            "neighborhood": neighborhood or [],
-            "city": city or [],
-            "health_plan": health_plan or [],
-            "tag": tag or [],
-            "priority": priority or [],
-            "status": list(status or []),
-        }
-
-    def query(self, session: Session, **extra: Any) -> patient_queries.PatientQuery:
-        """The index query, car labels resolved to ids (within the units asked for, if any)."""
-        filters = dict(self.filters)
-        filters["car"] = car_service.resolve_refs(session, filters["car"], units=filters["unit"])
-        return patient_queries.PatientQuery(
-            q=self.q, filters=filters, visit_from=self.visit_from, visit_to=self.visit_to, recurring=self.recurring,
-            sort=self.sort, **extra,
-        )
+SearchQuery = Annotated[PatientSearch, Query()]
+Sort = Annotated[Literal["relevance", "name", "next_visit", "-last_visit"], Query()]
 
 
-SearchParamsDep = Annotated[SearchParams, Depends()]
+def _query(session: Session, search: PatientSearch, **extra: Any) -> patient_queries.PatientQuery:
+    """The index query of a search, car labels resolved to ids (within the units asked for, if any)."""
+    stored = search.stored()
+    if stored.get("car"):
+        stored["car"] = car_service.resolve_refs(session, stored["car"], units=stored.get("unit", ()))
+    return patient_queries.PatientQuery.from_search(stored, **extra)
 
 
 @router.get("", response_model=PatientPage, **allow(*READERS))
@@ -111,7 +72,8 @@ def search_patients(
     client: SearchDep,
     session: SessionDep,
     user: CurrentUser,
-    params: SearchParamsDep,
+    search: SearchQuery,
+    sort: Sort = "relevance",
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     facet_size: Annotated[int, Query(ge=1, le=patient_queries.MAX_FACET_SIZE,
@@ -119,7 +81,7 @@ def search_patients(
 ) -> PatientPage:
     """Search patients in the index (free text, filters, facets, cursor paging); inactive patients come last."""
     mask = masking.for_role(user.role)
-    query = params.query(session, page_size=page_size, cursor=cursor, facet_size=facet_size)
+    query = _query(session, search, sort=sort, page_size=page_size, cursor=cursor, facet_size=facet_size)
     session.rollback()  # the car lookup is done: no connection held while the index answers
     hits = patient_queries.search(client, query)
     return PatientPage(
@@ -136,12 +98,14 @@ def list_facet_values(
     name: FacetName,
     client: SearchDep,
     session: SessionDep,
-    params: SearchParamsDep,
+    search: SearchQuery,
+    # Taken so the search's own URL parameters serve here too; facets do not depend on the order.
+    sort: Sort = "relevance",
     prefix: Annotated[str | None, Query(max_length=100, description="Valores com uma palavra que começa assim")] = None,
     size: Annotated[int, Query(ge=1, le=patient_queries.MAX_FACET_SIZE)] = patient_queries.FACET_SIZE,
 ) -> FacetPage:
     """One facet of a search (same parameters as the search), up to `size` values, searchable by word prefix."""
-    query = params.query(session)
+    query = _query(session, search)
     session.rollback()
     return FacetPage(name=name, items=patient_queries.facet(client, query, name, prefix=prefix, size=size))
 

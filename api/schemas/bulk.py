@@ -7,45 +7,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.types import IsoDate
-
-ConfirmationStatus = Literal["confirmed", "pending", "declined"]
-PatientStatus = Literal["active", "inactive"]
+from api.schemas.patients import PatientSearch
 
 BulkAction = Literal["confirm", "send_message", "reschedule", "move_car", "add_tags", "remove_tags", "export"]
 BulkStatus = Literal["queued", "running", "done", "failed"]
 
 
-# One filter value (a car, a neighbourhood…) and how many values one filter takes.
-FilterValue = Annotated[str, Field(max_length=200)]
-FilterValues = Annotated[list[FilterValue], Field(max_length=100)] | FilterValue | None
+class BulkSearch(PatientSearch):
+    """The patient search of GET /api/v1/patients as a job's target (`PatientSearch`); unknown keys are refused.
 
-
-class BulkSearch(BaseModel):
-    """The parameters of GET /api/v1/patients (repeated parameters as lists; a single string is taken too).
-
-    The visit filters (`visit_from`, `visit_to`, `car`, `unit`, `confirmation_status`) hold on one
-    live visit, as in the search. `car` takes ids, or labels that name one car (422
-    `ambiguous_car` / `unknown_car` otherwise): the job stores the ids.
+    `car` takes ids, or labels that name one car (422 `ambiguous_car` / `unknown_car` otherwise):
+    the job stores the ids.
     """
 
     model_config = ConfigDict(extra="forbid")
-
-    q: str | None = Field(default=None, max_length=200)
-    confirmation_status: Annotated[list[ConfirmationStatus], Field(max_length=3)] | ConfirmationStatus | None = None
-    visit_from: IsoDate | None = None
-    visit_to: IsoDate | None = None
-    car: FilterValues = None
-    unit: FilterValues = Field(default=None, description="Código da unidade da visita")
-    status: Annotated[list[PatientStatus], Field(max_length=2)] | PatientStatus | None = Field(
-        default=None, description="active | inactive"
-    )
-    neighborhood: FilterValues = None
-    city: FilterValues = None
-    health_plan: FilterValues = None
-    tag: FilterValues = None
-    priority: FilterValues = None
-    recurring: bool | None = None
 
 
 class BulkCreate(BaseModel):

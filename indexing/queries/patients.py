@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -168,6 +169,19 @@ class PatientQuery:
     page_size: int = 20
     cursor: str | None = None
     facet_size: int = FACET_SIZE
+
+    @classmethod
+    def from_search(cls, search: Mapping[str, Any], **extra: Any) -> PatientQuery:
+        """The query of a stored search (the API's `PatientSearch.stored()`: lists of filter values, ISO dates,
+        car ids); `extra` sets the sort, page and facets."""
+        return cls(
+            q=search.get("q"),
+            filters={name: list(search.get(name) or []) for name in FILTERS},
+            visit_from=date.fromisoformat(search["visit_from"]) if search.get("visit_from") else None,
+            visit_to=date.fromisoformat(search["visit_to"]) if search.get("visit_to") else None,
+            recurring=search.get("recurring"),
+            **extra,
+        )
 
 
 @dataclass

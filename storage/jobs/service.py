@@ -71,11 +71,6 @@ MAX_TAG_LENGTH = 60
 # How far a shift may move a visit (a week either way).
 MAX_SHIFT_MINUTES = 7 * 24 * 60
 
-SEARCH_LISTS = (
-    "confirmation_status", "car", "unit", "neighborhood", "city", "health_plan", "tag", "priority", "status",
-)
-SEARCH_CONFIRMATION_STATUSES = ("confirmed", "pending", "declined")
-SEARCH_PATIENT_STATUSES = ("active", "inactive")
 
 
 class JobNotFound(NotFound):
@@ -116,7 +111,7 @@ def validate(
             raise Invalid("empty_visit_ids", "A lista de visitas está vazia.", field="visit_ids")
         if len(ids) > MAX_TARGETS:
             raise too_many_targets(len(ids))
-    normalised_search = normalise_search(search, session) if search is not None else None
+    normalised_search = resolve_search(search, session) if search is not None else None
     clean = _validate_params(session, action, dict(params or {}), target="visit_ids" if ids is not None else "patient_search")
     return clean, ids, normalised_search
 
@@ -131,53 +126,15 @@ def too_many_targets(found: int | None = None) -> Invalid:
     )
 
 
-def normalise_search(search: Mapping[str, Any], session: Session) -> dict[str, Any]:
-    """The search parameters of GET /api/v1/patients as stored on the job (lists, ISO dates, car ids); Invalid
-    if bad. Car labels are resolved to ids now, so the stored search names cars exactly."""
-    known = {"q", "visit_from", "visit_to", "recurring", *SEARCH_LISTS}
-    unknown = sorted(set(search) - known)
-    if unknown:
-        raise Invalid("invalid_search", "Parâmetro de busca desconhecido.", field="search", unknown=unknown)
-    result: dict[str, Any] = {}
-    q = search.get("q")
-    if q is not None:
-        if not isinstance(q, str) or len(q) > 200:
-            raise Invalid("invalid_search", "Texto de busca inválido (até 200 caracteres).", field="search.q")
-        if q.strip():
-            result["q"] = q.strip()
-    for name in SEARCH_LISTS:
-        values = search.get(name)
-        if values is None:
-            continue
-        if isinstance(values, str):
-            values = [values]
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise Invalid("invalid_search", "Filtro de busca inválido: use uma lista de textos.", field=f"search.{name}")
-        values = [v for v in dict.fromkeys(v.strip() for v in values) if v]
-        if name == "confirmation_status" and set(values) - set(SEARCH_CONFIRMATION_STATUSES):
-            raise Invalid(
-                "invalid_search", "Situação de confirmação inválida.", field="search.confirmation_status",
-                allowed=list(SEARCH_CONFIRMATION_STATUSES),
-            )
-        if name == "status" and set(values) - set(SEARCH_PATIENT_STATUSES):
-            raise Invalid(
-                "invalid_search", "Situação do paciente inválida.", field="search.status",
-                allowed=list(SEARCH_PATIENT_STATUSES),
-            )
-        if values:
-            result[name] = values
-    if "car" in result:
+def resolve_search(search: Mapping[str, Any], session: Session) -> dict[str, Any]:
+    """A job's patient search as stored: car labels resolved to ids now (so the stored search names cars
+    exactly) and the visit days in order (Invalid `invalid_visit_range` otherwise). The search comes
+    validated by the API (`api.schemas.patients.PatientSearch.stored()`)."""
+    result = dict(search)
+    if result.get("car"):
         result["car"] = car_service.resolve_refs(session, result["car"], units=result.get("unit", ()))
-    for name in ("visit_from", "visit_to"):
-        value = search.get(name)
-        if value is not None:
-            result[name] = _date(value, f"search.{name}", "invalid_search", "Data de busca inválida (use AAAA-MM-DD).")
-    if "visit_from" in result and "visit_to" in result and result["visit_to"] < result["visit_from"]:
+    if result.get("visit_from") and result.get("visit_to") and result["visit_to"] < result["visit_from"]:
         raise Invalid("invalid_visit_range", "A data final da busca é anterior à inicial.", field="search.visit_to")
-    if search.get("recurring") is not None:
-        if not isinstance(search["recurring"], bool):
-            raise Invalid("invalid_search", "`recurring` deve ser verdadeiro ou falso.", field="search.recurring")
-        result["recurring"] = search["recurring"]
     return result
 
 

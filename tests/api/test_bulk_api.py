@@ -78,6 +78,11 @@ def error_code(response) -> tuple[int, str]:
         ({"action": "add_tags", "search": {"visit_from": "2025-06-20", "visit_to": "2025-06-01"},
           "params": {"tags": ["x"]}}, 422, "invalid_visit_range"),
         ({"action": "add_tags", "search": {"sexo": "f"}, "params": {"tags": ["x"]}}, 422, "validation_error"),
+        # The search is the API's PatientSearch: bad values are refused by it, before storage sees them.
+        ({"action": "add_tags", "search": {"confirmation_status": ["talvez"]}, "params": {"tags": ["x"]}}, 422,
+         "validation_error"),
+        ({"action": "add_tags", "search": {"visit_from": "2025-13-01"}, "params": {"tags": ["x"]}}, 422,
+         "validation_error"),
     ],
 )
 def test_bad_requests_are_refused_up_front(api_client, operator, world, body, status, code):

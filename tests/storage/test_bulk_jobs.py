@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from api.schemas.patients import PatientSearch
 from storage.audit.models import AuditEvent
 from storage.audit.service import Actor
 from storage.cars import service as car_service
@@ -109,9 +110,6 @@ def world(db_session):
         ("confirm", {"channel": "phone"}, {}, "target_required"),
         ("confirm", {"channel": "phone"}, {"visit_ids": ["x"], "search": {}}, "ambiguous_target"),
         ("confirm", {"channel": "phone"}, {"visit_ids": [" ", ""]}, "empty_visit_ids"),
-        ("confirm", {"channel": "phone"}, {"search": {"nome": "x"}}, "invalid_search"),
-        ("confirm", {"channel": "phone"}, {"search": {"confirmation_status": ["talvez"]}}, "invalid_search"),
-        ("confirm", {"channel": "phone"}, {"search": {"visit_from": "2025-13-01"}}, "invalid_search"),
         ("confirm", {"channel": "phone"}, {"search": {"visit_from": "2025-06-20", "visit_to": "2025-06-19"}},
          "invalid_visit_range"),
         ("confirm", {}, {"visit_ids": ["x"]}, "missing_channel"),
@@ -160,8 +158,11 @@ def test_too_many_targets_and_an_unknown_car_are_refused(db_session):
 def test_a_valid_request_is_stored_normalised_and_queued(db_session):
     job = job_service.create(
         db_session, "add_tags", {"tags": ["Diabético ", "diabético", "jejum"]}, actor=ACTOR,
-        search={"q": " maria ", "tag": "idosa", "visit_from": "2025-06-20", "confirmation_status": ["pending"],
-                "recurring": True, "city": []},
+        # The search as the API hands it over (PatientSearch normalises it).
+        search=PatientSearch.model_validate(
+            {"q": " maria ", "tag": "idosa", "visit_from": "2025-06-20", "confirmation_status": ["pending"],
+             "recurring": True, "city": []}
+        ).stored(),
     )
     assert (job.status, job.target, job.params, job.visit_ids, job.resolved, job.total) == (
         "queued", "patient_search", {"tags": ["diabético", "jejum"]}, None, False, None)

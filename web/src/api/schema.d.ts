@@ -1124,41 +1124,43 @@ export interface components {
         };
         /**
          * BulkSearch
-         * @description The parameters of GET /api/v1/patients (repeated parameters as lists; a single string is taken too).
+         * @description The patient search of GET /api/v1/patients as a job's target (`PatientSearch`); unknown keys are refused.
          *
-         *     The visit filters (`visit_from`, `visit_to`, `car`, `unit`, `confirmation_status`) hold on one
-         *     live visit, as in the search. `car` takes ids, or labels that name one car (422
-         *     `ambiguous_car` / `unknown_car` otherwise): the job stores the ids.
+         *     `car` takes ids, or labels that name one car (422 `ambiguous_car` / `unknown_car` otherwise):
+         *     the job stores the ids.
          */
         BulkSearch: {
-            /** Car */
-            car?: string[] | string | null;
+            /**
+             * Car
+             * @description Id do carro (ou rótulo, se único); repetível
+             */
+            car?: string[] | null;
             /** City */
-            city?: string[] | string | null;
+            city?: string[] | null;
             /** Confirmation Status */
-            confirmation_status?: ("confirmed" | "pending" | "declined")[] | ("confirmed" | "pending" | "declined") | null;
+            confirmation_status?: ("confirmed" | "pending" | "declined")[] | null;
             /** Health Plan */
-            health_plan?: string[] | string | null;
+            health_plan?: string[] | null;
             /** Neighborhood */
-            neighborhood?: string[] | string | null;
+            neighborhood?: string[] | null;
             /** Priority */
-            priority?: string[] | string | null;
+            priority?: ("low" | "normal" | "high" | "urgent")[] | null;
             /** Q */
             q?: string | null;
             /** Recurring */
             recurring?: boolean | null;
             /**
              * Status
-             * @description active | inactive
+             * @description active | inactive; repetível
              */
-            status?: ("active" | "inactive")[] | ("active" | "inactive") | null;
+            status?: ("active" | "inactive")[] | null;
             /** Tag */
-            tag?: string[] | string | null;
+            tag?: string[] | null;
             /**
              * Unit
-             * @description Código da unidade da visita
+             * @description Código da unidade da visita; repetível
              */
-            unit?: string[] | string | null;
+            unit?: string[] | null;
             /** Visit From */
             visit_from?: string | null;
             /** Visit To */
