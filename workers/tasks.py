@@ -16,7 +16,7 @@ from storage.clock import local_today
 from storage.db import unit_of_work
 from storage.errors import NotFound
 from storage.imports import service as import_service
-from storage.visits import commands as visit_commands
+from storage import indexed
 from storage.visits import repo as visit_repo
 from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app
 from workers.breaker import Breaker
@@ -137,7 +137,7 @@ def roll_over_day() -> int:
         )
     for start in range(0, len(patient_ids), ROLLOVER_BATCH):
         with unit_of_work() as session:
-            visit_commands.record_changes(session, [], patient_ids[start:start + ROLLOVER_BATCH])
+            indexed.mark_changed(session, stale_patients=patient_ids[start:start + ROLLOVER_BATCH])
     if patient_ids:
         nudge_drain()
     return len(patient_ids)

@@ -116,22 +116,6 @@ def count_visits(session: Session, car_id: str) -> int:
     return session.execute(select(func.count(Visit.id)).where(Visit.car_id == car_id)).scalar_one()
 
 
-def bump_visit_versions(session: Session, car_id: str) -> list[tuple[str, str]]:
-    """Bump the row_version of every visit of the car (their documents carry its label); (visit, patient) pairs.
-
-    One statement collects the ids: the visits' own clocks are left alone, only the
-    version moves so the index takes the rebuilt document.
-    """
-    table = Visit.__table__
-    rows = session.execute(
-        update(table)
-        .where(table.c.car_id == car_id)
-        .values(row_version=table.c.row_version + 1)
-        .returning(table.c.id, table.c.patient_id)
-    )
-    return sorted((visit_id, patient_id) for visit_id, patient_id in rows)
-
-
 def route_sheet_rows(session: Session, car_id: str, day: date) -> list[Row]:
     """The car's visits of a day (every status) in time order, with what the route sheet prints of the patient.
 

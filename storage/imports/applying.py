@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from storage import indexed
 from storage.bulk import copy_rows
 from storage.cars import service as car_service
 from storage.imports import repo
@@ -257,7 +258,7 @@ class Applier:
         new_rows: list[dict] = []
         changed_rows: list[dict] = []
         sources: list[dict] = []
-        touched_patients: set[str] = set()
+        left_patients: set[str] = set()
         first_row: dict[str, int] = {}
         for group in groups:
             visit_id = visit_of[group.key]
@@ -276,12 +277,12 @@ class Applier:
                 visit_id = visit_service.new_id()
                 new_rows.append({"id": visit_id, **content})
                 outcome.deltas["visits_created"] += 1
-                touched_patients.add(content["patient_id"])
             elif visit_service.changed(content, current):
                 changed_rows.append({"id": visit_id, **content})
                 if current["import_id"] != self.import_id:
                     outcome.deltas["visits_updated"] += 1
-                touched_patients.update({content["patient_id"], current["patient_id"]})
+                if current["patient_id"] != content["patient_id"]:
+                    left_patients.add(current["patient_id"])
             first_row[visit_id] = group.first.row_number
             for (row_number, sid, data), (row, _) in zip(fresh, group.rows):
                 sources.append({"visit_id": visit_id, "source_id": sid, "agenda_id": row.agenda_id,
@@ -292,11 +293,9 @@ class Applier:
         active_data = {s.source_id: s.data for group in others.values() for s in group}
         visit_service.write_sources(session, sources, known, active_data, self.import_id)
         changed_ids = [r["id"] for r in new_rows] + [r["id"] for r in changed_rows]
-        visit_service.record_changes(
-            session,
-            changed_ids,
-            touched_patients | self._bumped_patients,
-            already_bumped=self._bumped_patients,
+        # A visit that moved to another patient (a corrected CPF) leaves a stale document behind.
+        indexed.mark_changed(
+            session, visits=changed_ids, patients=self._bumped_patients, stale_patients=left_patients
         )
         outcome.visit_ids = list(first_row)
 
@@ -513,7 +512,7 @@ def finish(session: Session, import_id: str, learned_at: datetime) -> FinishOutc
                 if current["import_id"] != import_id:
                     result.visits_updated += 1
         visit_service.update_many(session, rows, import_id)
-        visit_service.record_changes(session, [r["id"] for r in rows], [r["patient_id"] for r in rows])
+        indexed.mark_changed(session, visits=[r["id"] for r in rows])
 
     # Only an export that names its unit (DasaExp) says which agendas it covers: the simplified
     # layout has no unit, and a file of some of a unit's cars must not flag the others' visits.
@@ -521,7 +520,7 @@ def finish(session: Session, import_id: str, learned_at: datetime) -> FinishOutc
     missing = visit_repo.not_listed_in_scope(session, import_id, units, set())
     if missing:
         visit_service.flag_missing(session, [visit_id for visit_id, _ in missing])
-        visit_service.record_changes(session, [v for v, _ in missing], [p for _, p in missing])
+        indexed.mark_changed(session, visits=[v for v, _ in missing])
     result.visits_missing = len(missing)
 
     for row, other_row in visit_repo.double_bookings_in_import(session, import_id):

@@ -20,7 +20,7 @@ from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, object_session
 
-from storage import outbox
+from storage import indexed
 from storage.clock import local_today
 from storage.errors import Conflict, Invalid, NotFound
 from storage.identifiers import digits_only, phone_e164
@@ -28,7 +28,6 @@ from storage.messages import repo, templates
 from storage.messages.models import CHANNELS, REASONS, InboundMessage, Message, MessageEvent, new_id
 from storage.patients import repo as patient_repo
 from storage.patients.models import Patient
-from storage.visits import commands as visit_commands
 from storage.visits import confirmations as visit_confirmations
 from storage.visits import repo as visit_repo
 
@@ -215,7 +214,7 @@ def mark_sent(session: Session, message_id: str, *, provider: str, provider_mess
         message.status = "sent"
         if message.visit_id:
             # The visit's document lists the channels its patient was reached through.
-            visit_commands.touch(session, message.visit_id)
+            indexed.mark_changed(session, stale_visits=[message.visit_id])
     session.flush()
     # A status callback may beat our own commit: it was stored without a message, apply it now.
     for event in repo.events_without_message(session, provider, provider_message_id):
@@ -466,7 +465,7 @@ def opt_out(session: Session, patient_id: str, *, channel: str | None = None) ->
     patient.opted_out_at = func.now()
     patient.opted_out_channel = channel
     session.flush()
-    outbox.record(session, PATIENT, patient.id)
+    indexed.mark_changed(session, patients=[patient.id])
     return True
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage import outbox
+from storage import indexed
 from storage.errors import Conflict, Invalid, NotFound
 from storage.identifiers import (
     clean_name,
@@ -73,7 +73,7 @@ def create(session: Session, data: Mapping[str, Any]) -> Patient:
     _ensure_cpf_free(session, patient.cpf, patient_id=None)
     with _cpf_race(session, patient.cpf):
         session.add(patient)
-    outbox.record(session, ENTITY, patient.id)
+    indexed.mark_changed(session, patients=[patient.id])
     return patient
 
 
@@ -91,7 +91,7 @@ def update(session: Session, patient_id: str, changes: Mapping[str, Any]) -> Pat
         _apply(patient, changes)
         modified = session.is_modified(patient)
     if modified:
-        outbox.record(session, ENTITY, patient.id)
+        indexed.mark_changed(session, patients=[patient.id])
     return patient
 
 
@@ -108,7 +108,7 @@ def delete(session: Session, patient_id: str) -> None:
     tombstone_version = patient.row_version + 1
     session.delete(patient)
     session.flush()
-    outbox.record(session, ENTITY, patient_id, deleted_version=tombstone_version)
+    indexed.mark_deleted(session, ENTITY, patient_id, tombstone_version)
 
 
 def _ensure_cpf_free(session: Session, cpf: str | None, patient_id: str | None) -> None:

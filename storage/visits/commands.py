@@ -21,8 +21,8 @@ Rules:
   of their visits → `Conflict("patient_inactive")` (reactivate the patient first). Imports
   are the lab's own bookings and are not refused.
 - Every change bumps the visit's row_version, writes a history row
-  (`VisitStatusChange`) and records outbox rows for the visit and its patient (whose
-  row_version is bumped: its document summarises its visits).
+  (`VisitStatusChange`) and marks the visit changed (`storage.indexed`: its document and
+  its patient's are rewritten).
 
 Visits made here have no source rows; `visit_date` is the America/Sao_Paulo day of
 the start. Times may be aware datetimes or ISO strings; naive ones are local time.
@@ -34,19 +34,16 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, update
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
-from storage import outbox
+from storage import indexed
 from storage.clock import LOCAL_TZ
 from storage.errors import Conflict, Invalid, NotFound
-from storage.patients.models import Patient
 from storage.visits import repo
 from storage.visits.models import STATUSES, Visit, VisitStatusChange
 
 VISIT = "visit"
-PATIENT = "patient"
 
 # Allowed status moves (see the module docstring).
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -111,7 +108,7 @@ def create(session: Session, data: Mapping[str, Any], *, actor_id: str | None) -
         visit_id=visit.id, kind="created", to_status="scheduled", new_start_at=start, new_end_at=end,
         new_car_id=car_id, actor_id=actor_id, reason=_text(data.get("reason")),
     ))
-    record_changes(session, [visit.id], [patient_id])
+    indexed.mark_changed(session, visits=[visit.id])
     session.flush()
     return visit, _warnings(session, car, visit.visit_date)
 
@@ -174,7 +171,7 @@ def reschedule(
     if car is not None and car.unit_code and not visit.unit_code:
         visit.unit_code, visit.unit_name = car.unit_code, car.unit_name
     session.add(change)
-    record_changes(session, [visit.id], [visit.patient_id])
+    indexed.mark_changed(session, visits=[visit.id])
     session.flush()
     return visit, _warnings(session, car, visit.visit_date) if car is not None else []
 
@@ -208,7 +205,7 @@ def change_status(session: Session, visit_id: str, status: str, *, actor_id: str
         reason=_text(reason),
     ))
     visit.status = status
-    record_changes(session, [visit.id], [visit.patient_id])
+    indexed.mark_changed(session, visits=[visit.id])
     session.flush()
     return visit
 
@@ -263,37 +260,6 @@ def _warnings(session: Session, car: Row, day) -> list[dict]:
             "message": f"O {_car_name(car.label, car.base)} está {CAR_STATUS_NAMES[car.status]}.",
         })
     return warnings
-
-
-def touch(session: Session, visit_id: str) -> None:
-    """The visit's document derives from something stored elsewhere that changed (a message sent for it):
-    bump its row_version and record its outbox row, so the index takes the new document."""
-    table = Visit.__table__
-    session.execute(update(table).where(table.c.id == visit_id).values(row_version=table.c.row_version + 1))
-    loaded = session.identity_map.get(identity_key(Visit, visit_id))
-    if loaded is not None:
-        session.expire(loaded, ["row_version"])
-    outbox.record(session, VISIT, visit_id)
-
-
-def record_changes(session: Session, visit_ids: Iterable[str], patient_ids: Iterable[str]) -> None:
-    """Outbox rows for changed visits and their patients, whose row_version is bumped (their documents follow)."""
-    patients = sorted(set(patient_ids))
-    if patients:
-        table = Patient.__table__
-        session.execute(
-            update(table).where(table.c.id.in_(patients))
-            .values(row_version=table.c.row_version + 1, updated_at=table.c.updated_at)
-        )
-        # A patient object already in this session now holds an old version: reload it when next used.
-        for patient_id in patients:
-            loaded = session.identity_map.get(identity_key(Patient, patient_id))
-            if loaded is not None:
-                session.expire(loaded, ["row_version", "updated_at"])
-    for visit_id in sorted(set(visit_ids)):
-        outbox.record(session, VISIT, visit_id)
-    for patient_id in patients:
-        outbox.record(session, PATIENT, patient_id)
 
 
 # ---------------------------------------------------------------- input

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
+from storage import indexed
 from storage.errors import Conflict, Invalid, NotFound
 from storage.visits import commands, repo
 from storage.visits.models import ATTEMPT_CHANNELS, ATTEMPT_OUTCOMES, ATTEMPT_SOURCES, ConfirmationAttempt
@@ -71,6 +72,6 @@ def record_attempt(
         visit.confirmation_status, visit.confirmed_at = "pending", None
     # Always an UPDATE (so a new row_version): the visit's document counts its attempts.
     visit.updated_at = at
-    commands.record_changes(session, [visit.id], [visit.patient_id])
+    indexed.mark_changed(session, visits=[visit.id])
     session.flush()
     return attempt

@@ -3,8 +3,7 @@
 A visit made from an export is a pure function of its active source rows (their
 `data`), its patient and its car, plus what only we know (our lifecycle status,
 when we learned of the confirmation). `compose()` computes it; the writers insert
-or update in bulk, bump `row_version`, and record the outbox rows of the visit
-and of its patient, whose search document summarises their visits.
+or update in bulk and bump `row_version`; the caller marks them changed (`storage.indexed`).
 """
 
 from __future__ import annotations
@@ -17,16 +16,12 @@ from typing import Any
 from sqlalchemy import bindparam, func, text, update
 from sqlalchemy.orm import Session
 
-from storage import outbox
 from storage.bulk import copy_rows
 from storage.clock import LOCAL_TZ
-from storage.outbox import OutboxEntry
-from storage.patients.models import Patient
 from storage.visits import repo
 from storage.visits.models import Visit, VisitSource, new_id
 
 ENTITY = "visit"
-PATIENT_ENTITY = "patient"
 
 _ADDRESS = ("street", "number", "complement", "neighborhood", "city", "state", "zip_code")
 _LENGTHS = {name: column.type.length for name, column in Visit.__table__.c.items() if getattr(column.type, "length", None)}
@@ -268,37 +263,6 @@ def flag_missing(session: Session, visit_ids: Sequence[str]) -> None:
             .where(table.c.id.in_(sorted(visit_ids)))
             .values(missing_from_latest_export=True, row_version=table.c.row_version + 1, updated_at=func.now())
         )
-
-
-def record_changes(
-    session: Session, visit_ids: Iterable[str], patient_ids: Iterable[str], already_bumped: Iterable[str] = ()
-) -> None:
-    """Outbox rows for changed visits and their patients.
-
-    The patients' row_version is bumped (unless the caller already did) so the index
-    takes their new visit summary: a document is only replaced by a higher version.
-    """
-    visits = sorted(set(visit_ids))
-    patients = sorted(set(patient_ids))
-    bump = sorted(set(patients) - set(already_bumped))
-    if bump:
-        table = Patient.__table__
-        session.execute(
-            update(table)
-            .where(table.c.id.in_(bump))
-            .values(row_version=table.c.row_version + 1, updated_at=table.c.updated_at)
-        )
-    record_outbox(session, ENTITY, visits)
-    record_outbox(session, PATIENT_ENTITY, patients)
-
-
-def record_outbox(session: Session, entity_type: str, ids: Sequence[str]) -> None:
-    """Record outbox rows for many entities in one statement (the bulk form of outbox.record)."""
-    if not ids:
-        return
-    copy_rows(session, OutboxEntry.__table__, ("entity_type", "entity_id", "attempts"),
-              ((entity_type, str(i), 0) for i in ids))
-    session.info[outbox.OUTBOX_DIRTY] = True
 
 
 def overlaps(session: Session, visit_ids: Sequence[str]) -> list[tuple[str, str]]:

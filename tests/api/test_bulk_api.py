@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from indexing import names, sync
 from indexing.client import get_client
+from storage import indexed
 from storage.audit.models import AuditEvent
 from storage.cars import service as car_service
 from storage.db import unit_of_work
@@ -48,7 +49,7 @@ def world(committed):
             visit_content(bia, car, datetime.combine(day, time(7, 20), TZ)),
             visit_content(caio, car, datetime.combine(day, time(8, 0), TZ)),
         ], import_id=None)
-        visit_service.record_changes(session, visits, [ana, bia, caio])
+        indexed.mark_changed(session, visits=visits, stale_patients=[ana, bia, caio])
     sync.drain(max_batches=100)
     get_client().indices.refresh(index=names.alias("patients"))
     return {"car": car, "ana": ana, "bia": bia, "caio": caio, "visits": visits, "day": day}

@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 
 from indexing import names, sync
 from indexing.client import get_client
+from storage import indexed
 from storage.cars import service as car_service
 from storage.db import unit_of_work
 from storage.jobs import service as job_service
@@ -95,7 +96,7 @@ def network(committed) -> dict[str, Any]:
                           confirmation_status="confirmed"),
         ]
         visits = visit_service.insert_many(session, contents, import_id=None)
-        visit_service.record_changes(session, visits, patients)
+        indexed.mark_changed(session, visits=visits, stale_patients=patients)
     sync.drain(max_batches=1000)
     get_client().indices.refresh(index=f"{names.alias('patients')},{names.alias('visits')}")
     return {"cars": cars, "days": days, "iara": iara, "patients": patients}

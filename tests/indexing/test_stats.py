@@ -14,6 +14,7 @@ from api.app import create_app
 from indexing import names, sync
 from indexing.client import get_client
 from indexing.queries import stats
+from storage import indexed
 from storage.db import unit_of_work
 from storage.errors import Invalid
 from storage.patients import service as patient_service
@@ -273,7 +274,7 @@ def test_stats_follow_edits_cancellations_and_deletes(imported):
         session.flush()
         # As every visit command does: the visits' and their patients' outbox rows (the patient
         # document's visit summary, `recurring` included, feeds the dashboard too).
-        visit_service.record_changes(session, [confirm_id, cancel_id], [visit.patient_id, cancelled.patient_id])
+        indexed.mark_changed(session, visits=[confirm_id, cancel_id], stale_patients=[visit.patient_id, cancelled.patient_id])
         lonely = patient_service.create(session, {"name": "Paciente Sem Visitas"}).id
     sync_index()
     after = stats.dashboard(get_client(), day)
@@ -296,7 +297,7 @@ def test_stats_follow_edits_cancellations_and_deletes(imported):
         changed[declined].confirmation_status = "declined"
         changed[declined].confirmation_channel = "whatsapp"
         session.flush()
-        visit_service.record_changes(session, list(changed), [v.patient_id for v in changed.values()])
+        indexed.mark_changed(session, visits=list(changed), stale_patients=[v.patient_id for v in changed.values()])
     sync_index()
     after = stats.dashboard(get_client(), day)
     assert (after.visits_today, after.pending_confirmations) == (split_before.visits_today,

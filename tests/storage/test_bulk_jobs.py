@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.schemas.patients import PatientSearch
+from storage import indexed
 from storage.audit.models import AuditEvent
 from storage.audit.service import Actor
 from storage.cars import service as car_service
@@ -45,7 +46,7 @@ def make_car(session, label: str, base: str = "AV CENTER 1") -> str:
 
 def make_visits(session, *contents: dict) -> list[str]:
     ids = visit_service.insert_many(session, list(contents), import_id=None)
-    visit_service.record_changes(session, ids, [c["patient_id"] for c in contents])
+    indexed.mark_changed(session, visits=ids, stale_patients=[c["patient_id"] for c in contents])
     return ids
 
 

@@ -14,6 +14,7 @@ from indexing import names, sync
 from indexing.client import get_client
 from indexing.queries import bulk_targets
 from indexing.queries.patients import PatientQuery, search
+from storage import indexed
 from storage import outbox
 from storage.audit.models import AuditEvent
 from storage.audit.service import Actor
@@ -81,7 +82,7 @@ def test_tags_over_a_search_and_a_rerun_after_a_crash_changes_nothing():
         ids = visit_service.insert_many(
             session, [visit_content(p, car, at(1, 6, 40) + timedelta(minutes=40 * i)) for i, p in enumerate(diabetic)],
             import_id=None)
-        visit_service.record_changes(session, ids, diabetic)
+        indexed.mark_changed(session, visits=ids, stale_patients=diabetic)
     drain()
 
     job_id = create_job("add_tags", {"tags": ["jejum"]}, search={"tag": ["diabetes"]})
@@ -122,7 +123,7 @@ def test_a_search_job_resolves_visits_through_the_index_in_the_worker_code():
             visit_content(ana, car, at(1, 6, 40)), visit_content(ana, car, at(9, 6, 40)),
             visit_content(bia, car, at(1, 7, 20)),
         ], import_id=None)
-        visit_service.record_changes(session, ids, [ana, bia])
+        indexed.mark_changed(session, visits=ids, stale_patients=[ana, bia])
     drain()
 
     job_id = create_job("export", {"format": "csv", "rows": "visits"},
@@ -147,7 +148,7 @@ def make_many(patients: int, tagged: int) -> dict:
             if n < tagged and n % 3 == 0:
                 contents.append(visit_content(patient_id, cars[n % 5], at(5, 6, 40) + slot))
         visit_ids = visit_service.insert_many(session, contents, import_id=None)
-        visit_service.record_changes(session, visit_ids, ids)
+        indexed.mark_changed(session, visits=visit_ids, stale_patients=ids)
     drain()
     return {"patients": ids, "cars": cars}
 
@@ -169,7 +170,7 @@ def test_confirm_over_a_search_matching_thousands_of_visits_with_a_real_worker(c
             f"WHERE {in_window} AND confirmation_status = 'pending' ORDER BY id DESC LIMIT 50) RETURNING id, patient_id"),
             params).all()
         assert len(changed) == 150
-        visit_service.record_changes(session, [v for v, _ in changed], [p for _, p in changed])
+        indexed.mark_changed(session, visits=[v for v, _ in changed], stale_patients=[p for _, p in changed])
         total_visits = session.scalar(select(func.count(Visit.id)))
         assert total_visits == 1200 * 2 + 334
         pending_outside = session.scalar(text(

@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from storage import indexed
 from storage.cars import service as car_service
 from storage.outbox import OutboxEntry
 from storage.patients import service as patient_service
@@ -106,7 +107,7 @@ def test_writing_visits_records_the_outbox_and_bumps_the_patients_version(db_ses
 
     content = visit_service.compose([source()], patient_id=patient.id, car_id=car_id, existing=None, learned_at=LEARNED)
     (visit_id,) = visit_service.insert_many(db_session, [content], import_id=None)
-    visit_service.record_changes(db_session, [visit_id], [patient.id])
+    indexed.mark_changed(db_session, visits=[visit_id], stale_patients=[patient.id])
 
     outbox = [(e.entity_type, e.entity_id) for e in db_session.scalars(select(OutboxEntry).order_by(OutboxEntry.id))]
     assert outbox[before:] == [("visit", visit_id), ("patient", patient.id)]
