@@ -12,12 +12,12 @@ from kombu.exceptions import LimitExceeded
 from kombu.pools import ProducerPool
 
 from indexing import lifecycle, sync
+from storage import indexed
 from storage.clock import local_today
 from storage.db import unit_of_work
 from storage.errors import NotFound
 from storage.imports import service as import_service
-from storage import indexed
-from storage.visits import repo as visit_repo
+from storage.visits import index_repo as visit_index_repo
 from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app
 from workers.breaker import Breaker
 from workers.heartbeat import heartbeat
@@ -132,7 +132,7 @@ def roll_over_day() -> int:
     """
     today = local_today()
     with unit_of_work() as session:
-        patient_ids = visit_repo.patient_ids_with_visits_between(
+        patient_ids = visit_index_repo.patient_ids_with_visits_between(
             session, today - timedelta(days=ROLLOVER_DAYS_BACK), today - timedelta(days=1)
         )
     for start in range(0, len(patient_ids), ROLLOVER_BATCH):

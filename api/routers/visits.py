@@ -47,9 +47,9 @@ from storage.audit import service as audit_service
 from storage.cars import service as car_service
 from storage.clock import LOCAL_TZ, local_today
 from storage.errors import NotFound
-from storage.visits import commands as visit_commands
 from storage.visits import confirmations
 from storage.visits import repo as visit_repo
+from storage.visits import service as visit_service
 
 router = APIRouter(prefix="/api/v1/visits", tags=["visits"])
 
@@ -93,7 +93,7 @@ def create_visit(body: VisitCreate, session: SessionDep, actor: AuditActor) -> V
     data = body.model_dump(exclude_unset=True)
     data["start"], data["end"] = body.start, body.end
     data["car_id"] = car_service.resolve_ref(session, body.car_id)
-    visit, warnings = visit_commands.create(session, data, actor_id=actor.user_id)
+    visit, warnings = visit_service.create(session, data, actor_id=actor.user_id)
     audit_service.record(session, actor, "patient.update", PATIENT, visit.patient_id,
                          {"visit_id": visit.id, "change": "visit.create"})
     result = _read(session, visit.id, actor.role, warnings)
@@ -133,7 +133,7 @@ def update_visit(visit_id: str, body: VisitUpdate, session: SessionDep, actor: A
     if new_status == "scheduled":
         _change_status(session, visit_id, new_status, actor, body.reason, fields)
     if reslot:
-        visit, warnings = visit_commands.reschedule(session, visit_id, **reslot, actor_id=actor.user_id,
+        visit, warnings = visit_service.reschedule(session, visit_id, **reslot, actor_id=actor.user_id,
                                                     reason=body.reason)
         fields.extend(sorted(reslot))
     if new_status is not None and new_status != "scheduled":
@@ -168,7 +168,7 @@ def _change_status(session, visit_id: str, new_status: str, actor, reason: str |
     visit = visit_repo.get(session, visit_id)
     if visit is not None and visit.status != new_status:
         fields.append("status")
-    visit_commands.change_status(session, visit_id, new_status, actor_id=actor.user_id, reason=reason)
+    visit_service.change_status(session, visit_id, new_status, actor_id=actor.user_id, reason=reason)
 
 
 def _driver_schedule(client, session, user, day: date, statuses: list[str]) -> DriverSchedule:

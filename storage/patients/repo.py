@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from storage.bulk import any_of
 from storage.patients.models import Patient
+from storage.visits.models import Visit
 
 
 def get(session: Session, patient_id: str) -> Patient | None:
@@ -61,3 +62,8 @@ def ids_after(session: Session, after_id: str | None, limit: int) -> list[str]:
     if after_id is not None:
         stmt = stmt.where(Patient.id > after_id)
     return list(session.scalars(stmt))
+
+
+def has_visits(session: Session, patient_id: str) -> bool:
+    """Tell whether any visit belongs to this patient."""
+    return session.scalar(select(select(Visit.id).where(Visit.patient_id == patient_id).exists())) or False

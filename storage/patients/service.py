@@ -27,7 +27,6 @@ from storage.identifiers import (
 )
 from storage.patients import repo
 from storage.patients.models import Patient
-from storage.visits import repo as visit_repo
 
 ENTITY = "patient"
 CPF_INDEX = "uq_patients_cpf"
@@ -100,7 +99,7 @@ def delete(session: Session, patient_id: str) -> None:
     patient = repo.get_for_update(session, patient_id)
     if patient is None:
         raise NotFound(ENTITY, patient_id)
-    if visit_repo.patient_has_visits(session, patient_id):
+    if repo.has_visits(session, patient_id):
         raise Conflict(
             "patient_has_visits",
             "O paciente tem visitas registradas e não pode ser excluído; desative o cadastro (status inativo).",

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from storage import indexed
 from storage.errors import Conflict, Invalid, NotFound
-from storage.visits import commands, repo
+from storage.visits import repo, service
 from storage.visits.models import ATTEMPT_CHANNELS, ATTEMPT_OUTCOMES, ATTEMPT_SOURCES, ConfirmationAttempt
 
 _NOTES_MAX = 2000
@@ -55,7 +55,7 @@ def record_attempt(
     if visit.status != "scheduled":
         raise Conflict(
             "visit_not_scheduled",
-            f"Só visitas agendadas podem ser confirmadas; esta está {commands.STATUS_NAMES[visit.status]}.",
+            f"Só visitas agendadas podem ser confirmadas; esta está {service.STATUS_NAMES[visit.status]}.",
             visit_id=visit.id,
         )
     at = datetime.now(timezone.utc)

@@ -18,9 +18,9 @@ from storage import indexed
 from storage.audit.models import AuditEvent
 from storage.cars import service as car_service
 from storage.db import unit_of_work
+from storage.imports import visit_writer
 from storage.jobs import service as job_service
 from storage.patients import service as patient_service
-from storage.visits import service as visit_service
 from tests.factories import patient_data, visit_content
 from tests.fixtures import wait_until
 from workers.bulk_tasks import run_job
@@ -44,7 +44,7 @@ def world(committed):
         ana = patient_service.create(session, patient_data(name="Ana Lima", tags=["idosa"])).id
         bia = patient_service.create(session, patient_data(name="Bia Souza", tags=["idosa"])).id
         caio = patient_service.create(session, patient_data(name="Caio Gonçalves")).id
-        visits = visit_service.insert_many(session, [
+        visits = visit_writer.insert_many(session, [
             visit_content(ana, car, datetime.combine(day, time(6, 40), TZ)),
             visit_content(bia, car, datetime.combine(day, time(7, 20), TZ)),
             visit_content(caio, car, datetime.combine(day, time(8, 0), TZ)),

@@ -96,7 +96,7 @@ def test_a_live_v3_install_upgrades_to_nested_visits_through_setup_index_upgrade
     from zoneinfo import ZoneInfo
 
     from storage.cars import service as car_service
-    from storage.visits import service as visit_service
+    from storage.imports import visit_writer
     from tests.factories import visit_content
     from workers import __main__ as cli
 
@@ -112,7 +112,7 @@ def test_a_live_v3_install_upgrades_to_nested_visits_through_setup_index_upgrade
         car = car_service.create(session, {"label": "CARRO 7", "base": "AV CENTER 1"}).id
         other = car_service.create(session, {"label": "CARRO 8", "base": "AV CENTER 1"}).id
         ana = patient_service.create(session, patient_data(name="Ana Upgrade")).id
-        ids = visit_service.insert_many(session, [
+        ids = visit_writer.insert_many(session, [
             visit_content(ana, car, start, confirmation_status="pending"),
             visit_content(ana, other, start + timedelta(days=1), confirmation_status="confirmed"),
         ], import_id=None)

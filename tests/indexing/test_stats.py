@@ -17,8 +17,8 @@ from indexing.queries import stats
 from storage import indexed
 from storage.db import unit_of_work
 from storage.errors import Invalid
+from storage.imports import visit_writer
 from storage.patients import service as patient_service
-from storage.visits import service as visit_service
 from storage.visits.models import Visit
 from tests.storage.imports.helpers import CSV_SAMPLE, DASAEXP_SAMPLE, SIMPLIFIED_SAMPLE, run
 

@@ -19,6 +19,7 @@ from storage.audit.service import Actor
 from storage.cars import service as car_service
 from storage.cars.models import Car
 from storage.errors import Invalid, NotFound
+from storage.imports import visit_writer
 from storage.jobs import repo as job_repo
 from storage.jobs import service as job_service
 from storage.jobs.models import BulkJobItem
@@ -26,7 +27,6 @@ from storage.messages.models import Message
 from storage.outbox import OutboxEntry
 from storage.patients import service as patient_service
 from storage.patients.models import Patient
-from storage.visits import service as visit_service
 from storage.visits.models import ConfirmationAttempt, Visit
 from tests.factories import patient_data, visit_content
 
@@ -45,7 +45,7 @@ def make_car(session, label: str, base: str = "AV CENTER 1") -> str:
 
 
 def make_visits(session, *contents: dict) -> list[str]:
-    ids = visit_service.insert_many(session, list(contents), import_id=None)
+    ids = visit_writer.insert_many(session, list(contents), import_id=None)
     indexed.mark_changed(session, visits=ids, stale_patients=[c["patient_id"] for c in contents])
     return ids
 

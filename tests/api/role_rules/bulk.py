@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from storage.audit.service import SYSTEM
 from storage.cars import service as car_service
 from storage.db import unit_of_work
+from storage.imports import visit_writer
 from storage.jobs import service as job_service
 from storage.patients import service as patient_service
-from storage.visits import service as visit_service
 from tests.factories import visit_content
 
 STAFF = ["admin", "operator"]
@@ -28,7 +28,7 @@ def _new_export() -> str:
     with unit_of_work() as session:
         car = car_service.get_or_create_by_source_key(session, "999|CARRO MATRIZ", {"label": "CARRO MATRIZ"}).id
         patient = patient_service.create(session, {"name": "Paciente do Lote"}).id
-        (visit,) = visit_service.insert_many(session, [visit_content(patient, car, start)], import_id=None)
+        (visit,) = visit_writer.insert_many(session, [visit_content(patient, car, start)], import_id=None)
         job_id = job_service.create(session, "export", {"format": "csv"}, actor=SYSTEM, visit_ids=[visit]).id
     run_job(job_id)
     return job_id

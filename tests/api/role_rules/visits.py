@@ -11,7 +11,7 @@ import itertools
 from datetime import timedelta
 
 from storage.db import unit_of_work
-from storage.visits import commands
+from storage.visits import service as visit_service
 from tests.storage.visits.helpers import DAY, at, make_car, make_patient
 
 _days = itertools.count(1)
@@ -29,7 +29,7 @@ def _slot() -> dict:
 def _new_visit() -> str:
     slot = _slot()
     with unit_of_work() as session:
-        return commands.create(session, slot, actor_id=None)[0].id
+        return visit_service.create(session, slot, actor_id=None)[0].id
 
 
 SUCCESS = {
