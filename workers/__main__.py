@@ -216,8 +216,8 @@ def _import_file(args: argparse.Namespace) -> int:
     from workers.enqueue import enqueue_import
 
     path = Path(args.path)
-    with unit_of_work() as session:
-        import_id = import_service.register_upload(session, path.name, path.read_bytes()).id
+    with unit_of_work() as session, path.open("rb") as file:  # stored a chunk at a time, never read whole
+        import_id = import_service.register_upload(session, path.name, file).id
     if args.queue:
         enqueue_import(import_id)
         print(f"Importação {import_id} enfileirada.")
