@@ -31,7 +31,7 @@ from storage import indexed
 from storage.bulk import copy_rows
 from storage.cars import service as car_service
 from storage.imports import repo, visit_rows, visit_writer
-from storage.imports.dasaexp import (
+from storage.imports.parsing.dasaexp import (
     KIND_DUPLICATE,
     KIND_ERROR,
     KIND_SKIPPED,

@@ -26,10 +26,12 @@ from sqlalchemy.orm import Session
 from storage.bulk import copy_rows
 from storage.db import unit_of_work
 from storage.errors import Invalid, NotFound
-from storage.imports import applying, dasaexp, parsing_process, repo, uploads
-from storage.imports.dasaexp import RowIssue
+from storage.imports import applying, repo, uploads
+from storage.imports.parsing import dasaexp
+from storage.imports.parsing import process as parsing_process
+from storage.imports.parsing.dasaexp import RowIssue
 from storage.imports.models import COUNTERS, FILE_CHUNK_BYTES, Import, ImportIssue
-from storage.imports.parsing_sources import DEFAULT_LIMITS, Limits, expanded_size
+from storage.imports.parsing.sources import DEFAULT_LIMITS, Limits, expanded_size
 from storage.imports.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -57,7 +57,7 @@ class Worker:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if int(stat[1]) == self.process.pid and b"storage.imports.parsing_process" in cmdline:
+            if int(stat[1]) == self.process.pid and b"storage.imports.parsing.process" in cmdline:
                 found.append(int(entry.name))
         return found
 

@@ -18,15 +18,15 @@ import openpyxl
 import pytest
 
 from storage.errors import Invalid
-from storage.imports.dasaexp import (
+from storage.imports.parsing.dasaexp import (
     ParsedRow,
     RowIssue,
     parse,
     patient_key,
     split_visit_key,
 )
-from storage.imports.parsing_sources import Limits, detect_encoding
-from storage.imports.parsing_values import Address, Phone, Physician, parse_documents
+from storage.imports.parsing.sources import Limits, detect_encoding
+from storage.imports.parsing.values import Address, Phone, Physician, parse_documents
 
 from tests.samples import CSV_SAMPLE, DASAEXP_SAMPLE, SIMPLIFIED_SAMPLE
 

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from storage.errors import Invalid
-from storage.imports import batching, dasaexp
-from storage.imports.parsing_sources import Limits
-from storage.imports.parsing_xlsx import out_of_memory
+from storage.imports.parsing import batching, dasaexp
+from storage.imports.parsing.sources import Limits
+from storage.imports.parsing.xlsx import out_of_memory
 
 _RESERVE_BYTES = 32 * 1024 * 1024
 
@@ -89,7 +89,7 @@ class _InProcess(ParsedStream):
 
 
 class _InChild(ParsedStream):
-    """Batches from a child interpreter (`python -m storage.imports.parsing_process`) over a pipe.
+    """Batches from a child interpreter (`python -m storage.imports.parsing.process`) over a pipe.
 
     A plain subprocess rather than multiprocessing: nothing of the worker (its main
     module, its connections, its threads' locks) is imported or inherited.
@@ -104,7 +104,7 @@ class _InChild(ParsedStream):
         inherited = () if isinstance(upload, (bytes, bytearray)) else (upload.fileno(),)
         source = upload if not inherited else _path(upload)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "storage.imports.parsing_process"],
+            [sys.executable, "-m", "storage.imports.parsing.process"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=root, env=env, pass_fds=inherited,
         )
         try:

@@ -27,8 +27,8 @@ from contextlib import contextmanager
 from typing import IO, Protocol
 
 from storage.errors import Invalid
-from storage.imports.parsing_limits import DEFAULT_LIMITS, Limits, megabytes, number, too_complex
-from storage.imports.parsing_xlsx import FormulaCell, Source, XlsxSheetReader, XlsxWorkbook, corrupt
+from storage.imports.parsing.limits import DEFAULT_LIMITS, Limits, megabytes, number, too_complex
+from storage.imports.parsing.xlsx import FormulaCell, Source, XlsxSheetReader, XlsxWorkbook, corrupt
 
 __all__ = [
     "DEFAULT_LIMITS", "FormulaCell", "Limits", "Source", "Table", "check_head", "check_zip", "detect_encoding",

@@ -1,7 +1,7 @@
 """Cut a parsed file into the batches the applier commits, with each row's source appointment key.
 
 Pure (no database). Runs in the applying process for small files and in a parsing
-child process for big ones (see `parsing_process`), with the same results.
+child process for big ones (see `parsing.process`), with the same results.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 
-from storage.imports.dasaexp import KIND_VISIT, LAYOUT_SIMPLIFIED, ParsedRow, patient_key, split_visit_key
+from storage.imports.parsing.dasaexp import KIND_VISIT, LAYOUT_SIMPLIFIED, ParsedRow, patient_key, split_visit_key
 
 Batch = list[tuple[ParsedRow, "str | None"]]
 

@@ -41,7 +41,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
 
 from storage.errors import Invalid
-from storage.imports.parsing_limits import DEFAULT_LIMITS, Limits, megabytes, number, too_complex
+from storage.imports.parsing.limits import DEFAULT_LIMITS, Limits, megabytes, number, too_complex
 
 # Uploaded bytes, a path to them, or an open binary file.
 Source = Union[bytes, bytearray, str, os.PathLike, IO[bytes]]

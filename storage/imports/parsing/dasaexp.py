@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from storage.errors import Invalid
 from storage.identifiers import clean_name, fold_name
-from storage.imports.parsing_sources import (
+from storage.imports.parsing.sources import (
     DEFAULT_LIMITS,
     FormulaCell,
     Limits,
@@ -37,7 +37,7 @@ from storage.imports.parsing_sources import (
     open_tables,
     sniff,
 )
-from storage.imports.parsing_values import (
+from storage.imports.parsing.values import (
     Address,
     Phone,
     Physician,
