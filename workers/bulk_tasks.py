@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from opensearchpy import OpenSearch
 
 from indexing.client import get_client
 from indexing.queries import bulk_targets
-from storage.db import unit_of_work
-from storage.jobs import repo as job_repo
 from storage.jobs import service as job_service
 from workers.app import DEFAULT_QUEUE
-from workers.heartbeat import heartbeat
-from workers.settings import get_settings
-from workers.tasks import nudge_drain, task, throttled
+from workers.tasks import nudge_drain, resume_stalled, run_resumable, task, throttled
 
 log = logging.getLogger(__name__)
 
@@ -30,49 +25,26 @@ NUDGE_EVERY_SECONDS = 0.5
 
 
 def run_job(job_id: str, batch_size: int | None = None, client: OpenSearch | None = None) -> str:
-    """Run a bulk job to its end and return its final status. Idempotent and resumable.
-
-    Targets are resolved once (a patient search through the index, then the visits by the
-    documented rule) and stored as pending items in the same transaction that marks the
-    job resolved. Items are then processed in committed batches; each item's effect and
-    its result commit together and only pending items are taken, so a run killed anywhere
-    and run again (acks_late redelivery, the stalled-job sweep, a second delivery) does
-    no item twice and ends with the counters of one clean run. Messages a batch queued are
-    sent to the workers after that batch committed; the drain is nudged as batches land.
-    """
+    """Run a bulk job to its end (`storage.jobs.service.run`): targets from the index, messages a batch
+    requested sent to the workers after it committed, the drain nudged as batches land."""
     from workers import enqueue  # here, not at the top: workers.enqueue imports this module
 
-    size = batch_size or job_service.BATCH_SIZE
-    with unit_of_work() as session:
-        run = job_service.begin(session, job_id)
-    if run.status in ("done", "failed"):
-        return run.status
-    if not run.resolved:
-        patient_ids = None
-        if run.target == "patient_search":
-            patient_ids = bulk_targets.patient_ids(
-                client or get_client(), run.target_search or {}, limit=job_service.MAX_TARGETS + 1
-            )
-        with unit_of_work() as session:
-            job_service.store_targets(session, job_id, patient_ids, search=run.target_search)
-
+    search = client or get_client()
     nudge = throttled(nudge_drain, every=NUDGE_EVERY_SECONDS)
-    while True:
-        with unit_of_work() as session:
-            batch = job_service.process_batch(session, job_id, size)
-        for message_id in batch.message_ids:
+
+    def batch_committed(message_ids: list[str]) -> None:
+        for message_id in message_ids:
             try:
                 enqueue.enqueue_message(message_id)
             except Exception as error:  # the message stays queued in PostgreSQL for the messaging sweep
                 log.warning("could not queue a bulk message", extra={"job_id": job_id, "error": type(error).__name__})
-        if batch.processed:
-            nudge()
-        if not batch.remaining:
-            break
-    with unit_of_work() as session:
-        status = job_service.finish(session, job_id)
+        nudge()
+
+    status = job_service.run(
+        job_id, lambda query, limit: bulk_targets.patient_ids(search, query, limit=limit),
+        batch_size=batch_size, on_batch_committed=batch_committed,
+    )
     nudge_drain()  # the last batches' changes, whatever the throttle skipped
-    log.info("bulk job finished", extra={"job_id": job_id, "status": status})
     return status
 
 
@@ -85,28 +57,15 @@ def run_bulk_job(self, job_id: str) -> str:
     where the last committed batch ended and a finished job is left alone. Unexpected errors
     (search or database down) are retried with a backoff, then the job is marked failed.
     """
-    try:
-        with heartbeat(lambda: _job_alive(job_id), every=get_settings().task_heartbeat_seconds):
-            return run_job(job_id)
-    except job_service.JobNotFound:
-        log.warning("bulk task for an unknown job", extra={"job_id": job_id})
-        return "missing"
-    except Exception as error:
-        if self.request.retries >= BULK_MAX_RETRIES:
-            log.exception("bulk job gave up", extra={"job_id": job_id})
-            with unit_of_work() as session:
-                job_service.fail(
-                    session, job_id, "internal_error",
-                    "Erro interno ao executar a ação em lote. Os itens já processados foram mantidos; "
-                    "crie a ação de novo para os que faltaram.",
-                )
-            return "failed"
-        raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
-
-
-def _job_alive(job_id: str) -> None:
-    with unit_of_work() as session:
-        job_repo.touch(session, job_id)
+    return run_resumable(
+        self, "bulk_job", job_id, lambda: run_job(job_id),
+        alive=lambda session: job_service.heartbeat(session, job_id),
+        give_up=lambda session: job_service.fail(
+            session, job_id, "internal_error",
+            "Erro interno ao executar a ação em lote. Os itens já processados foram mantidos; "
+            "crie a ação de novo para os que faltaram.",
+        ),
+    )
 
 
 @task("workers.bulk.resume_stalled", queue=DEFAULT_QUEUE)
@@ -118,19 +77,6 @@ def resume_stalled_jobs(quiet_minutes: float = BULK_STALLED_AFTER_MINUTES, dead_
     finished one is left alone; a re-queued job is `queued` again until its new task starts. Jobs that
     died BULK_MAX_RUNS times are marked failed instead.
     """
-    quiet = timedelta(minutes=quiet_minutes)
-    dead_after = timedelta(
-        seconds=dead_after_seconds if dead_after_seconds is not None else get_settings().task_dead_after_seconds
+    return resume_stalled(
+        "bulk_job", job_service.resume_stalled, run_bulk_job, quiet_minutes, dead_after_seconds, BULK_MAX_RUNS
     )
-    with unit_of_work() as session:
-        stalled = job_repo.stalled(session, quiet, max_attempts=BULK_MAX_RUNS, dead_after=dead_after)
-        job_repo.requeue(session, stalled)
-        for job_id in job_repo.give_up_stalled(session, quiet, max_attempts=BULK_MAX_RUNS, dead_after=dead_after):
-            job_service.fail(
-                session, job_id, "stalled",
-                "A ação em lote parou várias vezes sem concluir. Os itens já processados foram mantidos.",
-            )
-    for job_id in stalled:
-        log.warning("re-enqueueing a stalled bulk job", extra={"job_id": job_id})
-        run_bulk_job.apply_async(args=[job_id])
-    return len(stalled)

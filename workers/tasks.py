@@ -7,9 +7,11 @@ import os
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from kombu.exceptions import LimitExceeded
 from kombu.pools import ProducerPool
+from sqlalchemy.orm import Session
 
 from indexing import lifecycle, sync
 from storage import indexed
@@ -166,30 +168,21 @@ def apply_import(self, import_id: str) -> str:
     and ends exactly as one clean run; a finished import is left alone. Unexpected
     errors are retried with a backoff, then the import is marked failed.
     """
-    try:
-        with heartbeat(lambda: _import_alive(import_id), every=get_settings().task_heartbeat_seconds):
-            status = import_service.apply_import(import_id, on_batch_committed=throttled(nudge_drain, every=0.5))
+
+    def run() -> str:
+        status = import_service.apply_import(import_id, on_batch_committed=throttled(nudge_drain, every=0.5))
         nudge_drain()  # the last batch's changes, whatever the throttle skipped
         return status
-    except NotFound:
-        log.warning("import task for an unknown import", extra={"import_id": import_id})
-        return "missing"
-    except Exception as error:
-        if self.request.retries >= IMPORT_MAX_RETRIES:
-            log.exception("import gave up", extra={"import_id": import_id})
-            with unit_of_work() as session:
-                import_service.mark_failed(
-                    session, import_id, "internal_error",
-                    "Erro interno ao aplicar a planilha. As linhas já aplicadas foram mantidas; envie o arquivo "
-                    "novamente para concluir.",
-                )
-            return "failed"
-        raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
 
-
-def _import_alive(import_id: str) -> None:
-    with unit_of_work() as session:
-        import_service.heartbeat(session, import_id)
+    return run_resumable(
+        self, "import", import_id, run,
+        alive=lambda session: import_service.heartbeat(session, import_id),
+        give_up=lambda session: import_service.mark_failed(
+            session, import_id, "internal_error",
+            "Erro interno ao aplicar a planilha. As linhas já aplicadas foram mantidas; envie o arquivo "
+            "novamente para concluir.",
+        ),
+    )
 
 
 @task("workers.imports.resume_stalled", queue=DEFAULT_QUEUE)
@@ -200,13 +193,50 @@ def resume_stalled_imports(quiet_minutes: float = IMPORT_STALLED_AFTER_MINUTES, 
     Idempotent (beat runs it every few seconds): apply_import resumes after the last committed
     batch, leaves a finished import alone, and a duplicate run of a live one stands down.
     """
+    return resume_stalled(
+        "import", import_service.resume_stalled, apply_import, quiet_minutes, dead_after_seconds, IMPORT_MAX_RUNS
+    )
+
+
+def run_resumable(
+    task_: Any, kind: str, row_id: str, run: Callable[[], str], *,
+    alive: Callable[[Session], None], give_up: Callable[[Session], None],
+) -> str:
+    """The one shape of a resumable task (an import, a bulk job; `storage.resumable`): `run` under a heartbeat
+    (`alive` every few seconds); an unknown row is `missing`; an unexpected error is retried with a backoff
+    (2, 4, 8 s…) up to the task's `max_retries`, then `give_up` marks the row failed."""
+    try:
+        with heartbeat(lambda: _in_unit_of_work(alive), every=get_settings().task_heartbeat_seconds):
+            return run()
+    except NotFound:
+        log.warning("task for an unknown row", extra={"kind": kind, "id": row_id})
+        return "missing"
+    except Exception as error:
+        if task_.request.retries >= task_.max_retries:
+            log.exception("task gave up", extra={"kind": kind, "id": row_id})
+            with unit_of_work() as session:
+                give_up(session)
+            return "failed"
+        raise task_.retry(exc=error, countdown=2 ** (task_.request.retries + 1)) from error
+
+
+def resume_stalled(
+    kind: str, sweep: Callable[..., list[str]], task_: Any, quiet_minutes: float, dead_after_seconds: float | None,
+    max_runs: int,
+) -> int:
+    """The one resume sweep: `sweep` (a domain's `resume_stalled`) requeues the lost rows in one transaction,
+    then each gets a new task; return how many."""
     dead_after = dead_after_seconds if dead_after_seconds is not None else get_settings().task_dead_after_seconds
     with unit_of_work() as session:
-        stalled = import_service.resumable_imports(
-            session, timedelta(minutes=quiet_minutes), max_attempts=IMPORT_MAX_RUNS,
-            dead_after=timedelta(seconds=dead_after),
+        stalled = sweep(
+            session, quiet=timedelta(minutes=quiet_minutes), max_attempts=max_runs, dead_after=timedelta(seconds=dead_after)
         )
-    for import_id in stalled:
-        log.warning("re-enqueueing a stalled import", extra={"import_id": import_id})
-        apply_import.apply_async(args=[import_id])
+    for row_id in stalled:
+        log.warning("re-enqueueing stalled work", extra={"kind": kind, "id": row_id})
+        task_.apply_async(args=[row_id])
     return len(stalled)
+
+
+def _in_unit_of_work(action: Callable[[Session], None]) -> None:
+    with unit_of_work() as session:
+        action(session)

@@ -6,7 +6,7 @@ units of work: a 100k-row file must never sit in one transaction, so each batch 
 a few hundred rows commits together with its issues, its counters and the
 checkpoint (the spreadsheet row it reached). A run killed anywhere resumes after
 the last committed batch; the counters, moved only inside those transactions,
-end exactly as after one clean run.
+end exactly as after one clean run (the life of resumable work: `storage.resumable`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import IO, Any
 
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from storage import resumable
 from storage.bulk import copy_rows
 from storage.db import unit_of_work
 from storage.errors import Invalid, NotFound
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 ENTITY = "import"
 FINAL_STATUSES = ("succeeded", "failed")
+WORK = resumable.Work(Import, running="processing", created="uploaded_at")
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -334,43 +336,24 @@ def page_imports(session: Session, *, cursor: str | None, limit: int) -> tuple[l
     return [summary(item) for item in page.items], page.next_cursor
 
 
-def stalled_imports(
-    session: Session, quiet_for: timedelta = timedelta(minutes=10), dead_after: timedelta | None = None
-) -> list[str]:
-    """Ids of imports still queued or processing with no progress for `quiet_for` (their task was lost),
-    or processing with no heartbeat for `dead_after` (their worker died)."""
-    now = datetime.now(timezone.utc)
-    return repo.stalled(session, now - quiet_for, now - dead_after if dead_after is not None else None)
-
-
 def heartbeat(session: Session, import_id: str) -> None:
     """Mark a processing import's task alive (the running task calls it every few seconds)."""
-    repo.touch(session, import_id)
+    resumable.touch(session, WORK, import_id)
 
 
-def resumable_imports(
-    session: Session, quiet_for: timedelta, max_attempts: int, dead_after: timedelta | None = None
+def resume_stalled(
+    session: Session, *, quiet: timedelta, max_attempts: int, dead_after: timedelta | None = None
 ) -> list[str]:
-    """Stalled imports worth another run, turned back to `queued` for it (the caller enqueues them after
-    the commit); those that already died `max_attempts` times are marked failed instead."""
-    resumable = []
-    for import_id in stalled_imports(session, quiet_for, dead_after):
-        item = repo.get_for_update(session, import_id)
-        if item is None:
-            continue
-        if item.attempts >= max_attempts:
-            mark_failed(
-                session, import_id, "import_keeps_crashing",
-                f"A importação parou {item.attempts} vezes sem concluir. As linhas já aplicadas foram mantidas; "
-                "verifique o arquivo e envie-o novamente.",
-            )
-        else:
-            # Queued again, and fresh: the next sweep waits for this new task instead of sending another.
-            # A run that was only slow finds the status changed at its next batch and stands down.
-            item.status = "queued"
-            item.updated_at = func.now()
-            resumable.append(import_id)
-    return resumable
+    """Imports whose task was lost or whose worker died, turned back to `queued` for another run (the caller
+    enqueues them after the commit); those that already died `max_attempts` times are marked failed."""
+    swept = resumable.sweep(session, WORK, quiet=quiet, max_attempts=max_attempts, dead_after=dead_after)
+    for import_id, attempts in swept.exhausted.items():
+        mark_failed(
+            session, import_id, "import_keeps_crashing",
+            f"A importação parou {attempts} vezes sem concluir. As linhas já aplicadas foram mantidas; "
+            "verifique o arquivo e envie-o novamente.",
+        )
+    return swept.resumed
 
 
 def _clean_filename(filename: str | None) -> str:

@@ -1,7 +1,8 @@
 """Bulk job commands: validate and register a job, store its targets, process items in batches, finish.
 
-Every function takes the caller's session and never commits: the worker
-(`workers.bulk_tasks`) runs each step in its own unit of work, so a job over
+Every command takes the caller's session and never commits. `run` is the one place here
+that opens its own units of work, as an import's `apply_import` does (the life of
+resumable work: `storage.resumable`): each step commits on its own, so a job over
 50,000 items never sits in one transaction. The steps are idempotent:
 
 - `store_targets` runs once per job (`resolved` turns true in the same transaction);
@@ -29,9 +30,9 @@ Which items a job has (documented in README, "Ações em lote"):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -39,12 +40,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from storage import paging
+from storage import paging, resumable
 from storage.audit.service import Actor
 from storage.bulk import copy_rows
 from storage.cars import repo as car_repo
 from storage.cars import service as car_service
 from storage.clock import local_today
+from storage.db import unit_of_work
 from storage.errors import Conflict, DomainError, Invalid, NotFound
 from storage.jobs import actions, export, repo
 from storage.jobs.models import ACTIONS, FINAL_STATUSES, BulkJob, BulkJobItem
@@ -52,6 +54,7 @@ from storage.jobs.models import ACTIONS, FINAL_STATUSES, BulkJob, BulkJobItem
 log = logging.getLogger(__name__)
 
 ENTITY = "bulk_job"
+WORK = resumable.Work(BulkJob, running="running", created="created_at")
 # At most this many items per job: a bigger selection is refused with `too_many_targets`.
 MAX_TARGETS = 50_000
 # Items per committed batch.
@@ -480,6 +483,46 @@ def _error_details(error: DomainError) -> dict[str, Any] | None:
     return actions.json_safe(details) or None
 
 
+def run(
+    job_id: str,
+    find_patients: Callable[[Mapping[str, Any], int], list[str]],
+    batch_size: int | None = None,
+    on_batch_committed: Callable[[list[str]], None] | None = None,
+) -> str:
+    """Run a job to its end in committed batches and return its final status. Idempotent and resumable.
+
+    Targets are resolved once: `find_patients(search, limit)` asks the index for the patients
+    a search matches (the caller's search client; storage never talks to it), then the visits
+    follow by the documented rule; they are stored as pending items in the transaction that
+    marks the job resolved. Items are then processed in committed batches, each item's effect
+    and result together, only pending items taken: a run killed anywhere and run again does no
+    item twice and ends with the counters of one clean run. `on_batch_committed` gets the ids
+    of the messages a batch requested, after it committed.
+    """
+    size = batch_size or BATCH_SIZE
+    with unit_of_work() as session:
+        job = begin(session, job_id)
+    if job.status in FINAL_STATUSES:
+        return job.status
+    if not job.resolved:
+        patient_ids = None
+        if job.target == "patient_search":
+            patient_ids = find_patients(job.target_search or {}, MAX_TARGETS + 1)
+        with unit_of_work() as session:
+            store_targets(session, job_id, patient_ids, search=job.target_search)
+    while True:
+        with unit_of_work() as session:
+            batch = process_batch(session, job_id, size)
+        if batch.processed and on_batch_committed is not None:
+            on_batch_committed(batch.message_ids)
+        if not batch.remaining:
+            break
+    with unit_of_work() as session:
+        status = finish(session, job_id)
+    log.info("bulk job finished", extra={"job_id": job_id, "status": status})
+    return status
+
+
 def finish(session: Session, job_id: str) -> str:
     """Close a job whose items are all processed: an export gets its file; status `done`. Idempotent."""
     job = repo.get_for_update(session, job_id)
@@ -542,6 +585,23 @@ def fail(session: Session, job_id: str, code: str, message: str) -> None:
         job.status, job.failure_code, job.failure_message = "failed", code, message
         job.finished_at = func.now()
     log.info("bulk job failed", extra={"job_id": job_id, "code": code})
+
+
+def heartbeat(session: Session, job_id: str) -> None:
+    """Mark a running job's task alive (the running task calls it every few seconds)."""
+    resumable.touch(session, WORK, job_id)
+
+
+def resume_stalled(
+    session: Session, *, quiet: timedelta, max_attempts: int, dead_after: timedelta | None = None
+) -> list[str]:
+    """Jobs whose task was lost or whose worker died, turned back to `queued` for another run (the caller
+    enqueues them after the commit); those that already died `max_attempts` times are marked failed."""
+    swept = resumable.sweep(session, WORK, quiet=quiet, max_attempts=max_attempts, dead_after=dead_after)
+    for job_id in swept.exhausted:
+        fail(session, job_id, "stalled",
+             "A ação em lote parou várias vezes sem concluir. Os itens já processados foram mantidos.")
+    return swept.resumed
 
 
 # ------------------------------------------------------------------------------------ reading
