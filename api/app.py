@@ -9,9 +9,7 @@ from fastapi_offline import FastAPIOffline
 from api import errors, logs, openapi, web
 from api.admission import AdmissionMiddleware
 from api.nul_guard import NulGuardMiddleware
-from api.routers import admin, auth, health, imports, patients, stats, users
-from api.routers import bulk as bulk_router
-from api.routers import cars, drivers
+from api.routers import admin, auth, cars, collectors, drivers, health, imports, jobs, patients, stats, teams, users
 from api.routers import visits as visits_router
 from api.routers import messages as messages_router
 from api.routers import webhooks as webhooks_router
@@ -57,9 +55,11 @@ def create_app() -> FastAPI:
     app.include_router(imports.router)
     app.include_router(admin.router)
     app.include_router(stats.router)
-    app.include_router(bulk_router.router)
+    app.include_router(jobs.router)
     app.include_router(cars.router)
     app.include_router(drivers.router)
+    app.include_router(collectors.router)
+    app.include_router(teams.router)
     app.include_router(visits_router.router)
     app.include_router(messages_router.router)
     app.include_router(webhooks_router.router)

@@ -228,7 +228,7 @@ def load(bench: Bench, chunk_size: int) -> list[str]:
     from bench.search_scale_data import CAR_COLUMNS, PATIENT_COLUMNS, VISIT_COLUMNS, Generator, car_rows
     from indexing import lifecycle
     from indexing.client import get_client
-    from storage.bulk import copy_rows
+    from storage.sql import copy_rows
     from storage.cars.models import Car
     from storage.db import unit_of_work
     from storage.patients.models import Patient

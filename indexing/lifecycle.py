@@ -20,7 +20,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError
 
 import mappings
-from indexing import bulk, names
+from indexing import names, writer
 from indexing.client import get_client
 from indexing.registry import by_index
 from indexing.settings import get_settings
@@ -163,7 +163,7 @@ def _backfill(client: OpenSearch, entity, target: str, progress: Callable[[int, 
             if not ids:
                 break
             rows = entity.load(session, ids)
-            ops = [bulk.IndexOp(target, row.id, row.row_version, entity.build(row)) for row in rows]
+            ops = [writer.IndexOp(target, row.id, row.row_version, entity.build(row)) for row in rows]
         # Writes straight to the concrete index: the rebuild alias is the drain's door, not ours.
         outcome = _write_concrete(client, ops)
         if outcome.failed:
@@ -175,8 +175,8 @@ def _backfill(client: OpenSearch, entity, target: str, progress: Callable[[int, 
     return done
 
 
-def _write_concrete(client: OpenSearch, ops: list[bulk.IndexOp]) -> bulk.BulkResult:
-    return bulk.write(client, ops, require_alias=False)
+def _write_concrete(client: OpenSearch, ops: list[writer.IndexOp]) -> writer.WriteResult:
+    return writer.write(client, ops, require_alias=False)
 
 
 def _wait_for_matching_counts(client: OpenSearch, entity, new: str, retries: int) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from storage import outbox
-from storage.bulk import any_of, copy_rows
+from storage.sql import any_of, copy_rows
 from storage.patients.models import Patient
 from storage.visits.models import Visit
 

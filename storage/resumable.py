@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.bulk import any_of
+from storage.sql import any_of
 
 
 @dataclass(frozen=True)

@@ -237,7 +237,7 @@ def _resume_imports(args: argparse.Namespace) -> int:
 
     from storage.imports import service as import_service
     from workers.enqueue import enqueue_import
-    from workers.tasks import IMPORT_MAX_RUNS
+    from workers.tasks.imports import IMPORT_MAX_RUNS
 
     with unit_of_work() as session:
         stalled = import_service.resume_stalled(

@@ -13,7 +13,7 @@ from api.deps import SessionDep, commit
 from api.errors import ApiError
 from api.paging import Cursor, ListLimit
 from api.schemas.types import IsoDate
-from api.schemas.fleet import CarCreate, CarPage, CarRead, CarStatus, CarUpdate
+from api.schemas.cars import CarCreate, CarPage, CarRead, CarStatus, CarUpdate
 from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow, driver_car_on, local_today
 from storage.audit import service as audit_service
 from storage.cars import repo as car_repo

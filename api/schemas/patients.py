@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from api.masking import Masking, for_role
 from api.schemas.messages import MessageRead
-from api.schemas.types import IsoDate
+from api.schemas.types import IsoDate, Strict
 from storage.patients.models import Patient
 
 Gender = Literal["female", "male", "other", "unknown"]
@@ -29,12 +29,6 @@ MessageChannel = Literal["sms", "whatsapp"]
 Tag = Annotated[str, Field(max_length=60)]
 FacetName = Literal["confirmation_status", "car", "unit", "neighborhood", "health_plan", "tag"]
 _FULL = for_role("admin")
-
-
-class Strict(BaseModel):
-    """Unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class PhoneIn(Strict):

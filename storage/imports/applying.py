@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from storage import indexed
-from storage.bulk import copy_rows
+from storage.sql import copy_rows
 from storage.cars import service as car_service
 from storage.imports import repo, visit_rows, visit_writer
 from storage.imports.parsing.dasaexp import (

@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from storage import paging
-from storage.bulk import any_of
+from storage.sql import any_of
 from storage.imports.models import Import, ImportFileChunk, ImportIssue
 from storage.patients.models import Patient
 

@@ -24,7 +24,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from storage import resumable
-from storage.bulk import copy_rows
+from storage.sql import copy_rows
 from storage.db import unit_of_work
 from storage.errors import Invalid, NotFound
 from storage.imports import applying, repo, uploads

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from storage.bulk import any_of
+from storage.sql import any_of
 from storage.visits.models import Visit, VisitSource
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, text, update
 from sqlalchemy.orm import Session
 
-from storage.bulk import copy_rows
+from storage.sql import copy_rows
 from storage.clock import LOCAL_TZ
 from storage.imports import visit_rows
 from storage.visits.models import Visit, VisitSource, new_id

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from storage.bulk import any_of
+from storage.sql import any_of
 from storage.cars.models import Car
 from storage.jobs.models import BulkJob, BulkJobItem
 from storage.patients.models import Patient

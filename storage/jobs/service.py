@@ -42,7 +42,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage import paging, resumable
 from storage.audit.service import Actor
-from storage.bulk import copy_rows
+from storage.sql import copy_rows
 from storage.cars import repo as car_repo
 from storage.cars import service as car_service
 from storage.clock import local_today

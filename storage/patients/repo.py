@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from storage.bulk import any_of
+from storage.sql import any_of
 from storage.patients.models import Patient
 from storage.visits.models import Visit
 

@@ -15,7 +15,7 @@ from sqlalchemy import Row, and_, distinct, func, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from storage.bulk import any_of
+from storage.sql import any_of
 from storage.cars.models import Car
 from storage.messages import models as message_models
 from storage.patients.models import Patient

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Row, and_, func, select
 from sqlalchemy.orm import Session
 
-from storage.bulk import any_of
+from storage.sql import any_of
 from storage.cars.models import Car
 from storage.patients.models import Patient
 from storage.visits.models import ConfirmationAttempt, Visit, VisitSource, VisitStatusChange

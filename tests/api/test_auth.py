@@ -312,7 +312,7 @@ def test_with_redis_down_logins_work_and_are_throttled_per_process(redis_down_lo
 
 def test_the_throttle_counts_in_redis_again_once_it_is_back(throwaway_redis, make_account):
     from api.throttle import LocalCounters, LoginThrottle
-    from workers.breaker import Breaker
+    from observability.breaker import Breaker
 
     account = make_account("operator")
     client = throwaway_redis.client()

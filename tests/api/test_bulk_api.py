@@ -23,7 +23,7 @@ from storage.jobs import service as job_service
 from storage.patients import service as patient_service
 from tests.factories import patient_data, visit_content
 from tests.fixtures import wait_until
-from workers.bulk_tasks import run_job
+from workers.tasks.jobs import run_job
 
 BULK = "/api/v1/bulk"
 TZ = ZoneInfo("America/Sao_Paulo")

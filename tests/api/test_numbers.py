@@ -30,7 +30,7 @@ from storage.jobs import service as job_service
 from storage.jobs.models import BulkJobItem
 from storage.patients import service as patient_service
 from tests.factories import patient_data, visit_content
-from workers.bulk_tasks import run_job
+from workers.tasks.jobs import run_job
 
 TZ = ZoneInfo("America/Sao_Paulo")
 PATIENTS = "/api/v1/patients"

@@ -18,7 +18,7 @@ from storage.patients import service as patient_service
 from storage.visits import service as visit_service
 from tests.factories import patient_data
 from tests.storage.visits.helpers import make_car
-from workers.bulk_tasks import run_job
+from workers.tasks.jobs import run_job
 
 TZ = ZoneInfo("America/Sao_Paulo")
 PATIENTS = "/api/v1/patients"

@@ -252,18 +252,18 @@ def test_relevance_pages_deep_and_stable_with_ties(committed):
 
 def _index_visit_fields(patient_ids: list[str], fields: list[dict]) -> None:
     """Write documents with visit-derived fields straight into the live alias (the builder is tested elsewhere)."""
-    from indexing import bulk, names
+    from indexing import names, writer
     from indexing.documents import patient as patient_document
     from storage.patients import repo as patient_repo
 
     with unit_of_work() as session:
         rows = {p.id: p for p in patient_repo.get_many(session, patient_ids)}
         ops = [
-            bulk.IndexOp(names.alias("patients"), pid, rows[pid].row_version,
+            writer.IndexOp(names.alias("patients"), pid, rows[pid].row_version,
                          {**patient_document.build(rows[pid]), **extra})
             for pid, extra in zip(patient_ids, fields)
         ]
-    assert bulk.write(get_client(), ops, refresh=True).failed == {}
+    assert writer.write(get_client(), ops, refresh=True).failed == {}
 
 
 def _visit(day: str, car: str, status: str = "pending", unit: str = "248") -> dict:

@@ -31,7 +31,7 @@ from tests.factories import patient_data, visit_content
 from tests.fixtures import wait_until
 from tests.standins.fixtures import configure_messaging, twilio_standin, whatsapp_standin  # noqa: F401
 from workers import enqueue
-from workers.bulk_tasks import run_job
+from workers.tasks.jobs import run_job
 
 pytestmark = pytest.mark.usefixtures("committed")
 
@@ -226,7 +226,7 @@ def test_confirm_over_a_search_matching_thousands_of_visits_with_a_real_worker(c
 
 
 def test_the_sweep_requeues_stalled_jobs_and_gives_up_after_too_many_runs():
-    from workers.bulk_tasks import BULK_MAX_RUNS, resume_stalled_jobs
+    from workers.tasks.jobs import BULK_MAX_RUNS, resume_stalled_jobs
 
     lost = create_job("add_tags", {"tags": ["x"]}, visit_ids=["a"])
     hopeless = create_job("add_tags", {"tags": ["x"]}, visit_ids=["b"])

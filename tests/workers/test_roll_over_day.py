@@ -11,7 +11,7 @@ from storage.visits import service as visit_service
 from tests.indexing.conftest import indexed, refresh
 from tests.storage.visits.helpers import SAO_PAULO, booking, make_car, make_patient
 from workers.app import DEFAULT_QUEUE, celery_app
-from workers.tasks import roll_over_day
+from workers.tasks.sync import roll_over_day
 
 
 def test_beat_runs_it_just_after_midnight_on_the_default_queue():

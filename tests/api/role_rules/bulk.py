@@ -22,7 +22,7 @@ STAFF = ["admin", "operator"]
 
 def _new_export() -> str:
     """A finished CSV export of one new visit (so its download answers 200)."""
-    from workers.bulk_tasks import run_job
+    from workers.tasks.jobs import run_job
 
     start = datetime.combine(job_service.local_today() + timedelta(days=1), time(6, 40), ZoneInfo("America/Sao_Paulo"))
     with unit_of_work() as session:

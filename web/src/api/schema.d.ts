@@ -357,7 +357,8 @@ export interface paths {
         put?: never;
         /**
          * Upload Import
-         * @description Store the spreadsheet (bytes kept for audit) and queue it; 413 over the size limit, 415 if not a spreadsheet.
+         * @description Store the spreadsheet a chunk at a time as it arrives (bytes kept for audit, never held whole) and queue it;
+         *     413 over the size limit, 415 if not a spreadsheet.
          */
         post: operations["uploadImport"];
         delete?: never;
@@ -968,11 +969,6 @@ export interface components {
             items: components["schemas"]["AuditEventRead"][];
             /** Next Cursor */
             next_cursor: string | null;
-        };
-        /** Body_uploadImport */
-        Body_uploadImport: {
-            /** File */
-            file: string;
         };
         /**
          * BulkCreate
@@ -4832,7 +4828,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_uploadImport"];
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description A planilha (.xlsx ou .csv).
+                     */
+                    file: string;
+                };
             };
         };
         responses: {

@@ -1,4 +1,4 @@
-"""Fleet bodies: cars, drivers, collectors and teams (Create, Update, Read, List) and the driver's assignment.
+"""Team bodies: drivers, collectors and teams (Create, Update, Read, List) and the driver's assignment.
 
 Domain rules (plate format, capacity range, phone, registration, statuses) are checked
 by the storage services, which answer with stable codes and pt-BR messages; these
@@ -11,105 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from api.schemas.types import IsoDate
-from storage.cars.models import Car
+from api.schemas.cars import CarBrief, Id
+from api.schemas.types import IsoDate, Strict, changes
 from storage.identifiers import mask_phone
 from storage.teams.models import Collector, Driver, Team
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-CarStatus = Literal["active", "maintenance", "inactive"]
 PersonStatus = Literal["active", "inactive"]
-Id = Annotated[str, Field(max_length=36)]
 # Lengths of the columns (storage.cars.models, storage.teams.models); a phone or a plate is typed with punctuation.
 PersonName = Annotated[str, Field(max_length=200)]
 Phone = Annotated[str, Field(max_length=40)]
 
 
-def _changes(body: BaseModel) -> dict[str, Any]:
-    return body.model_dump(exclude_unset=True)
-
-
 # ---------------------------------------------------------------- cars
-
-
-class CarCreate(Strict):
-    label: str = Field(max_length=40)
-    base: str | None = Field(default=None, max_length=120)
-    unit_code: str | None = Field(default=None, max_length=20)
-    unit_name: str | None = Field(default=None, max_length=120)
-    operational_unit: str | None = Field(default=None, max_length=20)
-    plate: str | None = Field(default=None, max_length=12)
-    model: str | None = Field(default=None, max_length=60)
-    status: CarStatus = "active"
-    daily_capacity: int = 7
-
-    def data(self) -> dict[str, Any]:
-        """Plain data for the storage service."""
-        return self.model_dump()
-
-
-class CarUpdate(Strict):
-    label: str | None = Field(default=None, max_length=40)
-    base: str | None = Field(default=None, max_length=120)
-    plate: str | None = Field(default=None, max_length=12)
-    model: str | None = Field(default=None, max_length=60)
-    status: CarStatus | None = None
-    daily_capacity: int | None = None
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent."""
-        return _changes(self)
-
-
-class CarRead(BaseModel):
-    id: str
-    label: str
-    base: str | None
-    room_code: str | None
-    room_name: str | None
-    unit_code: str | None
-    unit_name: str | None
-    operational_unit: str | None
-    plate: str | None
-    model: str | None
-    status: CarStatus
-    daily_capacity: int
-    imported: bool
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-    @classmethod
-    def from_row(cls, car: Car) -> "CarRead":
-        """Shape a Car row for the API; `imported` = a car agenda of the export (never deleted)."""
-        return cls(
-            id=car.id, label=car.label, base=car.base, room_code=car.room_code, room_name=car.room_name,
-            unit_code=car.unit_code, unit_name=car.unit_name, operational_unit=car.operational_unit,
-            plate=car.plate, model=car.model, status=car.status, daily_capacity=car.daily_capacity,
-            imported=car.source_key is not None, created_at=car.created_at, updated_at=car.updated_at,
-        )
-
-
-class CarPage(BaseModel):
-    items: list[CarRead]
-    next_cursor: str | None
-
-
-class CarBrief(BaseModel):
-    id: str
-    label: str
-    base: str | None
-    plate: str | None
-
-    @classmethod
-    def from_row(cls, car: Car) -> "CarBrief":
-        """The car as a team or an assignment names it."""
-        return cls(id=car.id, label=car.label, base=car.base, plate=car.plate)
 
 
 # ---------------------------------------------------------------- drivers
@@ -134,7 +49,7 @@ class DriverUpdate(Strict):
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent (`phone`/`user_id` null clear them)."""
-        return _changes(self)
+        return changes(self)
 
 
 class DriverRead(BaseModel):
@@ -207,7 +122,7 @@ class CollectorUpdate(Strict):
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent (`registration: null` clears it)."""
-        return _changes(self)
+        return changes(self)
 
 
 class CollectorRead(BaseModel):
@@ -260,7 +175,7 @@ class TeamUpdate(Strict):
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent."""
-        return _changes(self)
+        return changes(self)
 
 
 class PersonBrief(BaseModel):

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from storage.db import unit_of_work
 from storage.messages import repo as message_repo
 from storage.messages import service as message_service
-from workers.messaging import providers, ratelimit
-from workers.messaging.settings import MessagingSettings, get_settings
+from messaging import providers, ratelimit
+from messaging.settings import MessagingSettings, get_settings
 
 log = logging.getLogger(__name__)
 

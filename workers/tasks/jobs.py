@@ -1,4 +1,4 @@
-"""The bulk job task: resolve the targets, process them in committed batches, close the job."""
+"""Bulk action tasks: run a job (`storage.jobs.service.run`) with the index and the message queue, resume lost jobs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from indexing.client import get_client
 from indexing.queries import bulk_targets
 from storage.jobs import service as job_service
 from workers.app import DEFAULT_QUEUE
-from workers.tasks import nudge_drain, resume_stalled, run_resumable, task, throttled
+from workers.tasks import task, throttled
+from workers.tasks.messages import enqueue_send
+from workers.tasks.resumable import resume_stalled, run_resumable
+from workers.tasks.sync import nudge_drain
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +30,12 @@ NUDGE_EVERY_SECONDS = 0.5
 def run_job(job_id: str, batch_size: int | None = None, client: OpenSearch | None = None) -> str:
     """Run a bulk job to its end (`storage.jobs.service.run`): targets from the index, messages a batch
     requested sent to the workers after it committed, the drain nudged as batches land."""
-    from workers import enqueue  # here, not at the top: workers.enqueue imports this module
-
     search = client or get_client()
     nudge = throttled(nudge_drain, every=NUDGE_EVERY_SECONDS)
 
     def batch_committed(message_ids: list[str]) -> None:
         for message_id in message_ids:
-            try:
-                enqueue.enqueue_message(message_id)
-            except Exception as error:  # the message stays queued in PostgreSQL for the messaging sweep
-                log.warning("could not queue a bulk message", extra={"job_id": job_id, "error": type(error).__name__})
+            enqueue_send(message_id)  # never raises: a message left queued is sent by the messaging sweep
         nudge()
 
     status = job_service.run(

@@ -1,8 +1,8 @@
-"""Bulk writes for big batches: COPY into a table inside the session's transaction.
+"""SQL for batches of rows: COPY into a table inside the session's transaction, `= ANY(array)` lookups.
 
 An executemany of a few hundred wide rows costs a statement per row on the server
 and a round of SQLAlchemy and driver adaptation per value in Python; COPY sends
-the rows as one stream. Used by the spreadsheet import; never commits.
+the rows as one stream. Used by the import, the outbox and bulk jobs; never commits.
 """
 
 from __future__ import annotations

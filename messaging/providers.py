@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from storage.identifiers import digits_only, mask_phone
-from workers.messaging.settings import MessagingSettings, get_settings
+from messaging.settings import MessagingSettings, get_settings
 
 log = logging.getLogger(__name__)
 

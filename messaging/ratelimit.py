@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import redis
 
-from workers.messaging.settings import get_settings
+from messaging.settings import get_settings
 
 # Refill by elapsed time on Redis's own clock (one clock for every worker), take a token if there is one,
 # else say how long until one is due. Atomic: Lua scripts run alone.

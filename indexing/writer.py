@@ -1,4 +1,4 @@
-"""Version-guarded bulk writes: replays and reordering are harmless.
+"""The index writer: version-guarded writes through OpenSearch's _bulk API; replays and reordering are harmless.
 
 Every index and delete carries the row's version with `version_type=external`, so
 OpenSearch keeps whichever write is newest. A version conflict therefore means a
@@ -36,7 +36,7 @@ class DeleteOp:
 
 
 @dataclass
-class BulkResult:
+class WriteResult:
     """Which document ids were applied everywhere and which failed somewhere (with why).
 
     `transient` holds the failed ids whose failure was OpenSearch's (429 or 5xx: overloaded, shards
@@ -53,7 +53,7 @@ class BulkResult:
 
 def write(
     client: OpenSearch, ops: Iterable[IndexOp | DeleteOp], refresh: bool = False, require_alias: bool = True
-) -> BulkResult:
+) -> WriteResult:
     """Send the operations in one bulk request; report per-id failures (idempotent)."""
     # orjson writes the UTF-8 bytes several times faster than json; dates and datetimes come out
     # as ISO 8601, anything else it does not know as str().
@@ -67,7 +67,7 @@ def write(
         else:
             lines.append(orjson.dumps({"delete": meta}))
         order.append(op.doc_id)
-    result = BulkResult()
+    result = WriteResult()
     if not lines:
         return result
     # The drain writes through aliases: a missing alias must fail, never auto-create an index.

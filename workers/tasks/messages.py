@@ -9,8 +9,8 @@ from storage.db import unit_of_work
 from storage.messages import repo as message_repo
 from storage.messages import service as message_service
 from workers.app import DEFAULT_QUEUE
-from workers.messaging.delivery import deliver
-from workers.messaging.settings import get_settings
+from workers.delivery import deliver
+from messaging.settings import get_settings
 from workers.tasks import task
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ SENDING_QUIET = timedelta(minutes=10)
 
 @task("workers.messages.send", queue=DEFAULT_QUEUE, acks_late=True, bind=True, max_retries=None)
 def send_message(self, message_id: str) -> str:
-    """Send one queued message (workers.messaging.delivery.deliver); returns what happened.
+    """Send one queued message (workers.delivery.deliver); returns what happened.
 
     acks_late is safe: a message is sent only by its queued → sending claim under a row
     lock, so a redelivered or duplicate task finds it claimed and does nothing. Passing

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import SearchDep, SessionDep, commit
 from api.paging import Cursor
-from api.schemas.bulk import BulkCreate, BulkJobRead, BulkQueued
+from api.schemas.jobs import BulkCreate, BulkJobRead, BulkQueued
 from api.security import STAFF, AuditActor, allow
 from indexing.queries import bulk_targets
 from storage.errors import Invalid
