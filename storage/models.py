@@ -2,6 +2,7 @@
 
 from storage.audit.models import AuditEvent
 from storage.cars.models import Car
+from storage.duplicates.models import DuplicatePair, NameKeyFrequency, PatientMatchKeys, PatientMerge
 from storage.imports.models import Import, ImportFileChunk, ImportIssue, ImportPatient
 from storage.jobs.models import BulkJob, BulkJobItem
 from storage.messages.models import InboundMessage, Message, MessageEvent
@@ -16,4 +17,5 @@ __all__ = [
     "AuditEvent", "BulkJob", "BulkJobItem", "Car", "Import", "ImportFileChunk", "ImportIssue", "ImportPatient", "OutboxEntry", "Patient", "User",
     "Visit", "VisitSource", "VisitStatusChange", "ConfirmationAttempt",
     "Collector", "Driver", "Team",
+    "DuplicatePair", "NameKeyFrequency", "PatientMatchKeys", "PatientMerge",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamps
@@ -106,6 +106,9 @@ class ImportIssue(Base):
     code: Mapped[str] = mapped_column(String(60))
     message: Mapped[str] = mapped_column(Text)
     field: Mapped[str | None] = mapped_column(String(60))
+    # A `possible_duplicate` warning names the registered patient the row's patient may be, and the score.
+    patient_id: Mapped[str | None] = mapped_column(String(36))
+    score: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (Index("ix_import_issues_import_id_row", "import_id", "row", "id"),)
 

@@ -84,7 +84,7 @@ _BY_NAME = text(
     FROM patients AS p
     JOIN (SELECT DISTINCT name, birth
           FROM unnest(CAST(:names AS varchar[]), CAST(:births AS date[])) AS k(name, birth)) AS k
-      ON p.name_folded = k.name AND p.birth_date IS NOT DISTINCT FROM k.birth
+      ON p.name_folded = k.name AND p.birth_date IS NOT DISTINCT FROM k.birth AND p.status <> 'merged'
     ORDER BY p.created_at, p.id
     """
 )

@@ -266,8 +266,9 @@ def _prefetch(items: Iterator, depth: int) -> Iterator:
 def _store_issues(session: Session, import_id: str, issues: list[RowIssue]) -> None:
     if issues:
         copy_rows(
-            session, ImportIssue.__table__, ("import_id", "row", "level", "code", "message", "field"),
-            ((import_id, i.row, i.level, i.code, i.message, i.field) for i in issues),
+            session, ImportIssue.__table__,
+            ("import_id", "row", "level", "code", "message", "field", "patient_id", "score"),
+            ((import_id, i.row, i.level, i.code, i.message, i.field, i.patient_id, i.score) for i in issues),
         )
 
 
@@ -302,7 +303,8 @@ def report(session: Session, import_id: str, issue_limit: int | None = 5000) -> 
         raise NotFound(ENTITY, import_id)
     result = summary(item)
     result["issues"] = [
-        {"row": i.row, "level": i.level, "code": i.code, "message": i.message}
+        {"row": i.row, "level": i.level, "code": i.code, "message": i.message,
+         **({"patient_id": i.patient_id, "score": i.score} if i.patient_id else {})}
         for i in repo.issues(session, import_id, limit=issue_limit)
     ]
     return result

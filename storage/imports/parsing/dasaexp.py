@@ -137,6 +137,9 @@ class RowIssue:
     code: str
     message: str
     field: str | None = None
+    # `possible_duplicate`: the registered patient the row's patient may be, and the score (0–1).
+    patient_id: str | None = None
+    score: float | None = None
 
 
 @dataclass(frozen=True)
