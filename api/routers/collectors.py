@@ -9,6 +9,7 @@ from api.paging import Cursor, ListLimit
 from api.routers.drivers import StatusFilter, reveal_phones
 from api.schemas.teams import CollectorCreate, CollectorPage, CollectorRead, CollectorUpdate
 from api.security import ADMIN, READERS, STAFF, CurrentUser, allow
+from storage.errors import NotFound
 from storage.teams import repo as team_repo
 from storage.teams import service as team_service
 
@@ -39,7 +40,7 @@ def get_collector(collector_id: str, session: SessionDep, user: CurrentUser) -> 
     """One collector."""
     collector = team_repo.get_collector(session, collector_id)
     if collector is None:
-        raise team_service.not_found("collector", collector_id)
+        raise NotFound("collector", collector_id)
     return CollectorRead.from_row(collector, reveal_phones(user))
 
 

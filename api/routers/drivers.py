@@ -70,7 +70,7 @@ def get_driver(driver_id: str, session: SessionDep, user: CurrentUser) -> Driver
     """One driver."""
     driver = team_repo.get_driver(session, driver_id)
     if driver is None:
-        raise team_service.not_found("driver", driver_id)
+        raise NotFound("driver", driver_id)
     return DriverRead.from_row(driver, reveal_phones(user))
 
 

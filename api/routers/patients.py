@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api import masking
@@ -12,23 +12,19 @@ from api.deps import SearchDep, SessionDep, commit
 from api.paging import Cursor
 from api.schemas.audit import AuditEventRead, AuditPage
 from api.schemas.messages import MessageRead
-from api.schemas.types import IsoDate
 from api.schemas.patients import (
-    ConfirmationStatus,
     FacetName,
     FacetPage,
     PatientCreate,
     PatientPage,
     PatientRead,
     PatientSearch,
-    PatientStatus,
     PatientSuggestion,
     PatientSuggestions,
     PatientSummary,
     PatientUpdate,
     PatientVisit,
     PatientWarning,
-    Priority,
     VisitAttempt,
 )
 from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow

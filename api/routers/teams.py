@@ -11,6 +11,7 @@ from api.paging import Cursor, ListLimit
 from api.routers.drivers import DateParam
 from api.schemas.teams import TeamCreate, TeamPage, TeamRead, TeamUpdate
 from api.security import READERS, STAFF, allow, local_today
+from storage.errors import NotFound
 from storage.teams import repo as team_repo
 from storage.teams import service as team_service
 
@@ -41,7 +42,7 @@ def get_team(team_id: str, session: SessionDep) -> TeamRead:
     """One team."""
     team = team_repo.get_team(session, team_id)
     if team is None:
-        raise team_service.not_found("team", team_id)
+        raise NotFound("team", team_id)
     return TeamRead.from_row(team)
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
-from api.schemas.types import Strict, changes
+from api.schemas.types import Strict
 from storage.users.models import User
 
 Role = Literal["admin", "operator", "viewer", "driver"]

@@ -106,14 +106,6 @@ def visit_patients(session: Session, visit_ids: Iterable[str]) -> dict[str, str]
     return dict(session.execute(select(Visit.id, Visit.patient_id).where(any_of(Visit.id, ids))).all())
 
 
-def existing_patients(session: Session, patient_ids: Iterable[str]) -> set[str]:
-    """The ids among these that are patients in the registry; one query."""
-    ids = list(set(patient_ids))
-    if not ids:
-        return set()
-    return set(session.scalars(select(Patient.id).where(any_of(Patient.id, ids))))
-
-
 def search_visits(
     session: Session,
     patient_ids: Sequence[str],

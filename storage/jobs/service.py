@@ -75,15 +75,6 @@ MAX_TAG_LENGTH = 60
 MAX_SHIFT_MINUTES = 7 * 24 * 60
 
 
-
-class JobNotFound(NotFound):
-    """No bulk job with this id."""
-
-    def __init__(self, job_id: str) -> None:
-        super().__init__(ENTITY, job_id)
-        self.message = "Ação em lote não encontrada."
-
-
 # ------------------------------------------------------------------------------------ creating
 
 
@@ -301,7 +292,7 @@ def begin(session: Session, job_id: str) -> JobRun:
     """Start (or resume) a job: a queued job turns running; attempts counted. NotFound if unknown."""
     job = repo.get_for_update(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
+        raise NotFound(ENTITY, job_id)
     if job.status not in FINAL_STATUSES:
         job.status = "running"
         job.started_at = job.started_at or func.now()
@@ -332,7 +323,7 @@ def store_targets(
     """
     job = repo.get_for_update(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
+        raise NotFound(ENTITY, job_id)
     if job.resolved or job.status in FINAL_STATUSES:
         return job.total or 0
     kind = item_kind(job)
@@ -409,7 +400,7 @@ def process_batch(session: Session, job_id: str, size: int = BATCH_SIZE) -> Batc
     """
     job = repo.get_for_update(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
+        raise NotFound(ENTITY, job_id)
     if job.status != "running" or not job.resolved:
         return BatchResult(status=job.status)
     context = actions.Context(
@@ -527,7 +518,7 @@ def finish(session: Session, job_id: str) -> str:
     """Close a job whose items are all processed: an export gets its file; status `done`. Idempotent."""
     job = repo.get_for_update(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
+        raise NotFound(ENTITY, job_id)
     if job.status in FINAL_STATUSES:
         return job.status
     if not job.resolved or repo.pending_items(session, job_id, 1):
@@ -580,7 +571,7 @@ def fail(session: Session, job_id: str, code: str, message: str) -> None:
     """Give up on a job with a stable code and a pt-BR message; items already done stay done."""
     job = repo.get_for_update(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
+        raise NotFound(ENTITY, job_id)
     if job.status not in FINAL_STATUSES:
         job.status, job.failure_code, job.failure_message = "failed", code, message
         job.finished_at = func.now()
@@ -613,7 +604,7 @@ def report(
     """The job as `GET /api/v1/bulk/{id}` shows it: status, progress, counters and a page of item results."""
     job = repo.get(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
+        raise NotFound(ENTITY, job_id)
     after = paging.decode(cursor, [BulkJobItem.position])[0] if cursor is not None else None
     page = repo.items(session, job_id, outcome=outcome, after=after, limit=limit + 1)
     return {
@@ -653,7 +644,7 @@ def result_file(session: Session, job_id: str) -> tuple[str, str, bytes]:
     """(filename, format, bytes) of a finished export; NotFound, or Conflict while it is not ready."""
     job = repo.get(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
+        raise NotFound(ENTITY, job_id)
     if job.action != "export":
         raise Conflict("not_an_export", "Esta ação em lote não é uma exportação: não há arquivo para baixar.")
     if job.status == "failed":

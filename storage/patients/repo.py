@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
@@ -45,20 +44,6 @@ def document_rows(session: Session, patient_ids: Sequence[str]) -> list[Row]:
 def find_by_cpf(session: Session, cpf: str) -> Patient | None:
     """Return the patient with this CPF (11 digits), or None."""
     return session.scalars(select(Patient).where(Patient.cpf == cpf)).first()
-
-
-def find_by_folded_name_and_birth_date(session: Session, name_folded: str, birth_date: date) -> Patient | None:
-    """Return the patient without CPF matching a folded name and birth date, or None."""
-    stmt = select(Patient).where(
-        Patient.name_folded == name_folded, Patient.birth_date == birth_date
-    ).order_by(Patient.created_at)
-    return session.scalars(stmt).first()
-
-
-def has_merged_records(session: Session, patient_id: str) -> bool:
-    """True when some record was merged into this patient (and not unmerged since)."""
-    stmt = select(Patient.id).where(Patient.merged_into_id == patient_id, Patient.status == "merged").limit(1)
-    return session.execute(stmt).first() is not None
 
 
 def count(session: Session) -> int:
