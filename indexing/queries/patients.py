@@ -12,9 +12,10 @@ digits are joined; `31/02/1990` is no day, so it is digits); tokens with letters
   meaning: `14071952` finds the patients born 14/07/1952 and those whose CEP it is, level,
   and (lower) CPFs starting and phones ending so.
 - Words only: each word scores the best tier it reaches on the name: the same folded word
-  (4) > the same pt-BR phonetic key (3, Souza/Sousa, Ruth/Rute) > a typo within AUTO (2;
-  a swap of two letters is one edit) > a typo of the key (1.5, Phelipe/Filipe) > two slips
-  or a prefix (1). Beside other words, a word may also be the patient's neighbourhood (3.5,
+  (4) > the same pt-BR phonetic key (3, Souza/Sousa, Ruth/Rute) > one slip (2; a swapped
+  pair of letters is one, never in the first letter; none in words of 1-2 letters) > a typo
+  of the key (1.5, Phelipe/Filipe) > two slips (from 6 letters, or from 4 beside other
+  words) or a prefix (1). Beside other words, a word may also be the patient's neighbourhood (3.5,
   `maria da silva tijuca`: the namesake living there first, before a name two slips away).
   Every word must reach some tier
   (connectors are left out, so missing middle names and connectors cost nothing); with
@@ -60,10 +61,12 @@ the name words and keys, and the whole name (the bonus that puts the right "Mari
 first despite two slips); the first and last word bonuses and the BM25 tiebreak take exact
 keys (a slip there leaves the order to the whole-name bonus), and the all-but-one
 fallback (a minimum-should-match over every word, which must visit every patient holding
-any two of the words to count them) runs only when the strict query finds no one. A birth
-date costs next to nothing: a filter on a date field that leads the search (a few dozen
-patients a day at a million), a term per word on the neighbourhood, a range on
-`visit_dates` checked only on the patients already matched.
+any two of the words to count them) runs only when the strict query finds no one. A word of
+6 letters or more builds a 1-edit automaton beside its 2-edit one (the small one: one slip
+must outrank two). The rest of issue 15 costs next to nothing: a birth date is a filter on a
+date field that leads the search (a few dozen patients a day at a million), the
+neighbourhood a term per word, the upcoming visit a range on `visit_dates` checked only on
+the patients already matched.
 """
 
 from __future__ import annotations
@@ -111,7 +114,7 @@ ID_BIRTH_DATE = 300.0
 # day comes first, and below the identifier tiers.
 BIRTH_DATE_BONUS = 100.0
 # What one typed word scores by the best way it meets a name word: an exact (folded) word, the
-# same phonetic key, a typo within AUTO fuzziness, a typo of the key, two typos, a prefix.
+# same phonetic key, one slip (AUTO: none up to 2 letters), a typo of the key, two slips, a prefix.
 TIER_EXACT = 4.0
 TIER_SOUND = 3.0
 TIER_TYPO = 2.0
@@ -179,7 +182,8 @@ SOURCE_FIELDS = [
     "id", "name", "cpf", "birth_date", "phones", "neighborhood", "city", "health_plan",
     "tags", "priority", "status", "next_visit", "last_visit", "visit_count",
 ]
-# Typos: AUTO edits (none up to 2 letters, 1 for 3-5, 2 from 6), never in the first letter.
+# Typos: AUTO edits (none up to 2 letters, 1 for 3-5, 2 from 6; `_word_query` splits 1 and 2 from 6),
+# never in the first letter; a swap of two neighbouring letters is one edit.
 _FUZZY = {"fuzziness": "AUTO", "prefix_length": 1}
 # AUTO fuzziness allows two edits from this many letters on.
 AUTO_TWO_EDITS = 6
@@ -423,21 +427,24 @@ def _word_query(word: str, loose: bool) -> dict[str, Any]:
 
     `loose` (the box holds other words): two slips in a short word, and the patient's neighbourhood.
     """
-    tiers: list[tuple[float, dict[str, Any]]] = [
-        (TIER_EXACT, {"match": {"name": {"query": word, "operator": "and"}}}),
-        (TIER_TYPO, {"match": {"name": {**_FUZZY, "query": word, "operator": "and"}}}),
-    ]
+    two_slips = {"query": word, "operator": "and", "fuzziness": 2, "prefix_length": 1}
+    tiers: list[tuple[float, dict[str, Any]]] = [(TIER_EXACT, {"match": {"name": {"query": word, "operator": "and"}}})]
+    if len(word) >= AUTO_TWO_EDITS:
+        # AUTO takes two slips from here, at the tier of one: the name one slip away is the nearer one
+        # ("msrcio" is Márcio before Mário, "fenranda" Fernanda before Fernando), so one slip and two
+        # get a tier each (a 1-edit automaton is the cheap one).
+        one_slip = {"query": word, "operator": "and", "fuzziness": 1, "prefix_length": 1}
+        tiers += [(TIER_TYPO, {"match": {"name": one_slip}}), (TIER_TWO_TYPOS, {"match": {"name": two_slips}})]
+    else:
+        tiers.append((TIER_TYPO, {"match": {"name": {**_FUZZY, "query": word, "operator": "and"}}}))
+        if loose and 4 <= len(word):
+            # Two slips in a short word are beyond AUTO; allowed only beside other words that narrow it down.
+            tiers.append((TIER_TWO_TYPOS, {"match": {"name": two_slips}}))
     key = " ".join(phonetic_tokens(word)).lower()
     if key:
         tiers.append((TIER_SOUND, {"match": {"name_phonetic": {"query": key, "operator": "and"}}}))
         # Variants whose keys still differ by a letter (Phelipe/Filipe: felipe/filipe), slips in a variant.
         tiers.append((TIER_SOUND_TYPO, {"match": {"name_phonetic": {**_FUZZY, "query": key, "operator": "and"}}}))
-    if loose and 4 <= len(word) < AUTO_TWO_EDITS:
-        # Two slips in a short word are beyond AUTO; allowed only beside other words that narrow it down.
-        # From AUTO_TWO_EDITS letters AUTO already allows two: the same matches, a lower tier, and one
-        # more automaton to build, so no clause.
-        two_slips = {"query": word, "operator": "and", "fuzziness": 2, "prefix_length": 1}
-        tiers.append((TIER_TWO_TYPOS, {"match": {"name": two_slips}}))
     if len(word) >= 2:
         tiers.append((TIER_PREFIX, {"match": {"name.prefix": {"query": word, "operator": "and"}}}))
     if loose:

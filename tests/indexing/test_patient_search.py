@@ -521,3 +521,15 @@ def test_the_box_splits_words_digits_and_dates():
     # An impossible date is digits like any other.
     assert parse("31/02/1990", today) == ParsedText([], "31021990")
     assert parse("maria (21) 98765-4321 1952-07-14", today) == ParsedText(["maria"], "21987654321", (date(1952, 7, 14),))
+
+
+def test_one_slip_is_nearer_than_two_in_a_long_word(committed):
+    # "msrcio" is one slip from Márcio, two from Mário: with AUTO both were one tier, a tie among the crowd.
+    with unit_of_work() as session:
+        marcio = patient_service.create(session, patient_data(name="Márcio Nunes Lima")).id
+        for _ in range(5):
+            patient_service.create(session, patient_data(name="Mário Lima"))
+    sync.drain()
+    refresh()
+    ids, hits = found("msrcio lmia")
+    assert ids[0] == marcio and hits.total == 6
