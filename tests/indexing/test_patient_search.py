@@ -439,6 +439,13 @@ def test_a_date_nobody_has_beside_a_name_still_finds_the_namesakes(namesakes):
     ids, _ = found("joana aparecida ferreira 14/07/1952")
     assert ids[0] == namesakes["joana_1952"]
     assert found("joana ferreira 15071952")[1].total == 3
+    # The facets follow the same two passes.
+    from indexing.queries.patients import facet
+
+    assert [(b["label"], b["count"]) for b in facet(get_client(), PatientQuery(q="joana ferreira 15/07/1952"),
+                                                   "neighborhood")] == [("Copacabana", 1), ("Méier", 1), ("Tijuca", 1)]
+    assert [(b["label"], b["count"]) for b in facet(get_client(), PatientQuery(q="joana ferreira 14/07/1952"),
+                                                   "neighborhood")] == [("Tijuca", 1)]
 
 
 def test_namesakes_told_apart_by_phone_digits_neighbourhood_or_birth_date(namesakes):
