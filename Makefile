@@ -1,4 +1,4 @@
-.PHONY: run stop test status restart-worker reindex sync-status lint relevance bench-search chaos web screens bench-web
+.PHONY: run stop test status restart-worker reindex sync-status lint relevance bench-search bench-duplicates chaos web screens bench-web
 
 run:  ## install what is missing, start everything, serve the API on :8000
 	@bash scripts/run.sh
@@ -41,6 +41,11 @@ screens:  ## screenshots of every screen (laptop and phone) into docs/screens/, 
 bench-web:  ## keystroke to results painted, first load and bundle size, in Chromium (API=http://… to use a running one)
 	@bash scripts/web.sh build && bash scripts/web.sh browser
 	@node bench/web_speed.mjs $(if $(API),--api $(API),--stack)
+
+bench-duplicates:  ## duplicate finder: precision/recall of both bands at 100k, full scans of 100k and 1M, single-create checks
+	@.venv/bin/python -m bench.duplicates quality --size 100000 --seed 13
+	@.venv/bin/python -m bench.duplicates scan --size 100000 --check 500
+	@.venv/bin/python -m bench.duplicates scan --size 1000000 --check 1000
 
 chaos:  ## a second stack on other ports; worker kill -9, OpenSearch and Redis down 60 s during 2,000 writes each
 	@bash scripts/chaos.sh

@@ -14,6 +14,7 @@ from api.routers import bulk as bulk_router
 from api.routers import cars, drivers
 from api.routers import visits as visits_router
 from api.routers import messages as messages_router
+from api.routers import duplicates as duplicates_router
 from api.routers import webhooks as webhooks_router
 from api.settings import get_settings
 from observability.logs import configure as configure_logging
@@ -62,6 +63,8 @@ def create_app() -> FastAPI:
     app.include_router(drivers.router)
     app.include_router(visits_router.router)
     app.include_router(messages_router.router)
+    app.include_router(duplicates_router.router)
+    app.include_router(duplicates_router.merges)
     app.include_router(webhooks_router.router)
     openapi.install(app)
     # Last: its catch-all must not shadow an API route.

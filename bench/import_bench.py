@@ -93,7 +93,7 @@ def truncate() -> None:
     """Empty the tables and indices between sizes."""
     with unit_of_work() as session:
         session.execute(text(
-            "TRUNCATE outbox, visit_sources, visits, cars, import_patients, import_issues, import_files, imports, "
+            "TRUNCATE outbox, visit_sources, visits, cars, import_patients, import_issues, import_file_chunks, imports, "
             "patients RESTART IDENTITY CASCADE"
         ))
     client = get_client()

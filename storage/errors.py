@@ -26,6 +26,7 @@ class NotFound(DomainError):
         "car": "Carro não encontrado.",
         "import": "Importação não encontrada.",
         "user": "Usuário não encontrado.",
+        "duplicate": "Par de possíveis duplicados não encontrado.",
     }
 
     def __init__(self, entity: str, entity_id: Any = None) -> None:

@@ -2,7 +2,8 @@
 
 from storage.audit.models import AuditEvent
 from storage.cars.models import Car
-from storage.imports.models import Import, ImportFile, ImportIssue, ImportPatient
+from storage.duplicates.models import DuplicatePair, NameKeyFrequency, PatientMatchKeys, PatientMerge
+from storage.imports.models import Import, ImportFileChunk, ImportIssue, ImportPatient
 from storage.jobs.models import BulkJob, BulkJobItem
 from storage.messages.models import InboundMessage, Message, MessageEvent
 from storage.outbox import OutboxEntry
@@ -13,7 +14,8 @@ from storage.visits.models import ConfirmationAttempt, Visit, VisitSource, Visit
 
 __all__ = [
     "InboundMessage", "Message", "MessageEvent",
-    "AuditEvent", "BulkJob", "BulkJobItem", "Car", "Import", "ImportFile", "ImportIssue", "ImportPatient", "OutboxEntry", "Patient", "User",
+    "AuditEvent", "BulkJob", "BulkJobItem", "Car", "Import", "ImportFileChunk", "ImportIssue", "ImportPatient", "OutboxEntry", "Patient", "User",
     "Visit", "VisitSource", "VisitStatusChange", "ConfirmationAttempt",
     "Collector", "Driver", "Team",
+    "DuplicatePair", "NameKeyFrequency", "PatientMatchKeys", "PatientMerge",
 ]

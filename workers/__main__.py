@@ -1,4 +1,4 @@
-"""Admin CLI: `python -m workers reindex|sync-status|drain|setup-index|users …`."""
+"""Admin CLI: `python -m workers reindex|sync-status|drain|setup-index|find-duplicates|users …`."""
 
 from __future__ import annotations
 
@@ -216,8 +216,8 @@ def _import_file(args: argparse.Namespace) -> int:
     from workers.enqueue import enqueue_import
 
     path = Path(args.path)
-    with unit_of_work() as session:
-        import_id = import_service.register_upload(session, path.name, path.read_bytes()).id
+    with unit_of_work() as session, path.open("rb") as file:  # stored a chunk at a time, never read whole
+        import_id = import_service.register_upload(session, path.name, file).id
     if args.queue:
         enqueue_import(import_id)
         print(f"Importação {import_id} enfileirada.")
@@ -246,6 +246,34 @@ def _resume_imports(args: argparse.Namespace) -> int:
     return 0
 
 
+def _find_duplicates(args: argparse.Namespace) -> int:
+    """Scan the whole registry for possible duplicates and fill the review queue (a progress bar per stage)."""
+    from storage.duplicates import scan
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            for other in bars.values():
+                other.close()
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="it", disable=args.quiet)
+        bar.total = max(total, done)
+        bar.n = done
+        bar.refresh()
+
+    report = scan.scan(progress=progress)
+    for bar in bars.values():
+        bar.close()
+    print(json.dumps({
+        "patients": report.patients, "keys": report.keys, "candidate_pairs": report.candidate_pairs,
+        "skipped_blocks": report.skipped_blocks, "decided_left_out": report.decided_left_out,
+        "review": report.review, "auto": report.auto,
+        "seconds": {stage: round(seconds, 1) for stage, seconds in report.seconds.items()},
+    }, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one admin command."""
     parser = argparse.ArgumentParser(prog="python -m workers", description="Comandos de administração do Coleta")
@@ -270,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     resume = commands.add_parser("resume-imports", help="reenfileira importações paradas (tarefa perdida)")
     resume.add_argument("--quiet-minutes", type=float, default=10.0)
     resume.set_defaults(run=_resume_imports)
+    find = commands.add_parser("find-duplicates", help="procura cadastros duplicados em todo o registro (fila de revisão)")
+    find.add_argument("--quiet", action="store_true", help="sem barra de progresso")
+    find.set_defaults(run=_find_duplicates)
     _add_users_commands(commands)
     args = parser.parse_args(argv)
     try:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, UploadFile, status
+from fastapi import APIRouter, Query, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import SessionDep, commit
-from api.errors import ApiError
+from api.multipart import FileField
 from api.openapi import errors_for
 from api.paging import Cursor
 from api.schemas.imports import ImportPage, ImportQueued, ImportRead
 from api.security import READERS, STAFF, CurrentUser, allow
 from storage.imports import service as import_service
 from storage.imports.settings import get_settings as get_import_settings
+from storage.imports.uploads import file_too_large
 from workers import enqueue
 
 log = logging.getLogger(__name__)
@@ -24,20 +26,49 @@ router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 # Room for the multipart envelope around the file itself.
 _MULTIPART_OVERHEAD = 64 * 1024
 _CHUNK = 1024 * 1024
+# The request body as the OpenAPI document shows it: the route reads the multipart stream itself.
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {"type": "string", "format": "binary", "description": "A planilha (.xlsx ou .csv)."}
+            },
+        }}},
+    }
+}
+_UPLOAD_ROUTE = allow(*STAFF)
+_UPLOAD_ROUTE["openapi_extra"] = {**_UPLOAD_ROUTE["openapi_extra"], **_UPLOAD_BODY}
 
 
 @router.post("", response_model=ImportQueued, status_code=status.HTTP_202_ACCEPTED,
-             responses=errors_for(400, 413, 415), **allow(*STAFF))
-async def upload_import(request: Request, file: UploadFile, session: SessionDep, user: CurrentUser) -> ImportQueued:
-    """Store the spreadsheet (bytes kept for audit) and queue it; 413 over the size limit, 415 if not a spreadsheet."""
+             responses=errors_for(400, 413, 415), **_UPLOAD_ROUTE)
+async def upload_import(request: Request, session: SessionDep, user: CurrentUser) -> ImportQueued:
+    """Store the spreadsheet a chunk at a time as it arrives (bytes kept for audit, never held whole) and queue it;
+    413 over the size limit, 415 if not a spreadsheet."""
     limit = get_import_settings().import_max_bytes
+    too_large = file_too_large(limit)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + _MULTIPART_OVERHEAD:
-        raise _too_large(limit)
-    data = await _read_capped(file, limit)
-    item = import_service.register_upload(session, file.filename, data, uploaded_by=user.id, max_bytes=limit)
-    import_id = item.id
-    commit(session)
+        raise too_large
+    field = FileField(request, "file", limit + _MULTIPART_OVERHEAD, too_large)
+    upload = None
+    pending = bytearray()
+    async for data in field.chunks():
+        if upload is None:
+            upload = await run_in_threadpool(import_service.begin_upload, session, field.filename, user.id, limit)
+        pending += data
+        if len(pending) >= _CHUNK:
+            await run_in_threadpool(upload.write, bytes(pending))
+            pending.clear()
+    if upload is None:  # the file part was empty
+        upload = await run_in_threadpool(import_service.begin_upload, session, field.filename, user.id, limit)
+    if pending:
+        await run_in_threadpool(upload.write, bytes(pending))
+    import_id = (await run_in_threadpool(upload.finish)).id
+    await run_in_threadpool(commit, session)
     try:
         enqueue.enqueue_import(import_id)
     except Exception as error:  # stored and committed: the stalled-import sweep picks it up
@@ -58,22 +89,3 @@ def list_imports(
 def get_import(import_id: str, session: SessionDep) -> ImportRead:
     """Status, live progress (`processed_rows` of `total_rows`) and, when done, the report with its issues."""
     return ImportRead.model_validate(import_service.report(session, import_id))
-
-
-async def _read_capped(file: UploadFile, limit: int) -> bytes:
-    """Read the upload but never more than `limit` bytes (a lying Content-Length cannot fill memory)."""
-    chunks, size = [], 0
-    while chunk := await file.read(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(limit: int) -> ApiError:
-    return ApiError(
-        413, "file_too_large",
-        f"O arquivo passa do limite de {limit // (1024 * 1024)} MB. Divida a planilha em arquivos menores.",
-        max_bytes=limit,
-    )

@@ -26,6 +26,7 @@ from api.schemas.patients import (
     PatientSummary,
     PatientUpdate,
     PatientVisit,
+    PatientWarning,
     Priority,
     VisitAttempt,
 )
@@ -36,6 +37,7 @@ from storage.audit import repo as audit_repo
 from storage.audit import service as audit_service
 from storage.cars import service as car_service
 from storage.clock import LOCAL_TZ
+from storage.duplicates import service as duplicate_service
 from storage.errors import NotFound
 from storage.messages import repo as message_repo
 from storage.patients import repo as patient_repo
@@ -162,12 +164,19 @@ def suggest_patients(
 
 @router.post("", response_model=PatientRead, status_code=status.HTTP_201_CREATED, **allow(*STAFF))
 def create_patient(body: PatientCreate, session: SessionDep, actor: AuditActor) -> PatientRead:
-    """Register a patient (audited: patient.create with the names of the fields given)."""
+    """Register a patient (audited: patient.create with the names of the fields given).
+
+    `warnings` lists registered patients this one may be (`possible_duplicate`, with the score); they
+    also enter the review queue (GET /api/v1/duplicates). A valid CPF already registered is 409.
+    """
     changes = body.changes()
     patient = patient_service.create(session, changes)
+    warnings = duplicate_service.check_on_write(session, [patient.id], found_by="create").get(patient.id, [])
     audit_service.record(session, actor, "patient.create", ENTITY, patient.id, {"fields": sorted(changes)})
     commit(session)
-    return PatientRead.from_row(patient)
+    profile = PatientRead.from_row(patient)
+    profile.warnings = [PatientWarning(code=w.code, patient_id=w.patient_id, score=w.score) for w in warnings]
+    return profile
 
 
 @router.get("/{patient_id}", response_model=PatientRead, **allow(*READERS))

@@ -25,6 +25,9 @@ class ImportIssueRead(BaseModel):
     level: Literal["error", "warning"]
     code: str
     message: str
+    # `possible_duplicate` only: the registered patient the row's patient may be, and the score (0–1).
+    patient_id: str | None = None
+    score: float | None = None
 
 
 class ImportSummary(BaseModel):

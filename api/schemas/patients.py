@@ -17,6 +17,8 @@ Channel = Literal["phone", "sms", "whatsapp", "email"]
 Priority = Literal["low", "normal", "high", "urgent"]
 PhoneKind = Literal["mobile", "landline", "residential", "commercial", "whatsapp", "other"]
 PatientStatus = Literal["active", "inactive"]
+# A record merged into another (POST /patients/{id}/merge) reads as "merged" with `merged_into`; never set by PATCH.
+PatientReadStatus = Literal["active", "inactive", "merged"]
 # How a visit's confirmation came: by staff (phone, sms, whatsapp, email) or, from the agenda export, app/site/other.
 ConfirmationChannel = Literal["phone", "sms", "whatsapp", "email", "app", "site", "other"]
 ConfirmationStatus = Literal["confirmed", "pending", "declined"]
@@ -127,6 +129,14 @@ class PatientVisit(BaseModel):
     confirmation_attempts: list[VisitAttempt] = []
 
 
+class PatientWarning(BaseModel):
+    """Something to look at about a saved patient: `possible_duplicate` of `patient_id` with `score` (0–1)."""
+
+    code: Literal["possible_duplicate"]
+    patient_id: str
+    score: float
+
+
 class PatientRead(BaseModel):
     """The full profile from PostgreSQL."""
 
@@ -146,7 +156,9 @@ class PatientRead(BaseModel):
     special_needs: str | None
     collection_preferences: str | None
     notes: str | None
-    status: PatientStatus
+    status: PatientReadStatus
+    # The patient this record was merged into (status "merged"): follow it for the person's record.
+    merged_into: str | None = None
     row_version: int
     created_at: datetime
     updated_at: datetime
@@ -157,6 +169,8 @@ class PatientRead(BaseModel):
     opted_out_channel: MessageChannel | None = None
     # The latest 50 messages sent to the patient, newest first (GET fills it; viewers see phones masked).
     messages: list[MessageRead] = []
+    # POST only: registered patients this one may be (`possible_duplicate`), best score first.
+    warnings: list[PatientWarning] = []
 
     @classmethod
     def from_row(cls, patient: Patient, mask: Masking = _FULL) -> "PatientRead":
@@ -196,6 +210,7 @@ class PatientRead(BaseModel):
             collection_preferences=patient.collection_preferences,
             notes=patient.notes,
             status=patient.status,
+            merged_into=patient.merged_into_id,
             row_version=patient.row_version,
             created_at=patient.created_at,
             updated_at=patient.updated_at,

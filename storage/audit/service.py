@@ -19,6 +19,9 @@ ACTIONS = frozenset(
         "patient.delete",
         "patient.export",
         "patient.bulk",
+        "patient.merge",
+        "patient.unmerge",
+        "duplicate.decide",
         "user.create",
         "user.update",
     }

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from storage.bulk import copy_rows
 from storage.cars import service as car_service
+from storage.duplicates import service as duplicate_service
 from storage.imports import repo
 from storage.imports.dasaexp import (
     KIND_DUPLICATE,
@@ -222,7 +223,25 @@ class Applier:
         outcome.deltas["patients_created"] += len(created)
         outcome.deltas["patients_updated"] += self._track_patients(session, list(changed), False)
         self._bumped_patients = {p["id"] for p in created} | set(changed)
+        self._report_duplicates(session, groups, patient_of, [p["id"] for p in created] + list(changed), outcome)
         return patient_of
+
+    def _report_duplicates(self, session: Session, groups, patient_of: dict[str, str], patient_ids, outcome) -> None:
+        """A `possible_duplicate` warning on the first row of each created or changed patient that may be another."""
+        warnings = duplicate_service.check_on_write(session, patient_ids, found_by="import")
+        reported: set[str] = set()
+        for group in groups:
+            patient_id = patient_of[group.key]
+            if patient_id in reported or patient_id not in warnings:
+                continue
+            reported.add(patient_id)
+            for warning in warnings[patient_id]:
+                outcome.issues.append(RowIssue(
+                    group.first.row_number, LEVEL_WARNING, "possible_duplicate",
+                    f"Possível cadastro duplicado de um paciente já registrado (escore {warning.score:.2f}); "
+                    "confira na fila de duplicados.",
+                    patient_id=warning.patient_id, score=warning.score,
+                ))
 
     def _track_patients(self, session: Session, patient_ids: list[str], created: bool) -> int:
         """Remember which patients this import created or changed; return how many were new to the list."""

@@ -41,22 +41,36 @@ class SourceKeys:
         return f"{prefix}:{hashlib.sha1(keyed).hexdigest()}"
 
 
-def batches(rows: Iterable[ParsedRow], layout: str, after: int, size: int) -> Iterator[Batch]:
-    """Cut the rows after the checkpoint row into batches of about `size` (adjacent rows of one stop stay together).
+# Text a batch may carry (its rows' cells): rows near the row limit must not make a batch of hundreds of MB.
+MAX_BATCH_CHARS = 8 * 1024 * 1024
+
+
+def batches(
+    rows: Iterable[ParsedRow], layout: str, after: int, size: int, max_chars: int = MAX_BATCH_CHARS
+) -> Iterator[Batch]:
+    """Cut the rows after the checkpoint row into batches of about `size` rows or `max_chars` of cell text,
+    whichever comes first (adjacent rows of one stop stay together).
 
     Every row gets its source key in file order, the checkpointed ones too, so a
     resumed run computes the same keys as a clean one.
     """
     keys = SourceKeys(layout)
     batch: Batch = []
+    chars = 0
     for row in rows:
         source_id = keys.key(row)
         if row.row_number <= after:
             continue
-        if len(batch) >= size and not (len(batch) < 4 * size and _same_stop(batch[-1][0], row)):
+        full = len(batch) >= size or chars >= max_chars
+        room = len(batch) < 4 * size and chars < 4 * max_chars
+        if batch and full and not (room and _same_stop(batch[-1][0], row)):
             yield batch
-            batch = []
-        batch.append((row if row.kind == KIND_VISIT else _stub(row), source_id))
+            batch, chars = [], 0
+        if row.kind == KIND_VISIT:
+            chars += sum(map(len, row.raw.values()))
+            batch.append((row, source_id))
+        else:
+            batch.append((_stub(row), source_id))
     if batch:
         yield batch
 

@@ -23,8 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from itertools import islice
-from typing import Any
+from typing import IO, Any
 
 from storage.errors import Invalid
 from storage.identifiers import clean_name, fold_name
@@ -32,6 +31,7 @@ from storage.imports.parsing_sources import (
     DEFAULT_LIMITS,
     FormulaCell,
     Limits,
+    Source,
     Table,
     is_blank,
     open_tables,
@@ -137,6 +137,9 @@ class RowIssue:
     code: str
     message: str
     field: str | None = None
+    # `possible_duplicate`: the registered patient the row's patient may be, and the score (0–1).
+    patient_id: str | None = None
+    score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -271,14 +274,15 @@ class ParsedFile:
             yield row
 
 
-def parse(data: bytes, filename: str, *, limits: Limits = DEFAULT_LIMITS) -> ParsedFile:
-    """Vet an uploaded agenda file and return it ready to stream; raise Invalid for unusable files.
+def parse(source: Source, filename: str, *, limits: Limits = DEFAULT_LIMITS) -> ParsedFile:
+    """Vet an uploaded agenda file (its bytes or a path to them) and return it ready to stream; raise Invalid
+    for unusable files.
 
     The type is told by content (never by `filename`). Codes: `empty_file`,
-    `unsupported_file_type`, `corrupt_file`, `encrypted_file`, `file_too_complex`,
-    `no_header`.
+    `unsupported_file_type`, `corrupt_file`, `encrypted_file`, `file_too_complex`
+    (past a bound of `Limits`), `no_header`, `header_too_wide`.
     """
-    tables = open_tables(data, limits)
+    tables = open_tables(source, limits)
     table, header = _find_header(tables, limits)
     # The whole file is read once here, so a file broken at its end fails now, before any row is applied.
     estimate = table.validate(header.row_number, header.width)
@@ -294,12 +298,13 @@ def parse(data: bytes, filename: str, *, limits: Limits = DEFAULT_LIMITS) -> Par
     )
 
 
-def file_type(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> str:
-    """Tell an upload's content type by its bytes (cheap: for the upload request); raise Invalid if unusable.
+def file_type(source: Source | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> str:
+    """Tell an upload's content type by its bytes (cheap: for the upload request, read in chunks); raise
+    Invalid if unusable.
 
     Codes: `empty_file`, `unsupported_file_type`, `encrypted_file`, `corrupt_file`, `file_too_complex`.
     """
-    return sniff(data, limits)[0]
+    return sniff(source, limits)[0]
 
 
 def split_visit_key(row: ParsedRow) -> tuple[str | None, datetime | None, str, str | None]:
@@ -316,23 +321,32 @@ def patient_key(row: ParsedRow) -> tuple[Any, ...]:
 
 
 def _find_header(tables: list[Table], limits: Limits) -> tuple[Table, Header]:
-    """Find the first row (of the first ~20) that holds the required columns, in the first table that has one."""
+    """Find the first row (of the first ~20) that holds the required columns, in the first table that has one.
+
+    Rows are scanned as wide as Excel allows, so a header whose known columns sit past
+    the column limit is told apart from a header that lacks them (`header_too_wide`).
+    """
     saw_content = False
     best_found: set[str] = set()
     for table in tables:
-        records = table.records(limits.max_columns)
+        records = table.records(limits.max_cells_per_row)
         try:
-            for number, cells in islice(records, limits.header_scan_rows):
-                if is_blank(cells):
+            for number, cells in records:
+                if number > limits.header_scan_rows:
+                    break
+                cells = _trimmed(cells)
+                if not cells:
                     continue
                 saw_content = True
                 fields = [
-                    None if isinstance(cell, FormulaCell) else _FIELD_BY_HEADER.get(header_key(cell_text(cell)))
+                    None if cell is None or isinstance(cell, FormulaCell)
+                    else _FIELD_BY_HEADER.get(header_key(cell_text(cell)))
                     for cell in cells
                 ]
                 found = {name for name in fields if name}
                 if found.issuperset(REQUIRED_FIELDS):
-                    return table, _make_header(number, cells, fields, found)
+                    _check_width(fields, limits)
+                    return table, _make_header(number, cells[: limits.max_columns], fields[: limits.max_columns], found)
                 if len(found) > len(best_found):
                     best_found = found
         finally:
@@ -346,6 +360,28 @@ def _find_header(tables: list[Table], limits: Limits) -> tuple[Table, Header]:
         f"faltam as colunas {', '.join(missing)}.",
         missing_columns=missing,
     )
+
+
+def _trimmed(cells: tuple) -> tuple:
+    """The cells up to the last one with something in it (a scanned row is 16,384 cells wide)."""
+    end = len(cells)
+    while end and (cells[end - 1] is None or (isinstance(cells[end - 1], str) and not cells[end - 1].strip())):
+        end -= 1
+    return cells[:end]
+
+
+def _check_width(fields: list[str | None], limits: Limits) -> None:
+    """Refuse a header with known columns past the column limit: they would be read as missing."""
+    beyond = [HEADERS[name][0] for name in fields[limits.max_columns :] if name]
+    if beyond:
+        raise Invalid(
+            "header_too_wide",
+            f"O cabeçalho passa do limite de {limits.max_columns} colunas: as colunas "
+            f"{', '.join(beyond)} estão além da coluna {limits.max_columns}. "
+            "Apague as colunas vazias ou extras antes delas e envie o arquivo novamente.",
+            max_columns=limits.max_columns,
+            columns_beyond=beyond,
+        )
 
 
 def _make_header(number: int, cells: tuple, fields: list[str | None], found: set[str]) -> Header:

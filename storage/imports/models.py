@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamps
@@ -76,12 +76,21 @@ class Import(Timestamps, Base):
     __table_args__ = (Index("ix_imports_uploaded_at", "uploaded_at"),)
 
 
-class ImportFile(Base):
-    """The uploaded bytes, kept for audit (apart from `imports` so listing never loads blobs)."""
+# Every chunk of an upload but its last holds exactly this many bytes (offset -> chunk is a division).
+FILE_CHUNK_BYTES = 1024 * 1024
 
-    __tablename__ = "import_files"
+
+class ImportFileChunk(Base):
+    """One slice of an uploaded file, kept for audit (apart from `imports` so listing never loads blobs).
+
+    An upload is written and read back a chunk at a time, so neither the API nor the
+    worker ever holds it whole; `seq` counts from 0.
+    """
+
+    __tablename__ = "import_file_chunks"
 
     import_id: Mapped[str] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -97,6 +106,9 @@ class ImportIssue(Base):
     code: Mapped[str] = mapped_column(String(60))
     message: Mapped[str] = mapped_column(Text)
     field: Mapped[str | None] = mapped_column(String(60))
+    # A `possible_duplicate` warning names the registered patient the row's patient may be, and the score.
+    patient_id: Mapped[str | None] = mapped_column(String(36))
+    score: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (Index("ix_import_issues_import_id_row", "import_id", "row", "id"),)
 

@@ -7,25 +7,42 @@ through a pipe; the pipe's backpressure keeps it a batch or two ahead. Small fil
 same batches: the same `batching.batches` runs either way.
 
 The child dies with its parent (PR_SET_PDEATHSIG on Linux): a worker killed
-mid-import leaves no parser behind.
+mid-import leaves no parser behind. It reads the upload from the worker's temporary
+file (inherited descriptor), never from a copy in a pipe, and runs under an address
+space limit: whatever a hostile file makes it hold, it fails with `file_too_complex`
+instead of taking the machine's memory (the bounds of `Limits` fail earlier and
+say which bound).
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
+import mmap
 import os
 import pickle
+import resource
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from storage.errors import Invalid
 from storage.imports import batching, dasaexp
 from storage.imports.parsing_sources import Limits
+from storage.imports.parsing_xlsx import out_of_memory
 
+_RESERVE_BYTES = 32 * 1024 * 1024
+
+# What `open_stream` reads: the uploaded bytes, or an open file holding them (read through its descriptor).
+Upload = bytes | bytearray | IO[bytes]
+
+
+def _path(file: IO[bytes]) -> str:
+    """A path that opens `file` afresh (its own offset), even when it is an unlinked temporary file."""
+    return f"/proc/self/fd/{file.fileno()}"
 
 
 class ParserDied(RuntimeError):
@@ -38,6 +55,7 @@ class ParsedStream:
     layout: str
     sheet_name: str | None
     row_estimate: int
+    upload: Upload | None = None  # closed with the stream
 
     def batches(self) -> Iterator[batching.Batch]:
         """The batches to apply, in file order."""
@@ -51,11 +69,13 @@ class ParsedStream:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
+        _release(self.upload)
 
 
 class _InProcess(ParsedStream):
-    def __init__(self, data: bytes, filename: str, after: int, size: int, limits: Limits) -> None:
-        parsed = dasaexp.parse(data, filename, limits=limits)
+    def __init__(self, upload: Upload, filename: str, after: int, size: int, limits: Limits) -> None:
+        source = upload if isinstance(upload, (bytes, bytearray)) else _path(upload)
+        parsed = dasaexp.parse(source, filename, limits=limits)
         self.layout, self.sheet_name, self.row_estimate = parsed.layout, parsed.sheet_name, parsed.row_estimate
         self._batches = batching.batches(parsed.rows(), parsed.layout, after, size)
 
@@ -64,6 +84,7 @@ class _InProcess(ParsedStream):
 
     def close(self) -> None:
         # Nothing to stop: the thread that iterates `batches()` closes the generator when it stops.
+        # The upload stays open until the `with` block ends: that thread may still be reading it.
         pass
 
 
@@ -74,17 +95,20 @@ class _InChild(ParsedStream):
     module, its connections, its threads' locks) is imported or inherited.
     """
 
-    def __init__(self, data: bytes, filename: str, after: int, size: int, limits: Limits) -> None:
+    def __init__(self, upload: Upload, filename: str, after: int, size: int, limits: Limits) -> None:
         self._closed = False
         root = Path(__file__).resolve().parents[2]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+        # A file is handed over as its descriptor (same number in the child), bytes through the pipe.
+        inherited = () if isinstance(upload, (bytes, bytearray)) else (upload.fileno(),)
+        source = upload if not inherited else _path(upload)
         self._process = subprocess.Popen(
             [sys.executable, "-m", "storage.imports.parsing_process"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=root, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=root, env=env, pass_fds=inherited,
         )
         try:
-            pickle.dump((data, filename, after, size, limits, os.getpid()), self._process.stdin, protocol=5)
+            pickle.dump((source, filename, after, size, limits, os.getpid()), self._process.stdin, protocol=5)
             self._process.stdin.close()
         except BrokenPipeError:
             pass
@@ -124,15 +148,36 @@ class _InChild(ParsedStream):
             self._process.kill()
         self._process.wait(timeout=10)
         self._process.stdout.close()
+        _release(self.upload)
 
 
 def open_stream(
-    data: bytes, filename: str, *, after: int, size: int, limits: Limits, in_child: bool
+    upload: Upload, filename: str, *, after: int, size: int, limits: Limits, in_child: bool
 ) -> ParsedStream:
-    """Parse `data` (raise Invalid if refused) and return its batches after row `after`, parsed here or in a child."""
-    if in_child:
-        return _InChild(data, filename, after, size, limits)
-    return _InProcess(data, filename, after, size, limits)
+    """Parse an upload (raise Invalid if refused) and return its batches after row `after`, parsed here or in a
+    child. A file passed in belongs to the stream from then on: the end of its `with` block (or a refusal)
+    closes it."""
+    try:
+        stream = (_InChild if in_child else _InProcess)(upload, filename, after, size, limits)
+    except BaseException:
+        _release(upload)
+        raise
+    stream.upload = upload
+    return stream
+
+
+def _release(upload: Upload | None) -> None:
+    close = getattr(upload, "close", None)
+    if close is not None:
+        close()
+
+
+def _limit_memory(limit: int) -> None:
+    """Cap this process's address space: past it allocations fail (MemoryError) instead of growing."""
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError):
+        pass  # a lower hard limit already set by the host is fine too
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -148,8 +193,11 @@ def _die_with_parent(parent_pid: int) -> None:
 
 def _child_main() -> None:
     """The parsing child: read the request on stdin, write ("parsed", …), ("batch", rows)…, ("done",) on stdout."""
-    data, filename, after, size, limits, parent_pid = pickle.load(sys.stdin.buffer)
+    source, filename, after, size, limits, parent_pid = pickle.load(sys.stdin.buffer)
     _die_with_parent(parent_pid)
+    _limit_memory(limits.max_parse_memory_bytes)
+    # Address space held back (mapped, never touched: no RSS) so a parse that ran out can still report it.
+    reserve = mmap.mmap(-1, _RESERVE_BYTES)
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but messages on the pipe
 
@@ -157,25 +205,35 @@ def _child_main() -> None:
         pickle.dump(message, out, protocol=5)
         out.flush()
 
+    refusal: tuple | None = None
     try:
         try:
-            parsed = dasaexp.parse(data, filename, limits=limits)
-        except Invalid as error:
-            send(("invalid", error.code, error.message, error.details))
-            return
-        del data
-        send(("parsed", parsed.layout, parsed.sheet_name, parsed.row_estimate))
-        try:
+            parsed = dasaexp.parse(source, filename, limits=limits)
+            del source
+            send(("parsed", parsed.layout, parsed.sheet_name, parsed.row_estimate))
             for batch in batching.batches(parsed.rows(), parsed.layout, after, size):
                 send(("batch", batch))
-        except Invalid as error:
-            send(("invalid", error.code, error.message, error.details))
+            send(("done",))
             return
-        send(("done",))
+        except Invalid as error:
+            refusal = ("invalid", error.code, error.message, error.details)
+        except MemoryError:
+            refusal = ("memory",)
     except BrokenPipeError:
-        pass  # the parent went away or stopped reading
+        return  # the parent went away or stopped reading
     except BaseException as error:  # noqa: BLE001 - reported to the parent, which raises it
-        send(("error", f"{type(error).__name__}: {error}"))
+        refusal = ("error", f"{type(error).__name__}: {error}")
+    # Out of the handlers: the failed parse (and what it held) is released before anything is built.
+    parsed = None
+    reserve.close()
+    gc.collect()
+    if refusal[0] == "memory":
+        error = out_of_memory(limits)
+        refusal = ("invalid", error.code, error.message, error.details)
+    try:
+        send(refusal)
+    except BrokenPipeError:
+        pass
 
 
 if __name__ == "__main__":

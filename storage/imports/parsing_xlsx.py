@@ -11,27 +11,40 @@ goes through expat without handlers, so a malformed or truncated sheet is refuse
 corrupt instead of being read halfway. Values come out as openpyxl would give them in
 read-only mode (strings, ints, floats, bools, datetimes for date-styled numbers), and a
 formula without a cached value as `FormulaCell`.
+
+Nothing here holds more than the `Limits` allow: the shared strings sit in one UTF-8
+buffer (a few bytes of overhead per string, not a Python object each) and are bounded
+in count, size and length; rows are bounded in bytes, cells and number, the sheet in
+cells; small parts (workbook, relationships, styles) are streamed through expat with
+their size and nesting bounded. No part may declare a DTD (entity expansion is the
+classic XML bomb): expat is set to refuse one, as defusedxml does.
 """
 
 from __future__ import annotations
 
+import codecs
 import html
 import io
+import os
 import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
-from xml.etree import ElementTree
+from typing import IO, Any, Union
 from xml.parsers import expat
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
 
 from storage.errors import Invalid
+from storage.imports.parsing_limits import DEFAULT_LIMITS, Limits, megabytes, number, too_complex
+
+# Uploaded bytes, a path to them, or an open binary file.
+Source = Union[bytes, bytearray, str, os.PathLike, IO[bytes]]
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -39,7 +52,6 @@ _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _WORKSHEET_REL = "/worksheet"
 _OFFICE_DOCUMENT_REL = "/officeDocument"
 _CHUNK = 1 << 20
-_MAX_PART_BYTES = 32 << 20  # workbook, rels, styles: small parts read whole
 
 # The common cell shapes, on decoded text: `<c r="B2" [s=".." t=".."]>` then an inline
 # string, a value, nothing, or a self-closing tag. Groups: column letters, the other
@@ -56,6 +68,8 @@ _ROW_NUMBER = re.compile(rb"\br\s*=\s*[\"'](\d+)[\"']")
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d*)$")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
+_SST_START = re.compile(r"<([\w.-]+:)?sst\b([^>]*?)(/?)>")
+_UNIQUE_COUNT = re.compile(r"\buniqueCount\s*=\s*[\"'](\d{1,18})[\"']")
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,97 @@ class FormulaCell:
 def corrupt() -> Invalid:
     """The error for a file that cannot be read to the end."""
     return Invalid("corrupt_file", "O arquivo está corrompido ou incompleto e não pôde ser lido.")
+
+
+def out_of_memory(limits: Limits = DEFAULT_LIMITS) -> Invalid:
+    """The error for a file whose reading needed more memory than the parser may use."""
+    return too_complex(
+        "memory",
+        f"A leitura do arquivo precisou de mais memória que o limite de {megabytes(limits.max_parse_memory_bytes)} "
+        "(estrutura XML aninhada ou repetitiva demais).",
+        limits.max_parse_memory_bytes,
+    )
+
+
+def unreadable(exc: BaseException, limits: Limits = DEFAULT_LIMITS) -> Invalid:
+    """The error for a failure while reading a part: out of memory is `file_too_complex`, the rest `corrupt_file`."""
+    if isinstance(exc, MemoryError):
+        return out_of_memory(limits)
+    if isinstance(exc, expat.ExpatError) and exc.code == expat.errors.codes[expat.errors.XML_ERROR_NO_MEMORY]:
+        return out_of_memory(limits)
+    return corrupt()
+
+
+def _row_too_big(row: int | None, limits: Limits) -> Invalid:
+    which = f"A linha {row}" if row else "Uma linha"
+    return too_complex(
+        "row_bytes", f"{which} da planilha passa de {megabytes(limits.max_row_bytes)} (limite por linha).",
+        limits.max_row_bytes,
+    )
+
+
+class SharedStrings:
+    """The shared string table, compact: one UTF-8 buffer and each string's end offset (8 bytes a string)."""
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends = array("Q")
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, index: int) -> str:
+        start = self._ends[index - 1] if index > 0 else 0
+        return self._data[start : self._ends[index]].decode()
+
+    def append(self, text: str, limits: Limits) -> None:
+        """Add a string, refusing a table past the limits (count, total size, one cell's length)."""
+        if len(text) > limits.max_cell_chars:
+            raise too_complex(
+                "cell_chars",
+                f"Uma célula da planilha passa de {number(limits.max_cell_chars)} caracteres (o limite do Excel).",
+                limits.max_cell_chars,
+            )
+        if len(self._ends) >= limits.max_shared_strings:
+            raise _too_many_strings(limits)
+        self._data += text.encode()
+        if len(self._data) > limits.max_shared_strings_bytes:
+            raise too_complex(
+                "shared_strings_bytes",
+                f"Os textos da planilha passam de {megabytes(limits.max_shared_strings_bytes)} "
+                "(limite da importação).",
+                limits.max_shared_strings_bytes,
+            )
+        self._ends.append(len(self._data))
+
+
+def _too_many_strings(limits: Limits) -> Invalid:
+    return too_complex(
+        "shared_strings",
+        f"A planilha tem mais de {number(limits.max_shared_strings)} textos distintos (limite da importação).",
+        limits.max_shared_strings,
+    )
+
+
+class _Strings:
+    """Regular expressions of the shared string table, for a namespace prefix ('' or 'x:')."""
+
+    def __init__(self, prefix: str) -> None:
+        p = re.escape(prefix)
+        self.item = re.compile(rf"<{p}si\b[^>]*?(?:/>|>(.*?)</{p}si>)", re.S)
+        self.simple = re.compile(rf"<{p}t(?:\s[^>]*)?>([^<]*)</{p}t>")
+        self.text = re.compile(rf"<{p}t\b[^>]*?(?:/>|>(.*?)</{p}t>)", re.S)
+        self.phonetic = re.compile(rf"<{p}rPh\b.*?</{p}rPh>", re.S)
+
+    def text_of(self, body: str | None) -> str:
+        """The text of one `<si>`: its `<t>`, or its rich-text runs joined (phonetic runs left out)."""
+        if not body:
+            return ""
+        simple = self.simple.fullmatch(body)
+        if simple is not None:
+            return _text(simple.group(1)) or ""
+        body = self.phonetic.sub("", body)
+        return "".join(_text(part) or "" for part in self.text.findall(body))
 
 
 class _General:
@@ -122,27 +227,30 @@ def column_index(letters: str) -> int:
 class XlsxWorkbook:
     """An OOXML workbook: its worksheets in order, shared strings and date styles."""
 
-    def __init__(self, data: bytes, max_blank_run: int) -> None:
+    def __init__(self, source: Source, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.limits = limits
+        file = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
         try:
-            self._archive = zipfile.ZipFile(io.BytesIO(data))
+            self._archive = zipfile.ZipFile(file)
             workbook_part = self._office_document()
-            workbook = self._xml(workbook_part)
+            wanted = (f"{{{MAIN_NS}}}sheet", f"{{{MAIN_NS}}}workbookPr")
+            elements = self._elements(workbook_part, lambda parent, tag: tag in wanted)
             rels = self._relationships(workbook_part)
         except Invalid:
             raise
-        except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, zlib.error, OSError, ValueError) as exc:
-            raise corrupt() from exc
-        self.max_blank_run = max_blank_run
-        properties = workbook.find(f"{{{MAIN_NS}}}workbookPr")
-        date1904 = properties is not None and properties.get("date1904", "").lower() in ("1", "true")
+        except (KeyError, expat.ExpatError, zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError,
+                MemoryError) as exc:
+            raise unreadable(exc, limits) from exc
+        properties = next((attrs for tag, attrs in elements if tag == wanted[1]), {})
+        date1904 = properties.get("date1904", "").lower() in ("1", "true")
         self.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
         self._workbook_part = workbook_part
         self._rels = rels
         self.sheets: list[tuple[str, str]] = []
-        for sheet in workbook.iter(f"{{{MAIN_NS}}}sheet"):
-            target = rels.get(sheet.get(f"{{{_REL_NS}}}id") or "")
+        for tag, attrs in elements:
+            target = rels.get(attrs.get(f"{{{_REL_NS}}}id") or "") if tag == wanted[0] else None
             if target and target[0].endswith(_WORKSHEET_REL):
-                self.sheets.append((sheet.get("name") or "", target[1]))
+                self.sheets.append((attrs.get("name") or "", target[1]))
 
     def open_part(self, name: str):
         """Open a zip member for streaming."""
@@ -150,10 +258,10 @@ class XlsxWorkbook:
 
     def _office_document(self) -> str:
         try:
-            rels = self._xml("_rels/.rels")
+            rels = self._elements("_rels/.rels", lambda parent, tag: tag == f"{{{_PKG_REL_NS}}}Relationship")
         except KeyError:
             return "xl/workbook.xml"
-        for rel in rels.iter(f"{{{_PKG_REL_NS}}}Relationship"):
+        for _, rel in rels:
             if (rel.get("Type") or "").endswith(_OFFICE_DOCUMENT_REL):
                 return (rel.get("Target") or "").lstrip("/")
         return "xl/workbook.xml"
@@ -161,22 +269,51 @@ class XlsxWorkbook:
     def _relationships(self, part: str) -> dict[str, tuple[str, str]]:
         folder, name = posixpath.split(part)
         try:
-            rels = self._xml(posixpath.join(folder, "_rels", f"{name}.rels"))
+            rels = self._elements(
+                posixpath.join(folder, "_rels", f"{name}.rels"),
+                lambda parent, tag: tag == f"{{{_PKG_REL_NS}}}Relationship",
+            )
         except KeyError:
             return {}
         result = {}
-        for rel in rels.iter(f"{{{_PKG_REL_NS}}}Relationship"):
+        for _, rel in rels:
             target = rel.get("Target") or ""
             path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
             result[rel.get("Id") or ""] = (rel.get("Type") or "", path)
         return result
 
-    def _xml(self, name: str) -> ElementTree.Element:
+    def _elements(self, name: str, wanted: Callable[[str, str], bool]) -> list[tuple[str, dict[str, str]]]:
+        """Stream a small part through expat (no DTD, size and nesting bounded): the elements `wanted(parent, tag)`
+        picks, as (`{namespace}tag`, attributes), in document order. Raises KeyError for a missing part."""
+        limits = self.limits
+        found: list[tuple[str, dict[str, str]]] = []
+        stack = [""]
+        parser = _parser(namespaces=True)
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            if len(stack) > limits.max_xml_depth:
+                raise _too_deep(limits)
+            tag = _clark(tag)
+            if wanted(stack[-1], tag):
+                found.append((tag, {_clark(key): value for key, value in attrs.items()}))
+            stack.append(tag)
+
+        parser.StartElementHandler = start
+        parser.EndElementHandler = lambda tag: stack.pop()
+        size = 0
         with self._archive.open(name) as member:
-            content = member.read(_MAX_PART_BYTES + 1)
-        if len(content) > _MAX_PART_BYTES:
-            raise corrupt()
-        return _safe_fromstring(content)
+            while chunk := member.read(_CHUNK):
+                size += len(chunk)
+                if size > limits.max_part_bytes:
+                    raise too_complex(
+                        "part_bytes",
+                        f"Uma parte do arquivo ({posixpath.basename(name)}) passa de "
+                        f"{megabytes(limits.max_part_bytes)} (limite da importação).",
+                        limits.max_part_bytes,
+                    )
+                parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+        return found
 
     def _part_of_type(self, suffix: str) -> str | None:
         for rel_type, path in self._rels.values():
@@ -185,24 +322,70 @@ class XlsxWorkbook:
         return None
 
     @cached_property
-    def shared_strings(self) -> list[str]:
-        """The shared string table (rich text flattened, phonetic runs left out)."""
+    def shared_strings(self) -> SharedStrings:
+        """The shared string table (rich text flattened, phonetic runs left out), bounded by the limits."""
         part = self._part_of_type("/sharedStrings")
         if part is None:
-            return []
-        strings: list[str] = []
-        si, t, rph = f"{{{MAIN_NS}}}si", f"{{{MAIN_NS}}}t", f"{{{MAIN_NS}}}rPh"
+            return SharedStrings()
         try:
-            with self._archive.open(part) as member:
-                for _, element in ElementTree.iterparse(member, events=("end",)):
-                    if element.tag == si:
-                        for phonetic in element.findall(rph):
-                            element.remove(phonetic)
-                        strings.append("".join(node.text or "" for node in element.iter(t)))
-                        element.clear()
-        except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, zlib.error, OSError) as exc:
-            raise corrupt() from exc
-        return strings
+            return self._read_shared_strings(part)
+        except Invalid:
+            raise
+        except (KeyError, expat.ExpatError, zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
+                UnicodeDecodeError, MemoryError) as exc:
+            raise unreadable(exc, self.limits) from exc
+
+    def load_shared_strings(self) -> None:
+        """Read the shared string table now if the workbook has one, so its bounds are checked up front."""
+        part = self._part_of_type("/sharedStrings")
+        if part is not None and part in self._archive.NameToInfo:
+            self.shared_strings  # noqa: B018
+
+    def _read_shared_strings(self, part: str) -> SharedStrings:
+        # The shape every writer uses (`<si><t>…</t></si>`, rich-text runs) read with regular expressions
+        # on decoded text, while expat validates the same bytes: C speed, no element objects.
+        limits = self.limits
+        strings = SharedStrings()
+        validator = _parser()
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        pending = ""
+        pattern: _Strings | None = None
+        with self._archive.open(part) as member:
+            while True:
+                chunk = member.read(_CHUNK)
+                try:
+                    validator.Parse(chunk, not chunk)
+                except (expat.ExpatError, MemoryError):
+                    validator = None  # what expat held goes now: see _fragments
+                    raise
+                pending += decoder.decode(chunk, final=not chunk)
+                if pattern is None:
+                    start = _SST_START.search(pending)
+                    if start is None:
+                        if not chunk:
+                            return strings
+                        pending = pending[-512:]  # keep a tail: the tag may straddle chunks
+                        continue
+                    declared = _UNIQUE_COUNT.search(start.group(2))
+                    if declared is not None and int(declared.group(1)) > limits.max_shared_strings:
+                        raise _too_many_strings(limits)
+                    pattern = _Strings(start.group(1) or "")
+                    pending = "" if start.group(3) else pending[start.end() :]
+                done = 0
+                for item in pattern.item.finditer(pending):
+                    strings.append(pattern.text_of(item.group(1)), limits)
+                    done = item.end()
+                pending = pending[done:]
+                if len(pending) > limits.max_row_bytes:
+                    # One string this long is past the cell limit anyway.
+                    raise too_complex(
+                        "cell_chars",
+                        f"Uma célula da planilha passa de {number(limits.max_cell_chars)} caracteres "
+                        "(o limite do Excel).",
+                        limits.max_cell_chars,
+                    )
+                if not chunk:
+                    return strings
 
     @cached_property
     def date_styles(self) -> frozenset[int]:
@@ -210,21 +393,27 @@ class XlsxWorkbook:
         part = self._part_of_type("/styles")
         if part is None:
             return frozenset()
+        num_fmt, xf, cell_xfs = f"{{{MAIN_NS}}}numFmt", f"{{{MAIN_NS}}}xf", f"{{{MAIN_NS}}}cellXfs"
         try:
-            styles = self._xml(part)
-        except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, zlib.error, OSError) as exc:
-            raise corrupt() from exc
+            elements = self._elements(
+                part, lambda parent, tag: tag == num_fmt or (tag == xf and parent == cell_xfs)
+            )
+        except Invalid:
+            raise
+        except (KeyError, expat.ExpatError, zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
+                MemoryError) as exc:
+            raise unreadable(exc, self.limits) from exc
         formats = dict(BUILTIN_FORMATS)
-        for fmt in styles.iter(f"{{{MAIN_NS}}}numFmt"):
-            try:
-                formats[int(fmt.get("numFmtId", ""))] = fmt.get("formatCode") or ""
-            except ValueError:
-                continue
+        for tag, attrs in elements:
+            if tag == num_fmt:
+                try:
+                    formats[int(attrs.get("numFmtId", ""))] = attrs.get("formatCode") or ""
+                except ValueError:
+                    continue
         result = set()
-        xfs = styles.find(f"{{{MAIN_NS}}}cellXfs")
-        for index, xf in enumerate(xfs if xfs is not None else ()):
+        for index, attrs in enumerate(attrs for tag, attrs in elements if tag == xf):
             try:
-                code = formats.get(int(xf.get("numFmtId", "0")), "")
+                code = formats.get(int(attrs.get("numFmtId", "0")), "")
             except ValueError:
                 continue
             if code and is_date_format(code):
@@ -232,15 +421,13 @@ class XlsxWorkbook:
         return frozenset(result)
 
 
-def _safe_fromstring(content: bytes) -> ElementTree.Element:
-    """Parse a small XML part, refusing DTDs (entity expansion is a classic bomb)."""
-    if b"<!DOCTYPE" in content or b"<!ENTITY" in content:
-        raise corrupt()
-    return ElementTree.fromstring(content)
+def _clark(name: str) -> str:
+    """expat's `namespace}local` as ElementTree's `{namespace}local`."""
+    return "{" + name if "}" in name else name
 
 
 class XlsxSheetReader:
-    """One worksheet, streamed row by row (no blank-run limit: the caller stops reading)."""
+    """One worksheet, streamed row by row; every row is checked against the workbook's limits."""
 
     def __init__(self, book: XlsxWorkbook, part: str) -> None:
         self._book = book
@@ -250,46 +437,46 @@ class XlsxSheetReader:
         self.force_general = False  # tests read through the general path only
 
     def rows(self, max_col: int) -> Iterator[tuple[int, tuple]]:
-        """Yield (1-based row number, cells padded to max_col) from row 1; gaps come back as blank rows."""
+        """Yield (1-based row number, cells padded to max_col) for each row that has cells, in file order.
+
+        Rows the sheet leaves out, and empty `<row/>` elements, are skipped without a
+        yield, however many: a data row a million rows down is read like any other.
+        """
         try:
             yield from self._rows(max_col)
         except Invalid:
             raise
-        except (ElementTree.ParseError, expat.ExpatError, zipfile.BadZipFile, zlib.error, EOFError, OSError,
-                ValueError, IndexError, KeyError, OverflowError, UnicodeDecodeError) as exc:
-            raise corrupt() from exc
+        except (expat.ExpatError, zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, IndexError,
+                KeyError, OverflowError, UnicodeDecodeError, MemoryError) as exc:
+            raise unreadable(exc, self._book.limits) from exc
 
     def validate(self) -> int:
-        """Read the whole sheet part through expat (C speed, no cell is built) and return an estimate
-        of its non-empty rows (closing `</row>` tags); raise Invalid `corrupt_file` if it is malformed.
+        """Read the whole sheet part through expat and check every row against the limits (no cell is built);
+        return the count of rows with cells (an estimate of the data rows).
 
-        After this, streaming the rows cannot fail on the file's account: values that do
-        not fit their type are read as text.
+        Raises Invalid `corrupt_file` for a malformed sheet, `file_too_complex` past a
+        limit (the shared strings are loaded, and so bounded, here too). After this,
+        streaming the rows cannot fail on the file's account: values that do not fit
+        their type are read as text.
         """
         if self._validated:
             return self._estimate
-        validator = _validator()
-        estimate = 0
-        tail = b""
         try:
-            with self._book.open_part(self._part) as member:
-                while chunk := member.read(_CHUNK):
-                    validator.Parse(chunk, False)
-                    window = tail + chunk
-                    estimate += window.count(b"</row>") + window.count(b":row>") - tail.count(b"</row>") - tail.count(b":row>")
-                    tail = chunk[-8:]
-            validator.Parse(b"", True)
+            self._book.load_shared_strings()  # now, so a bound is hit before any row is applied
+            estimate = sum(1 for _ in self._checked_rows())
         except Invalid:
             raise
-        except (expat.ExpatError, zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
-            raise corrupt() from exc
+        except (expat.ExpatError, zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
+                MemoryError) as exc:
+            raise unreadable(exc, self._book.limits) from exc
         self._validated = True
         self._estimate = estimate
         return estimate
 
     def _fragments(self) -> Iterator[tuple[str, bytes]]:
         """Yield (namespace prefix, row fragment as bytes, starting after `<row`) for each row of sheetData."""
-        validator = None if self._validated else _validator()
+        validator = None if self._validated else _parser()
+        limit = self._book.limits.max_row_bytes + _CHUNK
         pending = b""
         prefix: str | None = None
         row_start = end_tag = b""
@@ -298,7 +485,13 @@ class XlsxSheetReader:
             while True:
                 chunk = member.read(_CHUNK)
                 if validator is not None:
-                    validator.Parse(chunk, not chunk)
+                    try:
+                        validator.Parse(chunk, not chunk)
+                    except (expat.ExpatError, MemoryError):
+                        # A part nesting millions of elements makes expat hold them all; free that now, so
+                        # what handles the failure (at the parsing child's memory limit) has room to report it.
+                        validator = None
+                        raise
                 if done:
                     if not chunk:
                         break
@@ -329,6 +522,11 @@ class XlsxSheetReader:
                     skip_first = False
                 # The last piece may be an unfinished row: keep it for the next chunk.
                 pending = b"" if done or not chunk else pieces.pop()
+                if len(pending) > limit:
+                    # The unfinished row starts with its own attributes: name it by its number if it has one.
+                    head = pending[: pending.find(b">")] if pending[:1] in _AFTER_ROW else b""
+                    number_ = _ROW_NUMBER.search(head)
+                    raise _row_too_big(int(number_.group(1)) if number_ else None, self._book.limits)
                 for piece in pieces:
                     if piece:
                         yield prefix, piece
@@ -336,25 +534,52 @@ class XlsxSheetReader:
                     break
         self._validated = validator is not None or self._validated
 
-    def _rows(self, max_col: int) -> Iterator[tuple[int, tuple]]:
-        previous = 0
-        blank = (None,) * max_col
-        kinds: dict[str, tuple[str, int]] = {}
-        general: _General | None = None
+    def _checked_rows(self) -> Iterator[tuple[str, int, bytes]]:
+        """Yield (namespace prefix, row number, the row's content after its start tag) for each row with cells,
+        raising `file_too_complex` at the first row past a limit: its size, its number, its cells, the sheet's cells."""
+        limits = self._book.limits
+        previous = total_cells = 0
+        cell_tags: dict[str, re.Pattern[bytes]] = {}
         for prefix, fragment in self._fragments():
             head_end = fragment.find(b">")
             if head_end < 0 or fragment[:1] not in _AFTER_ROW:
                 continue  # `<rowXyz`, not a row
             head = fragment[:head_end]
             match = _ROW_NUMBER.search(head)
-            number = int(match.group(1)) if match else previous + 1
-            for gap in range(previous + 1, number):
-                yield gap, blank
-            previous = max(previous, number)
+            number_ = int(match.group(1)) if match else previous + 1
+            if number_ > limits.max_rows:
+                raise too_complex(
+                    "rows", f"A planilha passa de {number(limits.max_rows)} linhas (o limite do Excel).",
+                    limits.max_rows,
+                )
+            if len(fragment) > limits.max_row_bytes:
+                raise _row_too_big(number_, limits)
+            previous = max(previous, number_)
             if head.endswith(b"/"):
-                yield number, blank
-                continue
-            raw = fragment[head_end + 1 :]
+                continue  # <row r=".."/>: an empty row
+            cell_tag = cell_tags.get(prefix)
+            if cell_tag is None:
+                cell_tag = cell_tags[prefix] = re.compile(rb"<" + re.escape(prefix.encode()) + rb"c[\s/>]")
+            cells = len(cell_tag.findall(fragment))
+            if cells > limits.max_cells_per_row:
+                raise too_complex(
+                    "cells_per_row",
+                    f"A linha {number_} da planilha tem mais de {number(limits.max_cells_per_row)} células "
+                    "(o limite do Excel).",
+                    limits.max_cells_per_row,
+                )
+            total_cells += cells
+            if total_cells > limits.max_cells:
+                raise too_complex(
+                    "cells", f"A planilha tem mais de {number(limits.max_cells)} células (limite da importação).",
+                    limits.max_cells,
+                )
+            yield prefix, number_, fragment[head_end + 1 :]
+
+    def _rows(self, max_col: int) -> Iterator[tuple[int, tuple]]:
+        kinds: dict[str, tuple[str, int]] = {}
+        general: _General | None = None
+        for prefix, number_, raw in self._checked_rows():
             body = raw.decode()
             cells = [None] * max_col
             # CR line ends must become LF as an XML parser would: the general path does that.
@@ -362,12 +587,12 @@ class XlsxSheetReader:
                 found = _FAST_CELL.findall(body)
                 if len(found) == raw.count(b"<c"):
                     self._fill_fast(found, cells, kinds, max_col)
-                    yield number, tuple(cells)
+                    yield number_, tuple(cells)
                     continue
             if general is None or general.prefix != prefix:
                 general = _General(prefix)
             self._fill_general(general, body, cells, max_col)
-            yield number, tuple(cells)
+            yield number_, tuple(cells)
 
     def _fill_fast(self, found: list[tuple[str, str, str]], cells: list, kinds: dict, max_col: int) -> None:
         columns = _COLUMNS
@@ -379,7 +604,8 @@ class XlsxSheetReader:
             if index >= max_col:
                 continue
             if attrs == ' t="inlineStr"':
-                cells[index] = html.unescape(text) if "&" in text else text
+                # `<c t="inlineStr"></c>` (openpyxl's empty string) reads as empty, as openpyxl reads it.
+                cells[index] = (html.unescape(text) if "&" in text else text) or None
                 continue
             kind = kinds.get(attrs)
             if kind is None:
@@ -453,12 +679,21 @@ def _kind(attrs: str) -> tuple[str, int]:
     return _INLINE if kind[0] == "inlineStr" and not attrs.endswith("/") else kind
 
 
-def _validator():
-    """An expat parser with no handlers (C speed) that refuses entity declarations."""
-    parser = expat.ParserCreate()
+def _too_deep(limits: Limits) -> Invalid:
+    return too_complex(
+        "xml_depth", f"O arquivo tem elementos XML aninhados em mais de {limits.max_xml_depth} níveis.",
+        limits.max_xml_depth,
+    )
+
+
+def _parser(namespaces: bool = False):
+    """An expat parser that refuses any DTD (no entity can be declared, so none can expand); no other
+    handler is set, so a validating pass runs at C speed."""
+    parser = expat.ParserCreate(namespace_separator="}") if namespaces else expat.ParserCreate()
 
     def refuse(*_args) -> None:
         raise corrupt()
 
+    parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
     return parser

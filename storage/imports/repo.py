@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from storage import paging
 from storage.bulk import any_of
-from storage.imports.models import Import, ImportFile, ImportIssue
+from storage.imports.models import Import, ImportFileChunk, ImportIssue
 from storage.patients.models import Patient
 
 # The patient columns the importer reads and may write.
@@ -33,17 +33,15 @@ def get_for_update(session: Session, import_id: str) -> Import | None:
     return session.scalars(stmt).first()
 
 
-def file_data(session: Session, import_id: str, chunk: int = 4 << 20) -> bytes | None:
-    """Return the uploaded bytes of an import, read in slices so the driver never holds a second copy."""
-    where = ImportFile.import_id == import_id
-    size = session.scalar(select(func.length(ImportFile.data)).where(where))
-    if size is None:
-        return None
-    buffer = bytearray(size)
-    for offset in range(0, size, chunk):
-        part = session.scalar(select(func.substring(ImportFile.data, offset + 1, chunk)).where(where))
-        buffer[offset : offset + len(part)] = part
-    return buffer  # a bytearray reads like bytes everywhere the parser looks
+def add_file_chunk(session: Session, import_id: str, seq: int, data: bytes) -> None:
+    """Store one chunk of an upload (a plain INSERT: the bytes never sit in the session's identity map)."""
+    session.execute(insert(ImportFileChunk).values(import_id=import_id, seq=seq, data=data))
+
+
+def file_chunk(session: Session, import_id: str, seq: int) -> bytes | None:
+    """Return one chunk of an upload, or None past its end."""
+    where = (ImportFileChunk.import_id == import_id) & (ImportFileChunk.seq == seq)
+    return session.scalar(select(ImportFileChunk.data).where(where))
 
 
 def page_recent(session: Session, *, cursor: str | None, limit: int) -> paging.Page[Import]:
@@ -108,7 +106,7 @@ _BY_NAME = text(
     FROM patients AS p
     JOIN (SELECT DISTINCT name, birth
           FROM unnest(CAST(:names AS varchar[]), CAST(:births AS date[])) AS k(name, birth)) AS k
-      ON p.name_folded = k.name AND p.birth_date IS NOT DISTINCT FROM k.birth
+      ON p.name_folded = k.name AND p.birth_date IS NOT DISTINCT FROM k.birth AND p.status <> 'merged'
     ORDER BY p.created_at, p.id
     """
 )

@@ -11,14 +11,14 @@ end exactly as after one clean run.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import queue
 import re
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import func
 from sqlalchemy.orm import Session
@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session
 from storage.bulk import copy_rows
 from storage.db import unit_of_work
 from storage.errors import Invalid, NotFound
-from storage.imports import applying, dasaexp, parsing_process, repo
+from storage.imports import applying, dasaexp, parsing_process, repo, uploads
 from storage.imports.dasaexp import RowIssue
-from storage.imports.models import COUNTERS, Import, ImportFile, ImportIssue
-from storage.imports.parsing_sources import DEFAULT_LIMITS, Limits
+from storage.imports.models import COUNTERS, FILE_CHUNK_BYTES, Import, ImportIssue
+from storage.imports.parsing_sources import DEFAULT_LIMITS, Limits, expanded_size
 from storage.imports.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,54 @@ FINAL_STATUSES = ("succeeded", "failed")
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f]+")
 
 
+class Upload:
+    """An upload being stored (see `begin_upload`): `write` its bytes as they arrive, then `finish`."""
+
+    def __init__(self, session: Session, item: Import, max_bytes: int) -> None:
+        self.item = item
+        self._session = session
+        self._writer = uploads.UploadWriter(session, item.id, max_bytes)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Store the next bytes (a full chunk goes to the database at once); Invalid `file_too_large` past the
+        limit, `unsupported_file_type` once the first bytes show it is no spreadsheet."""
+        self._writer.write(data)
+
+    def finish(self) -> Import:
+        """Store the rest, vet the stored file by its content and complete the import row (still queued).
+
+        Raises Invalid like `register_upload`; the caller then rolls back, and nothing stays.
+        """
+        self._writer.close()
+        item = self.item
+        item.content_type = dasaexp.file_type(uploads.StoredFile(self._session, item.id, self._writer.size))
+        item.size = self._writer.size
+        item.sha256 = self._writer.sha256
+        self._session.flush()
+        return item
+
+
+def begin_upload(
+    session: Session, filename: str | None, uploaded_by: str | None = None, max_bytes: int | None = None
+) -> Upload:
+    """Start storing an uploaded agenda in the caller's transaction, a chunk at a time (never held whole).
+
+    The caller writes the bytes, calls `finish()`, commits, then enqueues.
+    """
+    limit = max_bytes if max_bytes is not None else get_settings().import_max_bytes
+    item = Import(
+        filename=_clean_filename(filename), content_type=None, size=0, sha256="", uploaded_by=uploaded_by,
+        status="queued",
+    )
+    session.add(item)
+    session.flush()
+    return Upload(session, item, limit)
+
+
 def register_upload(
     session: Session,
     filename: str | None,
-    data: bytes,
+    data: bytes | IO[bytes],
     uploaded_by: str | None = None,
     max_bytes: int | None = None,
 ) -> Import:
@@ -52,27 +96,15 @@ def register_upload(
     (415), and `empty_file`, `encrypted_file`, `corrupt_file`, `file_too_complex`
     for files the content check can already refuse.
     """
-    limit = max_bytes if max_bytes is not None else get_settings().import_max_bytes
-    if len(data) > limit:
-        raise Invalid(
-            "file_too_large",
-            f"O arquivo tem mais que o limite de {_megabytes(limit)} MB. Divida a planilha em arquivos menores.",
-            max_bytes=limit,
-        )
-    content_type = dasaexp.file_type(data)
-    item = Import(
-        filename=_clean_filename(filename),
-        content_type=content_type,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        uploaded_by=uploaded_by,
-        status="queued",
-    )
-    session.add(item)
-    session.flush()
-    session.add(ImportFile(import_id=item.id, data=data))
-    session.flush()
-    return item
+    upload = begin_upload(session, filename, uploaded_by, max_bytes)
+    if isinstance(data, (bytes, bytearray)):
+        view = memoryview(data)
+        for start in range(0, len(view), FILE_CHUNK_BYTES):
+            upload.write(view[start : start + FILE_CHUNK_BYTES])
+    else:
+        while chunk := data.read(FILE_CHUNK_BYTES):
+            upload.write(chunk)
+    return upload.finish()
 
 
 def apply_import(
@@ -98,16 +130,16 @@ def apply_import(
         item.started_at = item.started_at or func.now()
         item.attempts += 1
         filename, learned_at, checkpoint = item.filename, item.uploaded_at, item.checkpoint_row
-        data = repo.file_data(session, import_id) or b""
+        spool = _spool(session, import_id)  # the stream closes it
     settings = get_settings()
     try:
         stream = parsing_process.open_stream(
-            data, filename, after=checkpoint, size=size, limits=limits,
-            in_child=len(data) >= settings.import_parse_in_child_bytes,
+            spool, filename, after=checkpoint, size=size, limits=limits,
+            # By what parsing reads, not by the upload's size: a small zip may inflate to a lot.
+            in_child=expanded_size(spool) >= settings.import_parse_in_child_bytes,
         )
     except Invalid as error:
         return _fail(import_id, error)
-    del data  # the parser keeps what it needs
     with stream:
         with unit_of_work() as session:
             item = repo.get_for_update(session, import_id)
@@ -161,6 +193,18 @@ def apply_import(
     if on_batch_committed is not None:
         on_batch_committed()
     return "succeeded"
+
+
+def _spool(session: Session, import_id: str) -> IO[bytes]:
+    """The import's upload copied, a chunk at a time, into an unlinked temporary file (gone even if this
+    process is killed): the parser reads it from there, here or in a parsing child that inherits it."""
+    spool = tempfile.TemporaryFile(prefix="coleta-import-")
+    try:
+        uploads.copy_to(session, import_id, spool)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 class _Failed:
@@ -218,8 +262,9 @@ def _prefetch(items: Iterator, depth: int) -> Iterator:
 def _store_issues(session: Session, import_id: str, issues: list[RowIssue]) -> None:
     if issues:
         copy_rows(
-            session, ImportIssue.__table__, ("import_id", "row", "level", "code", "message", "field"),
-            ((import_id, i.row, i.level, i.code, i.message, i.field) for i in issues),
+            session, ImportIssue.__table__,
+            ("import_id", "row", "level", "code", "message", "field", "patient_id", "score"),
+            ((import_id, i.row, i.level, i.code, i.message, i.field, i.patient_id, i.score) for i in issues),
         )
 
 
@@ -254,7 +299,8 @@ def report(session: Session, import_id: str, issue_limit: int | None = 5000) -> 
         raise NotFound(ENTITY, import_id)
     result = summary(item)
     result["issues"] = [
-        {"row": i.row, "level": i.level, "code": i.code, "message": i.message}
+        {"row": i.row, "level": i.level, "code": i.code, "message": i.message,
+         **({"patient_id": i.patient_id, "score": i.score} if i.patient_id else {})}
         for i in repo.issues(session, import_id, limit=issue_limit)
     ]
     return result
@@ -331,7 +377,3 @@ def _clean_filename(filename: str | None) -> str:
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE_FILENAME.sub(" ", name).strip()
     return (name or "planilha")[:255]
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f}"

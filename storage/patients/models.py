@@ -59,6 +59,8 @@ class Patient(Timestamps, Base):
     collection_preferences: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    # Set (with status "merged") when this record was merged into another (storage.duplicates): a redirect.
+    merged_into_id: Mapped[str | None] = mapped_column(String(36))
     # The patient answered SAIR: no message is sent to them any more (storage.messages).
     opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opted_out_channel: Mapped[str | None] = mapped_column(String(16))

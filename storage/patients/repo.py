@@ -31,10 +31,14 @@ def get_many(session: Session, patient_ids: Sequence[str]) -> list[Patient]:
 
 
 def document_rows(session: Session, patient_ids: Sequence[str]) -> list[Row]:
-    """Fresh patient rows (plain rows with every column, no ORM objects) among these ids; one query."""
+    """Fresh patient rows (plain rows with every column, no ORM objects) among these ids; one query.
+
+    A merged-away patient has no search document: it is left out, so the drain deletes its document.
+    """
     if not patient_ids:
         return []
-    return list(session.execute(select(Patient.__table__).where(any_of(Patient.id, patient_ids))))
+    table = Patient.__table__
+    return list(session.execute(select(table).where(any_of(table.c.id, patient_ids), table.c.status != "merged")))
 
 
 def find_by_cpf(session: Session, cpf: str) -> Patient | None:
@@ -51,8 +55,8 @@ def find_by_folded_name_and_birth_date(session: Session, name_folded: str, birth
 
 
 def count(session: Session) -> int:
-    """Return how many patients are stored."""
-    return session.execute(select(func.count(Patient.id))).scalar_one()
+    """Return how many patients are stored and searchable (merged-away records are redirects, not patients)."""
+    return session.execute(select(func.count(Patient.id)).where(Patient.status != "merged")).scalar_one()
 
 
 def ids_after(session: Session, after_id: str | None, limit: int) -> list[str]:

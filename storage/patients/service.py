@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import outbox
+from storage.duplicates import service as duplicate_service
 from storage.errors import Conflict, Invalid, NotFound
 from storage.identifiers import (
     clean_name,
@@ -74,6 +75,8 @@ def create(session: Session, data: Mapping[str, Any]) -> Patient:
     with _cpf_race(session, patient.cpf):
         session.add(patient)
     outbox.record(session, ENTITY, patient.id)
+    # Its match keys, so a later registration of the same person finds it (storage.duplicates).
+    duplicate_service.save_keys_of(session, patient)
     return patient
 
 
@@ -82,6 +85,7 @@ def update(session: Session, patient_id: str, changes: Mapping[str, Any]) -> Pat
     patient = repo.get_for_update(session, patient_id)
     if patient is None:
         raise NotFound(ENTITY, patient_id)
+    _refuse_merged(patient)
     if "name" in changes and not clean_name(changes.get("name")):
         raise Invalid("missing_name", "O nome do paciente não pode ficar vazio.", field="name")
     cpf = normalize_cpf(changes["cpf"]) if "cpf" in changes else None
@@ -92,6 +96,7 @@ def update(session: Session, patient_id: str, changes: Mapping[str, Any]) -> Pat
         modified = session.is_modified(patient)
     if modified:
         outbox.record(session, ENTITY, patient.id)
+        duplicate_service.save_keys_of(session, patient)
     return patient
 
 
@@ -100,6 +105,7 @@ def delete(session: Session, patient_id: str) -> None:
     patient = repo.get_for_update(session, patient_id)
     if patient is None:
         raise NotFound(ENTITY, patient_id)
+    _refuse_merged(patient)
     if visit_repo.patient_has_visits(session, patient_id):
         raise Conflict(
             "patient_has_visits",
@@ -109,6 +115,13 @@ def delete(session: Session, patient_id: str) -> None:
     session.delete(patient)
     session.flush()
     outbox.record(session, ENTITY, patient_id, deleted_version=tombstone_version)
+
+
+def _refuse_merged(patient: Patient) -> None:
+    """A merged-away record is a redirect kept for unmerge: it is changed only by unmerge."""
+    if patient.status == "merged":
+        raise Conflict("patient_merged", "Este cadastro foi unificado a outro paciente; altere o cadastro unificado.",
+                       merged_into=patient.merged_into_id)
 
 
 def _ensure_cpf_free(session: Session, cpf: str | None, patient_id: str | None) -> None:

@@ -238,6 +238,9 @@ def _check_overlaps(
 
 
 def _check_active(patient: Row | None) -> None:
+    if patient is not None and patient.status == "merged":
+        raise Conflict("patient_merged", "Este cadastro foi unificado a outro paciente; agende no cadastro unificado.",
+                       merged_into=patient.merged_into_id)
     if patient is not None and patient.status == "inactive":
         raise Conflict(
             "patient_inactive",

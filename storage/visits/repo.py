@@ -464,7 +464,7 @@ _CAR_LOCK_COLUMNS = (Car.id, Car.label, Car.base, Car.status, Car.daily_capacity
 _PATIENT_LOCK_COLUMNS = (
     Patient.id, Patient.street, Patient.number, Patient.complement, Patient.neighborhood, Patient.city,
     Patient.state, Patient.zip_code, Patient.address_reference, Patient.health_plan_code, Patient.health_plan_name,
-    Patient.health_plan_card_number, Patient.status,
+    Patient.health_plan_card_number, Patient.status, Patient.merged_into_id,
 )
 
 

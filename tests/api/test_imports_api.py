@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import random
 import zipfile
 
 import pytest
@@ -123,3 +125,95 @@ def test_unknown_import_is_404(api_client, operator):
     response = api_client.get(f"{IMPORTS}/00000000-0000-0000-0000-000000000000", headers=operator)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "import_not_found"
+
+
+# ---------------------------------------------------------------- streamed uploads
+
+
+def chunked_upload(api_client, headers, name: str, parts, boundary: str = "coleta-boundary"):
+    """A multipart upload sent as a stream without Content-Length (a client cannot be trusted to send one)."""
+    def body():
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+               "Content-Type: application/octet-stream\r\n\r\n").encode()
+        yield from parts
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    return api_client.post(
+        IMPORTS, content=body(), headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+
+
+def test_an_upload_is_stored_in_chunks_and_read_back_whole(api_client, operator):
+    from storage.db import unit_of_work
+    from storage.imports import repo, uploads
+    from storage.imports.models import FILE_CHUNK_BYTES
+
+    # The sample workbook padded with an incompressible part: a bit over 3 chunks.
+    data = DASAEXP_SAMPLE.read_bytes()
+    padded = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(padded, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info.filename))
+        target.writestr("docProps/padding.bin", random_bytes(3 * FILE_CHUNK_BYTES))
+    payload = padded.getvalue()
+
+    pieces = [payload[i : i + 65536] for i in range(0, len(payload), 65536)]
+    response = chunked_upload(api_client, operator, "agenda.xlsx", pieces)
+
+    assert response.status_code == 202, response.json()
+    import_id = response.json()["id"]
+    with unit_of_work() as session:
+        item = repo.get(session, import_id)
+        chunks = [len(repo.file_chunk(session, import_id, seq) or b"") for seq in range(5)]
+        stored = uploads.read_all(session, import_id)
+    assert (item.size, item.sha256, item.filename) == (len(payload), hashlib.sha256(payload).hexdigest(), "agenda.xlsx")
+    assert chunks == [FILE_CHUNK_BYTES, FILE_CHUNK_BYTES, FILE_CHUNK_BYTES, len(payload) - 3 * FILE_CHUNK_BYTES, 0]
+    assert stored == payload
+
+
+def test_a_streamed_upload_past_the_limit_is_413_and_nothing_is_stored(api_client, operator, monkeypatch):
+    monkeypatch.setenv("COLETA_IMPORT_MAX_BYTES", str(2 * 1024 * 1024))
+    get_import_settings.cache_clear()
+    try:
+        response = chunked_upload(api_client, operator, "grande.csv", [b"a;b;c\r\n" * 65536] * 8)  # ~3.5 MB
+    finally:
+        monkeypatch.undo()
+        get_import_settings.cache_clear()
+
+    assert response.status_code == 413
+    assert response.json()["error"] == {
+        "code": "file_too_large",
+        "message": "O arquivo passa do limite de 2 MB. Divida a planilha em arquivos menores.",
+        "details": {"max_bytes": 2 * 1024 * 1024},
+    }
+    assert api_client.get(IMPORTS, headers=operator).json()["items"] == []
+
+
+def test_a_pdf_is_refused_from_its_first_bytes(api_client, operator):
+    response = chunked_upload(api_client, operator, "agenda.xlsx", [b"%PDF-1.7\n" + b"\x00" * 65536] * 4)
+
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_file_type"
+    assert api_client.get(IMPORTS, headers=operator).json()["items"] == []
+
+
+def test_a_malformed_multipart_body_is_400(api_client, operator):
+    response = api_client.post(
+        IMPORTS, content=b"--x\r\nnot a header line\r\n\r\n",
+        headers={**operator, "Content-Type": "multipart/form-data; boundary=x"},
+    )
+
+    assert response.status_code in (400, 422)
+    assert response.json()["error"]["code"] in ("invalid_multipart", "validation_error")
+
+
+def test_the_openapi_document_still_describes_the_file_field(api_client):
+    operation = api_client.get("/openapi.json").json()["paths"]["/api/v1/imports"]["post"]
+
+    schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert (operation["requestBody"]["required"], schema["required"], schema["properties"]["file"]["format"]) == (
+        True, ["file"], "binary")
+
+
+def random_bytes(size: int) -> bytes:
+    return random.Random(5).randbytes(size)

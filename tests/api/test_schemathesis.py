@@ -57,7 +57,10 @@ def world() -> Iterator[dict[str, str]]:
         driver = team_service.create_driver(session, {"name": "Davi Motorista"})
         collector = team_service.create_collector(session, {"name": "Cecília Coletora"})
         ids = {"patient_id": patient.id, "visit_id": visit.id, "car_id": car.id, "driver_id": driver.id,
-               "collector_id": collector.id}
+               "collector_id": collector.id, "survivor_id": patient.id}
+    from tests.api.role_rules.duplicates import _pair
+
+    ids["pair_id"] = _pair()
     yield {"admin": admin.access_token, "viewer": viewer.access_token, "user_id": victim.id, **ids}
     truncate_all()
     clear_redis_keys()

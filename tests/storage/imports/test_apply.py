@@ -508,10 +508,10 @@ def test_register_upload_keeps_the_bytes_for_audit():
     import_id = upload(data, "C:\\Users\\op\\Relatorio.xls")
 
     with unit_of_work() as session:
-        from storage.imports import repo
+        from storage.imports import repo, uploads
 
         item = repo.get(session, import_id)
-        stored = repo.file_data(session, import_id)
+        stored = uploads.read_all(session, import_id)
     import hashlib
 
     assert (item.filename, item.size, item.sha256, item.status) == (

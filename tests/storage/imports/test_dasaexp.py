@@ -996,7 +996,7 @@ def test_formula_cells_use_the_cached_value_and_report_uncached_ones(tmp_path):
     data = rewrite_member(
         data,
         "xl/worksheets/sheet1.xml",
-        lambda xml: re.sub(rb'<c r="K2"><f>(.*?)</f><v\s*/>', rb'<c r="K2" t="str"><f>\1</f><v>MARIA SILVA</v>', xml),
+        lambda xml: re.sub(rb'<c r="K2"><f>(.*?)</f><v(?:\s*/>|></v>)', rb'<c r="K2" t="str"><f>\1</f><v>MARIA SILVA</v>', xml),
     )
     cached, uncached = rows_of(data)
 
@@ -1040,20 +1040,50 @@ def test_a_million_empty_rows_after_the_data_stop_quickly(tmp_path):
     assert time.monotonic() - started < 10
 
 
-def test_a_million_physical_empty_rows_stop_quickly_and_data_beyond_the_blank_run_is_not_read(tmp_path):
-    data = write_xlsx(tmp_path, grid(DASAEXP_HEADERS, dasaexp()))
-    padding = b"".join(b'<row r="%d"/>' % number for number in range(3, 1_000_000))
-    late_cell = b'<row r="1000000"><c r="A1000000" t="inlineStr"><is><t>late</t></is></c></row>'
-    tail = padding + late_cell + b"</sheetData>"
-    data = rewrite_member(data, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b"</sheetData>", tail))
-    started = time.monotonic()
+def late_row_workbook(tmp_path: Path, padding: bytes = b"", dimension: bytes | None = None) -> bytes:
+    """The header, a visit on row 2, `padding` rows, and a second visit on row 1,000,003."""
+    data = write_xlsx(tmp_path, grid(DASAEXP_HEADERS, dasaexp(), dasaexp({"Id do agendamento": "late"})))
+
+    def move(xml: bytes) -> bytes:
+        start = xml.index(b'<row r="3"')
+        end = xml.index(b"</row>", start) + len(b"</row>")
+        late = re.sub(rb'r="([A-Z]*)3"', rb'r="\g<1>1000003"', xml[start:end])
+        xml = xml[:start] + padding + late + xml[end:]
+        if dimension is not None:
+            xml = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="' + dimension + b'"', xml)
+        return xml
+
+    return rewrite_member(data, "xl/worksheets/sheet1.xml", move)
+
+
+@pytest.mark.parametrize(
+    "padding, dimension",
+    [
+        (b"", None),  # the rows in between are simply left out
+        (b"".join(b'<row r="%d"/>' % number for number in range(3, 1_000_003)), None),  # a million empty <row/>
+        (b"", b"A1:AD2"),  # and a <dimension> that says the sheet ends at row 2
+    ],
+    ids=["gap", "a million empty row elements", "lying dimension"],
+)
+def test_a_data_row_after_a_million_empty_rows_is_read(tmp_path, padding, dimension):
+    data = late_row_workbook(tmp_path, padding, dimension)
 
     parsed = parse(data, "agenda.xlsx")
     rows = list(parsed.rows())
 
-    # After 1000 consecutive blank rows the sheet is considered over: row 1,000,000 is never reached.
-    assert (parsed.total_rows, [row.row_number for row in rows]) == (1, [2])
-    assert time.monotonic() - started < 10
+    assert [(row.row_number, row.kind, row.source_id) for row in rows] == [
+        (2, "visit", "c7ac40bc-e67f-4b04-8554-adbc4801b608"), (1_000_003, "visit", "late")
+    ]
+    assert parsed.total_rows == 2
+
+
+def test_a_csv_data_row_after_a_million_blank_lines_is_read():
+    lines = grid(SIMPLIFIED_HEADERS, simplified()) + [[""] * len(SIMPLIFIED_HEADERS)] * 1_000_000
+    lines += grid(SIMPLIFIED_HEADERS, simplified({"Nome do Paciente": "Ana Late"}))[1:]
+
+    rows = rows_of(write_csv(lines, ";", "cp1252"), "agenda.csv")
+
+    assert [(row.row_number, row.patient_name) for row in rows] == [(2, "Maria das Dores"), (1_000_003, "Ana Late")]
 
 
 def test_header_only_file_has_no_rows(tmp_path):

@@ -342,6 +342,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Duplicates
+         * @description Possible duplicates, best score first, each with both patients and the field-by-field explanation.
+         *
+         *     Filters: `status` (default `pending`), `min_score` (0–1), `patient_id` (pairs of one patient).
+         *     Pending pairs whose patient was merged away are left out. Audited as a read of every patient listed.
+         */
+        get: operations["listDuplicates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duplicates/{pair_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide Duplicate
+         * @description Decide a pair: `same` (one person: merge next) or `different` (never proposed again). Audited on both patients.
+         */
+        post: operations["decideDuplicate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/imports": {
         parameters: {
             query?: never;
@@ -357,7 +400,8 @@ export interface paths {
         put?: never;
         /**
          * Upload Import
-         * @description Store the spreadsheet (bytes kept for audit) and queue it; 413 over the size limit, 415 if not a spreadsheet.
+         * @description Store the spreadsheet a chunk at a time as it arrives (bytes kept for audit, never held whole) and queue it;
+         *     413 over the size limit, 415 if not a spreadsheet.
          */
         post: operations["uploadImport"];
         delete?: never;
@@ -429,6 +473,9 @@ export interface paths {
         /**
          * Create Patient
          * @description Register a patient (audited: patient.create with the names of the fields given).
+         *
+         *     `warnings` lists registered patients this one may be (`possible_duplicate`, with the score); they
+         *     also enter the review queue (GET /api/v1/duplicates). A valid CPF already registered is 409.
          */
         post: operations["createPatient"];
         delete?: never;
@@ -479,6 +526,51 @@ export interface paths {
         get: operations["listPatientAudit"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patient_id}/unmerge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unmerge Patient
+         * @description Undo the merge that took this (merged-away) patient: both records, their visits and documents come back.
+         *
+         *     409 `patient_not_merged`, `merge_not_latest` (a later merge into the same survivor must be undone first).
+         */
+        post: operations["unmergePatient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{survivor_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge Patients
+         * @description Merge `other_id` into this patient: visits, attempts and messages move here, the best value of each field
+         *     is kept (README: golden record), the other becomes a redirect (`merged_into`). Undo with /unmerge.
+         *
+         *     409 `patient_merged` (either is already merged), `duplicate_decided_different`; 422 `merge_same_patient`.
+         */
+        post: operations["mergePatients"];
         delete?: never;
         options?: never;
         head?: never;
@@ -935,7 +1027,7 @@ export interface components {
              * Action
              * @enum {string}
              */
-            action: "patient.bulk" | "patient.create" | "patient.delete" | "patient.export" | "patient.read" | "patient.update" | "user.create" | "user.update";
+            action: "duplicate.decide" | "patient.bulk" | "patient.create" | "patient.delete" | "patient.export" | "patient.merge" | "patient.read" | "patient.unmerge" | "patient.update" | "user.create" | "user.update";
             /** Actor Id */
             actor_id: string | null;
             /** Actor Role */
@@ -968,11 +1060,6 @@ export interface components {
             items: components["schemas"]["AuditEventRead"][];
             /** Next Cursor */
             next_cursor: string | null;
-        };
-        /** Body_uploadImport */
-        Body_uploadImport: {
-            /** File */
-            file: string;
         };
         /**
          * BulkCreate
@@ -1462,6 +1549,14 @@ export interface components {
              */
             visits_today: number;
         };
+        /** DecisionBody */
+        DecisionBody: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "same" | "different";
+        };
         /**
          * DriverAssignment
          * @description The requesting driver's car on a day, its team when there is one, and where its route sheet is.
@@ -1602,6 +1697,85 @@ export interface components {
              */
             status: "scheduled" | "cancelled" | "collected" | "no_show";
         };
+        /** DuplicatePage */
+        DuplicatePage: {
+            /** Items */
+            items: components["schemas"]["DuplicatePairRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * DuplicatePairRead
+         * @description A candidate pair: score = probability that both records are one person (0–1), with the reasons.
+         */
+        DuplicatePairRead: {
+            /**
+             * Band
+             * @enum {string}
+             */
+            band: "review" | "auto";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Explanation */
+            explanation: components["schemas"]["FieldComparison"][];
+            /**
+             * Found By
+             * @enum {string}
+             */
+            found_by: "scan" | "create" | "import";
+            /** Id */
+            id: string;
+            /** Patients */
+            patients: components["schemas"]["DuplicatePatient"][];
+            /** Score */
+            score: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "same" | "different";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * DuplicatePatient
+         * @description One side of a pair: what a reviewer compares. Viewers see the CPF and phones masked.
+         */
+        DuplicatePatient: {
+            /** Birth Date */
+            birth_date: string | null;
+            /** City */
+            city: string | null;
+            /** Cpf */
+            cpf: string | null;
+            /** Id */
+            id: string;
+            /** Merged Into */
+            merged_into?: string | null;
+            /** Name */
+            name: string;
+            /** Neighborhood */
+            neighborhood: string | null;
+            /** Phones */
+            phones: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "inactive" | "merged";
+            /** Zip Code */
+            zip_code: string | null;
+        };
         /** ErrorDetail */
         ErrorDetail: {
             /**
@@ -1683,6 +1857,21 @@ export interface components {
             value: string;
         };
         /**
+         * FieldComparison
+         * @description How one field of the two records compares: the level (`missing` when one side lacks it) and its weight in bits.
+         */
+        FieldComparison: {
+            /**
+             * Field
+             * @enum {string}
+             */
+            field: "given_name" | "surname" | "other_names" | "birth_date" | "cpf" | "phone" | "address" | "gender";
+            /** Level */
+            level: string;
+            /** Weight */
+            weight: number;
+        };
+        /**
          * FieldError
          * @description One invalid field of a request: where (`body.name`, `query.page_size`) and what kind of error.
          */
@@ -1761,8 +1950,12 @@ export interface components {
             level: "error" | "warning";
             /** Message */
             message: string;
+            /** Patient Id */
+            patient_id?: string | null;
             /** Row */
             row: number;
+            /** Score */
+            score?: number | null;
         };
         /** ImportPage */
         ImportPage: {
@@ -1948,6 +2141,42 @@ export interface components {
             scope: string;
             /** Username */
             username: string;
+        };
+        /** MergeBody */
+        MergeBody: {
+            /** Other Id */
+            other_id: string;
+        };
+        /**
+         * MergeRead
+         * @description A merge: who survived, who was merged, what moved; `patient` is the survivor after the change.
+         */
+        MergeRead: {
+            /** Changed Fields */
+            changed_fields: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Merged Id */
+            merged_id: string;
+            /** Moved */
+            moved: {
+                [key: string]: number;
+            };
+            patient: components["schemas"]["PatientRead"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "undone";
+            /** Survivor Id */
+            survivor_id: string;
+            /** Undone At */
+            undone_at: string | null;
         };
         /**
          * MessageCreate
@@ -2150,6 +2379,8 @@ export interface components {
             health_plan: components["schemas"]["HealthPlan"];
             /** Id */
             id: string;
+            /** Merged Into */
+            merged_into?: string | null;
             /**
              * Messages
              * @default []
@@ -2182,7 +2413,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "active" | "inactive";
+            status: "active" | "inactive" | "merged";
             /** Tags */
             tags: string[];
             /**
@@ -2195,6 +2426,11 @@ export interface components {
              * @default []
              */
             visits: components["schemas"]["PatientVisit"][];
+            /**
+             * Warnings
+             * @default []
+             */
+            warnings: components["schemas"]["PatientWarning"][];
         };
         /**
          * PatientSuggestion
@@ -2350,6 +2586,21 @@ export interface components {
              * @enum {string}
              */
             status: "scheduled" | "cancelled" | "collected" | "no_show";
+        };
+        /**
+         * PatientWarning
+         * @description Something to look at about a saved patient: `possible_duplicate` of `patient_id` with `score` (0–1).
+         */
+        PatientWarning: {
+            /**
+             * Code
+             * @constant
+             */
+            code: "possible_duplicate";
+            /** Patient Id */
+            patient_id: string;
+            /** Score */
+            score: number;
         };
         /** Payer */
         Payer: {
@@ -4761,6 +5012,176 @@ export interface operations {
             };
         };
     };
+    listDuplicates: {
+        parameters: {
+            query?: {
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                limit?: number;
+                min_score?: number | null;
+                patient_id?: string | null;
+                status?: ("pending" | "same" | "different") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicatePage"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    decideDuplicate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pair_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicatePairRead"];
+                };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listImports: {
         parameters: {
             query?: {
@@ -4830,7 +5251,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_uploadImport"];
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description A planilha (.xlsx ou .csv).
+                     */
+                    file: string;
+                };
             };
         };
         responses: {
@@ -5604,6 +6031,180 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    unmergePatient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patient_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeRead"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    mergePatients: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                survivor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeRead"];
+                };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

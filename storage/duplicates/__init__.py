@@ -1,0 +1,1 @@
+"""The master patient index: match keys, candidate duplicate pairs and their decisions, merges and unmerges."""
