@@ -15,8 +15,9 @@ digits are joined; `31/02/1990` is no day, so it is digits); tokens with letters
   (4) > the same pt-BR phonetic key (3, Souza/Sousa, Ruth/Rute) > one slip (2; a swapped
   pair of letters is one, never in the first letter; none in words of 1-2 letters) > a typo
   of the key (1.5, Phelipe/Filipe) > two slips (from 6 letters, or from 4 beside other
-  words) or a prefix (1). Beside other words, a word may also be the patient's neighbourhood (3.5,
-  `maria da silva tijuca`: the namesake living there first, before a name two slips away).
+  words) or a prefix (1). After two words, a word may also be the patient's neighbourhood (3.5,
+  `maria da silva tijuca`: the namesake living there first, before a name two slips away); never
+  the first two, so `rosa santos` is Camila Santos Rosa, not any Santos living in Santa Rosa.
   Every word must reach some tier
   (connectors are left out, so missing middle names and connectors cost nothing); with
   three or more words and no name meeting them all, a second pass lets a name meeting all
@@ -121,9 +122,13 @@ TIER_TYPO = 2.0
 TIER_SOUND_TYPO = 1.5
 TIER_TWO_TYPOS = 1.0
 TIER_PREFIX = 1.0
-# Beside other words, a word may also be where the patient lives (`maria da silva tijuca`): just below
+# After two words, a word may also be where the patient lives (`maria da silva tijuca`): just below
 # the same word in the name, above any slip, so the namesake living there comes first.
 TIER_PLACE = 3.5
+# The words before it must meet the name: staff type the name, then where the patient lives. A
+# neighbourhood that is also a name (Santa Rosa, Fonseca, Castelo) would otherwise put its residents
+# before the name typed ("rosa santos": any Santos of Santa Rosa before Camila Santos Rosa).
+PLACE_AFTER = 2
 # Bonuses, each below one tier: the whole name in order spelt any way (connectors aside), and
 # the typed first and last words being the name's first and last words (by their phonetic keys).
 WHOLE_NAME = 0.5
@@ -395,7 +400,7 @@ def name_query(words: list[str], relaxed: bool = False) -> dict[str, Any]:
 
     `relaxed` (three or more words): a name meeting all the words but one matches too, far below.
     """
-    per_word = [_word_query(word, loose=len(words) >= 2) for word in words]
+    per_word = [_word_query(word, loose=len(words) >= 2, place=at >= PLACE_AFTER) for at, word in enumerate(words)]
     matching: list[dict[str, Any]] = [{"bool": {"must": per_word}}]
     if relaxed and len(per_word) >= RELAX_MIN_WORDS:
         # A middle word typed beyond recognition should not hide the patient: all but one, far below.
@@ -422,10 +427,11 @@ def name_query(words: list[str], relaxed: bool = False) -> dict[str, Any]:
     return {"bool": {"must": [{"dis_max": {"queries": matching}}], "should": bonuses}}
 
 
-def _word_query(word: str, loose: bool) -> dict[str, Any]:
+def _word_query(word: str, loose: bool, place: bool = False) -> dict[str, Any]:
     """How well one typed word meets the name: the best tier it reaches (exact > place > sound > typo > prefix).
 
-    `loose` (the box holds other words): two slips in a short word, and the patient's neighbourhood.
+    `loose` (the box holds other words): two slips in a short word. `place` (the word comes after two
+    others): the patient's neighbourhood too.
     """
     two_slips = {"query": word, "operator": "and", "fuzziness": 2, "prefix_length": 1}
     tiers: list[tuple[float, dict[str, Any]]] = [(TIER_EXACT, {"match": {"name": {"query": word, "operator": "and"}}})]
@@ -447,8 +453,9 @@ def _word_query(word: str, loose: bool) -> dict[str, Any]:
         tiers.append((TIER_SOUND_TYPO, {"match": {"name_phonetic": {**_FUZZY, "query": key, "operator": "and"}}}))
     if len(word) >= 2:
         tiers.append((TIER_PREFIX, {"match": {"name.prefix": {"query": word, "operator": "and"}}}))
-    if loose:
-        # Alone, a neighbourhood's word would find everyone living there (the address search does that).
+    if place:
+        # Alone or beside one word, a neighbourhood's word would find everyone living there (the
+        # address search does that, below names).
         tiers.append((TIER_PLACE, {"match": {"neighborhood.text": {"query": word, "operator": "and"}}}))
     return {"dis_max": {"queries": [{"constant_score": {"filter": c, "boost": boost}} for boost, c in tiers]}}
 

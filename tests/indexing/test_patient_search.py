@@ -459,6 +459,23 @@ def test_namesakes_told_apart_by_phone_digits_neighbourhood_or_birth_date(namesa
     assert found("maria da silva castelo")[0][0] == namesakes["maria_castelo"]
 
 
+def test_a_name_word_that_is_also_a_neighbourhood_never_puts_its_residents_before_the_name(committed):
+    # "rosa santos" names Camila Santos Rosa (and, a slip away, Rosa Sabtos); Raul dos Santos only lives in
+    # Santa Rosa. The neighbourhood tells namesakes apart; it never outranks a name meeting every word.
+    people = {
+        "camila": patient_data(name="Camila Santos Rosa", address=_address("Rua A", "1", "Pituba", "Salvador")),
+        "slip": patient_data(name="Rosa Sabtos", address=_address("Rua B", "2", "Icaraí", "Niterói")),
+        "raul": patient_data(name="Raul Batista dos Santos", address=_address("Rua C", "3", "Santa Rosa", "Niterói")),
+    }
+    with unit_of_work() as session:
+        ids = {key: patient_service.create(session, data).id for key, data in people.items()}
+    sync.drain()
+    refresh()
+    assert found("rosa santos")[0] == [ids["camila"], ids["slip"], ids["raul"]]
+    # Beside a name it does not hold, the neighbourhood still finds her.
+    assert found("raul santos santa rosa")[0][0] == ids["raul"]
+
+
 def test_a_slip_or_a_swap_in_the_first_and_the_last_name(namesakes):
     assert found("joaan ferriera")[0][0] in {namesakes["joana_1952"], namesakes["joana_1960"]}
     assert found("jaona lmia ferreria")[0][0] == namesakes["joana_lima"]
