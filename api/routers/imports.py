@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from api import etag
 from api.deps import SessionDep, commit
 from api.multipart import FileField
 from api.openapi import errors_for
@@ -85,7 +86,8 @@ def list_imports(
     return ImportPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{import_id}", response_model=ImportRead, **allow(*READERS))
-def get_import(import_id: str, session: SessionDep) -> ImportRead:
-    """Status, live progress (`processed_rows` of `total_rows`) and, when done, the report with its issues."""
-    return ImportRead.model_validate(import_service.report(session, import_id))
+@router.get("/{import_id}", response_model=ImportRead, responses=etag.NOT_MODIFIED, **allow(*READERS))
+def get_import(import_id: str, request: Request, session: SessionDep) -> Response:
+    """Status, live progress (`processed_rows` of `total_rows`) and, when done, the report with its issues.
+    Weak `ETag` of the body; 304 on a matching `If-None-Match`."""
+    return etag.respond(request, ImportRead.model_validate(import_service.report(session, import_id)))

@@ -65,3 +65,12 @@ def ids_after(session: Session, after_id: str | None, limit: int) -> list[str]:
     if after_id is not None:
         stmt = stmt.where(Patient.id > after_id)
     return list(session.scalars(stmt))
+
+
+def phones_by_id(session: Session, patient_ids: Sequence[str]) -> dict[str, list[dict]]:
+    """Patient id -> their phones `[{number, kind}]` (the registry's order) for these ids; one query."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Patient.id, Patient.phones).where(any_of(Patient.id, ids)))
+    return {patient_id: list(phones or []) for patient_id, phones in rows}
