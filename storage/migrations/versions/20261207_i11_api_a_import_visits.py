@@ -4,14 +4,14 @@ Skipped rows need no schema change: they are stored as `import_issues` of level 
 (`String(8)` holds it) with their reason code.
 
 Revision ID: i11_api_a_import_visits
-Revises: i13_mpi_duplicates
+Revises: i9_used_refresh_tokens
 Create Date: 2026-12-07
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "i11_api_a_import_visits"
-down_revision = "i13_mpi_duplicates"
+down_revision = "i9_used_refresh_tokens"  # main's head when main was merged in
 branch_labels = None
 depends_on = None
 
