@@ -14,6 +14,7 @@ from api.routers import visits as visits_router
 from api.routers import messages as messages_router
 from api.routers import duplicates as duplicates_router
 from api.routers import webhooks as webhooks_router
+from api.routers import units as units_router
 from api.settings import get_settings
 from observability.logs import configure as configure_logging
 from storage.settings import get_settings as get_storage_settings
@@ -42,9 +43,9 @@ def create_app() -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "If-None-Match"],
         # Content-Disposition: a download's file name (bulk exports) is readable by the web app.
-        expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
+        expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition", "ETag"],
     )
     # Added last, so outermost: every response (CORS preflights included) carries the request id.
     app.add_middleware(logs.RequestContextMiddleware)
@@ -66,6 +67,7 @@ def create_app() -> FastAPI:
     app.include_router(duplicates_router.router)
     app.include_router(duplicates_router.merges)
     app.include_router(webhooks_router.router)
+    app.include_router(units_router.router)
     openapi.install(app)
     # Last: its catch-all must not shadow an API route.
     web.install(app, settings.web_dist)

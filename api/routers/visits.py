@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from api import masking
+from api import etag, masking
 from api.deps import SearchDep, SessionDep, commit
 from api.errors import ApiError
 from api.schemas.types import IsoDate
@@ -32,6 +32,7 @@ from api.schemas.visits import (
     LastAttempt,
     PatientContact,
     Payer,
+    Phone,
     Schedule,
     ScheduleCar,
     ScheduleVisit,
@@ -47,6 +48,7 @@ from storage.audit import service as audit_service
 from storage.cars import service as car_service
 from storage.clock import LOCAL_TZ, local_today
 from storage.errors import NotFound
+from storage.patients import repo as patient_repo
 from storage.visits import confirmations
 from storage.visits import repo as visit_repo
 from storage.visits import service as visit_service
@@ -56,8 +58,9 @@ router = APIRouter(prefix="/api/v1/visits", tags=["visits"])
 PATIENT = "patient"
 
 
-@router.get("", response_model=Schedule | DriverSchedule, **allow(*READERS, "driver"))
+@router.get("", response_model=Schedule | DriverSchedule, responses=etag.NOT_MODIFIED, **allow(*READERS, "driver"))
 def get_schedule(
+    request: Request,
     client: SearchDep,
     session: SessionDep,
     user: CurrentUser,
@@ -65,26 +68,33 @@ def get_schedule(
     car: Annotated[list[str] | None, Query(description="Id ou rótulo do carro (`CARRO 3`); repetível")] = None,
     status_: Annotated[list[VisitStatus] | None, Query(alias="status")] = None,
     unit: Annotated[str | None, Query(max_length=20, description="Código da unidade")] = None,
-) -> Schedule | DriverSchedule:
-    """The day's schedule by car and time, from the index; a driver gets their own car's day, reduced."""
+) -> Response:
+    """The day's schedule by car and time, from the index; a driver gets their own car's day, reduced.
+    Weak `ETag` of the body (`Cache-Control: private, no-cache`); 304 on a matching `If-None-Match`."""
     day = day or local_today()
     if user.role == "driver":
-        return _driver_schedule(client, session, user, day, status_ or [])
+        return etag.respond(request, _driver_schedule(client, session, user, day, status_ or []))
     mask = masking.for_role(user.role)
     cars = car_service.resolve_refs(session, car or [], units=[unit] if unit else [])
     query = visit_queries.ScheduleQuery(day=day, cars=cars, statuses=status_ or [], unit=unit)
     found = visit_queries.schedule(client, query)
-    return Schedule(
+    # Phone kinds live in PostgreSQL only (the index keeps bare numbers): one look-up by the day's patient ids.
+    phones = patient_repo.phones_by_id(session, [doc["patient_id"] for group in found.cars for doc in group.visits])
+    schedule = Schedule(
         date=day,
         total=found.total,
         cars=[
             ScheduleCar(
                 car_id=group.car_id, car=group.car, car_base=group.car_base,
-                visits=[_schedule_visit(doc, found.patients.get(doc["patient_id"]), mask) for doc in group.visits],
+                visits=[
+                    _schedule_visit(doc, found.patients.get(doc["patient_id"]), phones.get(doc["patient_id"]), mask)
+                    for doc in group.visits
+                ],
             )
             for group in found.cars
         ],
     )
+    return etag.respond(request, schedule)
 
 
 @router.post("", response_model=VisitRead, status_code=status.HTTP_201_CREATED, **allow(*STAFF))
@@ -207,7 +217,9 @@ def _exams(doc: dict[str, Any]) -> Exams:
                  total=doc.get("total_exams") or 0)
 
 
-def _schedule_visit(doc: dict[str, Any], patient: dict[str, Any] | None, mask: masking.Masking) -> ScheduleVisit:
+def _schedule_visit(
+    doc: dict[str, Any], patient: dict[str, Any] | None, phones: list[dict] | None, mask: masking.Masking
+) -> ScheduleVisit:
     display = doc.get("display") or {}
     payers = display.get("payers")
     if payers is None:
@@ -222,7 +234,7 @@ def _schedule_visit(doc: dict[str, Any], patient: dict[str, Any] | None, mask: m
         end=doc["end"],
         status=doc["status"],
         booking_status=doc.get("booking_status"),
-        patient=_contact(doc, patient, mask),
+        patient=_contact(doc, patient, phones, mask),
         address=_address(doc),
         exams=_exams(doc),
         payers=[_payer(p, mask) for p in payers],
@@ -241,27 +253,35 @@ def _schedule_visit(doc: dict[str, Any], patient: dict[str, Any] | None, mask: m
 
 
 def _driver_visit(doc: dict[str, Any], patient: dict[str, Any] | None) -> DriverVisit:
-    contact = _contact(doc, patient, masking.for_role("driver"))
+    patient = patient or {}
+    shown = masking.for_role("driver").phones(patient.get("phones") or [])
     return DriverVisit(
         id=doc["id"], start=doc["start"], end=doc["end"], status=doc["status"],
-        patient=DriverPatient(name=contact.name, phones=contact.phones),
+        patient=DriverPatient(name=patient.get("name") or doc.get("patient_name"), phones=shown),
         address=_address(doc), exams=_exams(doc), notes=(doc.get("display") or {}).get("notes"),
     )
 
 
-def _contact(doc: dict[str, Any], patient: dict[str, Any] | None, mask: masking.Masking) -> PatientContact:
+def _contact(
+    doc: dict[str, Any], patient: dict[str, Any] | None, phones: list[dict] | None, mask: masking.Masking
+) -> PatientContact:
     patient = patient or {}
     return PatientContact(
         id=doc["patient_id"],
         name=patient.get("name") or doc.get("patient_name"),
         birth_date=patient.get("birth_date"),
-        phones=mask.phones(patient.get("phones") or []),
+        phones=_phones(phones or [], mask),
         email=mask.email(patient.get("email")),
         preferred_channel=patient.get("preferred_channel"),
         tags=patient.get("tags") or [],
         priority=patient.get("priority"),
         opted_out=bool(patient.get("opted_out")),
     )
+
+
+def _phones(phones: list[dict], mask: masking.Masking) -> list[Phone]:
+    """Each phone with its kind, the number as `mask` shows it (numbers too short to mask are left out)."""
+    return [Phone(number=shown, kind=p["kind"]) for p in phones if (shown := mask.phone(p.get("number")))]
 
 
 def _payer(payer: dict[str, Any], mask: masking.Masking) -> Payer:
@@ -273,7 +293,6 @@ def _read(session, visit_id: str, role: str | None, warnings: list[dict] | None 
     if found is None:
         raise NotFound("visit", visit_id)
     visit, patient, mask = found.visit, found.patient, masking.for_role(role)
-    phones = [p["number"] for p in patient.phones or []]
     last = found.attempts[-1] if found.attempts else None
     return VisitRead(
         id=visit.id,
@@ -285,7 +304,7 @@ def _read(session, visit_id: str, role: str | None, warnings: list[dict] | None 
         booking_status=visit.booking_status,
         patient=PatientContact(
             id=patient.id, name=patient.name, birth_date=patient.birth_date,
-            phones=mask.phones(phones),
+            phones=_phones(list(patient.phones or []), mask),
             email=mask.email(patient.email),
             preferred_channel=patient.preferred_channel, tags=list(patient.tags or []), priority=patient.priority,
             opted_out=getattr(patient, "opted_out_at", None) is not None,

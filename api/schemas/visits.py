@@ -15,6 +15,7 @@ from api.schemas.patients import (
     Channel,
     ConfirmationChannel,
     ConfirmationStatus,
+    Phone,
     Priority,
     VisitStatus,
 )
@@ -110,7 +111,7 @@ class PatientContact(BaseModel):
     id: str
     name: str | None = None
     birth_date: date | None = None
-    phones: list[str] = []
+    phones: list[Phone] = Field(default=[], description="Telefones com o tipo, na ordem do cadastro")
     email: str | None = None
     preferred_channel: Channel | None = None
     tags: list[str] = []

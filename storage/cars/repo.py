@@ -136,3 +136,25 @@ def route_sheet_rows(session: Session, car_id: str, day: date) -> list[Row]:
         .order_by(Visit.start_at, Visit.end_at, Patient.name, Visit.id)
     )
     return list(session.execute(stmt))
+
+
+def page_units(session: Session, *, cursor: str | None, limit: int) -> paging.Page[dict]:
+    """A page of the lab units the cars belong to, by code: `{code, name, cars}` (`cars`: its active cars;
+    `name`: the unit name most of its cars carry)."""
+    stmt = (
+        select(
+            Car.unit_code,
+            func.mode().within_group(Car.unit_name).label("name"),
+            func.count().filter(Car.status == "active").label("cars"),
+        )
+        .where(Car.unit_code.is_not(None))
+        .group_by(Car.unit_code)
+        .order_by(Car.unit_code)
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        (after,) = paging.decode(cursor, [Car.unit_code])
+        stmt = stmt.where(Car.unit_code > after)
+    rows = session.execute(stmt).all()
+    items = [{"code": code, "name": name, "cars": cars} for code, name, cars in rows[:limit]]
+    return paging.Page(items, paging.encode([rows[limit - 1][0]]) if len(rows) > limit else None)

@@ -31,12 +31,13 @@ from storage import indexed
 from storage.sql import copy_rows
 from storage.cars import service as car_service
 from storage.duplicates import service as duplicate_service
-from storage.imports import repo, visit_rows, visit_writer
+from storage.imports import report, repo, visit_rows, visit_writer
 from storage.imports.parsing.dasaexp import (
     KIND_DUPLICATE,
     KIND_ERROR,
     KIND_SKIPPED,
     LEVEL_WARNING,
+    SKIP_MESSAGES,
     ParsedRow,
     RowIssue,
 )
@@ -44,6 +45,8 @@ from storage.imports.models import ImportPatient
 from storage.patients.models import Patient, new_id as new_patient_id
 from storage.visits.models import VisitSource
 from storage.visits.models import new_id as new_visit_id
+
+LEVEL_SKIPPED = "skipped"
 
 # One lock for every import's batches: two files naming the same new patient never race to create it.
 ADVISORY_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext('coleta.imports.apply'))")
@@ -102,6 +105,10 @@ class Applier:
             outcome.issues.extend(row.issues)
             if row.kind == KIND_SKIPPED:
                 outcome.deltas["skipped"] += 1
+                # Kept with its reason, so the report can list and count skipped rows (never an error or warning).
+                reason = row.skip_reason or ""
+                outcome.issues.append(RowIssue(row.row_number, LEVEL_SKIPPED, reason,
+                                               SKIP_MESSAGES.get(reason, "Linha ignorada.")))
             elif row.kind == KIND_DUPLICATE:
                 outcome.deltas["duplicates"] += 1
             elif row.kind == KIND_ERROR:
@@ -308,6 +315,8 @@ class Applier:
 
         visit_writer.insert_many(session, new_rows, self.import_id)
         visit_writer.update_many(session, changed_rows, self.import_id)
+        report.record_visits(session, self.import_id, "created", [r["id"] for r in new_rows])
+        report.record_visits(session, self.import_id, "updated", [r["id"] for r in changed_rows])
         active_data = {s.source_id: s.data for group in others.values() for s in group}
         visit_writer.write_sources(session, sources, known, active_data, self.import_id)
         changed_ids = [r["id"] for r in new_rows] + [r["id"] for r in changed_rows]
@@ -530,6 +539,7 @@ def finish(session: Session, import_id: str, learned_at: datetime) -> FinishOutc
                 if current["import_id"] != import_id:
                     result.visits_updated += 1
         visit_writer.update_many(session, rows, import_id)
+        report.record_visits(session, import_id, "updated", [r["id"] for r in rows])
         indexed.mark_changed(session, visits=[r["id"] for r in rows])
 
     # Only an export that names its unit (DasaExp) says which agendas it covers: the simplified
@@ -540,6 +550,8 @@ def finish(session: Session, import_id: str, learned_at: datetime) -> FinishOutc
         visit_writer.flag_missing(session, [visit_id for visit_id, _ in missing])
         indexed.mark_changed(session, visits=[v for v, _ in missing])
     result.visits_missing = len(missing)
+    report.record_visits(session, import_id, "missing", [visit_id for visit_id, _ in missing])
+    report.record_listed(session, import_id)
 
     for row, other_row in visit_rows.double_bookings_in_import(session, import_id):
         where = f" (linha {other_row})" if other_row else ""

@@ -50,9 +50,15 @@ def page_recent(session: Session, *, cursor: str | None, limit: int) -> paging.P
                          descending=True)
 
 
-def issues(session: Session, import_id: str, limit: int | None = None) -> list[ImportIssue]:
-    """Return an import's issues in spreadsheet row order."""
-    stmt = select(ImportIssue).where(ImportIssue.import_id == import_id).order_by(ImportIssue.row, ImportIssue.id)
+def issues(
+    session: Session, import_id: str, limit: int | None = None, levels: tuple[str, ...] = ("error", "warning")
+) -> list[ImportIssue]:
+    """Return an import's issues of these levels (default: errors and warnings) in spreadsheet row order."""
+    stmt = (
+        select(ImportIssue)
+        .where(ImportIssue.import_id == import_id, ImportIssue.level.in_(levels))
+        .order_by(ImportIssue.row, ImportIssue.id)
+    )
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))

@@ -31,6 +31,7 @@ from storage.imports import applying, repo, uploads
 from storage.imports.parsing import dasaexp
 from storage.imports.parsing import process as parsing_process
 from storage.imports.parsing.dasaexp import RowIssue
+from storage.imports import report as report_queries
 from storage.imports.models import COUNTERS, FILE_CHUNK_BYTES, Import, ImportIssue
 from storage.imports.parsing.sources import DEFAULT_LIMITS, Limits, expanded_size
 from storage.imports.settings import get_settings
@@ -297,11 +298,16 @@ def mark_failed(session: Session, import_id: str, code: str, message: str) -> No
 
 
 def report(session: Session, import_id: str, issue_limit: int | None = 5000) -> dict[str, Any]:
-    """The import as `GET /api/v1/imports/{id}` shows it (api.md): status, progress, counters, issues."""
+    """The import as `GET /api/v1/imports/{id}` shows it (api.md): status, progress, counters, the days it
+    touched, skipped rows by reason, issues by code, visits by car and day, and its errors and warnings."""
     item = repo.get(session, import_id)
     if item is None:
         raise NotFound(ENTITY, import_id)
     result = summary(item)
+    result["dates"] = report_queries.dates(session, import_id)
+    result["skipped_by_reason"] = report_queries.skipped_by_reason(session, import_id)
+    result["issue_codes"] = report_queries.issue_codes(session, import_id)
+    result["by_car_day"] = report_queries.by_car_day(session, import_id)
     result["issues"] = [
         {"row": i.row, "level": i.level, "code": i.code, "message": i.message,
          **({"patient_id": i.patient_id, "score": i.score} if i.patient_id else {})}
@@ -330,6 +336,33 @@ def summary(item: Import) -> dict[str, Any]:
         "visits_missing": item.visits_missing,
         "failure": {"code": item.failure_code, "message": item.failure_message} if item.failure_code else None,
     }
+
+
+def issues_page(
+    session: Session, import_id: str, *, level: str | None, code: str | None, q: str | None, cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A page of an import's issues (errors, warnings and skipped rows) in row order, with the filtered total
+    and the sheet's name; NotFound for an unknown import."""
+    item = repo.get(session, import_id)
+    if item is None:
+        raise NotFound(ENTITY, import_id)
+    items, next_cursor, total = report_queries.issues_page(session, import_id, level=level, code=code, q=q,
+                                                           cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor, "total": total, "sheet": item.sheet_name}
+
+
+def visits_page(
+    session: Session, import_id: str, *, change: str | None, day: Any, car_id: str | None, cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A page of the visits an import created, updated, left unchanged or found missing; NotFound for an
+    unknown import."""
+    if repo.get(session, import_id) is None:
+        raise NotFound(ENTITY, import_id)
+    page = report_queries.visits_page(session, import_id, change=change, day=day, car_id=car_id, cursor=cursor,
+                                      limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 def page_imports(session: Session, *, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:

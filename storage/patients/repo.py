@@ -68,3 +68,12 @@ def ids_after(session: Session, after_id: str | None, limit: int) -> list[str]:
 def has_visits(session: Session, patient_id: str) -> bool:
     """Tell whether any visit belongs to this patient."""
     return session.scalar(select(select(Visit.id).where(Visit.patient_id == patient_id).exists())) or False
+
+
+def phones_by_id(session: Session, patient_ids: Sequence[str]) -> dict[str, list[dict]]:
+    """Patient id -> their phones `[{number, kind}]` (the registry's order) for these ids; one query."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Patient.id, Patient.phones).where(any_of(Patient.id, ids)))
+    return {patient_id: list(phones or []) for patient_id, phones in rows}

@@ -46,6 +46,8 @@ OPERATION_IDS = {
     ("POST", "/api/v1/admin/reindex"): "requestReindex",
     ("GET", "/api/v1/stats/dashboard"): "getDashboard",
     ("GET", "/api/v1/stats/confirmation-rates"): "getConfirmationRates",
+    ("GET", "/api/v1/stats/trend"): "getTrend",
+    ("GET", "/api/v1/units"): "listUnits",
     ("POST", "/api/v1/bulk"): "createBulkJob",
     ("GET", "/api/v1/bulk/{job_id}"): "getBulkJob",
     ("GET", "/api/v1/bulk/{job_id}/download"): "downloadBulkExport",

@@ -65,8 +65,10 @@ def shown(api_client, role_headers, walter) -> dict[str, object]:
         "suggest": suggestion["cpf_masked"],
         "profile": (profile["cpf"], [p["number"] for p in profile["phones"]], profile["email"],
                     profile["health_plan"]["card_number"], profile["messages"][0]["to_phone"]),
-        "schedule": (schedule["patient"]["phones"], schedule["patient"]["email"], schedule["payers"][0]["card_number"]),
-        "visit": (visit["patient"]["phones"], visit["patient"]["email"], visit["payers"][0]["card_number"]),
+        "schedule": ([p["number"] for p in schedule["patient"]["phones"]], schedule["patient"]["email"],
+                     schedule["payers"][0]["card_number"]),
+        "visit": ([p["number"] for p in visit["patient"]["phones"]], visit["patient"]["email"],
+                  visit["payers"][0]["card_number"]),
         "messages": log["items"][0]["to_phone"],
     }
 

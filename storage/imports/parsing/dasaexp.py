@@ -9,8 +9,8 @@ patients and visits, merging split visits, reporting) is the import service's jo
 
 Row kinds:
 - `visit`: a car-agenda row (a home visit) that can be imported, maybe with warnings;
-- `skipped`: not a home visit (exam room, no room) or a repeated header line; counted, no issues,
-  and typed no further than its ids, unit and room;
+- `skipped`: not a home visit (`not_a_car_room`, `empty_room`) or a repeated header line
+  (`repeated_header`): `skip_reason`, no issues, typed no further than its ids, unit and room;
 - `error`: a car row that cannot be imported (no patient name, impossible date);
 - `duplicate`: the same content as an earlier row of the file; import it once, report it.
 """
@@ -67,8 +67,16 @@ KIND_SKIPPED = "skipped"
 KIND_ERROR = "error"
 KIND_DUPLICATE = "duplicate"
 
-SKIP_NOT_HOME_VISIT = "not_home_visit"
+# Why a row is skipped (stable codes, stored with the row number; never the room's name, which may
+# name a professional), and what the report says of each.
+SKIP_NOT_A_CAR_ROOM = "not_a_car_room"
+SKIP_EMPTY_ROOM = "empty_room"
 SKIP_REPEATED_HEADER = "repeated_header"
+SKIP_MESSAGES = {
+    SKIP_NOT_A_CAR_ROOM: "Sala de exame (não é carro): não é coleta domiciliar.",
+    SKIP_EMPTY_ROOM: "Linha sem sala: não é coleta domiciliar.",
+    SKIP_REPEATED_HEADER: "Cabeçalho repetido no meio do arquivo.",
+}
 
 LEVEL_ERROR = "error"
 LEVEL_WARNING = "warning"
@@ -448,7 +456,10 @@ def build_row(number: int, cells: tuple, header: Header) -> ParsedRow:
     if car is None:
         # Exam rooms and rows without a room are not ours: counted as skipped, never reported as
         # issues, and not typed any further (their patients and exams are not ours to read).
-        reason = SKIP_REPEATED_HEADER if _is_repeated_header(values, header) else SKIP_NOT_HOME_VISIT
+        if _is_repeated_header(values, header):
+            reason = SKIP_REPEATED_HEADER
+        else:
+            reason = SKIP_NOT_A_CAR_ROOM if room_name or room_code else SKIP_EMPTY_ROOM
         return ParsedRow(number, KIND_SKIPPED, skip_reason=reason, raw=raw, status=normalize_status(text("status")), **unit)
     fields: dict[str, Any] = {
         **unit,

@@ -420,8 +420,51 @@ export interface paths {
         /**
          * Get Import
          * @description Status, live progress (`processed_rows` of `total_rows`) and, when done, the report with its issues.
+         *     Weak `ETag` of the body; 304 on a matching `If-None-Match`.
          */
         get: operations["getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/issues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Import Issues
+         * @description An import's issues in row order: errors, warnings and skipped rows (`level=skipped`: rows that are not
+         *     home visits, each with its reason code), paged, with the total under the filters; 404 `import_not_found`.
+         */
+        get: operations["listImportIssues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Import Visits
+         * @description The visits the import created, updated, left unchanged or found missing (optionally of one day and car),
+         *     by start time; patient names shown as in `GET /visits`; 404 `import_not_found`.
+         */
+        get: operations["listImportVisits"];
         put?: never;
         post?: never;
         delete?: never;
@@ -646,9 +689,31 @@ export interface paths {
         };
         /**
          * Get Dashboard
-         * @description The numbers of one day (default: today in America/Sao_Paulo), optionally of one unit.
+         * @description The numbers of one day (default: today in America/Sao_Paulo), optionally of one unit; each car with its
+         *     team of the day. Weak `ETag` of the body; 304 on a matching `If-None-Match`.
          */
         get: operations["getDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Trend
+         * @description One item per day of the period (default: the 30 days ending today), each as the dashboard of that day;
+         *     422 `invalid_range` when `visit_to` precedes `visit_from` or the period passes 366 days.
+         */
+        get: operations["getTrend"];
         put?: never;
         post?: never;
         delete?: never;
@@ -707,6 +772,26 @@ export interface paths {
          * @description Change the driver, the collector or the notes of a team.
          */
         patch: operations["updateTeam"];
+        trace?: never;
+    };
+    "/api/v1/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Units
+         * @description The units of the cars, by code, with their name and how many active cars each has.
+         */
+        get: operations["listUnits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/users": {
@@ -787,6 +872,7 @@ export interface paths {
         /**
          * Get Schedule
          * @description The day's schedule by car and time, from the index; a driver gets their own car's day, reduced.
+         *     Weak `ETag` of the body (`Cache-Control: private, no-cache`); 304 on a matching `If-None-Match`.
          */
         get: operations["getSchedule"];
         put?: never;
@@ -1277,15 +1363,37 @@ export interface components {
             /** Car Id */
             car_id: string | null;
             /**
+             * Collected
+             * @description Coletadas (parte de `confirmed`)
+             */
+            collected: number;
+            /**
              * Confirmed
              * @description Como `confirmed_today`: coletadas, ou agendadas e confirmadas
              */
             confirmed: number;
             /**
+             * Declined
+             * @description Ainda agendadas e recusadas pelo paciente
+             */
+            declined: number;
+            /**
              * Label
              * @description Rótulo do carro, ex.: CARRO 1 (vários carros podem ter o mesmo)
              */
             label: string | null;
+            /**
+             * No Show
+             * @description Marcadas como 'não compareceu'
+             */
+            no_show: number;
+            /**
+             * Pending
+             * @description Ainda agendadas, nem confirmadas nem recusadas
+             */
+            pending: number;
+            /** @description A equipe do carro no dia (null: sem equipe ou sem carro) */
+            team?: components["schemas"]["CarTeam"] | null;
             /**
              * Unit
              * @description Código da unidade do carro
@@ -1323,6 +1431,33 @@ export interface components {
             unit_code?: string | null;
             /** Unit Name */
             unit_name?: string | null;
+        };
+        /**
+         * CarDayCount
+         * @description What the import did to the visits of one car on one day (the day and car it left each visit with).
+         */
+        CarDayCount: {
+            /** Base */
+            base: string | null;
+            /** Car Id */
+            car_id: string | null;
+            /** Created */
+            created: number;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Label */
+            label: string | null;
+            /** Missing */
+            missing: number;
+            /** Unchanged */
+            unchanged: number;
+            /** Unit */
+            unit: string | null;
+            /** Updated */
+            updated: number;
         };
         /** CarPage */
         CarPage: {
@@ -1381,6 +1516,14 @@ export interface components {
             id: string;
             /** Label */
             label?: string | null;
+        };
+        /**
+         * CarTeam
+         * @description The team of a car on the day: its driver and its collector.
+         */
+        CarTeam: {
+            collector: components["schemas"]["Person"];
+            driver: components["schemas"]["Person"];
         };
         /** CarUpdate */
         CarUpdate: {
@@ -1502,6 +1645,11 @@ export interface components {
          * @description The day's numbers: `visits_today = confirmed_today + declined_today + pending_confirmations + no_show_today`.
          */
         DashboardRead: {
+            /**
+             * Active Cars
+             * @description Carros com ao menos uma visita viva no dia
+             */
+            active_cars: number;
             /** By Car */
             by_car: components["schemas"]["CarCount"][];
             /**
@@ -1511,6 +1659,16 @@ export interface components {
             by_channel: components["schemas"]["ValueCount"][];
             /** By Status */
             by_status: components["schemas"]["ValueCount"][];
+            /**
+             * Cancelled Today
+             * @description Visitas do dia canceladas (ainda na última exportação), como `by_status`
+             */
+            cancelled_today: number;
+            /**
+             * Collected Today
+             * @description Visitas vivas coletadas (parte de `confirmed_today`)
+             */
+            collected_today: number;
             /**
              * Confirmed Today
              * @description Coletadas, ou ainda agendadas e confirmadas
@@ -1526,6 +1684,12 @@ export interface components {
              * @description Ainda agendadas e recusadas pelo paciente
              */
             declined_today: number;
+            lead_time: components["schemas"]["LeadTime"];
+            /**
+             * No Show Rate
+             * @description no_show / (collected + no_show), 4 casas; null quando ambos são 0
+             */
+            no_show_rate: number | null;
             /**
              * No Show Today
              * @description Marcadas como 'não compareceu'
@@ -1941,6 +2105,44 @@ export interface components {
             /** Message */
             message: string;
         };
+        /**
+         * ImportIssueItem
+         * @description One issue of a row: an error, a warning, or why a row was skipped.
+         */
+        ImportIssueItem: {
+            /** Code */
+            code: string;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "error" | "warning" | "skipped";
+            /** Message */
+            message: string;
+            /** Patient Id */
+            patient_id?: string | null;
+            /** Row */
+            row: number;
+            /** Score */
+            score?: number | null;
+            /**
+             * Sheet
+             * @description Nome da planilha do arquivo
+             */
+            sheet: string | null;
+        };
+        /** ImportIssuePage */
+        ImportIssuePage: {
+            /** Items */
+            items: components["schemas"]["ImportIssueItem"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description Quantos problemas atendem aos filtros
+             */
+            total: number;
+        };
         /** ImportIssueRead */
         ImportIssueRead: {
             /** Code */
@@ -1978,9 +2180,21 @@ export interface components {
         };
         /**
          * ImportRead
-         * @description The report: totals and every issue with the spreadsheet's own row number.
+         * @description The report: totals, the days it touched, skipped rows by reason, issues by code, visits by car and day,
+         *     and its errors and warnings with the spreadsheet's own row number (at most 5,000; page them with
+         *     `GET /imports/{id}/issues`).
          */
         ImportRead: {
+            /**
+             * By Car Day
+             * @description Vazio para importações anteriores a este registro (os totais continuam nos contadores)
+             */
+            by_car_day: components["schemas"]["CarDayCount"][];
+            /**
+             * Dates
+             * @description Dias das visitas que a importação tocou (listadas ou ausentes)
+             */
+            dates: string[];
             /** Duplicates */
             duplicates: number;
             /** Errors */
@@ -1994,6 +2208,8 @@ export interface components {
             id: string;
             /** Imported */
             imported: number;
+            /** Issue Codes */
+            issue_codes: components["schemas"]["IssueCode"][];
             /** Issues */
             issues: components["schemas"]["ImportIssueRead"][];
             /** Layout */
@@ -2010,6 +2226,8 @@ export interface components {
             size: number;
             /** Skipped */
             skipped: number;
+            /** Skipped By Reason */
+            skipped_by_reason: components["schemas"]["SkippedReason"][];
             /** Started At */
             started_at: string | null;
             /**
@@ -2096,12 +2314,73 @@ export interface components {
             /** Warnings */
             warnings: number;
         };
+        /** ImportVisitCar */
+        ImportVisitCar: {
+            /** Base */
+            base: string | null;
+            /** Id */
+            id: string;
+            /** Label */
+            label: string | null;
+        };
+        /**
+         * ImportVisitItem
+         * @description A visit the import created, updated, left unchanged or found missing (as the visit is now).
+         */
+        ImportVisitItem: {
+            car: components["schemas"]["ImportVisitCar"] | null;
+            /**
+             * Change
+             * @enum {string}
+             */
+            change: "created" | "updated" | "unchanged" | "missing";
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Patient Id */
+            patient_id: string;
+            /** Patient Name */
+            patient_name: string | null;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /** Visit Id */
+            visit_id: string;
+        };
+        /** ImportVisitPage */
+        ImportVisitPage: {
+            /** Items */
+            items: components["schemas"]["ImportVisitItem"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** IndexCounts */
         IndexCounts: {
             /** Index */
             index: number | null;
             /** Postgres */
             postgres: number;
+        };
+        /** IssueCode */
+        IssueCode: {
+            /** Code */
+            code: string;
+            /** Count */
+            count: number;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "error" | "warning";
         };
         /** LastAttempt */
         LastAttempt: {
@@ -2114,6 +2393,32 @@ export interface components {
             channel?: ("phone" | "sms" | "whatsapp" | "email") | null;
             /** Outcome */
             outcome?: ("confirmed" | "no_answer" | "declined" | "reschedule_requested" | "wrong_number") | null;
+        };
+        /**
+         * LeadTime
+         * @description Days from the booking (`booked_at`) to the visit, over the live visits that have a booking time.
+         */
+        LeadTime: {
+            /**
+             * Mean Days
+             * @description Média, 2 casas; null sem visitas
+             */
+            mean_days: number | null;
+            /**
+             * Median Days
+             * @description Mediana (percentil contínuo), 2 casas; null sem visitas
+             */
+            median_days: number | null;
+            /**
+             * P90 Days
+             * @description Percentil 90 (contínuo), 2 casas; null sem visitas
+             */
+            p90_days: number | null;
+            /**
+             * Visits
+             * @description Visitas vivas com data de marcação
+             */
+            visits: number;
         };
         /** Liveness */
         Liveness: {
@@ -2285,9 +2590,10 @@ export interface components {
             opted_out: boolean;
             /**
              * Phones
+             * @description Telefones com o tipo, na ordem do cadastro
              * @default []
              */
-            phones: string[];
+            phones: components["schemas"]["Phone"][];
             /** Preferred Channel */
             preferred_channel?: ("phone" | "sms" | "whatsapp" | "email") | null;
             /** Priority */
@@ -2622,6 +2928,13 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** Person */
+        Person: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
         /** PersonBrief */
         PersonBrief: {
             /** Id */
@@ -2815,6 +3128,18 @@ export interface components {
             /** Unit Code */
             unit_code?: string | null;
         };
+        /** SkippedReason */
+        SkippedReason: {
+            /**
+             * Code
+             * @description not_a_car_room | empty_room | repeated_header
+             */
+            code: string;
+            /** Count */
+            count: number;
+            /** Message */
+            message: string;
+        };
         /** SyncStatus */
         SyncStatus: {
             /** Documents */
@@ -2904,6 +3229,115 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
+        };
+        /**
+         * TrendItem
+         * @description One day: the numbers of `GET /stats/dashboard?date=` of that day (zeros and null rates without visits).
+         */
+        TrendItem: {
+            /**
+             * Cancelled
+             * @description Como `cancelled_today`
+             */
+            cancelled: number;
+            /**
+             * Collected
+             * @description Como `collected_today`
+             */
+            collected: number;
+            /**
+             * Confirmation Rate
+             * @description confirmed / visits, 4 casas; null sem visitas
+             */
+            confirmation_rate: number | null;
+            /**
+             * Confirmed
+             * @description Como `confirmed_today`
+             */
+            confirmed: number;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * Declined
+             * @description Como `declined_today`
+             */
+            declined: number;
+            /**
+             * Lead Time Median Days
+             * @description Como `lead_time.median_days` do painel
+             */
+            lead_time_median_days: number | null;
+            /**
+             * No Show
+             * @description Como `no_show_today`
+             */
+            no_show: number;
+            /**
+             * No Show Rate
+             * @description Como `no_show_rate` do painel
+             */
+            no_show_rate: number | null;
+            /**
+             * Pending
+             * @description Como `pending_confirmations`
+             */
+            pending: number;
+            /**
+             * Visits
+             * @description Como `visits_today`
+             */
+            visits: number;
+        };
+        /** TrendRead */
+        TrendRead: {
+            /**
+             * Items
+             * @description Um item por dia do período, em ordem
+             */
+            items: components["schemas"]["TrendItem"][];
+            /** Unit */
+            unit: string | null;
+            /**
+             * Visit From
+             * Format: date
+             */
+            visit_from: string;
+            /**
+             * Visit To
+             * Format: date
+             */
+            visit_to: string;
+        };
+        /** UnitPage */
+        UnitPage: {
+            /** Items */
+            items: components["schemas"]["UnitRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * UnitRead
+         * @description A lab unit, as its cars' agendas name it.
+         */
+        UnitRead: {
+            /**
+             * Cars
+             * @description Carros ativos da unidade
+             */
+            cars: number;
+            /**
+             * Code
+             * @description Código da unidade, ex.: 248
+             */
+            code: string;
+            /**
+             * Name
+             * @description Nome da unidade, ex.: Barra - Aventura Center (o mais comum entre os carros)
+             */
+            name: string | null;
         };
         /** UserCreate */
         UserCreate: {
@@ -5366,6 +5800,165 @@ export interface operations {
                     "application/json": components["schemas"]["ImportRead"];
                 };
             };
+            /** @description Não modificado: o corpo é o mesmo da `ETag` enviada em `If-None-Match` (corpo vazio). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listImportIssues: {
+        parameters: {
+            query?: {
+                /** @description Código estável, ex.: missing_patient_name */
+                code?: string | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                level?: ("error" | "warning" | "skipped") | null;
+                limit?: number;
+                /** @description Trecho da mensagem ou número da linha */
+                q?: string | null;
+            };
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportIssuePage"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listImportVisits: {
+        parameters: {
+            query?: {
+                /** @description Carro (como em `by_car_day`) */
+                car_id?: string | null;
+                change?: ("created" | "updated" | "unchanged" | "missing") | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                /** @description Dia da visita (como em `by_car_day`) */
+                date?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportVisitPage"];
+                };
+            };
             /** @description Missing, invalid or expired token (or a bad webhook signature) */
             401: {
                 headers: {
@@ -6464,6 +7057,74 @@ export interface operations {
                     "application/json": components["schemas"]["DashboardRead"];
                 };
             };
+            /** @description Não modificado: o corpo é o mesmo da `ETag` enviada em `If-None-Match` (corpo vazio). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getTrend: {
+        parameters: {
+            query?: {
+                /** @description Código da unidade das visitas (padrão: todas) */
+                unit?: string | null;
+                visit_from?: string | null;
+                visit_to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrendRead"];
+                };
+            };
             /** @description Missing, invalid or expired token (or a bad webhook signature) */
             401: {
                 headers: {
@@ -6909,6 +7570,67 @@ export interface operations {
             };
         };
     };
+    listUnits: {
+        parameters: {
+            query?: {
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                /** @description Itens por página. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listUsers: {
         parameters: {
             query?: {
@@ -7303,6 +8025,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Schedule"] | components["schemas"]["DriverSchedule"];
                 };
+            };
+            /** @description Não modificado: o corpo é o mesmo da `ETag` enviada em `If-None-Match` (corpo vazio). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing, invalid or expired token (or a bad webhook signature) */
             401: {
