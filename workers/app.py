@@ -43,7 +43,7 @@ def create_celery() -> Celery:
     """Build the Celery app from settings."""
     settings = get_settings()
     messaging = get_messaging_settings()
-    app = Celery("coleta", broker=settings.redis_url, include=["workers.tasks", "workers.bulk_tasks", "workers.messaging_tasks"])
+    app = Celery("coleta", broker=settings.redis_url, include=["workers.tasks", "workers.bulk_tasks", "workers.messaging_tasks", "workers.reindex_tasks"])
     app.conf.update(
         task_queues=[Queue(SYNC_QUEUE), Queue(DEFAULT_QUEUE)],
         task_default_queue=DEFAULT_QUEUE,
@@ -78,6 +78,12 @@ def create_celery() -> Celery:
             # The same for bulk jobs: they resume after their last committed batch (workers/bulk_tasks.py).
             "resume-stalled-bulk-jobs": {
                 "task": "workers.bulk.resume_stalled",
+                "schedule": RESUME_INTERVAL_SECONDS,
+                "options": {"expires": RESUME_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
+            },
+            # Reindex jobs whose worker died are settled (done, queued again or failed); lost ones sent again.
+            "resume-stalled-reindex": {
+                "task": "workers.admin.resume_stalled_reindex",
                 "schedule": RESUME_INTERVAL_SECONDS,
                 "options": {"expires": RESUME_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
             },
