@@ -38,6 +38,10 @@ class Conflict(DomainError):
     """The change clashes with existing data (duplicate key, overlapping booking, stale version)."""
 
 
+class Forbidden(DomainError):
+    """The caller may not do this to this record (someone else's job, another car's visit)."""
+
+
 class Invalid(DomainError):
     """The input breaks a domain rule (bad CPF, bad phone, impossible date)."""
 

@@ -10,6 +10,7 @@ from opensearchpy import OpenSearch
 from indexing.client import get_client
 from indexing.queries import bulk_targets
 from storage.db import unit_of_work
+from storage.jobs import cancelling as job_cancelling
 from storage.jobs import repo as job_repo
 from storage.jobs import service as job_service
 from workers.app import DEFAULT_QUEUE
@@ -45,7 +46,7 @@ def run_job(job_id: str, batch_size: int | None = None, client: OpenSearch | Non
     size = batch_size or job_service.BATCH_SIZE
     with unit_of_work() as session:
         run = job_service.begin(session, job_id)
-    if run.status in ("done", "failed"):
+    if run.status in job_service.FINAL_STATUSES:
         return run.status
     if not run.resolved:
         patient_ids = None
@@ -123,6 +124,8 @@ def resume_stalled_jobs(quiet_minutes: float = BULK_STALLED_AFTER_MINUTES, dead_
         seconds=dead_after_seconds if dead_after_seconds is not None else get_settings().task_dead_after_seconds
     )
     with unit_of_work() as session:
+        # A job asked to stop whose worker died has nobody to stop it: it is closed here.
+        job_cancelling.settle_dead(session, dead_after)
         stalled = job_repo.stalled(session, quiet, max_attempts=BULK_MAX_RUNS, dead_after=dead_after)
         job_repo.requeue(session, stalled)
         for job_id in job_repo.give_up_stalled(session, quiet, max_attempts=BULK_MAX_RUNS, dead_after=dead_after):

@@ -233,10 +233,11 @@ def requeue(session: Session, job_ids: list[str]) -> None:
 
 
 def touch(session: Session, job_id: str) -> None:
-    """Mark a running job alive (its heartbeat; the stalled-job sweep looks at updated_at)."""
+    """Mark a running (or stopping) job alive (its heartbeat; the stalled-job sweep looks at updated_at)."""
     table = BulkJob.__table__
     session.execute(
-        update(table).where(table.c.id == job_id, table.c.status == "running").values(updated_at=func.now())
+        update(table).where(table.c.id == job_id, table.c.status.in_(("running", "cancelling")))
+        .values(updated_at=func.now())
     )
 
 

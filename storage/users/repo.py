@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -38,3 +40,11 @@ def count_active_admins(session: Session) -> int:
     """Return how many active admins exist."""
     stmt = select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))
     return session.execute(stmt).scalar_one()
+
+
+def names(session: Session, user_ids: Iterable[str | None]) -> dict[str, str]:
+    """Map user ids to their names (for `actor_name` beside an actor id); unknown ids left out; one query."""
+    ids = sorted({user_id for user_id in user_ids if user_id})
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
