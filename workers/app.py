@@ -87,13 +87,6 @@ def create_celery() -> Celery:
                 "schedule": RESUME_INTERVAL_SECONDS,
                 "options": {"expires": RESUME_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
             },
-            # The daily reminder: confirmation requests for tomorrow's unconfirmed visits, once per visit
-            # (workers/messaging_tasks.py); the hour is America/Sao_Paulo (the app's timezone).
-            "daily-reminder": {
-                "task": "workers.messages.send_reminders",
-                "schedule": crontab(hour=messaging.reminder_hour, minute=messaging.reminder_minute),
-                "options": {"expires": 3600, "queue": DEFAULT_QUEUE},
-            },
             # Just after midnight: patients whose visit of yesterday is no longer their next one.
             "roll-over-day": {
                 "task": "workers.sync.roll_over_day",
@@ -109,6 +102,14 @@ def create_celery() -> Celery:
         },
         worker_hijack_root_logger=False,
     )
+    if messaging.reminder_enabled:
+        # The daily reminder: confirmation requests for tomorrow's unconfirmed visits, once per visit
+        # (workers/messaging_tasks.py); the hour is America/Sao_Paulo (the app's timezone).
+        app.conf.beat_schedule["daily-reminder"] = {
+            "task": "workers.messages.send_reminders",
+            "schedule": crontab(hour=messaging.reminder_hour, minute=messaging.reminder_minute),
+            "options": {"expires": 3600, "queue": DEFAULT_QUEUE},
+        }
     return app
 
 

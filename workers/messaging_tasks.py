@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
+from storage.clock import LOCAL_TZ
 from storage.db import unit_of_work
 from storage.messages import repo as message_repo
 from storage.messages import service as message_service
@@ -55,6 +56,20 @@ def send_reminders(day: str | None = None) -> int:
         "no_mobile_phone": run.no_mobile_phone, "already_reminded": run.already_reminded, "invalid": run.invalid,
     })
     return len(run.message_ids)
+
+
+def next_reminder(now: datetime | None = None) -> tuple[datetime, date] | None:
+    """When beat runs the daily reminder next (America/Sao_Paulo, as the beat entry says) and the day that run
+    reminds (the day after it, as `send_reminders` decides); None when the reminder is off."""
+    settings = get_settings()
+    if not settings.reminder_enabled:
+        return None
+    now = (now or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ)
+    at = time(settings.reminder_hour, settings.reminder_minute)
+    run = datetime.combine(now.date(), at, LOCAL_TZ)
+    if run <= now:
+        run = datetime.combine(now.date() + timedelta(days=1), at, LOCAL_TZ)
+    return run, run.date() + timedelta(days=1)
 
 
 @task("workers.messages.sweep", queue=DEFAULT_QUEUE)

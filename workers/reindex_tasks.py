@@ -58,8 +58,9 @@ def run_job(job_id: str) -> str:
                        every=get_settings().task_heartbeat_seconds):
             report = lifecycle.rebuild(claim.index, progress=progress, on_phase=on_phase)
     except lifecycle.RebuildError as error:
-        log.warning("reindex failed", extra={"job_id": job_id, "index": claim.index, "code": error.code})
-        write(lambda s: reindex_service.fail(s, claim, error.code, str(error)))
+        code, message = error.code, str(error)
+        log.warning("reindex failed", extra={"job_id": job_id, "index": claim.index, "code": code})
+        write(lambda s: reindex_service.fail(s, claim, code, message))
         return "failed"
     except Exception as error:
         log.exception("reindex failed", extra={"job_id": job_id, "index": claim.index, "error": type(error).__name__})
