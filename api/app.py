@@ -15,6 +15,9 @@ from api.routers import messages as messages_router
 from api.routers import duplicates as duplicates_router
 from api.routers import webhooks as webhooks_router
 from api.routers import units as units_router
+from api.routers import audit as audit_router
+from api.routers import confirmations as confirmations_router
+from api.routers import route_sheets as route_sheets_router
 from api.settings import get_settings
 from observability.logs import configure as configure_logging
 from storage.settings import get_settings as get_storage_settings
@@ -68,6 +71,9 @@ def create_app() -> FastAPI:
     app.include_router(duplicates_router.merges)
     app.include_router(webhooks_router.router)
     app.include_router(units_router.router)
+    app.include_router(confirmations_router.router)
+    app.include_router(route_sheets_router.router)
+    app.include_router(audit_router.router)
     openapi.install(app)
     # Last: its catch-all must not shadow an API route.
     web.install(app, settings.web_dist)

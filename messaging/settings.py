@@ -59,6 +59,8 @@ class MessagingSettings(BaseSettings):
     message_retry_max_seconds: float = Field(default=300.0, gt=0)
 
     # The daily reminder (America/Sao_Paulo): confirmation requests for tomorrow's unconfirmed visits.
+    # Off: beat does not schedule it (GET /api/v1/messages/reminder says so).
+    reminder_enabled: bool = True
     reminder_hour: int = Field(default=17, ge=0, le=23)
     reminder_minute: int = Field(default=0, ge=0, le=59)
     # Used when the patient's preferred channel is not a messaging one.

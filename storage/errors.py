@@ -33,6 +33,7 @@ class NotFound(DomainError):
         "message": "Mensagem não encontrada.",
         "user": "Usuário não encontrado.",
         "duplicate": "Par de possíveis duplicados não encontrado.",
+        "reindex_job": "Reconstrução de índice não encontrada.",
     }
 
     def __init__(self, entity: str, entity_id: Any = None) -> None:
@@ -42,6 +43,10 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """The change clashes with existing data (duplicate key, overlapping booking, stale version)."""
+
+
+class Forbidden(DomainError):
+    """The caller may not do this to this record (someone else's job, another car's visit)."""
 
 
 class Invalid(DomainError):

@@ -8,6 +8,7 @@ from storage.jobs.models import BulkJob, BulkJobItem
 from storage.messages.models import InboundMessage, Message, MessageEvent
 from storage.outbox import OutboxEntry
 from storage.patients.models import Patient
+from storage.reindex.models import ReindexJob
 from storage.teams.models import Collector, Driver, Team
 from storage.users.models import UsedRefreshToken, User
 from storage.visits.models import ConfirmationAttempt, Visit, VisitSource, VisitStatusChange
@@ -18,4 +19,5 @@ __all__ = [
     "Visit", "VisitSource", "VisitStatusChange", "ConfirmationAttempt",
     "Collector", "Driver", "Team",
     "DuplicatePair", "NameKeyFrequency", "PatientMatchKeys", "PatientMerge",
+    "ReindexJob",
 ]

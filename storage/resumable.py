@@ -34,6 +34,8 @@ class Work:
     running: str
     # The column that orders a sweep (oldest first).
     created: str
+    # A status of a run asked to stop that still runs (its heartbeat keeps it alive); None if there is none.
+    stopping: str | None = None
 
 
 @dataclass
@@ -49,7 +51,9 @@ def touch(session: Session, work: Work, row_id: str) -> None:
     """Mark a running row alive (its heartbeat; the sweep reads `updated_at`)."""
     table = work.model.__table__
     session.execute(
-        update(table).where(table.c.id == row_id, table.c.status == work.running).values(updated_at=func.now())
+        update(table)
+        .where(table.c.id == row_id, table.c.status.in_([work.running, work.stopping or work.running]))
+        .values(updated_at=func.now())
     )
 
 

@@ -43,7 +43,9 @@ def create_celery() -> Celery:
     """Build the Celery app from settings."""
     settings = get_settings()
     messaging = get_messaging_settings()
-    app = Celery("coleta", broker=settings.redis_url, include=["workers.tasks.sync", "workers.tasks.imports", "workers.tasks.jobs", "workers.tasks.messages"])
+    app = Celery("coleta", broker=settings.redis_url, include=[
+        "workers.tasks.sync", "workers.tasks.imports", "workers.tasks.jobs", "workers.tasks.messages", "workers.tasks.reindex",
+    ])
     app.conf.update(
         task_queues=[Queue(SYNC_QUEUE), Queue(DEFAULT_QUEUE)],
         task_default_queue=DEFAULT_QUEUE,
@@ -81,12 +83,11 @@ def create_celery() -> Celery:
                 "schedule": RESUME_INTERVAL_SECONDS,
                 "options": {"expires": RESUME_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
             },
-            # The daily reminder: confirmation requests for tomorrow's unconfirmed visits, once per visit
-            # (workers/tasks/messages.py); the hour is America/Sao_Paulo (the app's timezone).
-            "daily-reminder": {
-                "task": "workers.messages.send_reminders",
-                "schedule": crontab(hour=messaging.reminder_hour, minute=messaging.reminder_minute),
-                "options": {"expires": 3600, "queue": DEFAULT_QUEUE},
+            # Reindex jobs whose worker died are settled (done, queued again or failed); lost ones sent again.
+            "resume-stalled-reindex": {
+                "task": "workers.admin.resume_stalled_reindex",
+                "schedule": RESUME_INTERVAL_SECONDS,
+                "options": {"expires": RESUME_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
             },
             # Just after midnight: patients whose visit of yesterday is no longer their next one.
             "roll-over-day": {
@@ -103,6 +104,14 @@ def create_celery() -> Celery:
         },
         worker_hijack_root_logger=False,
     )
+    if messaging.reminder_enabled:
+        # The daily reminder: confirmation requests for tomorrow's unconfirmed visits, once per visit
+        # (workers/tasks/messages.py); the hour is America/Sao_Paulo (the app's timezone).
+        app.conf.beat_schedule["daily-reminder"] = {
+            "task": "workers.messages.send_reminders",
+            "schedule": crontab(hour=messaging.reminder_hour, minute=messaging.reminder_minute),
+            "options": {"expires": 3600, "queue": DEFAULT_QUEUE},
+        }
     return app
 
 

@@ -18,9 +18,14 @@ def enqueue_import(import_id: str) -> None:
     apply_import.apply_async(args=[import_id], retry=True, retry_policy={"max_retries": 3, "interval_start": 0.2})
 
 
-def enqueue_reindex(index: str) -> None:
-    """Queue a zero-downtime rebuild of one index (raises if the broker is down)."""
-    reindex.apply_async(args=[index], retry=False)
+def enqueue_reindex(job_id: str) -> None:
+    """Queue a reindex job (a zero-downtime rebuild of one index); call after the job's transaction committed.
+
+    Raises if the broker is down: the job stays `queued` and the reindex sweep sends it later.
+    """
+    from workers.tasks.reindex import enqueue_job
+
+    enqueue_job(job_id)
 
 
 def enqueue_bulk(job_id: str) -> None:

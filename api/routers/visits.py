@@ -120,13 +120,19 @@ def get_visit(visit_id: str, session: SessionDep, actor: AuditActor) -> VisitRea
     return result
 
 
-@router.patch("/{visit_id}", response_model=VisitRead, **allow(*STAFF))
-def update_visit(visit_id: str, body: VisitUpdate, session: SessionDep, actor: AuditActor) -> VisitRead:
+@router.patch("/{visit_id}", response_model=VisitRead | DriverVisit, **allow(*STAFF, "driver"))
+def update_visit(
+    visit_id: str, body: VisitUpdate, session: SessionDep, actor: AuditActor, user: CurrentUser
+) -> VisitRead | DriverVisit:
     """Reschedule (`start`, `end`, `car_id`) and/or change the status; 409 on an overlap or a forbidden move.
 
     With both: reinstating (`status: scheduled`) happens before the new slot is checked,
-    any other status after it.
+    any other status after it. A driver may only mark a visit of their car that day `collected` or
+    `no_show` (with an optional `reason`), from scheduled: 403 `driver_field_forbidden` for anything
+    else, `not_your_car` for another car's visit; they get the visit as the driver's schedule shows it.
     """
+    if user.role == "driver":
+        return _driver_update(session, user, actor, visit_id, body)
     changes = body.model_dump(exclude_unset=True)
     reslot = {k: changes[k] for k in ("start", "end", "car_id") if k in changes}
     if any(value is None for value in reslot.values()):
@@ -169,6 +175,51 @@ def create_confirmation_attempt(visit_id: str, body: AttemptCreate, session: Ses
     result = AttemptRead.model_validate(attempt, from_attributes=True)
     commit(session)
     return result
+
+
+# What a driver may set, and to what.
+DRIVER_FIELDS = frozenset({"status", "reason"})
+DRIVER_STATUSES = frozenset({"collected", "no_show"})
+
+
+def _driver_update(session, user, actor, visit_id: str, body: VisitUpdate) -> DriverVisit:
+    """A driver marks a visit of their car that day collected or no-show; history and audit name the driver."""
+    changes = body.model_dump(exclude_unset=True)
+    if set(changes) - DRIVER_FIELDS or changes.get("status") not in DRIVER_STATUSES:
+        raise ApiError(403, "driver_field_forbidden",
+                       "Motoristas só podem marcar a visita como coletada ou ausente (com um motivo opcional).")
+    visit = visit_repo.get(session, visit_id)
+    if visit is None:
+        raise NotFound("visit", visit_id)
+    if visit.car_id is None or driver_car_on(session, user, visit.visit_date) != visit.car_id:
+        raise ApiError(403, "not_your_car", "Esta visita não é do carro da sua equipe nesta data.")
+    fields: list[str] = []
+    _change_status(session, visit_id, changes["status"], actor, body.reason, fields)
+    audit_service.record(session, actor, "patient.update", PATIENT, visit.patient_id,
+                         {"visit_id": visit_id, "change": "visit.update", "fields": fields})
+    result = _driver_read(session, visit_id)
+    commit(session)
+    return result
+
+
+def _driver_read(session, visit_id: str) -> DriverVisit:
+    found = visit_repo.detail(session, visit_id)
+    if found is None:
+        raise NotFound("visit", visit_id)
+    visit, patient = found.visit, found.patient
+    mask = masking.for_role("driver")
+    return DriverVisit(
+        id=visit.id, start=visit.start_at.astimezone(LOCAL_TZ), end=visit.end_at.astimezone(LOCAL_TZ),
+        status=visit.status,
+        patient=DriverPatient(name=patient.name, phones=mask.phones([p["number"] for p in patient.phones or []])),
+        address=VisitAddress(
+            street=visit.street, number=visit.number, complement=visit.complement, neighborhood=visit.neighborhood,
+            city=visit.city, state=visit.state, zip_code=visit.zip_code, reference=visit.address_reference,
+            text=visit.address_text,
+        ),
+        exams=Exams(codes=list(visit.exam_codes or []), names=list(visit.exam_names or []), total=visit.total_exams),
+        notes=visit.notes,
+    )
 
 
 # ---------------------------------------------------------------- shaping

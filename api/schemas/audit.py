@@ -24,6 +24,8 @@ class AuditEventRead(BaseModel):
     request_id: str | None
     user_agent: str | None
     details: dict[str, Any]
+    # The actor's name (null for the system, or a user no longer on record); filled by GET /audit.
+    actor_name: str | None = None
 
 
 class AuditPage(BaseModel):

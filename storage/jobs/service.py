@@ -16,12 +16,13 @@ done twice, no counter counted twice.
 
 Which items a job has (documented in README, "Ações em lote"):
 - visit actions (confirm, send_message, reschedule, move_car) over `visit_ids`: those
-  visits; over a patient `search`: the live visits (not cancelled, still listed by the
+  visits; over `patient_ids`: those patients' live visits from today, in start order; over a
+  patient `search`: the live visits (not cancelled, still listed by the
   latest export) meeting all the search's visit filters — from `visit_from` (default:
   today, America/Sao_Paulo) to `visit_to`, of its `car`s, `unit`s and
   `confirmation_status`es when given — of the patients the search matches with that same
   `visit_from` (so each matched patient has at least one such visit), in start order;
-- tag actions: the patients (of the given visits, or matched by the search);
+- tag actions: the patients (given, of the given visits, or matched by the search);
 - export: visit rows over `visit_ids`, patient rows over a search (`params.rows` may ask
   for the other: the visits of the matched patients, by the rule above, or the patients
   of the given visits).
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -54,7 +55,7 @@ from storage.jobs.models import ACTIONS, FINAL_STATUSES, BulkJob, BulkJobItem
 log = logging.getLogger(__name__)
 
 ENTITY = "bulk_job"
-WORK = resumable.Work(BulkJob, running="running", created="created_at")
+WORK = resumable.Work(BulkJob, running="running", created="created_at", stopping="cancelling")
 # At most this many items per job: a bigger selection is refused with `too_many_targets`.
 MAX_TARGETS = 50_000
 # Items per committed batch.
@@ -85,29 +86,55 @@ def validate(
     *,
     visit_ids: Sequence[str] | None = None,
     search: Mapping[str, Any] | None = None,
-) -> tuple[dict[str, Any], list[str] | None, dict[str, Any] | None]:
-    """Check a request up front; return (normalised params, deduplicated visit ids, normalised search).
+    patient_ids: Sequence[str] | None = None,
+    params_optional: bool = False,
+) -> tuple[dict[str, Any], list[str] | None, dict[str, Any] | None, list[str] | None]:
+    """Check a request up front; return (normalised params, deduplicated visit ids, normalised search,
+    deduplicated patient ids).
 
     Raises Invalid with a stable code and a pt-BR message (`invalid_action`, `target_required`,
-    `ambiguous_target`, `empty_visit_ids`, `too_many_targets`, `invalid_*` of each parameter) or
-    NotFound (`car_not_found`) for move_car.
+    `ambiguous_target`, `empty_visit_ids`, `empty_patient_ids`, `too_many_targets`, `invalid_*` of each
+    parameter) or NotFound (`car_not_found`) for move_car. With `params_optional` (a preview) empty params
+    are taken as they are.
     """
     if action not in ACTIONS:
         raise Invalid("invalid_action", "Ação em lote desconhecida.", field="action", allowed=list(ACTIONS))
-    if visit_ids is None and search is None:
-        raise Invalid("target_required", "Informe `visit_ids` ou `search`: sobre o que a ação deve ser aplicada.")
-    if visit_ids is not None and search is not None:
-        raise Invalid("ambiguous_target", "Informe apenas um alvo: `visit_ids` ou `search`, não os dois.")
-    ids: list[str] | None = None
-    if visit_ids is not None:
-        ids = list(dict.fromkeys(str(v).strip() for v in visit_ids if v is not None and str(v).strip()))
-        if not ids:
-            raise Invalid("empty_visit_ids", "A lista de visitas está vazia.", field="visit_ids")
-        if len(ids) > MAX_TARGETS:
-            raise too_many_targets(len(ids))
+    given = [name for name, value in (("visit_ids", visit_ids), ("search", search), ("patient_ids", patient_ids))
+             if value is not None]
+    if not given:
+        raise Invalid(
+            "target_required",
+            "Informe `visit_ids`, `patient_ids` ou `search`: sobre o que a ação deve ser aplicada.",
+        )
+    if len(given) > 1:
+        raise Invalid(
+            "ambiguous_target", "Informe apenas um alvo: `visit_ids`, `patient_ids` ou `search`.", given=given,
+        )
+    ids = _unique_ids(visit_ids, "empty_visit_ids", "A lista de visitas está vazia.", "visit_ids")
+    patients = _unique_ids(patient_ids, "empty_patient_ids", "A lista de pacientes está vazia.", "patient_ids")
     normalised_search = resolve_search(search, session) if search is not None else None
-    clean = _validate_params(session, action, dict(params or {}), target="visit_ids" if ids is not None else "patient_search")
-    return clean, ids, normalised_search
+    target = given[0] if given[0] != "search" else "patient_search"
+    if params_optional and not params:
+        clean = {"rows": _default_rows(target)} if action == "export" else {}
+    else:
+        clean = _validate_params(session, action, dict(params or {}), target=target)
+    return clean, ids, normalised_search, patients
+
+
+def _unique_ids(values: Sequence[str] | None, code: str, message: str, field_name: str) -> list[str] | None:
+    if values is None:
+        return None
+    ids = list(dict.fromkeys(str(v).strip() for v in values if v is not None and str(v).strip()))
+    if not ids:
+        raise Invalid(code, message, field=field_name)
+    if len(ids) > MAX_TARGETS:
+        raise too_many_targets(len(ids))
+    return ids
+
+
+def _default_rows(target: str) -> str:
+    """An export's rows when not asked: visits for `visit_ids`, patients otherwise."""
+    return "visits" if target == "visit_ids" else "patients"
 
 
 def too_many_targets(found: int | None = None) -> Invalid:
@@ -168,7 +195,7 @@ def _validate_params(session: Session, action: str, params: dict[str, Any], targ
         return {"car_id": car.id}
     if action in TAG_ACTIONS:
         return {"tags": _tags(params.get("tags"))}
-    rows = params.get("rows") or ("visits" if target == "visit_ids" else "patients")
+    rows = params.get("rows") or _default_rows(target)
     return {
         "format": _choice(params.get("format"), EXPORT_FORMATS, "format", "Formato de exportação"),
         "rows": _choice(rows, EXPORT_ROWS, "rows", "Tipo de linha da exportação"),
@@ -240,14 +267,18 @@ def create(
     actor: Actor,
     visit_ids: Sequence[str] | None = None,
     search: Mapping[str, Any] | None = None,
+    patient_ids: Sequence[str] | None = None,
 ) -> BulkJob:
     """Validate and register a queued job; the caller commits, then enqueues `workers.bulk.run`."""
-    clean, ids, normalised_search = validate(session, action, params, visit_ids=visit_ids, search=search)
+    clean, ids, normalised_search, patients = validate(
+        session, action, params, visit_ids=visit_ids, search=search, patient_ids=patient_ids
+    )
     job = BulkJob(
         action=action,
-        target="visit_ids" if ids is not None else "patient_search",
+        target="visit_ids" if ids is not None else "patient_ids" if patients is not None else "patient_search",
         params=clean,
         visit_ids=ids,
+        patient_ids=patients,
         search=normalised_search,
         status="queued",
         actor_id=actor.user_id,
@@ -289,11 +320,14 @@ class JobRun:
 
 
 def begin(session: Session, job_id: str) -> JobRun:
-    """Start (or resume) a job: a queued job turns running; attempts counted. NotFound if unknown."""
+    """Start (or resume) a job: a queued job turns running; attempts counted; a job asked to stop while no run
+    held it is cancelled here. NotFound if unknown."""
     job = repo.get_for_update(session, job_id)
     if job is None:
         raise NotFound(ENTITY, job_id)
-    if job.status not in FINAL_STATUSES:
+    if job.status == "cancelling":
+        settle_cancel(job)
+    elif job.status not in FINAL_STATUSES:
         job.status = "running"
         job.started_at = job.started_at or func.now()
         job.attempts += 1
@@ -327,7 +361,7 @@ def store_targets(
     if job.resolved or job.status in FINAL_STATUSES:
         return job.total or 0
     kind = item_kind(job)
-    rows = _targets(session, job, kind, patient_ids or [], search)
+    rows = resolve_targets(session, job, kind, patient_ids or [], search)
     if len(rows) > MAX_TARGETS:
         error = too_many_targets()
         fail(session, job_id, error.code, error.message)
@@ -341,7 +375,7 @@ def store_targets(
     return job.total
 
 
-def _targets(
+def resolve_targets(
     session: Session, job: BulkJob, kind: str, patient_ids: Sequence[str], search: Mapping[str, Any] | None
 ) -> list[tuple[str, str, str | None]]:
     """(item id, item kind, patient id) in processing order. A visit id that does not exist stays a visit
@@ -359,7 +393,7 @@ def _targets(
             else:
                 rows.setdefault(patient_id, (patient_id, "patient", patient_id))
         return list(rows.values())
-    unique = list(dict.fromkeys(patient_ids))
+    unique = list(dict.fromkeys(job.patient_ids if job.target == "patient_ids" else patient_ids))
     if kind == "patient":
         return [(patient_id, "patient", patient_id) for patient_id in unique]
     search = search if search is not None else target_search(job.search or {}, kind)
@@ -401,6 +435,9 @@ def process_batch(session: Session, job_id: str, size: int = BATCH_SIZE) -> Batc
     job = repo.get_for_update(session, job_id)
     if job is None:
         raise NotFound(ENTITY, job_id)
+    if job.status == "cancelling":
+        settle_cancel(job)
+        return BatchResult(status=job.status)
     if job.status != "running" or not job.resolved:
         return BatchResult(status=job.status)
     context = actions.Context(
@@ -521,6 +558,9 @@ def finish(session: Session, job_id: str) -> str:
         raise NotFound(ENTITY, job_id)
     if job.status in FINAL_STATUSES:
         return job.status
+    if job.status == "cancelling":  # asked to stop after its last item: no export file is built
+        settle_cancel(job)
+        return job.status
     if not job.resolved or repo.pending_items(session, job_id, 1):
         return job.status
     if job.action == "export":
@@ -588,6 +628,8 @@ def resume_stalled(
 ) -> list[str]:
     """Jobs whose task was lost or whose worker died, turned back to `queued` for another run (the caller
     enqueues them after the commit); those that already died `max_attempts` times are marked failed."""
+    if dead_after is not None:
+        _settle_dead_cancels(session, dead_after)
     swept = resumable.sweep(session, WORK, quiet=quiet, max_attempts=max_attempts, dead_after=dead_after)
     for job_id in swept.exhausted:
         fail(session, job_id, "stalled",
@@ -595,18 +637,31 @@ def resume_stalled(
     return swept.resumed
 
 
+def _settle_dead_cancels(session: Session, dead_after: timedelta) -> None:
+    """A job asked to stop whose worker died has nobody to stop it: closed here once its heartbeat is silent
+    for `dead_after`. A job a live batch holds locked is skipped, never waited for."""
+    jobs = session.scalars(
+        select(BulkJob)
+        .where(BulkJob.status == "cancelling", BulkJob.updated_at < func.now() - dead_after)
+        .with_for_update(skip_locked=True)
+    )
+    for job in jobs:
+        settle_cancel(job)
+    session.flush()
+
+
+def settle_cancel(job: BulkJob) -> None:
+    """Close a job asked to stop (cancelling → cancelled): items not done keep no result (`pending`)."""
+    job.status = "cancelled"
+    job.finished_at = func.now()
+    log.info("bulk job cancelled", extra={"job_id": job.id})
+
+
 # ------------------------------------------------------------------------------------ reading
 
 
-def report(
-    session: Session, job_id: str, *, outcome: str | None = None, cursor: str | None = None, limit: int = 100
-) -> dict[str, Any]:
-    """The job as `GET /api/v1/bulk/{id}` shows it: status, progress, counters and a page of item results."""
-    job = repo.get(session, job_id)
-    if job is None:
-        raise NotFound(ENTITY, job_id)
-    after = paging.decode(cursor, [BulkJobItem.position])[0] if cursor is not None else None
-    page = repo.items(session, job_id, outcome=outcome, after=after, limit=limit + 1)
+def summary(job: BulkJob) -> dict[str, Any]:
+    """A job without its items, as GET /api/v1/bulk lists it and GET /api/v1/bulk/{id} heads it."""
     return {
         "id": job.id,
         "action": job.action,
@@ -614,6 +669,7 @@ def report(
         "params": job.params,
         "search": job.search,
         "visit_count": len(job.visit_ids) if job.visit_ids is not None else None,
+        "patient_count": len(job.patient_ids) if job.patient_ids is not None else None,
         "status": job.status,
         "total": job.total,
         "processed": job.processed,
@@ -631,6 +687,20 @@ def report(
              "url": f"/api/v1/bulk/{job.id}/download"}
             if job.result_filename else None
         ),
+    }
+
+
+def report(
+    session: Session, job_id: str, *, outcome: str | None = None, cursor: str | None = None, limit: int = 100
+) -> dict[str, Any]:
+    """The job as `GET /api/v1/bulk/{id}` shows it: status, progress, counters and a page of item results."""
+    job = repo.get(session, job_id)
+    if job is None:
+        raise NotFound(ENTITY, job_id)
+    after = paging.decode(cursor, [BulkJobItem.position])[0] if cursor is not None else None
+    page = repo.items(session, job_id, outcome=outcome, after=after, limit=limit + 1)
+    return {
+        **summary(job),
         "items": [
             {"position": i.position, "item_id": i.item_id, "kind": i.item_kind, "patient_id": i.patient_id,
              "outcome": i.outcome or "pending", "code": i.code, "message": i.message, "details": i.details}

@@ -88,6 +88,19 @@ OPERATION_IDS = {
     ("POST", "/api/v1/webhooks/twilio/inbound"): "receiveTwilioInbound",
     ("GET", "/api/v1/webhooks/whatsapp"): "verifyWhatsappSubscription",
     ("POST", "/api/v1/webhooks/whatsapp"): "receiveWhatsappEvents",
+    # Issue 11, part 2: running the day.
+    ("GET", "/api/v1/confirmations/queue"): "getConfirmationQueue",
+    ("POST", "/api/v1/messages/preview"): "previewMessage",
+    ("GET", "/api/v1/messages/reminder"): "getReminder",
+    ("GET", "/api/v1/messages/reminder/recipients"): "listReminderRecipients",
+    ("GET", "/api/v1/bulk"): "listBulkJobs",
+    ("POST", "/api/v1/bulk/preview"): "previewBulkJob",
+    ("POST", "/api/v1/bulk/{job_id}/cancel"): "cancelBulkJob",
+    ("POST", "/api/v1/cars/{car_id}/route-sheet/link"): "createRouteSheetLink",
+    ("GET", "/api/v1/route-sheets/{token}"): "openRouteSheetLink",
+    ("GET", "/api/v1/admin/reindex"): "listReindexJobs",
+    ("GET", "/api/v1/admin/reindex/{job_id}"): "getReindexJob",
+    ("GET", "/api/v1/audit"): "searchAudit",
 }
 
 

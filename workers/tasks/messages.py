@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
+from storage.clock import LOCAL_TZ
 from storage.db import unit_of_work
 from storage.messages import repo as message_repo
 from storage.messages import service as message_service
