@@ -42,7 +42,7 @@ def patient_data(**overrides: Any) -> dict[str, Any]:
 
 
 def visit_content(patient_id: str, car_id: str | None, start: "datetime", minutes: int = 40, **overrides: Any) -> dict:
-    """The content columns of a scheduled, pending visit (aware `start`), for `visit_service.insert_many`."""
+    """The content columns of a scheduled, pending visit (aware `start`), for `storage.imports.visit_writer.insert_many`."""
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 

@@ -17,7 +17,8 @@ from storage.jobs import service as job_service
 from storage.jobs.models import BulkJob
 from storage.patients import repo as patient_repo
 from storage.patients import service as patient_service
-from storage.visits import service as visit_service
+from storage import indexed
+from storage.imports import visit_writer
 from tests.factories import patient_data, visit_content
 from workers.tasks.jobs import resume_stalled_jobs, run_job
 
@@ -36,13 +37,13 @@ def world(committed):
         ana = patient_service.create(session, patient_data(name="Ana Lima", tags=["idosa"])).id
         bia = patient_service.create(session, patient_data(name="Bia Souza", tags=["idosa"])).id
         caio = patient_service.create(session, patient_data(name="Caio Gonçalves")).id
-        visits = visit_service.insert_many(session, [
+        visits = visit_writer.insert_many(session, [
             visit_content(ana, car, datetime.combine(day, time(6, 40), TZ)),
             visit_content(bia, car, datetime.combine(day, time(7, 20), TZ)),
             visit_content(ana, car, datetime.combine(day, time(9, 0), TZ), status="cancelled"),
             visit_content(ana, car, datetime.combine(day + timedelta(days=1), time(8, 0), TZ)),
         ], import_id=None)
-        visit_service.record_changes(session, visits, [ana, bia, caio])
+        indexed.mark_changed(session, visits=visits, patients=[caio])
     sync.drain(max_batches=100)
     get_client().indices.refresh(index=names.alias("patients"))
     return {"car": car, "ana": ana, "bia": bia, "caio": caio, "visits": visits, "day": day}

@@ -13,7 +13,7 @@ from storage.clock import local_today
 from storage.db import unit_of_work
 from storage.errors import Invalid
 from storage.teams import service as team_service
-from storage.visits import service as visit_service
+from storage import indexed
 from storage.visits.models import Visit
 from tests.indexing.test_stats import (  # noqa: F401 - `imported` is a fixture
     LIVE,
@@ -55,7 +55,7 @@ def _mark_some(day: date) -> None:
         changed[collected].status = "collected"
         changed[cancelled].status = "cancelled"
         session.flush()
-        visit_service.record_changes(session, list(changed), [v.patient_id for v in changed.values()])
+        indexed.mark_changed(session, visits=list(changed))
     sync_index()
 
 
