@@ -42,6 +42,8 @@ OPERATION_IDS = {
     ("POST", "/api/v1/imports"): "uploadImport",
     ("GET", "/api/v1/imports"): "listImports",
     ("GET", "/api/v1/imports/{import_id}"): "getImport",
+    ("GET", "/api/v1/imports/{import_id}/issues"): "listImportIssues",
+    ("GET", "/api/v1/imports/{import_id}/visits"): "listImportVisits",
     ("GET", "/api/v1/admin/sync"): "getSyncStatus",
     ("POST", "/api/v1/admin/reindex"): "requestReindex",
     ("GET", "/api/v1/stats/dashboard"): "getDashboard",
