@@ -31,7 +31,7 @@ for (const size of SIZES) {
       await expect(page.locator('[data-kpi="visits"] [data-value]')).toBeVisible();
       await expect(page.locator("[data-car]").first()).toBeVisible();
       await shot(page, "20-painel", size.name);
-      await page.getByRole("heading", { name: "Últimos 7 dias" }).scrollIntoViewIfNeeded();
+      await page.getByRole("heading", { name: "Últimos 30 dias" }).scrollIntoViewIfNeeded();
       await expect(page.locator(".recharts-surface").first()).toBeVisible();
       await shot(page, "21-painel-inteiro", size.name, true);
 
@@ -78,11 +78,13 @@ for (const size of SIZES) {
       await page.getByRole("radio", { name: "Enviar mensagem" }).check();
       await shot(page, "28-lote-novo", size.name, true);
       await page.getByRole("button", { name: "Revisar e iniciar" }).click();
+      await expect(page.getByTestId("bulk-preview")).toBeVisible();
+      await shot(page, "39-lote-revisao", size.name, true);
       await page.getByRole("button", { name: "Iniciar lote" }).click();
       await expect(page.getByTestId("bulk-status")).toHaveText("Concluído", { timeout: 30_000 });
       await shot(page, "29-lote-resultado", size.name, true);
       await page.getByRole("link", { name: "← Ações em lote" }).click();
-      await expect(page.getByRole("heading", { name: "Lotes iniciados neste navegador" })).toBeVisible();
+      await expect(page.getByRole("heading", { name: "Meus lotes" })).toBeVisible();
       await expect(page.getByRole("link", { name: "Enviar mensagem" }).first()).toBeVisible();
       await shot(page, "38-lotes", size.name);
 
@@ -97,6 +99,9 @@ for (const size of SIZES) {
       await page.locator('[data-testid="dropzone"] input[type=file]').setInputFiles(sample("agenda_exportada_excel_br.csv"));
       await expect(page.getByTestId("import-status")).toHaveText("Concluída", { timeout: 60_000 });
       await shot(page, "32-importacao-relatorio", size.name, true);
+      await page.locator('[data-count="visits_created"], [data-count="visits_unchanged"]').getByRole("link").first().click();
+      await expect(page.getByTestId("changed-visits").locator("tbody tr").first()).toBeVisible();
+      await shot(page, "40-importacao-visitas", size.name, true);
       await page.getByRole("link", { name: "← Todas as importações" }).click();
       await expect(page.getByTestId("imports-table")).toBeVisible();
       await shot(page, "33-importacoes", size.name);
@@ -114,6 +119,8 @@ for (const size of SIZES) {
       await shot(page, "35-admin-auditoria", size.name);
       await page.getByRole("tab", { name: "Sincronização da busca" }).click();
       await expect(page.getByTestId("sync-table")).toBeVisible();
+      await page.getByRole("button", { name: "Reconstruir índice de visitas" }).click();
+      await expect(page.getByTestId("reindex-status-visits")).toHaveText("Concluída", { timeout: 60_000 });
       await shot(page, "36-admin-sincronizacao", size.name);
 
       await page.evaluate(() => localStorage.clear());

@@ -23,7 +23,7 @@ export const RATE_GROUPS = ["channel", "neighborhood", "hour", "weekday", "car"]
 
 export const dashboardSearch = parser(z.object({
   data: day, unidade: text(20), periodo: z.enum(PERIODS).optional().catch(undefined),
-  grupo: z.enum(RATE_GROUPS).optional().catch(undefined),
+  grupo: z.enum(RATE_GROUPS).optional().catch(undefined), tendencia: z.enum(PERIODS).optional().catch(undefined),
 }));
 export type DashboardSearch = ReturnType<typeof dashboardSearch>;
 
@@ -38,8 +38,8 @@ export const confirmationsSearch = parser(z.object({
 export type ConfirmationsSearch = ReturnType<typeof confirmationsSearch>;
 
 export const importSearch = parser(z.object({
-  nivel: z.enum(["error", "warning"]).optional().catch(undefined), codigo: text(64), busca: text(100),
-  pagina: z.coerce.number().int().min(1).max(100_000).optional().catch(undefined),
+  nivel: z.enum(["error", "warning", "skipped"]).optional().catch(undefined), codigo: text(64), busca: text(100),
+  mudanca: z.enum(["created", "updated", "unchanged", "missing"]).optional().catch(undefined), dia: day, carro: text(36),
 }));
 export type ImportSearch = ReturnType<typeof importSearch>;
 
@@ -52,7 +52,9 @@ export const fleetSearch = parser(z.object({ aba: z.enum(FLEET_TABS).optional().
 export type FleetSearch = ReturnType<typeof fleetSearch>;
 
 export const ADMIN_TABS = ["usuarios", "auditoria", "sincronizacao"] as const;
-export const adminSearch = parser(z.object({ aba: z.enum(ADMIN_TABS).optional().catch(undefined), paciente: text(36) }));
+export const adminSearch = parser(z.object({
+  aba: z.enum(ADMIN_TABS).optional().catch(undefined), paciente: text(36), quem: text(36), acao: text(40), de: day, ate: day,
+}));
 export type AdminSearch = ReturnType<typeof adminSearch>;
 
 export const driverSearch = parser(z.object({ data: day }));

@@ -11,7 +11,7 @@ import { queryClient } from "./queryClient";
 import {
   adminSearch, boardSearch, bulkJobSearch, confirmationsSearch, dashboardSearch, driverSearch, fleetSearch, importSearch,
 } from "./routeSearch";
-import { parseBulkNewSearch } from "./features/bulk/bulkSearch";
+import { parseBulkListSearch, parseBulkNewSearch } from "./features/bulk/bulkSearch";
 import { meQuery } from "./session";
 
 const rootRoute = createRootRoute({ component: Outlet, notFoundComponent: NotFound });
@@ -73,7 +73,7 @@ export const importRoute = createRoute({
   component: screen(() => import("./features/imports/ImportPage"), "ImportPage"),
 });
 export const bulkListRoute = createRoute({
-  getParentRoute: () => appRoute, path: "/lotes",
+  getParentRoute: () => appRoute, path: "/lotes", validateSearch: parseBulkListSearch,
   component: screen(() => import("./features/bulk/BulkListPage"), "BulkListPage"),
 });
 export const bulkNewRoute = createRoute({

@@ -1,15 +1,21 @@
 import { expect, type Page, test } from "@playwright/test";
 import { apiGet, expectAccessible, login, spDay } from "../helpers";
 
-async function kpi(page: Page, id: string): Promise<number> {
-  return Number(await page.locator(`[data-kpi="${id}"] [data-value]`).getAttribute("data-value"));
+async function kpi(page: Page, id: string): Promise<number | null> {
+  const value = await page.locator(`[data-kpi="${id}"] [data-value]`).getAttribute("data-value");
+  return value === "" || value === null ? null : Number(value);
 }
 
-interface CarCount { car_id: string | null; label: string | null; base: string | null; visits: number; confirmed: number }
-interface Dashboard {
-  visits_today: number; confirmed_today: number; pending_confirmations: number; declined_today: number;
-  no_show_today: number; by_status: { value: string; count: number }[]; by_car: CarCount[];
+interface CarCount {
+  car_id: string | null; label: string | null; base: string | null; visits: number; confirmed: number; collected: number;
+  no_show: number; pending: number; declined: number; team: { driver: { name: string }; collector: { name: string } } | null;
 }
+interface Dashboard {
+  visits_today: number; confirmed_today: number; pending_confirmations: number; declined_today: number; no_show_today: number;
+  cancelled_today: number; collected_today: number; active_cars: number; no_show_rate: number | null;
+  lead_time: { median_days: number | null }; by_car: CarCount[];
+}
+interface Trend { items: { date: string; visits: number; confirmed: number; no_show: number }[] }
 interface Rates { items: { label: string; visits: number; confirmed: number }[] }
 
 const plural = (n: number, one: string, many: string) => `${n.toLocaleString("pt-BR")} ${n === 1 ? one : many}`;
@@ -28,6 +34,7 @@ test("staff land on the dashboard; logging an attempt in the queue moves its cou
   const confirmed = await kpi(page, "confirmed");
   const pending = await kpi(page, "pending");
   expect(pending).toBeGreaterThan(0);
+  if (confirmed === null || pending === null) throw new Error("KPIs sem valor");
 
   await page.getByRole("navigation", { name: "Principal" }).getByRole("link", { name: "Confirmações" }).click();
   await expect(page.getByRole("heading", { name: "A confirmar amanhã" })).toBeVisible();
@@ -35,10 +42,13 @@ test("staff land on the dashboard; logging an attempt in the queue moves its cou
   const queue = page.getByTestId("queue");
   const row = queue.locator("[data-visit-id]").first();
   const visitId = await row.getAttribute("data-visit-id");
+  const count = Number(await page.getByTestId("queue-count").getAttribute("data-value"));
+  expect(count).toBe(pending);
   await row.getByRole("button", { name: "Confirmou" }).click();
   await expect(page.getByTestId("last-done")).toContainText("Confirmou (");
-  // Confirmed visits leave the queue once the index has the change.
-  await expect(queue.locator(`[data-visit-id="${visitId}"]`)).toHaveCount(0, { timeout: 15_000 });
+  // A confirmed visit leaves the queue (read from PostgreSQL) and its count.
+  await expect(queue.locator(`[data-visit-id="${visitId}"]`)).toHaveCount(0);
+  await expect(page.getByTestId("queue-count")).toHaveAttribute("data-value", String(pending - 1));
 
   await page.goto(`/painel?data=${day}`);
   await expect.poll(() => kpi(page, "confirmed"), { timeout: 20_000 }).toBe(confirmed + 1);
@@ -49,10 +59,13 @@ test("rates by group and period live in the URL", async ({ page }) => {
   await login(page, "operator", "/painel");
   await page.getByRole("radiogroup", { name: "Agrupar por" }).getByText("Bairro").click();
   await expect(page).toHaveURL(/grupo=neighborhood/);
-  await page.getByRole("radiogroup", { name: "Período" }).getByText("7 dias").click();
+  await page.getByRole("radiogroup", { name: "Período", exact: true }).getByText("7 dias").click();
   await expect(page).toHaveURL(/periodo=7/);
   await expect(page.getByTestId("rates-table")).toBeVisible();
-  await page.getByRole("heading", { name: "Últimos 7 dias" }).scrollIntoViewIfNeeded();
+  await page.getByRole("radiogroup", { name: "Período da tendência" }).getByText("90 dias").click();
+  await expect(page).toHaveURL(/tendencia=90/);
+  await page.getByRole("heading", { name: "Últimos 90 dias" }).scrollIntoViewIfNeeded();
+  await expect(page.getByTestId("trend-table").locator("tbody tr")).toHaveCount(90);
   await expect(page.locator(".recharts-surface").first()).toBeVisible();
   await expectAccessible(page, "painel: taxas e tendência");
 });
@@ -66,16 +79,15 @@ test("every number on the dashboard is the API's: KPIs, car cards, rates and the
       const dash = await apiGet<Dashboard>(request, "viewer", `/api/v1/stats/dashboard?date=${day}`);
       await page.reload();
       await expect(page.locator('[data-kpi="visits"] [data-value]')).toBeVisible();
-      const status = (s: string) => dash.by_status.find((b) => b.value === s)?.count ?? 0;
-      const expected: Record<string, number> = {
+      const expected: Record<string, number | null> = {
         visits: dash.visits_today, confirmed: dash.confirmed_today, pending: dash.pending_confirmations,
-        declined: dash.declined_today, cancelled: status("cancelled"), collected: status("collected"),
-        no_show: dash.no_show_today, cars: dash.by_car.filter((c) => c.car_id && c.visits > 0).length,
+        declined: dash.declined_today, cancelled: dash.cancelled_today, collected: dash.collected_today,
+        no_show: dash.no_show_today, no_show_rate: dash.no_show_rate, lead_time: dash.lead_time.median_days, cars: dash.active_cars,
       };
-      const shown: Record<string, number> = {};
+      const shown: Record<string, number | null> = {};
       for (const id of Object.keys(expected)) shown[id] = await kpi(page, id);
       expect(shown, `KPIs de ${day}`).toEqual(expected);
-      expect(expected.visits, `o dia ${day} tem visitas`).toBeGreaterThan(0);
+      expect(dash.visits_today, `o dia ${day} tem visitas`).toBeGreaterThan(0);
       await expect(page.locator('[data-kpi="confirmed"]')).toContainText(pct(dash.confirmed_today, dash.visits_today));
 
       const cars = dash.by_car.filter((c) => c.visits > 0);
@@ -85,8 +97,8 @@ test("every number on the dashboard is the API's: KPIs, car cards, rates and the
         await expect(card).toContainText(`${car.label} · ${car.base}`);
         await expect(card).toContainText(
           `${plural(car.visits, "visita", "visitas")}, ${plural(car.confirmed, "confirmada", "confirmadas")} (${pct(car.confirmed, car.visits)})`);
-        // The progress line counts the car's live visits in the schedule: the same number.
-        await expect(card).toContainText(` de ${car.visits} atendidas`);
+        await expect(card).toContainText(`${car.collected + car.no_show} de ${car.visits} atendidas (${car.collected} coletadas, ${car.no_show} ausentes)`);
+        await expect(card).toContainText(car.team ? `Motorista: ${car.team.driver.name} · Coletora: ${car.team.collector.name}` : "Sem equipe definida");
       }
       expect(await apiGet<Dashboard>(request, "viewer", `/api/v1/stats/dashboard?date=${day}`)).toEqual(dash);
     }).toPass({ timeout: 30_000 });
@@ -102,13 +114,17 @@ test("every number on the dashboard is the API's: KPIs, car cards, rates and the
   for (const [i, item] of rates.items.entries()) {
     await expect(rows.nth(i).locator("td")).toHaveText([item.label, String(item.visits), String(item.confirmed), pct(item.confirmed, item.visits)]);
   }
-  await page.getByRole("heading", { name: "Últimos 7 dias" }).scrollIntoViewIfNeeded();
-  for (let offset = -6; offset <= 0; offset++) {
-    const day = spDay(offset);
-    const dash = await apiGet<Dashboard>(request, "viewer", `/api/v1/stats/dashboard?date=${day}`);
-    await expect(page.locator(`[data-trend-day="${day}"] td`)).toHaveText([
-      `${day.slice(8, 10)}/${day.slice(5, 7)}`,
-      String(dash.visits_today), String(dash.confirmed_today), String(dash.no_show_today),
-    ]);
+  // The trend (30 days to today): every row is the API's, and today's row is today's dashboard.
+  await page.getByRole("heading", { name: "Últimos 30 dias" }).scrollIntoViewIfNeeded();
+  const trend = await apiGet<Trend>(request, "viewer", `/api/v1/stats/trend?visit_from=${spDay(-29)}&visit_to=${today}`);
+  expect(trend.items).toHaveLength(30);
+  await expect(page.getByTestId("trend-table").locator("tbody tr")).toHaveCount(30);
+  for (const item of trend.items) {
+    await expect(page.locator(`[data-trend-day="${item.date}"] td`).first()).toHaveText(`${item.date.slice(8, 10)}/${item.date.slice(5, 7)}`);
+    await expect(page.locator(`[data-trend-day="${item.date}"] td`).nth(1)).toHaveText(String(item.visits));
+    await expect(page.locator(`[data-trend-day="${item.date}"] td`).nth(2)).toHaveText(String(item.confirmed));
+    await expect(page.locator(`[data-trend-day="${item.date}"] td`).nth(3)).toHaveText(String(item.no_show));
   }
+  const dash = await apiGet<Dashboard>(request, "viewer", `/api/v1/stats/dashboard?date=${today}`);
+  expect(trend.items.at(-1)).toMatchObject({ date: today, visits: dash.visits_today, confirmed: dash.confirmed_today, no_show: dash.no_show_today });
 });

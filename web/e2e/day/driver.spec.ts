@@ -29,6 +29,16 @@ test("a driver sees only their own car's day, in order, with maps links", async 
     await expect(page).toHaveURL(/\/motorista$/);
   }
   await expect(stops).toHaveCount(3);
+  // At the door: the first stop collected, the second a no-show; both stay on the list with their new state.
+  await stops.nth(0).getByRole("button", { name: "Coletado" }).click();
+  await expect(stops.nth(0)).toContainText("Coletada");
+  await expect(stops.nth(0).getByRole("button", { name: "Coletado" })).toHaveCount(0);
+  await stops.nth(1).getByRole("button", { name: "Ausente" }).click();
+  await expect(stops.nth(1)).toContainText("Paciente ausente");
+  const statuses = async () => (await apiGet<Day>(request, "operator", `/api/v1/visits?date=${spDay(0)}`)).cars
+    .filter((c) => c.car === "CARRO 1" && c.car_base === "AV CENTER 1").flatMap((c) => c.visits).map((v) => v.status).sort();
+  // The staff schedule reads the index, a second behind PostgreSQL.
+  await expect.poll(statuses).toEqual(["collected", "no_show", "scheduled"]);
   // Staff screens are not in a driver's menu.
   await page.getByRole("button", { name: "Abrir menu" }).click();
   const menu = page.getByRole("navigation", { name: "Principal" });

@@ -24,14 +24,20 @@ test("fleet: a team for the car without one, and a 409 in words when a person is
   }
 });
 
-test("the route sheet opens from the app in a new tab", async ({ page, context }) => {
+test("the route sheet opens from the app in a new tab", async ({ page, context, playwright }) => {
   await login(page, "operator", "/frota");
   const car1 = page.locator("[data-team-car]").filter({ hasText: "CARRO 1" });
   const popup = context.waitForEvent("page");
   await car1.getByRole("button", { name: "Folha de rota" }).click();
   const sheet = await popup;
   await expect(sheet.locator("body")).toContainText("CARRO 1", { timeout: 15_000 });
-  expect(sheet.url()).toMatch(/^blob:/);
+  // A signed link of the API: it opens without the session's token (another browser, a print).
+  expect(sheet.url()).toMatch(/\/api\/v1\/route-sheets\/[^/]+$/);
+  const bare = await playwright.request.newContext();
+  const response = await bare.get(sheet.url());
+  expect(response.status()).toBe(200);
+  expect(await response.text()).toContain("CARRO 1");
+  await bare.dispose();
 });
 
 test("admin: users, a patient's audit trail, sync status and a reindex", async ({ page }) => {
@@ -44,10 +50,24 @@ test("admin: users, a patient's audit trail, sync status and a reindex", async (
   await expect(page).toHaveURL(/paciente=/);
   await expect(page.getByTestId("audit-table")).toContainText("Cadastrou");
   await expectAccessible(page, "admin: auditoria");
+  // Everyone's events, by one person: every row is theirs.
+  await page.getByRole("button", { name: "Limpar filtros" }).click();
+  await expect(page).not.toHaveURL(/paciente=/);
+  await page.getByRole("combobox", { name: "Quem" }).click();
+  await page.getByRole("option", { name: "Olga Operadora" }).click();
+  await expect(page).toHaveURL(/quem=/);
+  const who = page.getByTestId("audit-table").locator("tbody tr td:nth-child(2)");
+  await expect(who.first()).toBeVisible();
+  expect(new Set(await who.allInnerTexts())).toEqual(new Set(["Olga Operadora"]));
   await page.getByRole("tab", { name: "Sincronização da busca" }).click();
   await expect(page.getByTestId("sync-table")).toContainText("Pacientes");
-  await page.getByRole("button", { name: "Reconstruir índice" }).first().click();
-  await expect(page.getByRole("status").filter({ hasText: "na fila" })).toBeVisible();
+  await page.getByRole("button", { name: "Reconstruir índice de pacientes" }).click();
+  // The job is followed to its end: copied rows, the swap, done; the counts still match.
+  const card = page.locator('[data-reindex="patients"]');
+  await expect(card).toBeVisible();
+  await expect(page.getByTestId("reindex-status-patients")).toHaveText("Concluída", { timeout: 60_000 });
+  await expect(card.getByRole("status")).toContainText(/(\d+) de \1 linhas/);
+  await expect(page.getByTestId("sync-table").locator("tr", { hasText: "Pacientes" })).toContainText("Em dia", { timeout: 15_000 });
   await expectAccessible(page, "admin: sincronização");
 });
 

@@ -27,6 +27,16 @@ test("drop the simplified agenda, watch it run, read the report", async ({ page 
   await expect(count("visits_created")).toHaveAttribute("data-value", "36");
   await expect(count("errors")).toHaveAttribute("data-value", "0");
   await expectAccessible(page, "relatório da importação");
+  // Per car and day: the "Novas" column adds up to the 36 new visits.
+  const news = await page.getByTestId("by-car-day").locator("tbody tr td:nth-child(3)").allInnerTexts();
+  expect(news.reduce((n, t) => n + Number(t), 0)).toBe(36);
+  // The count is a link to the visits themselves.
+  await count("visits_created").getByRole("link").click();
+  await expect(page).toHaveURL(/mudanca=created/);
+  const changed = page.getByTestId("changed-visits");
+  await expect(changed.getByRole("heading", { name: "Visitas novas" })).toBeVisible();
+  await expect(changed.locator("tbody tr")).toHaveCount(36);
+  await expectAccessible(page, "visitas novas da importação");
 });
 
 test("the quirky CSV: its error rows in the issues table, filtered in the URL", async ({ page }) => {
@@ -40,7 +50,17 @@ test("the quirky CSV: its error rows in the issues table, filtered in the URL", 
   await page.getByRole("option", { name: "Erros" }).click();
   await expect(page).toHaveURL(/nivel=error/);
   await expect(table.locator("tbody tr")).toHaveCount(2);
+  await expect(page.getByTestId("issues-total")).toHaveAttribute("data-value", "2");
   await expectAccessible(page, "problemas da importação");
+  // Rows that are not home visits: listed with their reason, counted by reason.
+  const skipped = Number(await page.locator('[data-count="skipped"] [data-value]').getAttribute("data-value"));
+  expect(skipped).toBeGreaterThan(0);
+  await page.getByRole("combobox", { name: "Tipo" }).click();
+  await page.getByRole("option", { name: "Linhas ignoradas" }).click();
+  await expect(page).toHaveURL(/nivel=skipped/);
+  await expect(table.locator("tbody tr")).toHaveCount(skipped);
+  const byReason = await page.getByTestId("skipped-table").locator("tbody tr td:nth-child(2)").allInnerTexts();
+  expect(byReason.reduce((n, t) => n + Number(t), 0)).toBe(skipped);
   await page.getByRole("link", { name: "← Todas as importações" }).click();
   await expect(page.getByTestId("imports-table")).toContainText("agenda_exportada_excel_br.csv");
   await expect(page.getByTestId("imports-table")).toContainText("agenda_simplificada.xlsx");

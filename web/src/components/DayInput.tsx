@@ -7,13 +7,15 @@ import { Select } from "@mantine/core";
 import { DatePickerInput, DatesProvider } from "@mantine/dates";
 import { hhmm } from "../lib/dates";
 
-export function DayInput({ label, value, onChange, required, w, minDate }: {
-  label: string; value: string; onChange: (day: string) => void; required?: boolean; w?: number | "100%"; minDate?: string;
+/** `clearable`: an ✕ empties it (onChange("")), for optional filters. */
+export function DayInput({ label, value, onChange, required, w, minDate, clearable }: {
+  label: string; value: string; onChange: (day: string) => void; required?: boolean; w?: number | "100%"; minDate?: string; clearable?: boolean;
 }) {
   return (
     <DatesProvider settings={{ locale: "pt-br", firstDayOfWeek: 0 }}>
       <DatePickerInput
-        label={label} value={value || null} onChange={(d) => d && onChange(d)} valueFormat="DD/MM/YYYY"
+        label={label} value={value || null} onChange={(d) => (d ? onChange(d) : clearable && onChange(""))} valueFormat="DD/MM/YYYY"
+        clearable={clearable} clearButtonProps={{ "aria-label": `Limpar ${label.toLowerCase()}` }}
         required={required} w={w ?? 150} minDate={minDate} placeholder="dd/mm/aaaa"
         nextLabel="Próximo mês" previousLabel="Mês anterior"
       />

@@ -3,9 +3,9 @@ import { ActionIcon, Button, Group, Select } from "@mantine/core";
 import { DayInput } from "./DayInput";
 import { useQuery } from "@tanstack/react-query";
 import { addDays, isoDateRe, todayIso } from "../lib/dates";
-import { carsQuery, unitsOf } from "../lib/reference";
+import { unitsQuery } from "../lib/reference";
 
-/** A day with a previous/next step and "Hoje"; the input is the browser's date field (dd/mm/aaaa in pt-BR). */
+/** A day with a previous/next step and "Hoje"; the field reads dd/mm/aaaa whatever the browser's language. */
 export function DayPicker({ value, onChange, label = "Dia" }: { value: string; onChange: (day: string) => void; label?: string }) {
   const today = todayIso();
   return (
@@ -18,14 +18,13 @@ export function DayPicker({ value, onChange, label = "Dia" }: { value: string; o
   );
 }
 
-/** The lab unit (from the cars' units); empty = every unit. */
+/** The lab unit (GET /units); empty = every unit. */
 export function UnitPicker({ value, onChange }: { value: string | undefined; onChange: (unit: string | undefined) => void }) {
-  const cars = useQuery(carsQuery);
-  const units = unitsOf(cars.data?.items ?? []);
+  const units = useQuery(unitsQuery).data?.items ?? [];
   return (
     <Select
       label="Unidade" w={240} value={value ?? ""} allowDeselect={false} withCheckIcon={false}
-      data={[{ value: "", label: "Todas as unidades" }, ...units.map((u) => ({ value: u.code, label: `${u.name} (${u.code})` }))]}
+      data={[{ value: "", label: "Todas as unidades" }, ...units.map((u) => ({ value: u.code, label: u.name ? `${u.name} (${u.code})` : `Unidade ${u.code}` }))]}
       onChange={(v) => onChange(v || undefined)}
     />
   );

@@ -15,13 +15,14 @@ describe("São Paulo wall-clock times", () => {
 
 describe("the day screens' URL state", () => {
   it("keeps what it knows and drops what it cannot use", () => {
-    expect(dashboardSearch({ data: "2026-12-07", unidade: "248", periodo: "90", grupo: "hour" }))
-      .toEqual({ data: "2026-12-07", unidade: "248", periodo: "90", grupo: "hour" });
-    expect(dashboardSearch({ data: "07/12/2026", periodo: "12", grupo: "color" })).toEqual({});
+    expect(dashboardSearch({ data: "2026-12-07", unidade: "248", periodo: "90", grupo: "hour", tendencia: "7" }))
+      .toEqual({ data: "2026-12-07", unidade: "248", periodo: "90", grupo: "hour", tendencia: "7" });
+    expect(dashboardSearch({ data: "07/12/2026", periodo: "12", grupo: "color", tendencia: "365" })).toEqual({});
     expect(boardSearch({ visita: "abc", nova: "true", selecao: ["a", "b"] })).toEqual({ visita: "abc", nova: true, selecao: ["a", "b"] });
     expect(boardSearch({ selecao: "a" })).toEqual({ selecao: ["a"] });
-    expect(importSearch({ nivel: "error", pagina: "3" })).toEqual({ nivel: "error", pagina: 3 });
-    expect(importSearch({ nivel: "fatal", pagina: "-1" })).toEqual({});
+    expect(importSearch({ nivel: "skipped", codigo: "empty_room", mudanca: "missing", dia: "2026-12-07", carro: "c1" }))
+      .toEqual({ nivel: "skipped", codigo: "empty_room", mudanca: "missing", dia: "2026-12-07", carro: "c1" });
+    expect(importSearch({ nivel: "fatal", mudanca: "deleted", dia: "ontem", pagina: "3" })).toEqual({});
   });
   it("a bulk job's target: a patient search or the visits picked", () => {
     expect(parseBulkNewSearch({ neighborhood: "copacabana", periodo: "amanha", acao: "export" }))

@@ -1,7 +1,7 @@
-// Files the API serves behind the bearer token (exports, route sheets): fetched with the session,
-// then saved or shown from a blob, since a plain link would carry no token.
-import { authFetch } from "../api/client";
-import { toProblem } from "../api/errors";
+// Files the API serves behind the bearer token (exports): fetched with the session, then saved from a
+// blob, since a plain link would carry no token. Route sheets open through a signed link instead.
+import { api, authFetch } from "../api/client";
+import { toProblem, unwrap } from "../api/errors";
 
 async function fetchBlob(path: string): Promise<{ blob: Blob; filename: string | null }> {
   const response = await authFetch(new Request(new URL(path, window.location.origin)));
@@ -25,15 +25,16 @@ export async function downloadFile(path: string, fallback: string): Promise<void
 }
 
 /**
- * Open an authenticated HTML page (the route sheet) in a new tab. The tab is opened at the click,
- * before the request, so no popup blocker stops it; it shows the page once it arrives.
+ * Open a car's route sheet in a new tab through a short-lived signed link (POST …/route-sheet/link): the
+ * tab opens at the click, before the request, so no popup blocker stops it; the link needs no token, so
+ * the page can be printed, reloaded or opened on another device within its five minutes.
  */
-export async function openHtml(path: string): Promise<void> {
+export async function openRouteSheet(carId: string, date: string): Promise<void> {
   const tab = window.open("", "_blank");
   if (tab) tab.document.title = "Carregando…";
   try {
-    const { blob } = await fetchBlob(path);
-    const url = URL.createObjectURL(new Blob([blob], { type: "text/html;charset=utf-8" }));
+    const link = await unwrap(api.POST("/api/v1/cars/{car_id}/route-sheet/link", { params: { path: { car_id: carId }, query: { date } } }));
+    const url = new URL(link.url, window.location.origin).href;
     if (tab) tab.location.href = url;
     else window.location.href = url;
   } catch (error) {

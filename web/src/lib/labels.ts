@@ -31,6 +31,8 @@ export const sourceLabel = table({ staff: "Equipe", inbound_message: "Resposta d
 export const auditActionLabel = table({
   "patient.read": "Consultou", "patient.update": "Alterou", "patient.create": "Cadastrou",
   "patient.delete": "Excluiu", "patient.bulk": "Ação em lote", "patient.export": "Exportou",
+  "patient.merge": "Juntou cadastros", "patient.unmerge": "Separou cadastros", "duplicate.decide": "Decidiu duplicata",
+  "user.create": "Criou usuário", "user.update": "Alterou usuário",
 });
 /** Names of the fields an audit event lists (patients, visits, users). */
 export const fieldLabel = table({
@@ -57,13 +59,15 @@ export function facetValueLabel(facet: string, value: string): string {
 }
 
 export const importStatusLabel = table({ queued: "Na fila", processing: "Processando", succeeded: "Concluída", failed: "Falhou" });
-export const issueLevelLabel = table({ error: "Erro", warning: "Aviso" });
+export const issueLevelLabel = table({ error: "Erro", warning: "Aviso", skipped: "Ignorada" });
 export const layoutLabel = table({ dasaexp: "DasaExp (30 colunas)", simplified: "Simplificado (16 colunas)" });
 export const bulkActionLabel = table({
   confirm: "Confirmar", send_message: "Enviar mensagem", reschedule: "Remarcar", move_car: "Trocar de carro",
   add_tags: "Adicionar etiquetas", remove_tags: "Remover etiquetas", export: "Exportar",
 });
-export const bulkStatusLabel = table({ queued: "Na fila", running: "Em andamento", done: "Concluído", failed: "Falhou" });
+export const bulkStatusLabel = table({
+  queued: "Na fila", running: "Em andamento", cancelling: "Cancelando", done: "Concluído", failed: "Falhou", cancelled: "Cancelado",
+});
 export const bulkOutcomeLabel = table({ pending: "Aguardando", ok: "Feito", error: "Erro", skipped: "Ignorado" });
 export const carStatusLabel = table({ active: "Ativo", maintenance: "Em manutenção", inactive: "Inativo" });
 export const personStatusLabel = table({ active: "Ativo", inactive: "Inativo" });

@@ -34,17 +34,12 @@ export function teamsQuery(date: string) {
   });
 }
 
-export interface Unit {
-  code: string;
-  name: string;
-}
-
-/** The units the cars belong to, by name. */
-export function unitsOf(cars: Car[]): Unit[] {
-  const byCode = new Map<string, string>();
-  for (const car of cars) if (car.unit_code) byCode.set(car.unit_code, car.unit_name ?? car.unit_code);
-  return [...byCode].map(([code, name]) => ({ code, name })).sort((a, b) => a.name.localeCompare(b.name, "pt-BR"));
-}
+/** The lab's units (code, usual name, active cars), from the cars' agendas. */
+export const unitsQuery = queryOptions({
+  queryKey: ["units"],
+  queryFn: ({ signal }) => unwrap(api.GET("/api/v1/units", { params: { query: { limit: 500 } }, signal })),
+  staleTime: 60_000,
+});
 
 /** A car as a select option: its label, base and unit (labels repeat across bases). */
 export function carOption(car: Car): { value: string; label: string } {

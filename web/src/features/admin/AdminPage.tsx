@@ -1,5 +1,5 @@
 import {
-  Alert, Autocomplete, Badge, Box, Button, Group, Modal, Paper, PasswordInput, Select, SimpleGrid, Stack, Switch, Table, Tabs, Text,
+  Alert, Autocomplete, Badge, Box, Button, Group, Modal, Paper, PasswordInput, Progress, Select, SimpleGrid, Stack, Switch, Table, Tabs, Text,
   TextInput, Title,
 } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
@@ -7,7 +7,8 @@ import { useInfiniteQuery, useMutation, useQuery } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import { api, type Schemas } from "../../api/client";
-import { problemMessage, unwrap } from "../../api/errors";
+import { ApiProblem, problemMessage, unwrap } from "../../api/errors";
+import { DayInput } from "../../components/DayInput";
 import { Loading, Problem } from "../../components/states";
 import { formatDateTime } from "../../lib/dates";
 import { formatCount } from "../../lib/format";
@@ -41,7 +42,7 @@ export function AdminPage() {
           <Tabs.Tab value="sincronizacao">Sincronização da busca</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="usuarios" pt="md"><Users /></Tabs.Panel>
-        <Tabs.Panel value="auditoria" pt="md"><Audit patientId={search.paciente} setPatient={(id) => update({ paciente: id })} /></Tabs.Panel>
+        <Tabs.Panel value="auditoria" pt="md"><Audit search={search} update={update} /></Tabs.Panel>
         <Tabs.Panel value="sincronizacao" pt="md"><Sync /></Tabs.Panel>
       </Tabs>
     </Stack>
@@ -130,7 +131,14 @@ function UserForm({ user, onClose }: { user: User | null; onClose: () => void })
 
 // ------------------------------------------------------------------ audit
 
-function Audit({ patientId, setPatient }: { patientId?: string; setPatient: (id: string | undefined) => void }) {
+const AUDIT_ACTIONS = [
+  "patient.read", "patient.create", "patient.update", "patient.delete", "patient.export", "patient.bulk",
+  "patient.merge", "patient.unmerge", "duplicate.decide", "user.create", "user.update",
+] as const;
+
+/** Who did what, when: every audit event, filtered by person, action, patient and days (GET /audit), in the URL. */
+function Audit({ search, update }: { search: AdminSearch; update: (patch: Partial<AdminSearch>) => void }) {
+  const patientId = search.paciente;
   const [text, setText] = useState("");
   const [debounced] = useDebouncedValue(text, 200);
   const suggestions = useQuery(suggestQuery(debounced));
@@ -141,57 +149,70 @@ function Audit({ patientId, setPatient }: { patientId?: string; setPatient: (id:
     queryFn: ({ signal }) => unwrap(api.GET("/api/v1/patients/{patient_id}", { params: { path: { patient_id: patientId! } }, signal })),
     enabled: !!patientId,
   });
+  const filters = {
+    actor_id: search.quem, action: search.acao as (typeof AUDIT_ACTIONS)[number] | undefined,
+    entity_type: patientId ? "patient" : undefined, entity_id: patientId, from: search.de, to: search.ate,
+  };
   const audit = useInfiniteQuery({
-    queryKey: ["patient", patientId, "audit", "admin"],
-    queryFn: ({ pageParam, signal }) => unwrap(api.GET("/api/v1/patients/{patient_id}/audit", {
-      params: { path: { patient_id: patientId! }, query: { limit: 50, cursor: pageParam } }, signal,
-    })),
+    queryKey: ["audit", filters],
+    queryFn: ({ pageParam, signal }) => unwrap(api.GET("/api/v1/audit", { params: { query: { ...filters, limit: 50, cursor: pageParam } }, signal })),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
-    enabled: !!patientId,
   });
-  const who = (id: string | null) => users.data?.items.find((u) => u.id === id)?.name ?? "—";
   const rows = audit.data?.pages.flatMap((p) => p.items) ?? [];
+  const filtered = !!(search.quem || search.acao || patientId || search.de || search.ate);
   return (
     <Stack gap="sm">
-      <Autocomplete label="Paciente" placeholder="Busque pelo nome, CPF ou telefone" w={{ base: "100%", sm: 480 }}
-        value={text} data={options.map((o) => o.label)} filter={({ options: all }) => all}
-        onChange={(v) => { setText(v); const hit = options.find((o) => o.label === v); if (hit) setPatient(hit.id); }} />
-      {!patientId ? <Text c="dimmed">Escolha um paciente para ver quem consultou ou alterou o cadastro.</Text> : (
-        <>
-          {patient.data && (
-            <Text>Trilha de <AnchorLink to="/pacientes/$patientId" params={{ patientId }} fw={600}>{patient.data.name}</AnchorLink></Text>
-          )}
-          {audit.error ? <Problem error={audit.error} /> : audit.isPending ? <Loading label="Carregando auditoria" /> : (
-            <Table.ScrollContainer minWidth={320}>
-              <Table striped verticalSpacing="xs" data-testid="audit-table">
-                <Table.Thead><Table.Tr>
-                  <Table.Th scope="col">Quando</Table.Th><Table.Th scope="col" visibleFrom="sm">Quem</Table.Th><Table.Th scope="col" visibleFrom="sm">Perfil</Table.Th>
-                  <Table.Th scope="col">Ação</Table.Th><Table.Th scope="col" visibleFrom="sm">Detalhe</Table.Th><Table.Th scope="col" visibleFrom="sm">IP</Table.Th>
-                </Table.Tr></Table.Thead>
-                <Table.Tbody>
-                  {rows.map((e) => (
-                    <Table.Tr key={e.id}>
-                      <Table.Td>
-                        <Text size="sm" style={{ whiteSpace: "nowrap" }}>{formatDateTime(e.occurred_at)}</Text>
-                        <Text size="xs" c="dimmed" hiddenFrom="sm">{who(e.actor_id)} ({roleLabel(e.actor_role)})</Text>
-                      </Table.Td>
-                      <Table.Td visibleFrom="sm">{who(e.actor_id)}</Table.Td><Table.Td visibleFrom="sm">{roleLabel(e.actor_role)}</Table.Td>
-                      <Table.Td>
-                        {auditActionLabel(e.action)}
-                        <Text size="xs" c="dimmed" hiddenFrom="sm">{auditDetail(e.details)}</Text>
-                      </Table.Td>
-                      <Table.Td visibleFrom="sm"><Text size="sm">{auditDetail(e.details)}</Text></Table.Td>
-                      <Table.Td visibleFrom="sm">{e.ip ?? "—"}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          )}
-          {audit.hasNextPage && <Button variant="default" w="fit-content" loading={audit.isFetchingNextPage} onClick={() => void audit.fetchNextPage()}>Carregar mais</Button>}
-        </>
+      <Group gap="sm" align="flex-end">
+        <Autocomplete label="Paciente" placeholder="Busque pelo nome, CPF ou telefone" w={{ base: "100%", sm: 360 }}
+          value={text} data={options.map((o) => o.label)} filter={({ options: all }) => all}
+          onChange={(v) => { setText(v); const hit = options.find((o) => o.label === v); if (hit) update({ paciente: hit.id }); }} />
+        <Select label="Quem" w={{ base: "100%", xs: 220 }} value={search.quem ?? ""} allowDeselect={false} withCheckIcon={false} searchable
+          data={[{ value: "", label: "Todos" }, ...(users.data?.items ?? []).map((u) => ({ value: u.id, label: u.name }))]}
+          onChange={(v) => update({ quem: v || undefined })} />
+        <Select label="Ação" w={{ base: "100%", xs: 200 }} value={search.acao ?? ""} allowDeselect={false} withCheckIcon={false}
+          data={[{ value: "", label: "Todas" }, ...AUDIT_ACTIONS.map((a) => ({ value: a, label: auditActionLabel(a) }))]}
+          onChange={(v) => update({ acao: v || undefined })} />
+        <DayInput label="De" value={search.de ?? ""} onChange={(d) => update({ de: d || undefined })} clearable />
+        <DayInput label="Até" value={search.ate ?? ""} onChange={(d) => update({ ate: d || undefined })} clearable />
+        {filtered && <Button variant="subtle" onClick={() => { setText(""); update({ paciente: undefined, quem: undefined, acao: undefined, de: undefined, ate: undefined }); }}>Limpar filtros</Button>}
+      </Group>
+      {patientId && patient.data && (
+        <Text>Trilha de <AnchorLink to="/pacientes/$patientId" params={{ patientId }} fw={600}>{patient.data.name}</AnchorLink></Text>
       )}
+      {audit.error ? <Problem error={audit.error} /> : audit.isPending ? <Loading label="Carregando auditoria" /> : !rows.length ? (
+        <Text c="dimmed">Nenhum evento{filtered ? " neste filtro" : ""}.</Text>
+      ) : (
+        <Table.ScrollContainer minWidth={320}>
+          <Table striped verticalSpacing="xs" data-testid="audit-table">
+            <Table.Thead><Table.Tr>
+              <Table.Th scope="col">Quando</Table.Th><Table.Th scope="col" visibleFrom="sm">Quem</Table.Th><Table.Th scope="col" visibleFrom="sm">Perfil</Table.Th>
+              <Table.Th scope="col">Ação</Table.Th><Table.Th scope="col" visibleFrom="sm">Detalhe</Table.Th><Table.Th scope="col" visibleFrom="sm">IP</Table.Th>
+            </Table.Tr></Table.Thead>
+            <Table.Tbody>
+              {rows.map((e) => (
+                <Table.Tr key={e.id}>
+                  <Table.Td>
+                    <Text size="sm" style={{ whiteSpace: "nowrap" }}>{formatDateTime(e.occurred_at)}</Text>
+                    <Text size="xs" c="dimmed" hiddenFrom="sm">{e.actor_name ?? "—"} ({roleLabel(e.actor_role)})</Text>
+                  </Table.Td>
+                  <Table.Td visibleFrom="sm">{e.actor_name ?? "—"}</Table.Td><Table.Td visibleFrom="sm">{roleLabel(e.actor_role)}</Table.Td>
+                  <Table.Td>
+                    {auditActionLabel(e.action)}
+                    {!patientId && e.entity_type === "patient" && e.entity_id && (
+                      <> · <AnchorLink to="/admin" search={{ aba: "auditoria", paciente: e.entity_id }} size="sm">trilha do paciente</AnchorLink></>
+                    )}
+                    <Text size="xs" c="dimmed" hiddenFrom="sm">{auditDetail(e.details)}</Text>
+                  </Table.Td>
+                  <Table.Td visibleFrom="sm"><Text size="sm">{auditDetail(e.details)}</Text></Table.Td>
+                  <Table.Td visibleFrom="sm">{e.ip ?? "—"}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      {audit.hasNextPage && <Button variant="default" w="fit-content" loading={audit.isFetchingNextPage} onClick={() => void audit.fetchNextPage()}>Carregar mais</Button>}
     </Stack>
   );
 }
@@ -211,16 +232,32 @@ function auditDetail(details: Record<string, unknown>): string {
 
 // ------------------------------------------------------------------ sync
 
+type ReindexIndex = "patients" | "visits";
+type ReindexJob = Schemas["ReindexJobRead"];
+const INDEXES: ReindexIndex[] = ["patients", "visits"];
+const reindexActive = (status: string) => status === "queued" || status === "backfilling" || status === "swapping";
+
+/** The latest rebuild of an index: followed every second while it runs. */
+function useLatestReindex(index: ReindexIndex) {
+  return useQuery({
+    queryKey: ["admin", "reindex", index],
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/admin/reindex", { params: { query: { index, limit: 1 } }, signal })),
+    select: (page) => page.items[0] ?? null,
+    refetchInterval: (query) => (query.state.data?.items[0] && reindexActive(query.state.data.items[0].status) ? 1_000 : 10_000),
+    staleTime: 0,
+  });
+}
+
 function Sync() {
   const sync = useQuery({
     queryKey: ["admin", "sync"],
     queryFn: ({ signal }) => unwrap(api.GET("/api/v1/admin/sync", { signal })),
     refetchInterval: 3_000, staleTime: 0,
   });
-  const [queued, setQueued] = useState<string | null>(null);
+  const jobs = { patients: useLatestReindex("patients"), visits: useLatestReindex("visits") };
   const reindex = useMutation({
-    mutationFn: (index: "patients" | "visits") => unwrap(api.POST("/api/v1/admin/reindex", { body: { index } })),
-    onSuccess: (r) => setQueued(`Reconstrução do índice de ${r.index === "patients" ? "pacientes" : "visitas"} na fila. As contagens abaixo mostram o índice ao vivo; a busca continua respondendo durante a reconstrução.`),
+    mutationFn: (index: ReindexIndex) => unwrap(api.POST("/api/v1/admin/reindex", { body: { index } })),
+    onSettled: (_job, _error, index) => queryClient.invalidateQueries({ queryKey: ["admin", "reindex", index] }),
   });
   if (sync.error) return <Problem error={sync.error} retry={() => void sync.refetch()} />;
   if (sync.isPending) return <Loading label="Carregando sincronização" />;
@@ -244,11 +281,13 @@ function Sync() {
           <Table.Tbody>
             {Object.entries(s.documents).map(([name, counts]) => {
               const equal = counts.index === counts.postgres;
+              const index = INDEXES.find((x) => x === name);
+              const running = index ? jobs[index].data && reindexActive(jobs[index].data.status) : false;
               // A phone shows the state and the button under the index's name; wider screens in columns of their own.
               const badge = <Badge color={equal ? "teal" : "yellow"}>{equal ? "Em dia" : `Diferença de ${formatCount(Math.abs((counts.index ?? 0) - counts.postgres))}`}</Badge>;
-              const button = (name === "patients" || name === "visits") && (
-                <Button size="compact-sm" variant="light" loading={reindex.isPending && reindex.variables === name}
-                  onClick={() => { setQueued(null); reindex.mutate(name); }}>Reconstruir índice</Button>
+              const button = index && (
+                <Button size="compact-sm" variant="light" loading={reindex.isPending && reindex.variables === index} disabled={!!running}
+                  onClick={() => reindex.mutate(index)} aria-label={`Reconstruir índice de ${names[index]!.toLowerCase()}`}>Reconstruir índice</Button>
               );
               return (
                 <Table.Tr key={name}>
@@ -267,8 +306,43 @@ function Sync() {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      {queued && <Alert color="teal" role="status">{queued}</Alert>}
-      {reindex.error && <Alert color="red" role="alert" title="Não foi possível reconstruir">{problemMessage(reindex.error)}</Alert>}
+      {reindex.error && <Alert color="red" role="alert" title="Não foi possível reconstruir">{reindexProblem(reindex.error)}</Alert>}
+      <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
+        {INDEXES.map((index) => jobs[index].data ? <ReindexCard key={index} name={names[index]!} job={jobs[index].data} /> : null)}
+      </SimpleGrid>
     </Stack>
+  );
+}
+
+function reindexProblem(error: unknown): string {
+  if (error instanceof ApiProblem && error.code === "reindex_running") return "Já há uma reconstrução deste índice na fila ou em andamento: acompanhe abaixo.";
+  return problemMessage(error);
+}
+
+const REINDEX_STATUS: Record<string, string> = {
+  queued: "Na fila", backfilling: "Copiando do banco de dados", swapping: "Trocando o índice", done: "Concluída", failed: "Falhou",
+};
+
+/** A rebuild and how far it got: rows copied, then the swap; the search keeps answering meanwhile. */
+function ReindexCard({ name, job }: { name: string; job: ReindexJob }) {
+  const active = reindexActive(job.status);
+  const value = job.status === "done" ? 100 : job.total ? (job.processed / job.total) * 100 : 0;
+  return (
+    <Paper withBorder p="sm" radius="md" data-reindex={job.index} aria-label={`Última reconstrução: ${name}`} component="section">
+      <Group justify="space-between" gap="xs">
+        <Text size="sm" fw={600}>Última reconstrução: {name}</Text>
+        <Badge color={job.status === "done" ? "teal" : job.status === "failed" ? "red" : "blue"} data-testid={`reindex-status-${job.index}`}>
+          {REINDEX_STATUS[job.status] ?? job.status}
+        </Badge>
+      </Group>
+      <Progress mt={8} value={value} animated={active} color={job.status === "failed" ? "red" : "indigo"} aria-label={`Progresso da reconstrução: ${name}`} />
+      <Text size="xs" c="dimmed" mt={4} role="status" aria-live="polite">
+        {job.total == null ? "Contando as linhas…" : `${formatCount(job.processed)} de ${formatCount(job.total)} linhas`}
+        {" · pedida em "}{formatDateTime(job.created_at)}
+        {job.finished_at ? ` · terminou em ${formatDateTime(job.finished_at)}` : ""}
+        {active ? " · a busca continua respondendo" : ""}
+      </Text>
+      {job.failure && <Text size="sm" c="red.9" mt={4}>{job.failure.message}</Text>}
+    </Paper>
   );
 }

@@ -1,9 +1,10 @@
 // Forms that act on one visit, shared by the board's drawer and the confirmations queue.
-import { Alert, Button, Group, Select, SimpleGrid, Text, Textarea } from "@mantine/core";
-import { useMutation } from "@tanstack/react-query";
+import { Alert, Button, Group, Paper, Select, SimpleGrid, Text, Textarea } from "@mantine/core";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { api } from "../../api/client";
 import { problemMessage, unwrap } from "../../api/errors";
+import { formatPhone, plural } from "../../lib/format";
 import { channelLabel, outcomeLabel, templateLabel, visitStatusLabel } from "../../lib/labels";
 import { queryClient } from "../../queryClient";
 
@@ -34,6 +35,7 @@ export async function refreshAfterVisitChange(visitId?: string) {
   await Promise.all([
     queryClient.invalidateQueries({ queryKey: ["schedule"] }),
     queryClient.invalidateQueries({ queryKey: ["stats"] }),
+    queryClient.invalidateQueries({ queryKey: ["confirmations"] }),
     queryClient.invalidateQueries({ queryKey: ["patients"] }),
     queryClient.invalidateQueries({ queryKey: ["patient"] }),
     visitId ? queryClient.invalidateQueries({ queryKey: ["visit", visitId] }) : Promise.resolve(),
@@ -115,6 +117,12 @@ export function MessageForm({ visitId, onSent }: { visitId: string; onSent?: (bo
   const [template, setTemplate] = useState<Template>("confirmation_request");
   const [channel, setChannel] = useState<"sms" | "whatsapp">("whatsapp");
   const [sent, setSent] = useState<string | null>(null);
+  // The exact text before sending (nothing stored); a refusal (opted out, no mobile…) says why at once.
+  const preview = useQuery({
+    queryKey: ["messages", "preview", visitId, template, channel],
+    queryFn: ({ signal }) => unwrap(api.POST("/api/v1/messages/preview", { body: { visit_id: visitId, template, channel }, signal })),
+    retry: false,
+  });
   const mutation = useMutation({
     mutationFn: () => sendMessage(visitId, template, channel),
     onSuccess: async (message) => {
@@ -131,14 +139,26 @@ export function MessageForm({ visitId, onSent }: { visitId: string; onSent?: (bo
         <Select label="Canal" value={channel} onChange={(v) => v && setChannel(v as "sms" | "whatsapp")} allowDeselect={false}
           data={[{ value: "whatsapp", label: "WhatsApp" }, { value: "sms", label: "SMS" }]} />
       </SimpleGrid>
-      <Text size="sm" c="dimmed" mt={6}>{TEMPLATE_HINTS[template]}</Text>
+      <Paper withBorder radius="md" p="sm" mt="xs" bg="gray.0" aria-live="polite" data-testid="message-preview">
+        {preview.isPending ? <Text size="sm" c="dimmed">Montando o texto…</Text>
+          : preview.error ? <Text size="sm" c="red.9" role="alert">{problemMessage(preview.error)}</Text>
+          : (
+            <>
+              <Text size="xs" c="dimmed" mb={4}>
+                Para {formatPhone(preview.data.to_phone)} · {channelLabel(preview.data.channel)}
+                {preview.data.channel === "sms" ? ` · ${plural(preview.data.segments, "parte", "partes")}` : ""}
+              </Text>
+              <Text size="sm" style={{ whiteSpace: "pre-wrap" }}>{preview.data.body}</Text>
+            </>
+          )}
+      </Paper>
       {mutation.error && <Alert mt="xs" color="red" role="alert">{problemMessage(mutation.error)}</Alert>}
-      {sent && (
-        <Alert mt="xs" color="teal" role="status" title="Mensagem na fila de envio">
-          <Text size="sm">{sent}</Text>
-        </Alert>
-      )}
-      <Group justify="flex-end" mt="xs"><Button type="submit" size="sm" variant="light" loading={mutation.isPending}>Enviar {channel === "sms" ? "SMS" : "WhatsApp"}</Button></Group>
+      {sent && <Text mt="xs" size="sm" role="status" c="teal.9">Mensagem na fila de envio.</Text>}
+      <Group justify="flex-end" mt="xs">
+        <Button type="submit" size="sm" variant="light" loading={mutation.isPending} disabled={!preview.data}>
+          Enviar {channel === "sms" ? "SMS" : "WhatsApp"}
+        </Button>
+      </Group>
     </form>
   );
 }

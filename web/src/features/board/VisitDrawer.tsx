@@ -7,9 +7,9 @@ import { type ReactNode, useState } from "react";
 import { api } from "../../api/client";
 import { problemMessage, unwrap } from "../../api/errors";
 import { DayInput, TimeSelect } from "../../components/DayInput";
+import { Phones } from "../../components/Phones";
 import { Loading, Problem } from "../../components/states";
 import { formatDate, formatDateTime, formatTime, hhmm, localDateTime, localDay, localMinutes } from "../../lib/dates";
-import { formatPhone } from "../../lib/format";
 import {
   carName, channelLabel, confirmationColor, confirmationStatusLabel, historyKindLabel, outcomeLabel, sourceLabel,
   visitStatusColor, visitStatusLabel,
@@ -62,9 +62,7 @@ function VisitDetails({ visitId }: { visitId: string }) {
       <SimpleGrid cols={2} spacing="xs">
         <div>
           <Text size="xs" c="dimmed">Telefones</Text>
-          {v.patient.phones.length ? v.patient.phones.map((p) => (
-            <Text size="sm" key={p}>{me.can.seeContactsInFull ? <a href={`tel:+55${p.replace(/\D/g, "")}`}>{formatPhone(p)}</a> : formatPhone(p)}</Text>
-          )) : <Text size="sm">—</Text>}
+          <Phones phones={v.patient.phones} link={me.can.seeContactsInFull} empty="—" />
         </div>
         <div>
           <Text size="xs" c="dimmed">Endereço</Text>

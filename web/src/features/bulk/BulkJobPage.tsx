@@ -8,10 +8,11 @@ import { downloadFile } from "../../lib/download";
 import { formatCount, plural } from "../../lib/format";
 import { bulkActionLabel, bulkOutcomeLabel, bulkStatusLabel } from "../../lib/labels";
 import { AnchorLink } from "../../lib/links";
-import { bulkJobQuery, jobRunning, type BulkJob } from "./queries";
+import { queryClient } from "../../queryClient";
+import { bulkJobQuery, cancelJob, jobCancellable, jobRunning, type BulkJob } from "./queries";
 
 export function bulkStatusColor(status: string) {
-  return { queued: "gray", running: "blue", done: "teal", failed: "red" }[status] ?? "gray";
+  return { queued: "gray", running: "blue", cancelling: "orange", done: "teal", failed: "red", cancelled: "gray" }[status] ?? "gray";
 }
 
 export function BulkJobPage() {
@@ -19,6 +20,7 @@ export function BulkJobPage() {
   const { resultado } = useSearch({ from: "/app/lotes/$jobId" });
   const navigate = useNavigate({ from: "/lotes/$jobId" });
   const query = useQuery(bulkJobQuery(jobId, resultado));
+  const cancel = useMutation({ mutationFn: () => cancelJob(jobId), onSettled: () => queryClient.invalidateQueries({ queryKey: ["bulk"] }) });
   if (query.error) return <Problem error={query.error} title="Não foi possível abrir o lote" retry={() => void query.refetch()} />;
   if (query.isPending) return <Loading label="Carregando lote" />;
   const job = query.data;
@@ -30,9 +32,13 @@ export function BulkJobPage() {
         <Group gap="sm">
           <Title order={1} size="h2">{bulkActionLabel(job.action)}</Title>
           <Badge size="lg" color={bulkStatusColor(job.status)} data-testid="bulk-status">{bulkStatusLabel(job.status)}</Badge>
+          {jobCancellable(job.status) && (
+            <Button size="xs" variant="light" color="red.9" loading={cancel.isPending} onClick={() => cancel.mutate()}>Cancelar lote</Button>
+          )}
         </Group>
         <Text size="sm" c="dimmed">
-          Criado em {formatDateTime(job.created_at)} · {job.target === "visit_ids" ? plural(job.visit_count ?? 0, "visita escolhida", "visitas escolhidas") : "sobre uma busca de pacientes"}
+          Criado em {formatDateTime(job.created_at)} · {job.target === "visit_ids" ? plural(job.visit_count ?? 0, "visita escolhida", "visitas escolhidas")
+            : job.target === "patient_ids" ? plural(job.patient_count ?? 0, "paciente marcado", "pacientes marcados") : "sobre uma busca de pacientes"}
           {job.finished_at ? ` · terminado em ${formatDateTime(job.finished_at)}` : ""}
         </Text>
       </div>
@@ -50,6 +56,9 @@ export function BulkJobPage() {
           <Counter id="skipped" label="Ignorados" value={job.skipped} />
         </SimpleGrid>
       </Paper>
+      {cancel.error && <Alert color="red" role="alert" title="Não foi possível cancelar">{problemMessage(cancel.error)}</Alert>}
+      {job.status === "cancelling" && <Alert color="orange" role="status">Cancelando: o lote para antes do próximo item.</Alert>}
+      {job.status === "cancelled" && <Alert color="gray" role="status">Lote cancelado: os itens não feitos ficaram como “Aguardando”.</Alert>}
       {job.failure && <Alert color="red" role="alert" title="O lote falhou">{job.failure.message}</Alert>}
       {job.download && <Download job={job} />}
       <Paper withBorder p="md" radius="md" component="section" aria-labelledby="items-title">

@@ -1,20 +1,20 @@
 import {
   Alert, Button, Group, NumberInput, Paper, Radio, Select, SimpleGrid, Stack, TagsInput, Text, Title,
 } from "@mantine/core";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, type UseQueryResult } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
-import { api } from "../../api/client";
+import { api, type Schemas } from "../../api/client";
 import { problemMessage, unwrap } from "../../api/errors";
-import { formatDate, todayIso } from "../../lib/dates";
+import { formatDate, formatTime, localDay, todayIso } from "../../lib/dates";
 import { DayInput } from "../../components/DayInput";
 import { plural } from "../../lib/format";
-import { bulkActionLabel, channelLabel, FACET_LABELS, facetValueLabel, templateLabel } from "../../lib/labels";
+import { bulkActionLabel, carName, channelLabel, FACET_LABELS, facetValueLabel, templateLabel } from "../../lib/labels";
 import { AnchorLink } from "../../lib/links";
 import { carOption, carsQuery } from "../../lib/reference";
 import { CHANNELS, TEMPLATE_HINTS, TEMPLATES, type Template } from "../board/VisitActions";
 import { apiQuery, FACETS, PERIOD_LABELS, type PatientSearch } from "../search/searchParams";
-import { ACTIONS, rememberJob, type Action } from "./bulkSearch";
+import { ACTIONS, type Action } from "./bulkSearch";
 
 /** The patient search as the bulk API takes it (GET /patients's parameters without paging and sort). */
 function bulkSearchBody(search: PatientSearch) {
@@ -27,34 +27,43 @@ const PATIENT_ACTIONS: Action[] = ["add_tags", "remove_tags", "export"];
 export function BulkNewPage() {
   const search = useSearch({ from: "/app/lotes/novo" });
   const navigate = useNavigate({ from: "/lotes/novo" });
-  const { visita, acao, ...patientSearch } = search;
+  const { visita, paciente, acao, ...patientSearch } = search;
   const byVisits = !!visita?.length;
+  const byPatients = !byVisits && !!paciente?.length;
   const action: Action = acao ?? "confirm";
   const [params, setParams] = useState<Record<string, unknown>>({});
   const [confirming, setConfirming] = useState(false);
   const total = useQuery({
     queryKey: ["patients", "count", bulkSearchBody(patientSearch)],
     queryFn: ({ signal }) => unwrap(api.GET("/api/v1/patients", { params: { query: { ...apiQuery(patientSearch), page_size: 1, facet_size: 1 } }, signal })),
-    enabled: !byVisits,
+    enabled: !byVisits && !byPatients,
+  });
+  const body = byVisits
+    ? { action, visit_ids: visita, params: withDefaults(action, params, true) }
+    : byPatients
+      ? { action, patient_ids: paciente, params: withDefaults(action, params, false) }
+      : { action, search: bulkSearchBody(patientSearch), params: withDefaults(action, params, false) };
+  // The review step: what the job would touch now (counts and the first targets), before it is created.
+  const preview = useQuery({
+    queryKey: ["bulk", "preview", body],
+    queryFn: ({ signal }) => unwrap(api.POST("/api/v1/bulk/preview", { body, signal })),
+    enabled: confirming,
+    retry: false,
+    staleTime: 0,
   });
   const create = useMutation({
-    mutationFn: () => unwrap(api.POST("/api/v1/bulk", {
-      body: byVisits
-        ? { action, visit_ids: visita, params: withDefaults(action, params, true) }
-        : { action, search: bulkSearchBody(patientSearch), params: withDefaults(action, params, false) },
-    })),
-    onSuccess: (job) => {
-      rememberJob(job.id);
-      void navigate({ to: "/lotes/$jobId", params: { jobId: job.id } });
-    },
+    mutationFn: () => unwrap(api.POST("/api/v1/bulk", { body })),
+    onSuccess: (job) => void navigate({ to: "/lotes/$jobId", params: { jobId: job.id } }),
     onError: () => setConfirming(false),
   });
-  const patients = total.data?.total;
+  const patients = byPatients ? paciente!.length : total.data?.total;
   const target = byVisits
     ? plural(visita!.length, "visita selecionada na agenda", "visitas selecionadas na agenda")
     : patients === undefined ? "…" : PATIENT_ACTIONS.includes(action)
-      ? plural(patients, "paciente da busca", "pacientes da busca")
-      : `as visitas (não canceladas) dos ${plural(patients, "paciente", "pacientes")} da busca que atendem aos filtros de visita`;
+      ? plural(patients, byPatients ? "paciente marcado" : "paciente da busca", byPatients ? "pacientes marcados" : "pacientes da busca")
+      : byPatients
+        ? `as visitas (não canceladas, de hoje em diante) dos ${plural(patients, "paciente marcado", "pacientes marcados")}`
+        : `as visitas (não canceladas) dos ${plural(patients, "paciente", "pacientes")} da busca que atendem aos filtros de visita`;
   const ready = isReady(action, params);
 
   return (
@@ -65,6 +74,8 @@ export function BulkNewPage() {
         <Title order={2} size="h4" id="target-title" mb={4}>Alvo</Title>
         {byVisits ? (
           <Text>{target}. <AnchorLink to="/agenda" search={{ selecionar: true, selecao: visita }}>Voltar à agenda</AnchorLink></Text>
+        ) : byPatients ? (
+          <Text data-testid="bulk-target">{plural(paciente!.length, "paciente marcado", "pacientes marcados")} na busca. <AnchorLink to="/pacientes" search={patientSearch}>Voltar à busca</AnchorLink></Text>
         ) : (
           <>
             <Text data-testid="bulk-target">Todos os {patients === undefined ? "…" : plural(patients, "paciente", "pacientes")} desta busca:</Text>
@@ -86,9 +97,10 @@ export function BulkNewPage() {
       {create.error && <Alert color="red" role="alert" title="O lote não foi criado">{problemMessage(create.error)}</Alert>}
       {confirming ? (
         <Alert color="indigo" title="Confirme a ação" role="alertdialog" aria-label="Confirme a ação">
-          <Text size="sm" mb="sm"><strong>{bulkActionLabel(action)}</strong> em {target}. O lote roda em segundo plano e pode ser acompanhado item a item.</Text>
-          <Group>
-            <Button onClick={() => create.mutate()} loading={create.isPending}>Iniciar lote</Button>
+          <Text size="sm" mb="xs"><strong>{bulkActionLabel(action)}</strong> em {target}. O lote roda em segundo plano e pode ser acompanhado item a item.</Text>
+          <Preview preview={preview} />
+          <Group mt="sm">
+            <Button onClick={() => create.mutate()} loading={create.isPending} disabled={!preview.data || preview.data.too_many}>Iniciar lote</Button>
             <Button variant="default" onClick={() => setConfirming(false)}>Voltar</Button>
           </Group>
         </Alert>
@@ -98,6 +110,38 @@ export function BulkNewPage() {
         </Group>
       )}
     </Stack>
+  );
+}
+
+function Preview({ preview }: { preview: UseQueryResult<Schemas["BulkPreview"]> }) {
+  if (preview.error) return <Text size="sm" c="red.9" role="alert">{problemMessage(preview.error)}</Text>;
+  if (!preview.data) return <Text size="sm" c="dimmed">Contando os alvos…</Text>;
+  const p = preview.data;
+  return (
+    <div data-testid="bulk-preview" data-patients={p.patients} data-visits={p.visits} data-items={p.item_kind === "visit" ? p.visits : p.patients}>
+      <Text size="sm" fw={600}>
+        Agora: {p.item_kind === "visit"
+          ? `${plural(p.visits, "visita", "visitas")} de ${plural(p.patients, "paciente", "pacientes")}`
+          : plural(p.patients, "paciente", "pacientes")}.
+      </Text>
+      {p.too_many && <Text size="sm" c="red.9" role="alert">Acima do limite de 50.000 alvos por lote: refine a busca.</Text>}
+      {p.sample.length > 0 && (
+        <>
+          <Text size="xs" c="dimmed" mt={4}>Primeiros alvos:</Text>
+          <ul style={{ margin: "2px 0 0", paddingLeft: 20 }}>
+            {p.sample.map((i, n) => (
+              <li key={i.visit_id ?? i.patient_id ?? n}>
+                <Text size="sm">
+                  {i.patient_name ?? "Paciente sem nome"}
+                  {i.start ? ` · ${formatDate(localDay(i.start))} ${formatTime(i.start)}` : ""}
+                  {i.car ? ` · ${carName(i.car.label, i.car.base)}` : ""}
+                </Text>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
   );
 }
 

@@ -5,8 +5,10 @@ import { parsePatientSearch, type PatientSearch } from "../search/searchParams";
 export const ACTIONS = ["confirm", "send_message", "reschedule", "move_car", "add_tags", "remove_tags", "export"] as const;
 export type Action = (typeof ACTIONS)[number];
 
+// A target is one of: visits picked on the board (`visita`), patients ticked in the search (`paciente`), or the search itself.
 export interface BulkNewSearch extends PatientSearch {
   visita?: string[];
+  paciente?: string[];
   acao?: Action;
 }
 
@@ -18,23 +20,28 @@ export function parseBulkNewSearch(raw: Record<string, unknown>): BulkNewSearch 
   const out: BulkNewSearch = { ...parsePatientSearch(raw) };
   const visita = ids.parse(raw.visita);
   if (visita?.length) out.visita = visita;
+  const paciente = ids.parse(raw.paciente);
+  if (paciente?.length && !visita?.length) out.paciente = paciente;
   const acao = z.enum(ACTIONS).optional().catch(undefined).parse(raw.acao);
   if (acao) out.acao = acao;
   return out;
 }
 
-const KEY = "coleta.bulk.recent";
+export const JOB_STATUSES = ["queued", "running", "cancelling", "done", "failed", "cancelled"] as const;
 
-/** Jobs started in this browser, newest first (until the API lists jobs: web/API-NEEDS.md §6). */
-export function recentJobs(): string[] {
-  try {
-    const list = JSON.parse(localStorage.getItem(KEY) ?? "[]");
-    return Array.isArray(list) ? list.filter((x): x is string => typeof x === "string").slice(0, 30) : [];
-  } catch {
-    return [];
-  }
+export interface BulkListSearch {
+  situacao?: (typeof JOB_STATUSES)[number];
+  acao?: Action;
+  /** Admins: everyone's jobs (the API's actor=all); otherwise one's own. */
+  todos?: true;
 }
 
-export function rememberJob(id: string): void {
-  localStorage.setItem(KEY, JSON.stringify([id, ...recentJobs().filter((x) => x !== id)].slice(0, 30)));
+export function parseBulkListSearch(raw: Record<string, unknown>): BulkListSearch {
+  const out: BulkListSearch = {};
+  const situacao = z.enum(JOB_STATUSES).optional().catch(undefined).parse(raw.situacao);
+  if (situacao) out.situacao = situacao;
+  const acao = z.enum(ACTIONS).optional().catch(undefined).parse(raw.acao);
+  if (acao) out.acao = acao;
+  if (raw.todos === true || raw.todos === "true") out.todos = true;
+  return out;
 }

@@ -3,7 +3,15 @@ import { api, type Schemas } from "../../api/client";
 import { unwrap } from "../../api/errors";
 
 export type BulkJob = Schemas["BulkJobRead"];
-export const jobRunning = (status: string) => status === "queued" || status === "running";
+export type BulkJobSummary = Schemas["BulkJobSummary"];
+/** Still moving: its counters and items change, so the screens follow it. */
+export const jobRunning = (status: string) => status === "queued" || status === "running" || status === "cancelling";
+/** What "Cancelar" may stop. */
+export const jobCancellable = (status: string) => status === "queued" || status === "running";
+
+export function cancelJob(id: string) {
+  return unwrap(api.POST("/api/v1/bulk/{job_id}/cancel", { params: { path: { job_id: id } } }));
+}
 
 export function bulkJobQuery(id: string, outcome?: "pending" | "ok" | "error" | "skipped", limit = 200) {
   return queryOptions({

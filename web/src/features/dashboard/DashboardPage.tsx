@@ -1,7 +1,7 @@
 import {
   Card, Group, Paper, Progress, SegmentedControl, SimpleGrid, Skeleton, Stack, Table, Text, Title,
 } from "@mantine/core";
-import { useQueries, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
 import "@mantine/charts/styles.css";
 import { BarsList } from "@mantine/charts";
@@ -14,12 +14,10 @@ import { Loading, Problem } from "../../components/states";
 import { addDays, formatDate, formatLongDate, todayIso } from "../../lib/dates";
 import { formatCount, plural } from "../../lib/format";
 import { carName, rateGroupLabel } from "../../lib/labels";
-import { teamsQuery } from "../../lib/reference";
 import { AnchorLink } from "../../lib/links";
 import { PERIODS, RATE_GROUPS, type DashboardSearch } from "../../routeSearch";
-import { isLive, scheduleQuery } from "../board/queries";
 
-const TrendChart = lazy(() => import("./Charts").then((m) => ({ default: m.TrendChart })));
+const TrendCharts = lazy(() => import("./Charts").then((m) => ({ default: m.TrendCharts })));
 
 type Dashboard = Schemas["DashboardRead"];
 
@@ -62,44 +60,49 @@ export function DashboardPage() {
         </>
       )}
       <Rates date={date} search={search} update={update} />
-      <Trend date={date} unit={search.unidade} />
+      <Trend date={date} search={search} update={update} />
     </Stack>
   );
 }
 
-function Kpi({ id, label, value, hint, color }: { id: string; label: string; value: number; hint?: string; color?: string }) {
+function Kpi({ id, label, value, shown, hint, color }: {
+  id: string; label: string; value: number | null; shown?: string; hint?: string; color?: string;
+}) {
   return (
     <Paper withBorder p="sm" radius="md" data-kpi={id}>
       <Text size="sm" c="dimmed" fw={500}>{label}</Text>
-      <Text fz={28} fw={700} c={color} data-value={value}>{formatCount(value)}</Text>
+      <Text fz={28} fw={700} c={color} data-value={value ?? ""}>{shown ?? (value == null ? "—" : formatCount(value))}</Text>
       {hint && <Text size="xs" c="dimmed">{hint}</Text>}
     </Paper>
   );
 }
 
+const days = (n: number | null | undefined) => (n == null ? "—" : `${n.toLocaleString("pt-BR", { maximumFractionDigits: 1 })} ${n === 1 ? "dia" : "dias"}`);
+const rate = (r: number | null | undefined) => (r == null ? "—" : `${(r * 100).toLocaleString("pt-BR", { maximumFractionDigits: 1 })}%`);
+
 function Kpis({ dash }: { dash: Dashboard }) {
-  const status = (s: string) => dash.by_status.find((b) => b.value === s)?.count ?? 0;
-  const cars = dash.by_car.filter((c) => c.car_id && c.visits > 0).length;
   const v = dash.visits_today;
+  const lead = dash.lead_time;
   return (
     <section aria-label="Números do dia">
-      <SimpleGrid cols={{ base: 2, sm: 4, lg: 8 }} spacing="sm">
+      <SimpleGrid cols={{ base: 2, sm: 5 }} spacing="sm">
         <Kpi id="visits" label="Visitas" value={v} hint="sem as canceladas" />
         <Kpi id="confirmed" label="Confirmadas" value={dash.confirmed_today} hint={pct(dash.confirmed_today, v)} color="teal.9" />
         <Kpi id="pending" label="Pendentes" value={dash.pending_confirmations} hint={pct(dash.pending_confirmations, v)} color="#8a4a00" />
         <Kpi id="declined" label="Recusadas" value={dash.declined_today} hint={pct(dash.declined_today, v)} color="red.9" />
-        <Kpi id="cancelled" label="Canceladas" value={status("cancelled")} />
-        <Kpi id="collected" label="Coletadas" value={status("collected")} hint={pct(status("collected"), v)} />
+        <Kpi id="cancelled" label="Canceladas" value={dash.cancelled_today} />
+        <Kpi id="collected" label="Coletadas" value={dash.collected_today} hint={pct(dash.collected_today, v)} />
         <Kpi id="no_show" label="Ausentes" value={dash.no_show_today} hint={pct(dash.no_show_today, v)} color="#98320a" />
-        <Kpi id="cars" label="Carros em rota" value={cars} />
+        <Kpi id="no_show_rate" label="Taxa de ausência" value={dash.no_show_rate} shown={rate(dash.no_show_rate)} hint="das visitas já atendidas" color="#98320a" />
+        <Kpi id="lead_time" label="Antecedência (mediana)" value={lead.median_days} shown={days(lead.median_days)}
+          hint={lead.visits ? `p90 ${days(lead.p90_days)} · ${plural(lead.visits, "visita", "visitas")}` : "sem data de marcação"} />
+        <Kpi id="cars" label="Carros em rota" value={dash.active_cars} />
       </SimpleGrid>
     </section>
   );
 }
 
 function CarCards({ dash, date, unit }: { dash: Dashboard; date: string; unit?: string }) {
-  const schedule = useQuery({ ...scheduleQuery(date, unit), ...LIVE });
-  const teams = useQuery(teamsQuery(date));
   const cars = dash.by_car.filter((c) => c.visits > 0);
   if (!cars.length) return <Text c="dimmed">Nenhuma visita neste dia{unit ? " nesta unidade" : ""}.</Text>;
   return (
@@ -107,25 +110,19 @@ function CarCards({ dash, date, unit }: { dash: Dashboard; date: string; unit?: 
       <Title order={2} size="h4" mb="sm" id="cars-title">Carros</Title>
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }} spacing="sm">
         {cars.map((car) => {
-          const day = schedule.data?.cars.find((c) => c.car_id === car.car_id);
-          const live = (day?.visits ?? []).filter(isLive);
-          const done = live.filter((x) => x.status === "collected" || x.status === "no_show").length;
-          const team = teams.data?.items.find((t) => t.car.id === car.car_id);
+          const done = car.collected + car.no_show;
           const name = carName(car.label, car.base);
           return (
             <Card key={car.car_id ?? "none"} withBorder padding="sm" radius="md" data-car={car.car_id ?? ""}>
               <Text fw={700}>{name}</Text>
-              <Text size="xs" c="dimmed">{car.unit_name ?? car.unit ?? "Unidade não informada"}</Text>
+              <Text size="xs" c="dimmed">{car.car_id ? car.unit_name ?? car.unit ?? "Unidade não informada" : "Visitas sem carro definido"}</Text>
               <Text size="sm" mt={6}>
-                {team ? <>Motorista: <strong>{team.driver.name}</strong> · Coletora: <strong>{team.collector.name}</strong></> : <Text span c="dimmed" size="sm">Sem equipe definida</Text>}
+                {car.team ? <>Motorista: <strong>{car.team.driver.name}</strong> · Coletora: <strong>{car.team.collector.name}</strong></> : <Text span c="dimmed" size="sm">Sem equipe definida</Text>}
               </Text>
               <Text size="sm" mt={4}>{plural(car.visits, "visita", "visitas")}, {plural(car.confirmed, "confirmada", "confirmadas")} ({pct(car.confirmed, car.visits)})</Text>
-              {schedule.isPending ? <Skeleton h={8} mt={8} /> : (
-                <>
-                  <Progress value={live.length ? (done / live.length) * 100 : 0} mt={8} aria-label={`Progresso do ${name}`} color="teal.8" />
-                  <Text size="xs" c="dimmed" mt={2}>{done} de {live.length} atendidas (coletadas ou ausentes)</Text>
-                </>
-              )}
+              <Text size="xs" c="dimmed">{plural(car.pending, "pendente", "pendentes")} · {plural(car.declined, "recusada", "recusadas")}</Text>
+              <Progress value={car.visits ? (done / car.visits) * 100 : 0} mt={8} aria-label={`Progresso do ${name}`} color="teal.8" />
+              <Text size="xs" c="dimmed" mt={2}>{done} de {car.visits} atendidas ({car.collected} coletadas, {car.no_show} ausentes)</Text>
               <AnchorLink to="/agenda" search={{ data: date === todayIso() ? undefined : date }} size="sm" mt={6}>Ver na agenda</AnchorLink>
             </Card>
           );
@@ -171,7 +168,7 @@ function Rates({ date, search, update }: { date: string; search: DashboardSearch
             <BarsList data={items.slice(0, 15).map((i) => ({ name: label(i), value: Math.round(i.rate * 1000) / 10, color: "indigo.1" }))}
               valueFormatter={(v) => `${v.toLocaleString("pt-BR")}%`} barsLabel={rateGroupLabel(group)} valueLabel="Taxa" barTextColor="dark.9" />
           </div>
-          <Table.ScrollContainer minWidth={300} mah={360}>
+          <Table.ScrollContainer type="native" minWidth={300} maxHeight={360} tabIndex={0} role="region" aria-label="Tabela das taxas">
             <Table verticalSpacing={4} horizontalSpacing={6} data-testid="rates-table">
               <Table.Thead><Table.Tr>
                 <Table.Th scope="col">{rateGroupLabel(group)}</Table.Th><Table.Th scope="col" ta="right">Visitas</Table.Th>
@@ -193,37 +190,56 @@ function Rates({ date, search, update }: { date: string; search: DashboardSearch
   );
 }
 
-/** The last 7 days, one dashboard per day (the API has no daily series yet: web/API-NEEDS.md §1). */
-function Trend({ date, unit }: { date: string; unit?: string }) {
-  const days = Array.from({ length: 7 }, (_, i) => addDays(date, i - 6));
-  const results = useQueries({ queries: days.map((d) => ({ ...dashboardQuery(d, unit), staleTime: 60_000 })) });
+/** One point per day of the period, ending on the dashboard's day (GET /stats/trend: each day equals that day's dashboard). */
+function Trend({ date, search, update }: { date: string; search: DashboardSearch; update: (p: Partial<DashboardSearch>) => void }) {
+  const period = Number(search.tendencia ?? "30");
+  const from = addDays(date, -(period - 1));
+  const trend = useQuery({
+    queryKey: ["stats", "trend", from, date, search.unidade ?? null],
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/stats/trend", {
+      params: { query: { visit_from: from, visit_to: date, unit: search.unidade } }, signal,
+    })),
+    staleTime: 60_000,
+  });
   // The chart library loads only once this section is on screen.
   const { ref, entry } = useIntersection({ rootMargin: "100px" });
   const [seen, setSeen] = useState(false);
   useEffect(() => { if (entry?.isIntersecting) setSeen(true); }, [entry?.isIntersecting]);
-  const ready = results.every((r) => r.data);
-  const rows = days.map((d, i) => {
-    const r = results[i]!.data;
-    return { dia: formatDate(d).slice(0, 5), data: d, visitas: r?.visits_today ?? 0, confirmadas: r?.confirmed_today ?? 0, ausentes: r?.no_show_today ?? 0 };
-  });
+  const items = trend.data?.items ?? [];
+  const rows = items.map((i) => ({
+    dia: formatDate(i.date).slice(0, 5), visitas: i.visits, confirmadas: i.confirmed, ausentes: i.no_show,
+    confirmacao: i.confirmation_rate == null ? null : Math.round(i.confirmation_rate * 1000) / 10,
+    ausencia: i.no_show_rate == null ? null : Math.round(i.no_show_rate * 1000) / 10,
+    antecedencia: i.lead_time_median_days,
+  }));
   return (
     <Paper withBorder p={{ base: "sm", sm: "md" }} radius="md" component="section" aria-labelledby="trend-title" ref={ref}>
-      <Title order={2} size="h4" id="trend-title">Últimos 7 dias</Title>
-      <Text size="sm" c="dimmed" mb="sm">Visitas, confirmadas e ausentes por dia, até {formatDate(date)}</Text>
-      {results.some((r) => r.error) ? <Problem error={results.find((r) => r.error)!.error} /> : !ready ? <Loading label="Carregando tendência" /> : (
+      <Group justify="space-between" mb="sm">
+        <div>
+          <Title order={2} size="h4" id="trend-title">Últimos {period} dias</Title>
+          <Text size="sm" c="dimmed">De {formatDate(from)} a {formatDate(date)}: visitas, confirmadas e ausentes; taxas e antecedência</Text>
+        </div>
+        <SegmentedControl size="xs" aria-label="Período da tendência" value={String(period)}
+          data={PERIODS.map((p) => ({ value: p, label: `${p} dias` }))}
+          onChange={(v) => update({ tendencia: v === "30" ? undefined : (v as DashboardSearch["tendencia"]) })} />
+      </Group>
+      {trend.error ? <Problem error={trend.error} /> : trend.isPending ? <Loading label="Carregando tendência" /> : (
         <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
-          {seen ? <Suspense fallback={<Skeleton h={220} />}><TrendChart data={rows} /></Suspense> : <Skeleton h={220} />}
-          <Table.ScrollContainer minWidth={300}>
-            <Table verticalSpacing={4} horizontalSpacing={6}>
+          {seen ? <Suspense fallback={<Skeleton h={440} />}><TrendCharts data={rows} /></Suspense> : <Skeleton h={440} />}
+          <Table.ScrollContainer type="native" minWidth={300} maxHeight={470} tabIndex={0} role="region" aria-label="Tabela da tendência por dia">
+            <Table verticalSpacing={4} horizontalSpacing={6} stickyHeader data-testid="trend-table">
               <Table.Thead><Table.Tr>
                 <Table.Th scope="col">Dia</Table.Th><Table.Th scope="col" ta="right">Visitas</Table.Th>
                 <Table.Th scope="col" ta="right">Confirmadas</Table.Th><Table.Th scope="col" ta="right">Ausentes</Table.Th>
+                <Table.Th scope="col" ta="right" visibleFrom="sm">Ausência</Table.Th><Table.Th scope="col" ta="right" visibleFrom="sm">Antecedência</Table.Th>
               </Table.Tr></Table.Thead>
               <Table.Tbody>
-                {rows.map((r) => (
-                  <Table.Tr key={r.data} data-trend-day={r.data}>
-                    <Table.Td>{formatDate(r.data).slice(0, 5)}</Table.Td><Table.Td ta="right">{r.visitas}</Table.Td>
-                    <Table.Td ta="right">{r.confirmadas}</Table.Td><Table.Td ta="right">{r.ausentes}</Table.Td>
+                {[...items].reverse().map((i) => (
+                  <Table.Tr key={i.date} data-trend-day={i.date}>
+                    <Table.Td>{formatDate(i.date).slice(0, 5)}</Table.Td><Table.Td ta="right">{i.visits}</Table.Td>
+                    <Table.Td ta="right">{i.confirmed}</Table.Td><Table.Td ta="right">{i.no_show}</Table.Td>
+                    <Table.Td ta="right" visibleFrom="sm">{rate(i.no_show_rate)}</Table.Td>
+                    <Table.Td ta="right" visibleFrom="sm">{days(i.lead_time_median_days)}</Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>

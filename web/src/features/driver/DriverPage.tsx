@@ -8,7 +8,7 @@ import { ApiProblem, problemMessage, unwrap } from "../../api/errors";
 import { DayPicker } from "../../components/pickers";
 import { Loading, Problem } from "../../components/states";
 import { formatLongDate, formatTime, todayIso } from "../../lib/dates";
-import { openHtml } from "../../lib/download";
+import { openRouteSheet } from "../../lib/download";
 import { formatPhone, plural } from "../../lib/format";
 import { carName, visitStatusColor, visitStatusLabel } from "../../lib/labels";
 import { queryClient } from "../../queryClient";
@@ -35,7 +35,7 @@ export function DriverPage() {
     queryFn: async ({ signal }) => (await unwrap(api.GET("/api/v1/visits", { params: { query: { date } }, signal }))) as DriverSchedule,
     refetchInterval: 30_000,
   });
-  const sheet = useMutation({ mutationFn: (url: string) => openHtml(url) });
+  const sheet = useMutation({ mutationFn: (carId: string) => openRouteSheet(carId, date) });
   const noCar = assignment.error instanceof ApiProblem && assignment.error.status === 403;
   const visits = (schedule.data?.cars ?? []).flatMap((c) => c.visits).filter((v) => v.status !== "cancelled")
     .sort((a, b) => a.start.localeCompare(b.start));
@@ -53,7 +53,7 @@ export function DriverPage() {
           <Text fw={700} size="lg">{carName(assignment.data.car.label, assignment.data.car.base)}</Text>
           {assignment.data.car.plate && <Text size="sm">Placa {assignment.data.car.plate}</Text>}
           {team && <Text size="sm">Coletora: <strong>{team.collector.name}</strong></Text>}
-          <Button mt="xs" variant="light" fullWidth loading={sheet.isPending} onClick={() => sheet.mutate(assignment.data.route_sheet_url)}>
+          <Button mt="xs" variant="light" fullWidth loading={sheet.isPending} onClick={() => sheet.mutate(assignment.data.car.id)}>
             Abrir folha de rota
           </Button>
           {sheet.error && <Alert mt="xs" color="red" role="alert">{problemMessage(sheet.error)}</Alert>}
@@ -80,7 +80,14 @@ function Stop({ visit, order, date }: { visit: DriverVisit; order: number; date:
     mutationFn: (status: "collected" | "no_show") => unwrap(api.PATCH("/api/v1/visits/{visit_id}", {
       params: { path: { visit_id: visit.id } }, body: { status },
     })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["driver", "schedule", date] }),
+    onSuccess: (_visit, status) => {
+      // The day comes from the index, a second behind PostgreSQL: show the answer at once, ask again a moment later.
+      const key = ["driver", "schedule", date];
+      queryClient.setQueryData<DriverSchedule>(key, (day) => day && {
+        ...day, cars: day.cars.map((c) => ({ ...c, visits: c.visits.map((v) => (v.id === visit.id ? { ...v, status } : v)) })),
+      });
+      setTimeout(() => void queryClient.invalidateQueries({ queryKey: key }), 1_500);
+    },
   });
   const a = visit.address;
   const maps = mapsLink(a);

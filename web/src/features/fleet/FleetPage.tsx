@@ -11,7 +11,7 @@ import { problemMessage, unwrap } from "../../api/errors";
 import { DayPicker } from "../../components/pickers";
 import { Loading, Problem } from "../../components/states";
 import { todayIso } from "../../lib/dates";
-import { openHtml } from "../../lib/download";
+import { openRouteSheet } from "../../lib/download";
 import { formatPhone } from "../../lib/format";
 import { carName, carStatusLabel, personStatusLabel } from "../../lib/labels";
 import { byLabel, carsQuery, collectorsQuery, driversQuery, teamsQuery, type Car, type Team } from "../../lib/reference";
@@ -134,7 +134,7 @@ function TeamRow({ car, date, team, draft, setDraft, clearDraft, drivers, collec
     mutationFn: () => unwrap(api.DELETE("/api/v1/teams/{team_id}", { params: { path: { team_id: team!.id } } })),
     onSuccess: async () => { clearDraft(); await refresh(); },
   });
-  const sheet = useMutation({ mutationFn: () => openHtml(`/api/v1/cars/${car.id}/route-sheet?date=${date}`) });
+  const sheet = useMutation({ mutationFn: () => openRouteSheet(car.id, date) });
   const name = carName(car.label, car.base);
   return (
     <Paper component="li" ref={setNodeRef} withBorder p="sm" radius="md" data-team-car={car.id} aria-label={name}
