@@ -119,7 +119,10 @@ for (const size of SIZES) {
       await shot(page, "35-admin-auditoria", size.name);
       await page.getByRole("tab", { name: "Sincronização da busca" }).click();
       await expect(page.getByTestId("sync-table")).toBeVisible();
+      const before = await page.locator('[data-reindex="visits"]').getAttribute("data-job-id", { timeout: 2_000 }).catch(() => null);
       await page.getByRole("button", { name: "Reconstruir índice de visitas" }).click();
+      // This job (not an earlier one of the same stack) followed to its end.
+      await expect(page.locator('[data-reindex="visits"]')).not.toHaveAttribute("data-job-id", before ?? "none");
       await expect(page.getByTestId("reindex-status-visits")).toHaveText("Concluída", { timeout: 60_000 });
       await shot(page, "36-admin-sincronizacao", size.name);
 

@@ -61,6 +61,7 @@ test("admin: users, a patient's audit trail, sync status and a reindex", async (
   expect(new Set(await who.allInnerTexts())).toEqual(new Set(["Olga Operadora"]));
   await page.getByRole("tab", { name: "Sincronização da busca" }).click();
   await expect(page.getByTestId("sync-table")).toContainText("Pacientes");
+  await expect(page.locator('[data-reindex="patients"]')).toHaveCount(0);
   await page.getByRole("button", { name: "Reconstruir índice de pacientes" }).click();
   // The job is followed to its end: copied rows, the swap, done; the counts still match.
   const card = page.locator('[data-reindex="patients"]');

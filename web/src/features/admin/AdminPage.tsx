@@ -5,7 +5,7 @@ import {
 import { useDebouncedValue } from "@mantine/hooks";
 import { useInfiniteQuery, useMutation, useQuery } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
-import { useState } from "react";
+import { type ReactNode, useState } from "react";
 import { api, type Schemas } from "../../api/client";
 import { ApiProblem, problemMessage, unwrap } from "../../api/errors";
 import { DayInput } from "../../components/DayInput";
@@ -60,7 +60,7 @@ function Users() {
     <Stack gap="sm">
       <Group justify="flex-end"><Button onClick={() => setEditing("new")}>Novo usuário</Button></Group>
       <Table.ScrollContainer minWidth={320}>
-        <Table striped verticalSpacing="xs" data-testid="users-table">
+        <Table striped verticalSpacing="xs" horizontalSpacing={8} data-testid="users-table">
           <Table.Thead><Table.Tr>
             <Table.Th scope="col">Nome</Table.Th><Table.Th scope="col" visibleFrom="sm">E-mail</Table.Th><Table.Th scope="col">Perfil</Table.Th>
             <Table.Th scope="col" visibleFrom="sm">Situação</Table.Th><Table.Th scope="col" visibleFrom="sm">Último acesso</Table.Th><Table.Th scope="col"><span className="sr-only">Ações</span></Table.Th>
@@ -73,7 +73,7 @@ function Users() {
                   <Text size="xs" c="dimmed" hiddenFrom="sm" style={{ overflowWrap: "anywhere" }}>{u.email}{u.active ? "" : " · Desativado"}</Text>
                 </Table.Td>
                 <Table.Td visibleFrom="sm">{u.email}</Table.Td>
-                <Table.Td><Badge color="gray">{roleLabel(u.role)}</Badge></Table.Td>
+                <Table.Td><Badge color="gray" size="sm">{roleLabel(u.role)}</Badge></Table.Td>
                 <Table.Td visibleFrom="sm"><Badge color={u.active ? "teal" : "gray"}>{u.active ? "Ativo" : "Desativado"}</Badge></Table.Td>
                 <Table.Td visibleFrom="sm">{formatDateTime(u.last_login_at)}</Table.Td>
                 <Table.Td><Button size="compact-sm" variant="subtle" onClick={() => setEditing(u)} aria-label={`Editar ${u.name}`}>Editar</Button></Table.Td>
@@ -221,13 +221,19 @@ const CHANGE_LABELS: Record<string, string> = {
   "visit.create": "agendou visita", "visit.update": "alterou visita", "visit.confirmation_attempt": "registrou tentativa de confirmação",
 };
 
-function auditDetail(details: Record<string, unknown>): string {
+function auditDetail(details: Record<string, unknown>): ReactNode {
   const parts: string[] = [];
   if (typeof details.change === "string") parts.push(CHANGE_LABELS[details.change] ?? details.change);
   if (Array.isArray(details.fields) && details.fields.length) parts.push(`campos: ${details.fields.map((f) => fieldLabel(String(f))).join(", ")}`);
   if (typeof details.view === "string") parts.push(`tela: ${details.view}`);
-  if (typeof details.job_id === "string") parts.push("lote");
-  return parts.join(" · ") || "—";
+  const job = typeof details.job_id === "string" ? details.job_id : null;
+  if (!parts.length && !job) return "—";
+  return (
+    <>
+      {parts.join(" · ")}
+      {job && <>{parts.length ? " · " : ""}<AnchorLink to="/lotes/$jobId" params={{ jobId: job }} size="sm">ver o lote</AnchorLink></>}
+    </>
+  );
 }
 
 // ------------------------------------------------------------------ sync
@@ -328,7 +334,7 @@ function ReindexCard({ name, job }: { name: string; job: ReindexJob }) {
   const active = reindexActive(job.status);
   const value = job.status === "done" ? 100 : job.total ? (job.processed / job.total) * 100 : 0;
   return (
-    <Paper withBorder p="sm" radius="md" data-reindex={job.index} aria-label={`Última reconstrução: ${name}`} component="section">
+    <Paper withBorder p="sm" radius="md" data-reindex={job.index} data-job-id={job.job_id} aria-label={`Última reconstrução: ${name}`} component="section">
       <Group justify="space-between" gap="xs">
         <Text size="sm" fw={600}>Última reconstrução: {name}</Text>
         <Badge color={job.status === "done" ? "teal" : job.status === "failed" ? "red" : "blue"} data-testid={`reindex-status-${job.index}`}>

@@ -194,11 +194,19 @@ function ReminderPanel({ date }: { date: string }) {
     queryFn: ({ signal }) => unwrap(api.GET("/api/v1/messages/reminder", { params: { query: { date } }, signal })),
     refetchInterval: 30_000,
   });
+  // The next run and the day it reminds (asked without a day): said only when it is this page's day.
+  const upcoming = useQuery({
+    queryKey: ["messages", "reminder", "next"],
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/messages/reminder", { signal })),
+    refetchInterval: 60_000,
+  });
   const [open, setOpen] = useState(false);
   if (reminder.error) return <Problem error={reminder.error} title="Não foi possível ler o lembrete diário" />;
   if (reminder.isPending) return null;
   const r = reminder.data;
+  const next = upcoming.data?.enabled && upcoming.data.target_date === date ? upcoming.data.next_run_at : null;
   const excluded = EXCLUDED.filter(([key]) => r.excluded[key] > 0);
+  const count = <strong data-testid="reminder-recipients" data-value={r.recipients}>{plural(r.recipients, "paciente", "pacientes")}</strong>;
   return (
     <Paper withBorder p="sm" radius="md" component="section" aria-labelledby="reminder-title" data-testid="reminder">
       <Group justify="space-between" align="flex-start" gap="xs">
@@ -208,11 +216,9 @@ function ReminderPanel({ date }: { date: string }) {
             <Badge color={r.enabled ? "teal" : "gray"}>{r.enabled ? "Ativo" : "Desligado"}</Badge>
           </Group>
           <Text size="sm">
-            {r.enabled && r.next_run_at && r.target_date === date
-              ? `Sai ${formatDateTime(r.next_run_at)} por ${channelLabel(r.channel)}, para `
-              : `Para as visitas de ${formatDate(r.target_date)}, por ${channelLabel(r.channel)}: `}
-            <strong data-testid="reminder-recipients" data-value={r.recipients}>{plural(r.recipients, "paciente", "pacientes")}</strong>
-            {r.enabled && r.next_run_at && r.target_date === date ? "" : " receberiam agora"}.
+            {next
+              ? <>Sai {formatDateTime(next)} por {channelLabel(r.channel)}, para {count} com visita em {formatDate(date)}.</>
+              : <>Para as visitas de {formatDate(date)}, por {channelLabel(r.channel)}: {count} pela regra do lembrete, agora.</>}
           </Text>
           {excluded.length > 0 && (
             <Text size="xs" c="dimmed">Ficam de fora: {excluded.map(([key, label]) => `${formatCount(r.excluded[key])} ${label}`).join(", ")}.</Text>

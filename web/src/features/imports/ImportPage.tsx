@@ -143,7 +143,11 @@ function ByCarDay({ item }: { item: ImportRead }) {
             {item.by_car_day.map((row) => (
               <Table.Tr key={`${row.date}-${row.car_id ?? ""}`} data-car-day={`${row.date} ${row.car_id ?? ""}`}>
                 <Table.Td><AnchorLink to="/agenda" search={{ data: row.date, unidade: row.unit ?? undefined }}>{formatDate(row.date)}</AnchorLink></Table.Td>
-                <Table.Td>{row.car_id ? carName(row.label, row.base) : "Sem carro"}</Table.Td>
+                <Table.Td>
+                  {row.car_id ? carName(row.label, row.base) : "Sem carro"}
+                  {/* Labels repeat across units: the unit tells two CARRO 1 apart. */}
+                  {row.unit && <Text span size="xs" c="dimmed"> · unidade {row.unit}</Text>}
+                </Table.Td>
                 {cell(row, "created", row.created)}{cell(row, "updated", row.updated)}
                 <Table.Td ta="right" visibleFrom="sm">{formatCount(row.unchanged)}</Table.Td>
                 {cell(row, "missing", row.missing)}
@@ -281,9 +285,9 @@ function Issues({ item }: { item: ImportRead }) {
           </Text>
           {issues.error ? <Problem error={issues.error} /> : (
             <Table.ScrollContainer minWidth={320}>
-              <Table verticalSpacing="xs" striped data-testid="issues-table">
+              <Table verticalSpacing="xs" horizontalSpacing={8} striped data-testid="issues-table">
                 <Table.Thead><Table.Tr>
-                  <Table.Th scope="col">Linha da planilha</Table.Th><Table.Th scope="col">Tipo</Table.Th>
+                  <Table.Th scope="col">Linha<Text span inherit visibleFrom="sm"> da planilha</Text></Table.Th><Table.Th scope="col">Tipo</Table.Th>
                   <Table.Th scope="col" visibleFrom="sm">Código</Table.Th><Table.Th scope="col">Mensagem</Table.Th>
                 </Table.Tr></Table.Thead>
                 <Table.Tbody>
@@ -292,7 +296,7 @@ function Issues({ item }: { item: ImportRead }) {
                       <Table.Td>{i.row}{i.sheet ? <Text size="xs" c="dimmed">{i.sheet}</Text> : null}</Table.Td>
                       <Table.Td><Badge color={LEVEL_COLORS[i.level] ?? "gray"}>{issueLevelLabel(i.level)}</Badge></Table.Td>
                       <Table.Td ff="monospace" fz="sm" visibleFrom="sm">{i.code}</Table.Td>
-                      <Table.Td>
+                      <Table.Td style={{ overflowWrap: "anywhere" }}>
                         {i.message}
                         {i.patient_id && <> · <AnchorLink to="/pacientes/$patientId" params={{ patientId: i.patient_id }} size="sm">ver paciente</AnchorLink></>}
                         <Text ff="monospace" size="xs" c="dimmed" hiddenFrom="sm">{i.code}</Text>
