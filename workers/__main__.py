@@ -106,8 +106,7 @@ def _users_create(args: argparse.Namespace) -> int:
         return 2
     data = {"email": args.email, "name": args.name, "role": args.role, "password": password, "car_id": args.car_id}
     with unit_of_work() as session:
-        user = user_service.create(session, data)
-        audit_service.record(session, _cli_actor(), "user.create", "user", user.id, {"fields": sorted(data)})
+        user = user_service.create(session, data, actor=_cli_actor())
     print(f"Usuário criado: {user.id} ({user.email}, {user.role}).")
     return 0
 
@@ -132,8 +131,7 @@ def _find(session, email: str):
 def _users_change(args: argparse.Namespace, changes: dict, done: str) -> int:
     with unit_of_work() as session:
         user = _find(session, args.email)
-        user_service.update(session, user.id, changes)
-        audit_service.record(session, _cli_actor(), "user.update", "user", user.id, {"fields": sorted(changes)})
+        user_service.update(session, user.id, changes, actor=_cli_actor())
     print(done)
     return 0
 

@@ -13,7 +13,6 @@ from api.routers import route_sheets
 from api.schemas.types import IsoDate
 from api.schemas.cars import CarCreate, CarPage, CarRead, CarStatus, CarUpdate
 from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow, driver_car_on, local_today
-from storage.audit import service as audit_service
 from storage.cars import repo as car_repo
 from storage.cars import service as car_service
 from storage.errors import NotFound

@@ -8,7 +8,6 @@ from api.deps import SessionDep, commit
 from api.paging import Cursor, ListLimit
 from api.schemas.users import UserCreate, UserPage, UserRead, UserUpdate
 from api.security import ADMIN, ANYONE, AuditActor, CurrentUser, allow
-from storage.audit import service as audit_service
 from storage.errors import NotFound
 from storage.users import repo as user_repo
 from storage.users import service as user_service
@@ -26,8 +25,7 @@ def list_users(session: SessionDep, cursor: Cursor = None, limit: ListLimit = 10
 @router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED, **allow(*ADMIN))
 def create_user(body: UserCreate, session: SessionDep, actor: AuditActor) -> UserRead:
     """Create an account."""
-    user = user_service.create(session, body.data())
-    audit_service.record(session, actor, "user.create", "user", user.id, {"fields": sorted(body.model_fields_set)})
+    user = user_service.create(session, body.data(), actor=actor)
     commit(session)
     return UserRead.from_row(user)
 
@@ -50,8 +48,6 @@ def get_user(user_id: str, session: SessionDep) -> UserRead:
 @router.patch("/{user_id}", response_model=UserRead, **allow(*ADMIN))
 def update_user(user_id: str, body: UserUpdate, session: SessionDep, actor: AuditActor) -> UserRead:
     """Change name, role, car, password or active; access changes end the account's current tokens."""
-    changes = body.changes()
-    user = user_service.update(session, user_id, changes)
-    audit_service.record(session, actor, "user.update", "user", user.id, {"fields": sorted(changes)})
+    user = user_service.update(session, user_id, body.changes(), actor=actor)
     commit(session)
     return UserRead.from_row(user)

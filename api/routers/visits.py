@@ -44,18 +44,14 @@ from api.schemas.visits import (
 )
 from api.security import READERS, STAFF, AuditActor, CurrentUser, allow, driver_car_on
 from indexing.queries import visits as visit_queries
-from storage.audit import service as audit_service
 from storage.cars import service as car_service
 from storage.clock import LOCAL_TZ, local_today
 from storage.errors import NotFound
 from storage.patients import repo as patient_repo
-from storage.visits import confirmations
+from storage.visits import audited as audited_visits
 from storage.visits import repo as visit_repo
-from storage.visits import service as visit_service
 
 router = APIRouter(prefix="/api/v1/visits", tags=["visits"])
-
-PATIENT = "patient"
 
 
 @router.get("", response_model=Schedule | DriverSchedule, responses=etag.NOT_MODIFIED, **allow(*READERS, "driver"))
@@ -102,10 +98,7 @@ def create_visit(body: VisitCreate, session: SessionDep, actor: AuditActor) -> V
     """Book a visit by hand: 409 naming the other visit on an overlap; capacity → `warnings`."""
     data = body.model_dump(exclude_unset=True)
     data["start"], data["end"] = body.start, body.end
-    data["car_id"] = car_service.resolve_ref(session, body.car_id)
-    visit, warnings = visit_service.create(session, data, actor_id=actor.user_id)
-    audit_service.record(session, actor, "patient.update", PATIENT, visit.patient_id,
-                         {"visit_id": visit.id, "change": "visit.create"})
+    visit, warnings = audited_visits.create(session, data, actor)
     result = _read(session, visit.id, actor.role, warnings)
     commit(session)
     return result
@@ -114,8 +107,7 @@ def create_visit(body: VisitCreate, session: SessionDep, actor: AuditActor) -> V
 @router.get("/{visit_id}", response_model=VisitRead, **allow(*READERS))
 def get_visit(visit_id: str, session: SessionDep, actor: AuditActor) -> VisitRead:
     """One visit from PostgreSQL with its history and confirmation attempts (audited as a read of the patient)."""
-    result = _read(session, visit_id, actor.role)
-    audit_service.record(session, actor, "patient.read", PATIENT, result.patient.id, {"visit_id": visit_id})
+    result = _shape(audited_visits.read(session, visit_id, actor), actor.role)
     commit(session)
     return result
 
@@ -134,30 +126,9 @@ def update_visit(
     if user.role == "driver":
         return _driver_update(session, user, actor, visit_id, body)
     changes = body.model_dump(exclude_unset=True)
-    reslot = {k: changes[k] for k in ("start", "end", "car_id") if k in changes}
-    if any(value is None for value in reslot.values()):
+    if any(changes.get(name, "") is None for name in audited_visits.RESLOT_FIELDS):
         raise ApiError(422, "missing_value", "Início, fim e carro não podem ser vazios.")
-    if "car_id" in reslot:
-        # api.md's `car` may be a label (`CARRO 9`): taken where it names one car.
-        reslot["car_id"] = car_service.resolve_ref(session, reslot["car_id"])
-    new_status = changes.get("status")
-    warnings: list[dict] = []
-    before = visit_repo.get(session, visit_id)
-    if before is None:
-        raise NotFound("visit", visit_id)
-    fields: list[str] = []
-    if new_status == "scheduled":
-        _change_status(session, visit_id, new_status, actor, body.reason, fields)
-    if reslot:
-        visit, warnings = visit_service.reschedule(session, visit_id, **reslot, actor_id=actor.user_id,
-                                                    reason=body.reason)
-        fields.extend(sorted(reslot))
-    if new_status is not None and new_status != "scheduled":
-        _change_status(session, visit_id, new_status, actor, body.reason, fields)
-    visit = visit_repo.get(session, visit_id)
-    assert visit is not None
-    audit_service.record(session, actor, "patient.update", PATIENT, visit.patient_id,
-                         {"visit_id": visit_id, "change": "visit.update", "fields": fields})
+    _, warnings = audited_visits.update(session, visit_id, changes, actor)
     result = _read(session, visit_id, actor.role, warnings)
     commit(session)
     return result
@@ -167,11 +138,9 @@ def update_visit(
              **allow(*STAFF))
 def create_confirmation_attempt(visit_id: str, body: AttemptCreate, session: SessionDep, actor: AuditActor) -> AttemptRead:
     """Record a confirmation attempt (channel, outcome, notes; the operator and time are recorded)."""
-    attempt = confirmations.record_attempt(
-        session, visit_id, channel=body.channel, outcome=body.outcome, notes=body.notes, actor_id=actor.user_id,
+    attempt = audited_visits.record_attempt(
+        session, visit_id, channel=body.channel, outcome=body.outcome, notes=body.notes, actor=actor,
     )
-    audit_service.record(session, actor, "patient.update", PATIENT, attempt.patient_id,
-                         {"visit_id": visit_id, "change": "visit.confirmation_attempt"})
     result = AttemptRead.model_validate(attempt, from_attributes=True)
     commit(session)
     return result
@@ -193,10 +162,7 @@ def _driver_update(session, user, actor, visit_id: str, body: VisitUpdate) -> Dr
         raise NotFound("visit", visit_id)
     if visit.car_id is None or driver_car_on(session, user, visit.visit_date) != visit.car_id:
         raise ApiError(403, "not_your_car", "Esta visita não é do carro da sua equipe nesta data.")
-    fields: list[str] = []
-    _change_status(session, visit_id, changes["status"], actor, body.reason, fields)
-    audit_service.record(session, actor, "patient.update", PATIENT, visit.patient_id,
-                         {"visit_id": visit_id, "change": "visit.update", "fields": fields})
+    audited_visits.update(session, visit_id, changes, actor)
     result = _driver_read(session, visit_id)
     commit(session)
     return result
@@ -223,13 +189,6 @@ def _driver_read(session, visit_id: str) -> DriverVisit:
 
 
 # ---------------------------------------------------------------- shaping
-
-
-def _change_status(session, visit_id: str, new_status: str, actor, reason: str | None, fields: list[str]) -> None:
-    visit = visit_repo.get(session, visit_id)
-    if visit is not None and visit.status != new_status:
-        fields.append("status")
-    visit_service.change_status(session, visit_id, new_status, actor_id=actor.user_id, reason=reason)
 
 
 def _driver_schedule(client, session, user, day: date, statuses: list[str]) -> DriverSchedule:
@@ -343,6 +302,10 @@ def _read(session, visit_id: str, role: str | None, warnings: list[dict] | None 
     found = visit_repo.detail(session, visit_id)
     if found is None:
         raise NotFound("visit", visit_id)
+    return _shape(found, role, warnings)
+
+
+def _shape(found: visit_repo.VisitDetail, role: str | None, warnings: list[dict] | None = None) -> VisitRead:
     visit, patient, mask = found.visit, found.patient, masking.for_role(role)
     last = found.attempts[-1] if found.attempts else None
     return VisitRead(

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.audit import service as audit_service
+from storage.audit.service import Actor
 from storage.cars import repo as car_repo
+from storage.cars.models import Car
 from storage.errors import Conflict, Invalid, NotFound
 from storage.identifiers import clean_name, normalize_phone
 from storage.teams import repo
@@ -170,6 +174,29 @@ def delete_team(session: Session, team_id: str) -> None:
         raise NotFound("team", team_id)
     session.delete(team)
     session.flush()
+
+
+# ---------------------------------------------------------------- the day of a car
+
+
+@dataclass(frozen=True)
+class RouteSheet:
+    """A car's day: the car, its team (or None) and its stops in time order."""
+
+    car: Car
+    team: Team | None
+    rows: list[Any]
+
+
+def route_sheet(session: Session, car_id: str, day: date, actor: Actor, via: str) -> RouteSheet:
+    """What the route sheet of a car on a day shows; every patient listed gets a `patient.read` audit row."""
+    car = car_repo.get(session, car_id)
+    if car is None:
+        raise NotFound("car", car_id)
+    rows = car_repo.route_sheet_rows(session, car.id, day)
+    audit_service.record_reads(session, actor, (row.patient_id for row in rows),
+                               {"via": via, "car_id": car.id, "date": day.isoformat()})
+    return RouteSheet(car=car, team=repo.team_of_car(session, car.id, day), rows=rows)
 
 
 # ---------------------------------------------------------------- helpers

@@ -11,6 +11,8 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.audit import service as audit_service
+from storage.audit.service import Actor
 from storage.errors import Conflict, Invalid, NotFound
 from storage.identifiers import clean_name
 from storage.users import passwords, repo
@@ -34,8 +36,11 @@ def normalize_email(value: str | None) -> str:
     return email
 
 
-def create(session: Session, data: Mapping[str, Any]) -> User:
-    """Create a user from {email, name, role, password[, car_id, active]}; Conflict if the e-mail exists."""
+def create(session: Session, data: Mapping[str, Any], *, actor: Actor | None = None) -> User:
+    """Create a user from {email, name, role, password[, car_id, active]}; Conflict if the e-mail exists.
+
+    With an `actor`, audited as `user.create` with the names of the fields given.
+    """
     email = normalize_email(data.get("email"))
     user = User(
         email=email,
@@ -54,11 +59,16 @@ def create(session: Session, data: Mapping[str, Any]) -> User:
             session.flush()
     except IntegrityError:  # a concurrent create with the same e-mail won the race
         raise _email_taken() from None
+    if actor is not None:
+        audit_service.record(session, actor, "user.create", ENTITY, user.id, {"fields": sorted(data)})
     return user
 
 
-def update(session: Session, user_id: str, changes: Mapping[str, Any]) -> User:
-    """Apply a partial update (name, role, active, password, car_id); revokes tokens when access changes."""
+def update(session: Session, user_id: str, changes: Mapping[str, Any], *, actor: Actor | None = None) -> User:
+    """Apply a partial update (name, role, active, password, car_id); revokes tokens when access changes.
+
+    With an `actor`, audited as `user.update` with the names of the fields given.
+    """
     unknown = set(changes) - _UPDATABLE
     if unknown:
         raise Invalid("unknown_fields", "Campos não permitidos.", fields=sorted(unknown))
@@ -87,6 +97,8 @@ def update(session: Session, user_id: str, changes: Mapping[str, Any]) -> User:
     if revoke:
         user.token_version = user.token_version + 1
     session.flush()
+    if actor is not None:
+        audit_service.record(session, actor, "user.update", ENTITY, user.id, {"fields": sorted(changes)})
     return user
 
 
