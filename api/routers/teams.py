@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import SessionDep, commit
 from api.paging import Cursor, ListLimit
-from api.routers.drivers import DateParam
+from api.routers.crew import DateParam
 from api.schemas.teams import TeamCreate, TeamPage, TeamRead, TeamUpdate
 from api.security import READERS, STAFF, allow, local_today
 from storage.errors import NotFound
