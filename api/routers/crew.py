@@ -20,7 +20,7 @@ from api.paging import Cursor, ListLimit
 from api.schemas import teams as schemas
 from api.schemas.types import IsoDate
 from api.security import ADMIN, READERS, STAFF, CurrentUser, allow
-from storage.errors import NotFound
+from storage.errors import found
 from storage.teams import repo as team_repo
 from storage.teams import service as team_service
 from storage.teams.models import CrewKind
@@ -77,10 +77,7 @@ def crew_router(routes: CrewRoutes, then: Callable[[APIRouter], None] | None = N
     @router.get("/{" + kind + "_id}", name=f"get_{kind}", response_model=read, description=f"One {kind}.",
                 **allow(*READERS))
     def get_member(member_id: MemberId, session: SessionDep, user: CurrentUser):
-        member = team_repo.get_member(session, kind, member_id)
-        if member is None:
-            raise NotFound(kind, member_id)
-        return read.from_row(member, reveal_phones(user))
+        return read.from_row(found(team_repo.get_member(session, kind, member_id), kind, member_id), reveal_phones(user))
 
     @router.patch("/{" + kind + "_id}", name=f"update_{kind}", response_model=read, description=routes.update_text,
                   **allow(*STAFF))

@@ -10,7 +10,7 @@ from api.schemas.cars import CarBrief
 from api.schemas.teams import DriverAssignment, DriverCreate, DriverPage, DriverRead, DriverUpdate, TeamRead
 from api.security import DriverCarOnDate, allow, local_today
 from storage.cars import repo as car_repo
-from storage.errors import NotFound
+from storage.errors import found
 from storage.teams import repo as team_repo
 
 
@@ -20,9 +20,7 @@ def _assignment(router: APIRouter) -> None:
     def get_my_assignment(car_id: DriverCarOnDate, session: SessionDep, day: DateParam = None) -> DriverAssignment:
         """The requesting driver's car on a day (default today), its team, and the address of its route sheet."""
         day = day or local_today()
-        car = car_repo.get(session, car_id)
-        if car is None:
-            raise NotFound("car", car_id)
+        car = found(car_repo.get(session, car_id), "car", car_id)
         team = team_repo.team_of_car(session, car.id, day)
         return DriverAssignment(
             date=day, car=CarBrief.from_row(car), team=TeamRead.from_row(team) if team else None,

@@ -8,7 +8,7 @@ from api.deps import SessionDep, commit
 from api.paging import Cursor, ListLimit
 from api.schemas.users import UserCreate, UserPage, UserRead, UserUpdate
 from api.security import ADMIN, ANYONE, AuditActor, CurrentUser, allow
-from storage.errors import NotFound
+from storage.errors import found
 from storage.users import repo as user_repo
 from storage.users import service as user_service
 
@@ -39,10 +39,7 @@ def get_current_user(user: CurrentUser) -> UserRead:
 @router.get("/{user_id}", response_model=UserRead, **allow(*ADMIN))
 def get_user(user_id: str, session: SessionDep) -> UserRead:
     """One account."""
-    user = user_repo.get(session, user_id)
-    if user is None:
-        raise NotFound("user", user_id)
-    return UserRead.from_row(user)
+    return UserRead.from_row(found(user_repo.get(session, user_id), "user", user_id))
 
 
 @router.patch("/{user_id}", response_model=UserRead, **allow(*ADMIN))

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from api.schemas.cars import CarBrief, Id
-from api.schemas.types import IsoDate, Strict, changes
+from api.schemas.types import Create, IsoDate, Strict, Update
 from storage.identifiers import mask_phone
 from storage.teams.models import Collector, Driver, Team
 
@@ -29,24 +29,16 @@ Phone = Annotated[str, Field(max_length=40)]
 # (a driver's user account, a collector's registration). Field order is the API document's.
 
 
-class CrewCreate(Strict):
+class CrewCreate(Create):
     name: PersonName
     phone: Phone | None = None
     status: PersonStatus = "active"
 
-    def data(self) -> dict[str, Any]:
-        """Plain data for the storage service."""
-        return self.model_dump()
 
-
-class CrewUpdate(Strict):
+class CrewUpdate(Update):
     name: PersonName | None = None
     phone: Phone | None = None
     status: PersonStatus | None = None
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent (null `phone` and the kind's own field clear them)."""
-        return changes(self)
 
 
 class CrewRead(BaseModel):
@@ -62,13 +54,15 @@ class CrewRead(BaseModel):
         return cls(
             id=member.id, name=member.name, phone=member.phone if reveal else None,
             phone_masked=mask_phone(member.phone), status=member.status, created_at=member.created_at,
-            updated_at=member.updated_at, **cls.own(member),
+            updated_at=member.updated_at, **_own_fields(member),
         )
 
-    @classmethod
-    def own(cls, member: Driver | Collector) -> dict[str, Any]:
-        """The kind's own fields of a row."""
-        return {}
+
+def _own_fields(member: Driver | Collector) -> dict[str, Any]:
+    """What only the kind has: a driver's user account, a collector's registration."""
+    if isinstance(member, Collector):
+        return {"registration": RegistrationRead.from_row(member)}
+    return {"user_id": member.user_id}
 
 
 class DriverCreate(CrewCreate):
@@ -83,11 +77,6 @@ class DriverRead(CrewRead):
     user_id: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
-
-    @classmethod
-    def own(cls, driver: Driver) -> dict[str, Any]:
-        """The linked user account."""
-        return {"user_id": driver.user_id}
 
 
 class DriverPage(BaseModel):
@@ -131,11 +120,6 @@ class CollectorRead(CrewRead):
     created_at: dt.datetime
     updated_at: dt.datetime
 
-    @classmethod
-    def own(cls, collector: Collector) -> dict[str, Any]:
-        """The professional registration."""
-        return {"registration": RegistrationRead.from_row(collector)}
-
 
 class CollectorPage(BaseModel):
     items: list[CollectorRead]
@@ -159,14 +143,10 @@ class TeamCreate(Strict):
         return data
 
 
-class TeamUpdate(Strict):
+class TeamUpdate(Update):
     driver_id: Id | None = None
     collector_id: Id | None = None
     notes: str | None = Field(default=None, max_length=1000)
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent."""
-        return changes(self)
 
 
 class PersonBrief(BaseModel):

@@ -20,8 +20,8 @@ from storage.audit import service as audit_service
 from storage.audit.service import Actor
 from storage.cars import repo as car_repo
 from storage.cars.models import Car
-from storage.errors import Conflict, Invalid, NotFound
-from storage.identifiers import clean_name, normalize_phone
+from storage.errors import Conflict, Invalid, found, refuse_unknown
+from storage.identifiers import normalize_phone, required_name
 from storage.teams import repo
 from storage.teams.models import COUNCILS, STATUSES, Collector, CrewKind, Driver, Team
 from storage.users import repo as user_repo
@@ -41,9 +41,9 @@ _REGISTRATION_NUMBER = re.compile(r"^[0-9]{1,12}(-?[A-Z]{1,4})?$")
 def create_member(session: Session, kind: CrewKind, data: Mapping[str, Any]) -> Driver | Collector:
     """Create a driver or a collector from {name, phone, status} and its own field (see `CREW`)."""
     crew = CREW[kind]
-    _refuse_unknown(data, crew.fields)
+    refuse_unknown(data, crew.fields)
     member = crew.model(
-        name=_name(data.get("name")),
+        name=required_name(data.get("name"), "Informe o nome."),
         phone=_phone(data.get("phone")),
         status=_status(data.get("status", "active")),
     )
@@ -55,10 +55,10 @@ def create_member(session: Session, kind: CrewKind, data: Mapping[str, Any]) -> 
 def update_member(session: Session, kind: CrewKind, member_id: str, changes: Mapping[str, Any]) -> Driver | Collector:
     """Apply a partial update (name, phone, status and the kind's own field) to a driver or a collector."""
     crew = CREW[kind]
-    _refuse_unknown(changes, crew.fields)
+    refuse_unknown(changes, crew.fields)
     member = _member(session, kind, member_id)
     if "name" in changes:
-        member.name = _name(changes["name"])
+        member.name = required_name(changes["name"], "Informe o nome.")
     if "phone" in changes:
         member.phone = _phone(changes["phone"])
     if "status" in changes:
@@ -88,12 +88,10 @@ def assign(session: Session, data: Mapping[str, Any]) -> Team:
     `collector_already_assigned` (each naming the other team), `car_not_active`,
     `driver_inactive`, `collector_inactive`.
     """
-    _refuse_unknown(data, TEAM_CREATE_FIELDS)
+    refuse_unknown(data, TEAM_CREATE_FIELDS)
     day = _day(data.get("day"))
     car_id = _required_id(data.get("car_id"), "car_id", "Informe o carro.")
-    car = car_repo.get(session, car_id)
-    if car is None:
-        raise NotFound("car", car_id)
+    car = found(car_repo.get(session, car_id), "car", car_id)
     if car.status != "active":
         raise Conflict("car_not_active", "O carro não está ativo (em manutenção ou inativo) e não pode receber equipe.",
                        status=car.status)
@@ -103,32 +101,28 @@ def assign(session: Session, data: Mapping[str, Any]) -> Team:
     team = Team(car_id=car.id, day=day, notes=_notes(data.get("notes")))
     team.driver_id = _team_member(session, "driver", data.get("driver_id"), day, None)
     team.collector_id = _team_member(session, "collector", data.get("collector_id"), day, None)
-    _flush_team(session, team)
+    _flush(session, team, _TEAM_CONSTRAINTS)
     return team
 
 
 def update_team(session: Session, team_id: str, changes: Mapping[str, Any]) -> Team:
     """Change a team's driver, collector or notes (the same one-team-per-day rules as `assign`)."""
-    _refuse_unknown(changes, TEAM_UPDATE_FIELDS)
-    team = repo.get_team_for_update(session, team_id)
-    if team is None:
-        raise NotFound("team", team_id)
+    refuse_unknown(changes, TEAM_UPDATE_FIELDS)
+    team = found(repo.get_team_for_update(session, team_id), "team", team_id)
     if "driver_id" in changes and changes["driver_id"] != team.driver_id:
         team.driver_id = _team_member(session, "driver", changes["driver_id"], team.day, team.id)
     if "collector_id" in changes and changes["collector_id"] != team.collector_id:
         team.collector_id = _team_member(session, "collector", changes["collector_id"], team.day, team.id)
     if "notes" in changes:
         team.notes = _notes(changes["notes"])
-    _flush_team(session, team)
+    _flush(session, team, _TEAM_CONSTRAINTS)
     session.expire(team, ["driver", "collector"])  # read-only relationships: reload the new people
     return team
 
 
 def delete_team(session: Session, team_id: str) -> None:
     """Undo a team (the car, driver and collector stay)."""
-    team = repo.get_team_for_update(session, team_id)
-    if team is None:
-        raise NotFound("team", team_id)
+    team = found(repo.get_team_for_update(session, team_id), "team", team_id)
     session.delete(team)
     session.flush()
 
@@ -147,9 +141,7 @@ class RouteSheet:
 
 def route_sheet(session: Session, car_id: str, day: date, actor: Actor, via: str) -> RouteSheet:
     """What the route sheet of a car on a day shows; every patient listed gets a `patient.read` audit row."""
-    car = car_repo.get(session, car_id)
-    if car is None:
-        raise NotFound("car", car_id)
+    car = found(car_repo.get(session, car_id), "car", car_id)
     rows = car_repo.route_sheet_rows(session, car.id, day)
     audit_service.record_reads(session, actor, (row.patient_id for row in rows),
                                {"via": via, "car_id": car.id, "date": day.isoformat()})
@@ -160,10 +152,7 @@ def route_sheet(session: Session, car_id: str, day: date, actor: Actor, via: str
 
 
 def _member(session: Session, kind: CrewKind, member_id: str) -> Driver | Collector:
-    member = repo.get_member(session, kind, member_id)
-    if member is None:
-        raise NotFound(kind, member_id)
-    return member
+    return found(repo.get_member(session, kind, member_id), kind, member_id)
 
 
 def _team_member(session: Session, kind: CrewKind, value: Any, day: date, team_id: str | None) -> str:
@@ -190,45 +179,23 @@ _TEAM_CONSTRAINTS = {
 }
 
 
-def _flush_team(session: Session, team: Team) -> None:
-    try:
-        with session.begin_nested():
-            session.add(team)
-            session.flush()
-    except IntegrityError as error:
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        if constraint in _TEAM_CONSTRAINTS:
-            raise _TEAM_CONSTRAINTS[constraint]() from None
-        raise
+# A unique key another writer took between the check and the insert (a concurrent create or assignment).
+_CREW_CONSTRAINTS = {
+    "uq_drivers_user_id": lambda: _user_linked(None),
+    "uq_collectors_registration": lambda: _registration_taken(),
+}
 
 
-def _flush(session: Session, row: Driver | Collector) -> None:
+def _flush(session: Session, row: Driver | Collector | Team, constraints=_CREW_CONSTRAINTS) -> None:
     try:
         with session.begin_nested():
             session.add(row)
             session.flush()
     except IntegrityError as error:
         constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        if constraint == "uq_drivers_user_id":
-            raise _user_linked(None) from None
-        if constraint == "uq_collectors_registration":
-            raise _registration_taken() from None
+        if constraint in constraints:
+            raise constraints[constraint]() from None
         raise
-
-
-def _refuse_unknown(data: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise Invalid("unknown_fields", "Campos não permitidos.", fields=sorted(unknown))
-
-
-def _name(value: Any) -> str:
-    name = clean_name(value if isinstance(value, str) else None)
-    if not name:
-        raise Invalid("missing_name", "Informe o nome.", field="name")
-    if len(name) > 200:
-        raise Invalid("invalid_name", "O nome deve ter no máximo 200 caracteres.", field="name")
-    return name
 
 
 def _phone(value: Any) -> str | None:
@@ -256,9 +223,7 @@ def _user_id(session: Session, value: Any, driver_id: str | None) -> str | None:
     user_id = value.strip() if isinstance(value, str) else None
     if not user_id:
         return None
-    user = user_repo.get(session, user_id)
-    if user is None:
-        raise NotFound("user", user_id)
+    user = found(user_repo.get(session, user_id), "user", user_id)
     if user.role != "driver":
         raise Invalid("user_not_driver", "O usuário vinculado precisa ter o perfil de motorista.", field="user_id")
     linked = repo.driver_of_user(session, user.id)

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from storage.audit import service as audit_service
 from storage.audit.service import Actor
-from storage.errors import Conflict, Invalid, NotFound
-from storage.identifiers import clean_name
+from storage.errors import Conflict, Invalid, found, refuse_unknown
+from storage.identifiers import required_name
 from storage.users import passwords, repo
 from storage.users.models import ROLES, User
 
@@ -44,7 +44,7 @@ def create(session: Session, data: Mapping[str, Any], *, actor: Actor | None = N
     email = normalize_email(data.get("email"))
     user = User(
         email=email,
-        name=_name(data.get("name")),
+        name=required_name(data.get("name"), "Informe o nome do usuário."),
         role=_role(data.get("role")),
         active=bool(data.get("active", True)),
         password_hash=passwords.hash_password(_password(data.get("password"), email)),
@@ -69,15 +69,11 @@ def update(session: Session, user_id: str, changes: Mapping[str, Any], *, actor:
 
     With an `actor`, audited as `user.update` with the names of the fields given.
     """
-    unknown = set(changes) - _UPDATABLE
-    if unknown:
-        raise Invalid("unknown_fields", "Campos não permitidos.", fields=sorted(unknown))
-    user = repo.get_for_update(session, user_id)
-    if user is None:
-        raise NotFound(ENTITY, user_id)
+    refuse_unknown(changes, _UPDATABLE)
+    user = found(repo.get_for_update(session, user_id), ENTITY, user_id)
     revoke = False
     if "name" in changes:
-        user.name = _name(changes["name"])
+        user.name = required_name(changes["name"], "Informe o nome do usuário.")
     if "role" in changes and changes["role"] != user.role:
         _keep_an_admin(session, user)
         user.role = _role(changes["role"])
@@ -104,9 +100,7 @@ def update(session: Session, user_id: str, changes: Mapping[str, Any], *, actor:
 
 def revoke_tokens(session: Session, user_id: str) -> User:
     """Invalidate every token issued to the user so far (bumps its token version)."""
-    user = repo.get_for_update(session, user_id)
-    if user is None:
-        raise NotFound(ENTITY, user_id)
+    user = found(repo.get_for_update(session, user_id), ENTITY, user_id)
     user.token_version = user.token_version + 1
     session.flush()
     return user
@@ -156,15 +150,6 @@ def _keep_an_admin(session: Session, user: User) -> None:
 
 def _email_taken() -> Conflict:
     return Conflict("user_email_exists", "Já existe um usuário com este e-mail.")
-
-
-def _name(value: Any) -> str:
-    name = clean_name(value if isinstance(value, str) else None)
-    if not name:
-        raise Invalid("missing_name", "Informe o nome do usuário.", field="name")
-    if len(name) > 200:
-        raise Invalid("invalid_name", "O nome deve ter no máximo 200 caracteres.", field="name")
-    return name
 
 
 def _role(value: Any) -> str:
