@@ -49,8 +49,7 @@ def search_audit(
     )
     names = user_repo.names(session, (event.actor_id for event in page.items))
     return AuditPage(
-        items=[AuditEventRead.model_validate(event).model_copy(update={"actor_name": names.get(event.actor_id)})
-               for event in page.items],
+        items=[AuditEventRead.from_row(event, names) for event in page.items],
         next_cursor=page.next_cursor,
     )
 

@@ -38,6 +38,7 @@ from storage.errors import NotFound
 from storage.messages import repo as message_repo
 from storage.patients import repo as patient_repo
 from storage.patients import service as patient_service
+from storage.users import repo as user_repo
 from storage.visits import repo as visit_repo
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
@@ -179,7 +180,8 @@ def list_patient_audit(
     if cursor is None and before is not None:
         cursor = paging.encode([before])
     page = audit_repo.page_for_entity(session, ENTITY, patient_id, cursor=cursor, limit=limit)
-    return AuditPage(items=[AuditEventRead.model_validate(e) for e in page.items], next_cursor=page.next_cursor)
+    names = user_repo.names(session, (e.actor_id for e in page.items))
+    return AuditPage(items=[AuditEventRead.from_row(e, names) for e in page.items], next_cursor=page.next_cursor)
 
 
 def _with_visits(session: Session, profile: PatientRead) -> PatientRead:
