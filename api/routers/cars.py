@@ -12,7 +12,7 @@ from api.paging import Cursor, ListLimit
 from api.routers import route_sheets
 from api.schemas.types import IsoDate
 from api.schemas.cars import CarCreate, CarPage, CarRead, CarStatus, CarUpdate
-from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow, driver_car_on, local_today
+from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow, local_today
 from storage.cars import repo as car_repo
 from storage.cars import service as car_service
 from storage.errors import found

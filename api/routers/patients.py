@@ -34,9 +34,7 @@ from storage.audit import repo as audit_repo
 from storage.cars import service as car_service
 from storage.clock import LOCAL_TZ
 from storage.duplicates import service as duplicate_service
-from storage.errors import NotFound
 from storage.messages import repo as message_repo
-from storage.patients import repo as patient_repo
 from storage.patients import service as patient_service
 from storage.users import repo as user_repo
 from storage.visits import repo as visit_repo
