@@ -25,6 +25,8 @@ class WorkerSettings(BaseSettings):
     resume_sweep_seconds: float = 10.0
     # Queue names start with this; tests use a per-run prefix so parallel runs never share a queue.
     queue_prefix: str = ""
+    # Prefix of every Redis key (the same COLETA_REDIS_KEY_PREFIX as the API's; tests use a per-run prefix).
+    redis_key_prefix: str = "coleta:"
     environment: str = "development"
     log_level: str = "INFO"
     # The first admin, for `python -m workers users ensure-admin` (`make run` runs it).

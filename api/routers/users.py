@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from api import auth_cache
 from api.deps import SessionDep, commit
 from api.paging import Cursor, ListLimit
 from api.schemas.users import UserCreate, UserPage, UserRead, UserUpdate
@@ -54,4 +55,5 @@ def update_user(user_id: str, body: UserUpdate, session: SessionDep, actor: Audi
     user = user_service.update(session, user_id, changes)
     audit_service.record(session, actor, "user.update", "user", user.id, {"fields": sorted(changes)})
     commit(session)
+    auth_cache.changed(user.id)
     return UserRead.from_row(user)
