@@ -76,12 +76,18 @@ def mapped_fields(client: OpenSearch, target: str) -> frozenset[str] | None:
     return frozenset.intersection(*found) if found else None
 
 
-def drain_batch(session: Session, client: OpenSearch, limit: int) -> DrainResult:
-    """Apply up to `limit` due outbox rows inside the caller's transaction (idempotent)."""
+def drain_batch(session: Session, client: OpenSearch, limit: int, refresh_below: int = 0) -> DrainResult:
+    """Apply up to `limit` due outbox rows inside the caller's transaction (idempotent).
+
+    Fewer than `refresh_below` rows (a person's few writes, not an import's stream) are made
+    searchable at once: the bulk requests refresh the shards they touched, instead of leaving the
+    change to the index's refresh interval (up to a second later).
+    """
     entries = outbox.claim_due(session, limit)
     result = DrainResult(claimed=len(entries))
     if not entries:
         return result
+    refresh = len(entries) < refresh_below
 
     grouped: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for entry in entries:
@@ -98,7 +104,7 @@ def drain_batch(session: Session, client: OpenSearch, limit: int) -> DrainResult
             _fail(session, groups, "unknown entity type", result)
             continue
         try:
-            outcome = _write_type(session, client, entity, groups)
+            outcome = _write_type(session, client, entity, groups, refresh)
         except Exception as error:  # OpenSearch down or rejecting: every row of this type waits
             log.warning("bulk write failed; backing off", extra={"entity_type": entity_type, "error": type(error).__name__})
             _fail(session, groups, f"{type(error).__name__}: {error}"[:500], result, transient=_is_outage(error))
@@ -121,7 +127,9 @@ def _is_outage(error: Exception) -> bool:
     return isinstance(status, int) and (status == 429 or status >= 500)
 
 
-def _write_type(session: Session, client: OpenSearch, entity, groups: dict[str, list[Row]]) -> bulk.BulkResult:
+def _write_type(
+    session: Session, client: OpenSearch, entity, groups: dict[str, list[Row]], refresh: bool = False
+) -> bulk.BulkResult:
     """Build the current documents (or tombstones) of these entities and write them everywhere."""
     targets = write_targets(client, entity.index)
     # A live index made from an older (strict) mapping rejects fields a newer builder adds; until
@@ -141,7 +149,7 @@ def _write_type(session: Session, client: OpenSearch, entity, groups: dict[str, 
             else:
                 version = max((e.deleted_version or 0) for e in group) or 1
                 ops.append(bulk.DeleteOp(target, entity_id, version))
-    return bulk.write(client, ops)
+    return bulk.write(client, ops, refresh=refresh)
 
 
 def _fail(
@@ -180,13 +188,16 @@ def _answers(client: OpenSearch) -> bool:
 
 def drain(max_batches: int = 20, batch_size: int | None = None, client: OpenSearch | None = None) -> DrainResult:
     """Drain due outbox rows batch by batch, each in its own transaction, until none are left."""
-    size = batch_size or get_settings().drain_batch_size
+    settings = get_settings()
+    size = batch_size or settings.drain_batch_size
     client = client or get_client()
     total = DrainResult()
     released = False
-    for _ in range(max_batches):
+    for batch in range(max_batches):
+        # Only a drain whose first batch is small refreshes: a backlog (an import) keeps the interval.
+        refresh_below = settings.drain_refresh_below if batch == 0 else 0
         with unit_of_work() as session:
-            result = drain_batch(session, client, size)
+            result = drain_batch(session, client, size, refresh_below)
         total.add(result)
         if result.claimed < size:
             # Nothing more is due. Once per drain (a row failing again must not spin the loop), retry
