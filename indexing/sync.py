@@ -76,14 +76,17 @@ def mapped_fields(client: OpenSearch, target: str) -> frozenset[str] | None:
     return frozenset.intersection(*found) if found else None
 
 
-def drain_batch(session: Session, client: OpenSearch, limit: int, refresh_below: int = 0) -> DrainResult:
+def drain_batch(
+    session: Session, client: OpenSearch, limit: int, refresh_below: int = 0, newest_first: bool = False
+) -> DrainResult:
     """Apply up to `limit` due outbox rows inside the caller's transaction (idempotent).
 
     Fewer than `refresh_below` rows (a person's few writes, not an import's stream) are made
     searchable at once: the bulk requests refresh the shards they touched, instead of leaving the
-    change to the index's refresh interval (up to a second later).
+    change to the index's refresh interval (up to a second later). `newest_first` claims the latest
+    rows instead of the oldest (see `drain`).
     """
-    entries = outbox.claim_due(session, limit)
+    entries = outbox.claim_due(session, limit, newest_first=newest_first)
     result = DrainResult(claimed=len(entries))
     if not entries:
         return result
@@ -194,10 +197,15 @@ def drain(max_batches: int = 20, batch_size: int | None = None, client: OpenSear
     total = DrainResult()
     released = False
     for batch in range(max_batches):
-        # Only a drain whose first batch is small refreshes: a backlog (an import) keeps the interval.
-        refresh_below = settings.drain_refresh_below if batch == 0 else 0
+        # The first batch takes the newest rows: a person's edit made during an import (whose rows
+        # fill the outbox) is written by the very drain its commit nudged, not after the backlog; the
+        # later batches go oldest first, so no row waits for ever. Order never matters for
+        # correctness: every write is version guarded. Only a drain whose first batch is small
+        # refreshes: a backlog (an import) keeps the refresh interval.
+        first = batch == 0
+        refresh_below = settings.drain_refresh_below if first else 0
         with unit_of_work() as session:
-            result = drain_batch(session, client, size, refresh_below)
+            result = drain_batch(session, client, size, refresh_below, newest_first=first)
         total.add(result)
         if result.claimed < size:
             # Nothing more is due. Once per drain (a row failing again must not spin the loop), retry

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import TypeVar
 
 from kombu.exceptions import LimitExceeded
 from kombu.pools import ProducerPool
@@ -24,6 +28,7 @@ from workers.heartbeat import heartbeat
 from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Tries of an import task that keeps failing (database down, a bug) before the import is marked failed.
 IMPORT_MAX_RETRIES = 3
@@ -103,6 +108,30 @@ def nudge_drain() -> str:
     return nudger()
 
 
+def yielding(work: Callable[[], T], nice: int) -> T:
+    """Run `work` on a thread of its own whose CPU priority is lowered by `nice`, and return its result.
+
+    Searches must not wait behind an import (issue 14): on a busy machine the scheduler gives the
+    API and the drain the CPU first. Linux sets a thread's nice value alone (setpriority on its
+    thread id), and raising it needs no privilege, unlike lowering it back: hence a thread that
+    ends with the work, never the worker process itself. Processes the work starts (the file
+    parser's child) inherit the value.
+    """
+    if nice <= 0:
+        return work()
+
+    def niced() -> T:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        except OSError as error:  # not Linux, or refused: the import runs at normal priority
+            log.warning("could not lower the import's priority", extra={"error": type(error).__name__})
+        return work()
+
+    context = contextvars.copy_context()  # the task's log context (task id) goes along
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import") as pool:
+        return pool.submit(context.run, niced).result()
+
+
 def throttled(action: Callable[[], None], every: float) -> Callable[[], None]:
     """`action`, run at most once per `every` seconds (for nudges after each committed batch)."""
     last = [0.0]
@@ -168,7 +197,10 @@ def apply_import(self, import_id: str) -> str:
     """
     try:
         with heartbeat(lambda: _import_alive(import_id), every=get_settings().task_heartbeat_seconds):
-            status = import_service.apply_import(import_id, on_batch_committed=throttled(nudge_drain, every=0.5))
+            status = yielding(
+                lambda: import_service.apply_import(import_id, on_batch_committed=throttled(nudge_drain, every=0.5)),
+                get_settings().import_nice,
+            )
         nudge_drain()  # the last batch's changes, whatever the throttle skipped
         return status
     except NotFound:

@@ -40,3 +40,16 @@ def test_a_backlog_is_left_to_the_refresh_interval(client, no_refresh_interval, 
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def test_a_write_behind_a_backlog_goes_out_with_the_next_drains_first_batch(client, committed):
+    backlog = create_patients(30)
+    (latest,) = create_patients(1)
+    result = sync.drain(max_batches=1, batch_size=10)
+    assert result.applied_entities == 10
+    client.indices.refresh(index=names.alias("patients"))
+    assert _searchable(client, names.alias("patients"), [latest]) == 1
+    # The rest still goes out, oldest first, in the batches after.
+    sync.drain(max_batches=10, batch_size=10)
+    client.indices.refresh(index=names.alias("patients"))
+    assert _searchable(client, names.alias("patients"), backlog) == 30
