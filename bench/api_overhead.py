@@ -144,10 +144,16 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--kinds", nargs="*", choices=KINDS, default=list(KINDS))
     parser.add_argument("--baseline-ref", default=baseline.BASELINE_REF)
+    parser.add_argument("--save", action="store_true", help="also write the report to bench/results/")
     args = parser.parse_args()
     bench = Bench(args.patients, args.visits, args.seed, f"coleta_bench_{args.patients}", f"bench-{args.patients}-")
     configure(bench)
-    print("\n".join(measure(bench, args)), flush=True)
+    lines = baseline.header("bench.api_overhead") + [
+        f"registry: {bench.patients:,} patients, {bench.visits:,} visits; database {bench.database}", ""]
+    lines += measure(bench, args)
+    print("\n".join(lines), flush=True)
+    if args.save:
+        baseline.save("api_overhead", lines)
     return 0
 
 

@@ -41,3 +41,31 @@ def env_for(directory: Path, base: dict[str, str] | None = None) -> dict[str, st
     env = dict(base if base is not None else os.environ)
     env["PYTHONPATH"] = str(directory)
     return env
+
+
+def header(title: str) -> list[str]:
+    """The first lines of a side-by-side report: what ran, when, on what machine."""
+    import platform
+    from datetime import datetime
+
+    load = os.getloadavg()
+    return [
+        f"{title} — {datetime.now().isoformat(timespec='seconds')}",
+        f"machine: {os.cpu_count()} cores, CPython {platform.python_version()}, load average before "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}",
+    ]
+
+
+def save(name: str, lines: list[str]) -> Path:
+    """Write a report to bench/results/<name>-<date>[-n].txt (earlier runs are kept)."""
+    from datetime import date
+
+    results = ROOT / "bench" / "results"
+    path = results / f"{name}-{date.today().isoformat()}.txt"
+    suffix = 2
+    while path.exists():
+        path = results / f"{name}-{date.today().isoformat()}-{suffix}.txt"
+        suffix += 1
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"report written to {path.relative_to(ROOT)}", file=sys.stderr)
+    return path

@@ -194,6 +194,7 @@ def run_variant(stack: Stack, args: argparse.Namespace) -> dict:
         token = client.headers["Authorization"].split()[1]
         import_id = sync_latency.upload(client, export_file(args.seed_rows, seed=5))
         wait_imported(client, import_id, time.monotonic())
+        httpx.post(f"http://127.0.0.1:9200/{stack.env['COLETA_INDEX_PREFIX']}*/_refresh", timeout=60)
         result["patients"] = client.get("/api/v1/patients", params={"page_size": 1}).json()["total"]
 
         found, gone = [], []
@@ -258,6 +259,7 @@ def main() -> int:
     parser.add_argument("--search-seconds", type=float, default=20.0)
     parser.add_argument("--variants", nargs="*", default=["baseline", "current"])
     parser.add_argument("--baseline-ref", default=baseline.BASELINE_REF)
+    parser.add_argument("--save", action="store_true", help="also write the report to bench/results/")
     args = parser.parse_args()
     (ROOT / ".local" / "log").mkdir(parents=True, exist_ok=True)
     directories = {"baseline": baseline.checkout(args.baseline_ref), "current": ROOT}
@@ -277,7 +279,10 @@ def main() -> int:
             stack.stop()
         print(f"{variant}: done", file=sys.stderr, flush=True)
     if set(results) == {"baseline", "current"}:
-        print("\n".join(report(results, args)), flush=True)
+        lines = baseline.header("bench.freshness") + report(results, args)
+        print("\n".join(lines), flush=True)
+        if args.save:
+            baseline.save("freshness", lines)
     else:
         print(results)
     return 0

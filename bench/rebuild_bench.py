@@ -7,8 +7,9 @@
 Every variant runs in a child process of its own (its peak RSS is the worker's), one after the
 other on the `bench.search_scale` registry (its database and index prefix):
 
-- `baseline`: the backfill as it was (one chunk at a time: `ids_after`, load, build, one bulk
-  request, 2,000 keys per chunk as the search bench configured it), into a scratch index with
+- `baseline`: the backfill as it was, on the code of `bench.baseline.BASELINE_REF` (loaders,
+  builders, bulk writer of before issue 14): one chunk at a time (`ids_after`, load, build, one
+  bulk request, 2,000 keys per chunk as the search bench configured it) into a scratch index with
   only refresh off, then refresh on, a refresh and a count: what `lifecycle.rebuild` did;
 - `rebuild`: `lifecycle.rebuild` itself (backfill settings, parallel key ranges, settings back,
   counts checked, alias swapped), with the `--workers` and `--chunks` asked for.
@@ -32,12 +33,14 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# A variant's child runs the code of its checkout (the baseline's: `bench.baseline`), this script aside.
+CODE = Path(os.environ.get("COLETA_BENCH_CODE", ROOT))
+if str(CODE) not in sys.path:
+    sys.path.insert(0, str(CODE))
 
 from bench.search_scale import Bench, configure, say  # noqa: E402
 
@@ -45,7 +48,9 @@ BASELINE_CHUNK = 2000
 
 
 def _baseline(index: str) -> dict:
-    """main's serial backfill (before issue 14) into a scratch index, timed per phase."""
+    """The serial backfill before issue 14 (indexing.lifecycle._backfill of `bench.baseline.BASELINE_REF`, run
+    on that checkout's code) into a scratch index, timed per phase; its build phase includes no JSON encoding
+    (bulk.write did it, timed as write)."""
     from indexing import bulk, lifecycle
     from indexing.client import get_client
     from indexing.registry import by_index
@@ -68,9 +73,9 @@ def _baseline(index: str) -> dict:
                     break
                 rows = entity.load(session, ids)
                 t1 = time.perf_counter()
-                body, order = bulk.encode(bulk.IndexOp(target, r.id, r.row_version, entity.build(r)) for r in rows)
+                ops = [bulk.IndexOp(target, r.id, r.row_version, entity.build(r)) for r in rows]
             t2 = time.perf_counter()
-            outcome = bulk.send(client, body, order, require_alias=False)
+            outcome = bulk.write(client, ops, require_alias=False)
             t3 = time.perf_counter()
             assert not outcome.failed, outcome.failed
             read, build, write = read + t1 - t0, build + t2 - t1, write + t3 - t2
@@ -168,6 +173,7 @@ def main() -> int:
     parser.add_argument("--chunks", type=int, nargs="*", default=[1000])
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--save", action="store_true")
+    parser.add_argument("--baseline-ref", default="5959d47", help="the code before issue 14 (bench.baseline)")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     args = parser.parse_args()
     bench = Bench(args.patients, args.visits, args.seed, f"coleta_bench_{args.patients}", f"bench-{args.patients}-")
@@ -188,29 +194,28 @@ def main() -> int:
         f"{'variant':28} {'docs':>9} {'wall s':>7} {'e2e/s':>7} {'read/s':>7} {'build/s':>7} {'write/s':>7} "
         f"{'RSS MB':>7} {'search':>6} {'err':>4} {'p50 ms':>6} {'p95 ms':>6}",
     ]
+    from bench import baseline as baseline_code  # the parent runs this checkout's code
+
+    code = {"baseline": baseline_code.checkout(args.baseline_ref), "rebuild": ROOT}
     for index in args.index:
         variants = [] if args.no_baseline else [("baseline", 1, BASELINE_CHUNK)]
         variants += [("rebuild", w, c) for w in args.workers for c in args.chunks]
         for variant, workers, chunk in variants:
             label = f"{index} {variant}" + ("" if variant == "baseline" else f" w={workers} chunk={chunk}")
             say(f"running {label}")
-            command = [sys.executable, "-m", "bench.rebuild_bench", "--patients", str(args.patients), "--visits",
+            command = [sys.executable, str(Path(__file__).resolve()), "--patients", str(args.patients), "--visits",
                        str(args.visits), "--seed", str(args.seed), "--index", index, "--variant", variant,
                        "--workers", str(workers), "--chunks", str(chunk)]
-            output = subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True).stdout
+            env = {**baseline_code.env_for(code[variant]), "COLETA_BENCH_CODE": str(code[variant])}
+            output = subprocess.run(command, cwd=code[variant], env=env, check=True, stdout=subprocess.PIPE,
+                                    text=True).stdout
             result = json.loads(output.strip().splitlines()[-1])
             lines.append(_line(label, result))
             say(lines[-1])
     text = "\n".join(lines)
     print(text, flush=True)
     if args.save:
-        path = ROOT / "bench" / "results" / f"rebuild-{date.today().isoformat()}.txt"
-        suffix = 2
-        while path.exists():
-            path = ROOT / "bench" / "results" / f"rebuild-{date.today().isoformat()}-{suffix}.txt"
-            suffix += 1
-        path.write_text(text + "\n", encoding="utf-8")
-        say(f"report written to {path.relative_to(ROOT)}")
+        baseline_code.save("rebuild", lines)
     return 0
 
 
