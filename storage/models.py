@@ -9,12 +9,12 @@ from storage.messages.models import InboundMessage, Message, MessageEvent
 from storage.outbox import OutboxEntry
 from storage.patients.models import Patient
 from storage.teams.models import Collector, Driver, Team
-from storage.users.models import User
+from storage.users.models import UsedRefreshToken, User
 from storage.visits.models import ConfirmationAttempt, Visit, VisitSource, VisitStatusChange
 
 __all__ = [
     "InboundMessage", "Message", "MessageEvent",
-    "AuditEvent", "BulkJob", "BulkJobItem", "Car", "Import", "ImportFileChunk", "ImportIssue", "ImportPatient", "OutboxEntry", "Patient", "User",
+    "AuditEvent", "BulkJob", "BulkJobItem", "Car", "Import", "ImportFileChunk", "ImportIssue", "ImportPatient", "OutboxEntry", "Patient", "UsedRefreshToken", "User",
     "Visit", "VisitSource", "VisitStatusChange", "ConfirmationAttempt",
     "Collector", "Driver", "Team",
     "DuplicatePair", "NameKeyFrequency", "PatientMatchKeys", "PatientMerge",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -13,7 +14,6 @@ from api.errors import ApiError
 from api.openapi import errors_for
 from api.schemas.users import LoginForm, RefreshRequest, TokenRead
 from api.security import client_ip, decode_token, issue_tokens, public, user_for_claims
-from api.settings import get_settings
 from api.throttle import LoginThrottle, RedisDep
 from storage.users import service as user_service
 
@@ -58,18 +58,18 @@ def login(
 
 
 @router.post("/refresh", response_model=TokenRead, responses=errors_for(401), **public())
-def refresh_tokens(request: Request, body: RefreshRequest, session: SessionDep, redis: RedisDep) -> TokenRead:
+def refresh_tokens(request: Request, body: RefreshRequest, session: SessionDep) -> TokenRead:
     """Exchange a refresh token for a new pair. Each refresh token works once; a replay revokes the user's tokens."""
     claims = decode_token(body.refresh_token, "refresh")
     user = user_for_claims(session, claims)
-    ttl = max(1, int(claims["exp"]) - int(claims["iat"]))
-    first_use = redis.set(f"{get_settings().redis_key_prefix}refresh:used:{claims['jti']}", "1", nx=True, ex=ttl)
-    if not first_use:
+    expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+    if not user_service.use_refresh_token(session, user.id, claims["jti"], expires_at):
         # A refresh token used twice was copied: end every session of the account.
         user_service.revoke_tokens(session, user.id)
         commit(session)
         auth_cache.changed(user.id)
         log.warning("refresh token replayed; sessions revoked", extra={"user_id": user.id})
         raise ApiError(401, "invalid_token", "Token inválido ou expirado.", headers={"WWW-Authenticate": "Bearer"})
+    commit(session)
     request.state.user_id = user.id
     return _token_read(user)

@@ -54,6 +54,12 @@ def find_by_folded_name_and_birth_date(session: Session, name_folded: str, birth
     return session.scalars(stmt).first()
 
 
+def has_merged_records(session: Session, patient_id: str) -> bool:
+    """True when some record was merged into this patient (and not unmerged since)."""
+    stmt = select(Patient.id).where(Patient.merged_into_id == patient_id, Patient.status == "merged").limit(1)
+    return session.execute(stmt).first() is not None
+
+
 def count(session: Session) -> int:
     """Return how many patients are stored and searchable (merged-away records are redirects, not patients)."""
     return session.execute(select(func.count(Patient.id)).where(Patient.status != "merged")).scalar_one()

@@ -106,6 +106,12 @@ def delete(session: Session, patient_id: str) -> None:
     if patient is None:
         raise NotFound(ENTITY, patient_id)
     _refuse_merged(patient)
+    if repo.has_merged_records(session, patient_id):
+        # Deleting the survivor would leave the merged records redirecting to nothing, beyond unmerge.
+        raise Conflict(
+            "patient_has_merged_records",
+            "Outros cadastros foram unificados a este paciente; desfaça a unificação antes de excluí-lo.",
+        )
     if visit_repo.patient_has_visits(session, patient_id):
         raise Conflict(
             "patient_has_visits",

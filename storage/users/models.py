@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, String, text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamps
@@ -39,3 +39,19 @@ class User(Timestamps, Base):
         CheckConstraint("role IN ('admin', 'operator', 'viewer', 'driver')", name="role"),
         CheckConstraint("email = lower(email)", name="email_lower_case"),
     )
+
+
+class UsedRefreshToken(Base):
+    """A refresh token already exchanged (by its jti), kept until it would have expired anyway.
+
+    In PostgreSQL rather than Redis so that refreshing, like logging in, works while Redis is down,
+    and a replay is still caught: the primary key makes two concurrent uses of one token meet.
+    """
+
+    __tablename__ = "used_refresh_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_used_refresh_tokens_user_expires", "user_id", "expires_at"),)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from storage import paging
-from storage.users.models import User
+from storage.users.models import UsedRefreshToken, User
 
 
 def get(session: Session, user_id: str) -> User | None:
@@ -38,3 +41,21 @@ def count_active_admins(session: Session) -> int:
     """Return how many active admins exist."""
     stmt = select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))
     return session.execute(stmt).scalar_one()
+
+
+def mark_refresh_token_used(session: Session, jti: str, user_id: str, expires_at: datetime) -> bool:
+    """Record the refresh token as used; False when it already was (a concurrent use waits for the first)."""
+    inserted = session.execute(
+        insert(UsedRefreshToken)
+        .values(jti=jti, user_id=user_id, expires_at=expires_at)
+        .on_conflict_do_nothing(index_elements=[UsedRefreshToken.jti])
+        .returning(UsedRefreshToken.jti)
+    ).first()
+    return inserted is not None
+
+
+def forget_expired_refresh_tokens(session: Session, user_id: str, now: datetime) -> None:
+    """Drop the user's used-token records that have expired: an expired token is refused anyway."""
+    session.execute(
+        delete(UsedRefreshToken).where(UsedRefreshToken.user_id == user_id, UsedRefreshToken.expires_at < now)
+    )

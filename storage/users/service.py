@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -97,6 +98,12 @@ def revoke_tokens(session: Session, user_id: str) -> User:
     user.token_version = user.token_version + 1
     session.flush()
     return user
+
+
+def use_refresh_token(session: Session, user_id: str, jti: str, expires_at: datetime) -> bool:
+    """Spend a refresh token once: True the first time, False on any later use (a replay)."""
+    repo.forget_expired_refresh_tokens(session, user_id, datetime.now(UTC))
+    return repo.mark_refresh_token_used(session, jti, user_id, expires_at)
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

@@ -310,6 +310,20 @@ def test_with_redis_down_logins_work_and_are_throttled_per_process(redis_down_lo
     assert _login(redis_down_login, make_account("viewer").email).status_code == 200
 
 
+def test_with_redis_down_a_refresh_works_once_and_a_replay_still_revokes(redis_down_login, make_account):
+    account = make_account("operator")
+    login = _login(redis_down_login, account.email)
+    assert login.status_code == 200
+    refresh_token = login.json()["refresh_token"]
+
+    first = redis_down_login.post(REFRESH, json={"refresh_token": refresh_token})
+    assert first.status_code == 200
+    replay = redis_down_login.post(REFRESH, json={"refresh_token": refresh_token})
+    assert (replay.status_code, _error(replay)) == (401, "invalid_token")
+    # The replay ended the account's sessions: the pair from the first refresh is dead too.
+    assert redis_down_login.post(REFRESH, json={"refresh_token": first.json()["refresh_token"]}).status_code == 401
+
+
 def test_the_throttle_counts_in_redis_again_once_it_is_back(throwaway_redis, make_account):
     from api.throttle import LocalCounters, LoginThrottle
     from workers.breaker import Breaker

@@ -122,3 +122,21 @@ def test_merge_redirects_the_merged_id_and_unmerge_brings_it_back(api_client, op
                                   .order_by(AuditEvent.id)).all()
     assert [a for a in actions if a.startswith("patient.") and a != "patient.read"] == [
         "patient.create", "patient.merge", "patient.unmerge"]
+
+
+def test_a_merge_survivor_cannot_be_deleted_until_the_merge_is_undone(api_client, operator, make_account):
+    admin = make_account("admin")
+    survivor = _create(api_client, operator.headers, name="Clarice Tavares", birth_date="1950-03-04")
+    other = _create(api_client, operator.headers, name="Clarice Tavarez", birth_date="1950-03-04")
+    merged = api_client.post(f"{PATIENTS}/{survivor['id']}/merge", json={"other_id": other["id"]},
+                             headers=operator.headers)
+    assert merged.status_code == 200, merged.text
+
+    refused = api_client.delete(f"{PATIENTS}/{survivor['id']}", headers=admin.headers)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "patient_has_merged_records")
+    redirect = api_client.get(f"{PATIENTS}/{other['id']}", headers=operator.headers).json()
+    assert (redirect["status"], redirect["merged_into"]) == ("merged", survivor["id"])
+
+    assert api_client.post(f"{PATIENTS}/{other['id']}/unmerge", headers=operator.headers).status_code == 200
+    assert api_client.delete(f"{PATIENTS}/{survivor['id']}", headers=admin.headers).status_code == 204
+    assert api_client.get(f"{PATIENTS}/{other['id']}", headers=operator.headers).json()["status"] == "active"
