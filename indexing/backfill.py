@@ -93,8 +93,12 @@ def backfill(
         t1 = time.perf_counter()
         body, order = bulk.encode(bulk.IndexOp(target, row.id, row.row_version, entity.build(row)) for row in rows)
         t2 = time.perf_counter()
-        # Straight to the concrete index: the rebuild alias is the drain's door, not ours.
-        outcome = bulk.send(client, body, order, require_alias=False) if order else bulk.BulkResult()
+        # Straight to the concrete index: the rebuild alias is the drain's door, not ours. A busy node may
+        # take longer than a search's timeout over a big bulk request; a timed-out one is sent again.
+        outcome = (
+            bulk.send(client, body, order, require_alias=False, timeout=max(60.0, settings.opensearch_timeout))
+            if order else bulk.BulkResult()
+        )
         t3 = time.perf_counter()
         if outcome.failed:
             raise BackfillError(f"{len(outcome.failed)} documentos falharam no preenchimento do novo índice.")

@@ -79,9 +79,10 @@ def encode(ops: Iterable[IndexOp | DeleteOp]) -> tuple[bytes, list[str]]:
 
 
 def send(
-    client: OpenSearch, body: bytes, order: list[str], refresh: bool = False, require_alias: bool = True
+    client: OpenSearch, body: bytes, order: list[str], refresh: bool = False, require_alias: bool = True,
+    timeout: float | None = None,
 ) -> BulkResult:
-    """Send one encoded bulk body (`encode`); report per-id failures."""
+    """Send one encoded bulk body (`encode`); report per-id failures. `timeout` overrides the client's (seconds)."""
     result = BulkResult()
     # The drain writes through aliases: a missing alias must fail, never auto-create an index.
     params = {
@@ -91,6 +92,8 @@ def send(
         # per item (about 1 MB for a 4,000-op batch) for OpenSearch to write and us to parse.
         "filter_path": "errors,items.*.status,items.*.error",
     }
+    if timeout is not None:
+        params["request_timeout"] = timeout
     response = client.bulk(body=body, params=params)
     if not response.get("errors"):
         return result
