@@ -17,6 +17,7 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY api ./api
 COPY indexing ./indexing
+COPY messaging ./messaging
 COPY storage ./storage
 COPY workers ./workers
 COPY mappings ./mappings

@@ -25,8 +25,8 @@ sync-status:
 lint:
 	@.venv/bin/lint-imports
 
-relevance:  ## search quality on 20,000 generated patients: recall@1, recall@5, MRR per kind of query
-	@.venv/bin/python -m bench.relevance --size 20000 --seed 7 --count 600
+relevance:  ## search quality on 20,000 generated patients, 40 judged queries of each of 19 kinds: recall@1, recall@5, MRR per kind
+	@.venv/bin/python -m bench.relevance --size 20000 --seed 7 --count 760
 
 bench-search:  ## search at 1M patients + 3M visits: API at 20 req/s vs PostgreSQL alone (first load ~40 min, then reused)
 	@.venv/bin/python -m bench.search_scale all --save

@@ -9,13 +9,15 @@ from fastapi_offline import FastAPIOffline
 from api import errors, logs, openapi, web
 from api.admission import AdmissionMiddleware
 from api.nul_guard import NulGuardMiddleware
-from api.routers import admin, auth, health, imports, patients, stats, users
-from api.routers import bulk as bulk_router
-from api.routers import cars, drivers
+from api.routers import admin, auth, cars, collectors, drivers, health, imports, jobs, patients, stats, teams, users
 from api.routers import visits as visits_router
 from api.routers import messages as messages_router
 from api.routers import duplicates as duplicates_router
 from api.routers import webhooks as webhooks_router
+from api.routers import units as units_router
+from api.routers import audit as audit_router
+from api.routers import confirmations as confirmations_router
+from api.routers import route_sheets as route_sheets_router
 from api.settings import get_settings
 from observability.logs import configure as configure_logging
 from storage.settings import get_settings as get_storage_settings
@@ -44,9 +46,9 @@ def create_app() -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "If-None-Match"],
         # Content-Disposition: a download's file name (bulk exports) is readable by the web app.
-        expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
+        expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition", "ETag"],
     )
     # Added last, so outermost: every response (CORS preflights included) carries the request id.
     app.add_middleware(logs.RequestContextMiddleware)
@@ -58,14 +60,20 @@ def create_app() -> FastAPI:
     app.include_router(imports.router)
     app.include_router(admin.router)
     app.include_router(stats.router)
-    app.include_router(bulk_router.router)
+    app.include_router(jobs.router)
     app.include_router(cars.router)
     app.include_router(drivers.router)
+    app.include_router(collectors.router)
+    app.include_router(teams.router)
     app.include_router(visits_router.router)
     app.include_router(messages_router.router)
     app.include_router(duplicates_router.router)
     app.include_router(duplicates_router.merges)
     app.include_router(webhooks_router.router)
+    app.include_router(units_router.router)
+    app.include_router(confirmations_router.router)
+    app.include_router(route_sheets_router.router)
+    app.include_router(audit_router.router)
     openapi.install(app)
     # Last: its catch-all must not shadow an API route.
     web.install(app, settings.web_dist)

@@ -24,7 +24,7 @@ from api.settings import get_settings
 from storage.db import unit_of_work
 from storage.users import repo as user_repo
 from storage.users.models import User
-from workers import user_generation
+from workers.enqueue import user_generation
 
 # Bounded: a process never holds more copies than this (the oldest half is dropped past it).
 MAX_ENTRIES = 10_000

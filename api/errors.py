@@ -22,11 +22,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from observability import logs
-from storage.errors import Conflict, DomainError, Invalid, NotFound
+from storage.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 log = logging.getLogger(__name__)
 
-STATUS_BY_ERROR: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, Invalid: 422}
+STATUS_BY_ERROR: dict[type[DomainError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422}
 # Invalid input that HTTP has a more precise status for.
 STATUS_BY_CODE: dict[str, int] = {"file_too_large": 413, "unsupported_file_type": 415}
 
@@ -36,6 +36,7 @@ HTTP_MESSAGES = {
     403: ("forbidden", "Você não tem permissão para esta ação."),
     404: ("not_found", "Recurso não encontrado."),
     405: ("method_not_allowed", "Método não permitido para este recurso."),
+    410: ("gone", "Este endereço expirou."),
     413: ("payload_too_large", "Arquivo ou requisição grande demais."),
     415: ("unsupported_media_type", "Tipo de conteúdo não suportado."),
     429: ("too_many_requests", "Muitas tentativas. Aguarde e tente novamente."),

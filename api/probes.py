@@ -5,9 +5,9 @@ from __future__ import annotations
 import redis
 from sqlalchemy import text
 
+from api.settings import get_settings as get_api_settings
 from indexing.client import get_client
 from storage.db import get_engine
-from workers.settings import get_settings as get_worker_settings
 
 
 def postgres() -> str:
@@ -23,7 +23,7 @@ def postgres() -> str:
 def broker() -> str:
     """'ok' when Redis answers PING."""
     try:
-        client = redis.Redis.from_url(get_worker_settings().redis_url, socket_timeout=1, socket_connect_timeout=1)
+        client = redis.Redis.from_url(get_api_settings().redis_url, socket_timeout=1, socket_connect_timeout=1)
         client.ping()
         return "ok"
     except Exception:

@@ -43,6 +43,8 @@ class ApiSettings(BaseSettings):
     login_max_failures_per_account: int = 5
     login_max_failures_per_ip: int = 20
     login_window_seconds: int = 900
+    # The Redis of the login throttle and of the readiness probe (the broker's, COLETA_REDIS_URL).
+    redis_url: str = "redis://127.0.0.1:6380/0"
     # Prefix of every Redis key the API writes (tests use a per-run prefix).
     redis_key_prefix: str = "coleta:"
 

@@ -22,8 +22,7 @@ from fastapi import Depends
 
 from api.errors import ApiError
 from api.settings import ApiSettings, get_settings
-from workers.breaker import Breaker
-from workers.settings import get_settings as get_worker_settings
+from observability.breaker import Breaker
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ log = logging.getLogger(__name__)
 def get_redis() -> redis.Redis:
     """Return the process-wide Redis client (the broker's server; keys under the API's prefix)."""
     return redis.Redis.from_url(
-        get_worker_settings().redis_url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True
+        get_settings().redis_url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True
     )
 
 

@@ -53,7 +53,7 @@ from storage.patients.models import Patient  # noqa: E402
 from storage.visits.models import Visit  # noqa: E402
 from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app  # noqa: E402
 from workers.enqueue import enqueue_import  # noqa: E402
-from workers.tasks import drain_outbox  # noqa: E402
+from workers.tasks.sync import drain_outbox  # noqa: E402
 
 CACHE = ROOT / ".cache" / "bench"
 

@@ -90,11 +90,23 @@ HEALTH_PLANS = (
     ("157", "UNIMED FEDERAÇÃO RIO - FERJ"), ("1030", "PREVENT SÊNIOR"), ("305", "PORTO SEGURO SAÚDE"),
     ("210", "NOTREDAME INTERMÉDICA"), ("91", "CASSI"), ("120", "OMINT"),
 )
+# Full names many patients share (a registry of millions holds thousands of each): share of the
+# registry, gender. `make_registry` gives exactly round(n * share) patients each name.
+NAMESAKES = (
+    ("Maria da Silva", 0.003, "female"), ("José da Silva", 0.002, "male"), ("Maria dos Santos", 0.0015, "female"),
+    ("Ana Paula de Souza", 0.001, "female"), ("João Pereira", 0.001, "male"), ("Antônio Carlos Oliveira", 0.001, "male"),
+    ("Francisca Ferreira", 0.001, "female"), ("Maria Aparecida Lima", 0.001, "female"),
+)
 KINDS = (
     "exact_name", "no_accents", "typo1", "typo2", "spelling_variant", "missing_middle",
     "cpf_full_punctuated", "cpf_digits", "cpf_partial", "phone_full", "phone_last4_with_first_name",
     "first_last_lowercase",
+    # Issue 15: birth dates in the box, a slip in the first and the last name, namesakes told apart.
+    "name_birth_date", "first_name_birth_date", "birth_date_alone", "typo_first_and_last",
+    "namesake_birth_date", "namesake_phone", "namesake_neighbourhood",
 )
+# How staff type a birth date (14/07/1952): the forms the search box reads as dates.
+DATE_FORMATS = ("dd/mm/aaaa", "dd/mm/aa", "dd-mm-aaaa", "ddmmaaaa", "aaaa-mm-dd")
 CONNECTORS = ("da", "de", "do", "dos", "das", "e")
 # Neighbouring keys on a Brazilian (QWERTY) keyboard: the letters a slip really produces.
 NEIGHBOURS = {
@@ -140,6 +152,58 @@ def levenshtein(a: str, b: str, limit: int | None = None) -> int:
             return limit + 1
         previous = current
     return previous[-1]
+
+
+def osa_distance(a: str, b: str) -> int:
+    """Edit distance counting a swap of two neighbouring letters as one edit (what fuzzy queries allow)."""
+    rows = [list(range(len(b) + 1))]
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            best = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                best = min(best, rows[-2][j - 2] + 1)
+            row.append(best)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def typed_date(rnd: random.Random, day: date) -> str:
+    """A birth date the way staff type it, in one of DATE_FORMATS."""
+    dd, mm, yyyy = f"{day.day:02d}", f"{day.month:02d}", f"{day.year:04d}"
+    return {
+        "dd/mm/aaaa": f"{dd}/{mm}/{yyyy}", "dd/mm/aa": f"{dd}/{mm}/{yyyy[2:]}", "dd-mm-aaaa": f"{dd}-{mm}-{yyyy}",
+        "ddmmaaaa": f"{dd}{mm}{yyyy}", "aaaa-mm-dd": f"{yyyy}-{mm}-{dd}",
+    }[rnd.choice(DATE_FORMATS)]
+
+
+# DATE_FORMATS as (pattern, order of day, month and year in its groups).
+_DATE_PATTERNS = (
+    (re.compile(r"(\d{2})/(\d{2})/(\d{4}|\d{2})"), (0, 1, 2)),
+    (re.compile(r"(\d{2})-(\d{2})-(\d{4})"), (0, 1, 2)),
+    (re.compile(r"(\d{2})(\d{2})(\d{4})"), (0, 1, 2)),
+    (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), (2, 1, 0)),
+)
+
+
+def date_readings(typed: str) -> list[date]:
+    """The days a date typed in one of DATE_FORMATS may stand for: none when it is no real day, two for
+    a two-digit year (19yy and 20yy: the judgements count both as rivals, whatever today is)."""
+    for pattern, order in _DATE_PATTERNS:
+        if match := pattern.fullmatch(typed):
+            break
+    else:
+        return []
+    day_text, month_text, year_text = (match.groups()[k] for k in order)
+    day, month = int(day_text), int(month_text)
+    years = [int(year_text)] if len(year_text) == 4 else [1900 + int(year_text), 2000 + int(year_text)]
+    readings = []
+    for year in years:
+        try:
+            readings.append(date(year, month, day))
+        except ValueError:
+            pass
+    return readings
 
 
 # -- the registry ---------------------------------------------------------------------------------
@@ -223,7 +287,24 @@ def make_registry(n: int, seed: int) -> list[dict]:
             },
             "health_plan": {"code": code, "name": plan},
         })
+    # A separate stream: the draws above stay those of `bench.search_scale_data`'s patients.
+    _give_namesakes(registry, random.Random(f"namesakes:{seed}"))
     return registry
+
+
+def _give_namesakes(registry: list[dict], rnd: random.Random) -> None:
+    """Rename exactly round(n * share) patients to each name of NAMESAKES (gender to match), some in capitals."""
+    order = list(range(len(registry)))
+    rnd.shuffle(order)
+    start = 0
+    for name, share, gender in NAMESAKES:
+        count = round(len(registry) * share)
+        for i in order[start:start + count]:
+            roll = rnd.random()
+            # Imports arrive in capitals, sometimes without their accents too.
+            typed = strip_accents(name).upper() if roll < 0.07 else name.upper() if roll < 0.15 else name
+            registry[i]["name"], registry[i]["gender"] = typed, gender
+        start += count
 
 
 # -- the judgements -------------------------------------------------------------------------------
@@ -246,6 +327,20 @@ class _Index:
             self.by_length[len(folded)].append(i)
         self.phones = Counter(phone for p in registry for phone in p["phones"])
         self.lexicon = {fold_name(w) for w in (*FEMALE, *MALE, *(s for s, _ in SURNAMES), *sum(VARIANTS, ()))}
+        # Spellings of one name are one word here: a rival spelt another way is still a rival.
+        self.by_canonical: dict[str, set[int]] = defaultdict(set)
+        for i, name in enumerate(self.folded):
+            for w in canonical(name):
+                self.by_canonical[w].add(i)
+        self.by_birth: dict[date, set[int]] = defaultdict(set)
+        for i, p in enumerate(registry):
+            self.by_birth[date.fromisoformat(p["birth_date"])].add(i)
+        # The words of where each patient lives and pays: what the box also matches beside the name.
+        self.place_words = [
+            {_CANONICAL.get(w, w) for w in words(" ".join((p["address"]["street"], p["address"]["neighborhood"],
+                                                           p["address"]["city"], p["health_plan"]["name"])))}
+            for p in registry
+        ]
 
     def unique_name(self, i: int) -> bool:
         """No one else has this name, even spelt with another variant."""
@@ -257,6 +352,28 @@ class _Index:
         for w in query_words[1:]:
             holders &= set(self.by_word.get(w, []))
         return holders == {i}
+
+    def holding(self, query_words: Collection[str]) -> set[int]:
+        """The patients whose name holds every word (spelling variants alike)."""
+        keys = [_CANONICAL.get(w, w) for w in query_words]
+        if not keys:
+            return set(range(len(self.registry)))
+        found = set(self.by_canonical.get(keys[0], ()))
+        for key in keys[1:]:
+            found &= self.by_canonical.get(key, set())
+        return found
+
+    def born_on(self, typed: str) -> set[int]:
+        """The patients a typed date may point at: born on one of its readings, or (8 digits) with a
+        CEP, a CPF start or a phone end of those digits, the other meanings of `ddmmaaaa`."""
+        found = {j for day in date_readings(typed) for j in self.by_birth.get(day, ())}
+        if typed.isdigit():
+            found |= {
+                j for j, p in enumerate(self.registry)
+                if p["address"]["zip_code"] == typed or p["cpf"].startswith(typed)
+                or any(phone.endswith(typed) for phone in p["phones"])
+            }
+        return found
 
     def nearest_is(self, i: int, query: str, distance: int) -> bool:
         """No other patient's folded name is within `distance` edits of the query."""
@@ -277,6 +394,14 @@ def _typo(rnd: random.Random, word: str) -> str:
         # A doubled letter or a neighbouring key pressed along.
         return word[:at] + rnd.choice((word[at - 1], *NEIGHBOURS.get(word[at - 1], "aeiou"))) + word[at:]
     return word[:at] + word[at + 1:]
+
+
+def _slip_or_swap(rnd: random.Random, word: str) -> str:
+    """One keyboard slip or two neighbouring letters swapped, never in the first letter."""
+    if len(word) >= 3 and rnd.random() < 0.3:
+        at = rnd.randrange(1, len(word) - 1)
+        return word[:at] + word[at + 1] + word[at] + word[at + 2:]
+    return _typo(rnd, word)
 
 
 def slip(rnd: random.Random, folded: str, lexicon: Collection[str], edits: int) -> tuple[str, str] | None:
@@ -379,7 +504,106 @@ def _query(rnd: random.Random, index: _Index, kind: str, i: int) -> str | None:
             if j != i and any(p.endswith(last4) for p in index.registry[j]["phones"])
         ]
         return None if rivals else f"{ws[0]} {last4}"
+    if kind in ("name_birth_date", "first_name_birth_date", "birth_date_alone", "namesake_birth_date"):
+        return _birth_date_query(rnd, index, kind, i)
+    if kind == "typo_first_and_last":
+        return _typo_first_and_last_query(rnd, index, i)
+    if kind in ("namesake_phone", "namesake_neighbourhood"):
+        return _namesake_query(rnd, index, kind, i)
     raise ValueError(f"unknown kind: {kind}")
+
+
+def _typed_name(rnd: random.Random, name: str) -> str:
+    """A name as registered, or the way staff type it fast (no accents, lower case)."""
+    return name if rnd.random() < 0.5 else fold_name(name)
+
+
+def _beside(rnd: random.Random, name: str, typed: str) -> str:
+    """A name and a date or digits in one box, mostly the name first."""
+    return f"{typed} {name}" if rnd.random() < 0.2 else f"{name} {typed}"
+
+
+def _birth_date_query(rnd: random.Random, index: _Index, kind: str, i: int) -> str | None:
+    """Nothing, a first name, a name or a shared name beside the birth date of `i`, if that singles `i` out."""
+    patient = index.registry[i]
+    day = typed_date(rnd, date.fromisoformat(patient["birth_date"]))
+    if kind == "birth_date_alone":
+        return day if index.born_on(day) == {i} else None
+    tokens = [t for t in patient["name"].split(" ") if fold_name(t) not in CONNECTORS]
+    if kind == "first_name_birth_date":
+        name = _typed_name(rnd, tokens[0])
+    elif kind == "name_birth_date":
+        roll = rnd.random()
+        name = _typed_name(rnd, patient["name"]) if roll < 0.6 else f"{tokens[0]} {tokens[-1]}".lower()
+    else:
+        # Namesakes: the name alone finds several patients; the date tells them apart.
+        name = _typed_name(rnd, patient["name"])
+        if index.unique_name(i) or len(index.holding(words(name))) < 2:
+            return None
+    if index.holding(words(name)) & index.born_on(day) != {i}:
+        return None
+    return _beside(rnd, name, day)
+
+
+def _typo_first_and_last_query(rnd: random.Random, index: _Index, i: int) -> str | None:
+    """The first and last name (or the whole name) with one slip or swap in each of those two words.
+
+    Only when no one else has a word as near to each slipped word (one edit, a swap counting
+    as one) and the words in between: a perfect engine ranks `i` first.
+    """
+    ws = index.words[i]
+    if len(ws) < 2:
+        return None
+    typed = []
+    for word in (ws[0], ws[-1]):
+        slipped = _slip_or_swap(rnd, word)
+        if len(slipped) < 3 or slipped in index.lexicon or osa_distance(slipped, word) != 1:
+            return None
+        typed.append(slipped)
+    middle = ws[1:-1] if len(ws) > 2 and rnd.random() < 0.3 else []
+    near = [{w for w in index.by_word if osa_distance(t, w) <= 1} for t in typed]
+    candidates = index.holding(middle)
+    for close in near:
+        candidates &= {j for w in close for j in index.by_word[w]}
+    for j in candidates - {i}:
+        other = index.words[j]
+        if any(
+            p != q and other[p] in near[0] and other[q] in near[1]
+            for p in range(len(other)) for q in range(len(other))
+        ):
+            return None
+    return " ".join([typed[0], *middle, typed[1]])
+
+
+def _namesake_query(rnd: random.Random, index: _Index, kind: str, i: int) -> str | None:
+    """A name several patients share, with the phone digits or the neighbourhood of `i`, if that singles `i` out."""
+    patient = index.registry[i]
+    if index.unique_name(i):
+        return None
+    name = _typed_name(rnd, patient["name"])
+    query_words = words(name)
+    namesakes = index.holding(query_words)
+    if len(namesakes) < 2:
+        return None
+    if kind == "namesake_phone":
+        if not patient["phones"]:
+            return None
+        phone = rnd.choice(patient["phones"])
+        # The number's end ("the one ending 4321"), or the number without its DDD.
+        digits = phone[-4:] if rnd.random() < 0.7 else phone[2:]
+        rivals = {j for j in namesakes if any(p.endswith(digits) for p in index.registry[j]["phones"])}
+        if len(digits) == 8:
+            rivals |= namesakes & index.born_on(digits)
+        return _beside(rnd, name, digits) if rivals == {i} else None
+    neighbourhood = patient["address"]["neighborhood"]
+    place = _typed_name(rnd, neighbourhood)
+    wanted = [_CANONICAL.get(w, w) for w in (*query_words, *words(place))]
+    # The box matches a word in the name or where the patient lives (street, neighbourhood, city, plan).
+    rivals = [
+        j for j in range(len(index.registry))
+        if all(w in index.place_words[j] or w in canonical(index.folded[j]) for w in wanted)
+    ]
+    return f"{name} {place}" if rivals == [i] else None
 
 
 def make_judgements(registry: list[dict], count: int = 240, seed: int = 0) -> list[Judgement]:

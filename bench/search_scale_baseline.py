@@ -2,13 +2,14 @@
 could build for each query, and the SQL that answers what the API answers.
 
 `baseline_patients` holds, per patient, what the search document holds (folded name,
-CPF, phone digits and their last four, neighbourhood, health plan, tags, the cars and
+birth date, CPF, phone digits and their last four, neighbourhood, health plan, tags, the cars and
 confirmation statuses of the live visits, the recurring flag), built from `patients`,
 `visits` and `cars` in one statement. Indexes:
 
 - names: GIN trigram on the folded name (`bench_fold`: an IMMUTABLE wrapper of
   `lower(unaccent(...))`, so it can be indexed) for `%` (similarity), `<%` (word
   similarity) and the word-prefix regexes of suggestions;
+- birth dates: btree (a name + birth date is the day's few patients, ranked by the name);
 - CPF: btree `text_pattern_ops` for prefixes; phones: GIN on the arrays of numbers
   and of last four digits;
 - filters: GIN on the cars and statuses arrays, btree on the neighbourhood; a partial
@@ -26,6 +27,7 @@ from typing import Any
 
 from psycopg import Connection
 
+from bench.relevance_data import date_readings
 from indexing.phonetic import CONNECTORS
 from storage.identifiers import digits_only, fold_name
 
@@ -60,7 +62,7 @@ SETUP = [
         WHERE v.status <> 'cancelled' AND NOT v.missing_from_latest_export
         GROUP BY v.patient_id
     )
-    SELECT p.id::text, p.name::text, bench_fold(p.name) AS name_key, p.cpf::text,
+    SELECT p.id::text, p.name::text, bench_fold(p.name) AS name_key, p.cpf::text, p.birth_date,
            ARRAY(SELECT e->>'number' FROM jsonb_array_elements(p.phones) e) AS phones,
            ARRAY(SELECT DISTINCT right(e->>'number', 4) FROM jsonb_array_elements(p.phones) e) AS phone_last4,
            p.neighborhood::text, p.city::text, p.health_plan_name::text AS health_plan, p.tags::text[], p.priority::text,
@@ -71,6 +73,7 @@ SETUP = [
     "ALTER TABLE baseline_patients ADD PRIMARY KEY (id)",
     "CREATE INDEX baseline_patients_name_trgm ON baseline_patients USING gin (name_key gin_trgm_ops)",
     "CREATE INDEX baseline_patients_cpf ON baseline_patients (cpf text_pattern_ops)",
+    "CREATE INDEX baseline_patients_birth_date ON baseline_patients (birth_date)",
     "CREATE INDEX baseline_patients_phones ON baseline_patients USING gin (phones)",
     "CREATE INDEX baseline_patients_phone_last4 ON baseline_patients USING gin (phone_last4)",
     "CREATE INDEX baseline_patients_cars ON baseline_patients USING gin (cars)",
@@ -85,7 +88,7 @@ VACUUM = ["VACUUM ANALYZE baseline_patients", "VACUUM ANALYZE visits", "VACUUM A
 
 
 # Bumped when the table or its indexes change, so `load` rebuilds them.
-VERSION = "4"
+VERSION = "5"
 
 
 def build(connection: Connection) -> None:
@@ -114,6 +117,18 @@ def search_name(connection: Connection, q: str) -> tuple[list[str], int]:
         "WHERE name_key %% bench_fold(%(q)s) "
         "ORDER BY similarity(name_key, bench_fold(%(q)s)) DESC, id LIMIT %(page)s",
         {"q": q, "page": PAGE},
+    ).fetchall()
+    return [r[0] for r in rows], rows[0][1] if rows else 0
+
+
+def search_name_birth_date(connection: Connection, q: str) -> tuple[list[str], int]:
+    """`joana ferreira 14/07/1952`: born that day (either century of a two-digit year), the name most like the words first."""
+    days = [day for token in q.split() for day in date_readings(token)]
+    rows = connection.execute(
+        "SELECT id, count(*) OVER () FROM baseline_patients "
+        "WHERE birth_date = ANY(%(days)s) AND %(words)s <%% name_key "
+        "ORDER BY word_similarity(%(words)s, name_key) DESC, id LIMIT %(page)s",
+        {"days": days, "words": " ".join(_words(q)), "page": PAGE},
     ).fetchall()
     return [r[0] for r in rows], rows[0][1] if rows else 0
 

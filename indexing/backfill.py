@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from opensearchpy import OpenSearch
 
-from indexing import bulk
+from indexing import writer
 from indexing.registry import IndexedEntity
 from indexing.settings import get_settings
 from storage import keyset
@@ -91,13 +91,13 @@ def backfill(
             ids = keyset.between(session, entity.key, after, upto)
             rows = entity.load(session, ids) if ids else []
         t1 = time.perf_counter()
-        body, order = bulk.encode(bulk.IndexOp(target, row.id, row.row_version, entity.build(row)) for row in rows)
+        body, order = writer.encode(writer.IndexOp(target, row.id, row.row_version, entity.build(row)) for row in rows)
         t2 = time.perf_counter()
         # Straight to the concrete index: the rebuild alias is the drain's door, not ours. A busy node may
         # take longer than a search's timeout over a big bulk request; a timed-out one is sent again.
         outcome = (
-            bulk.send(client, body, order, require_alias=False, timeout=max(60.0, settings.opensearch_timeout))
-            if order else bulk.BulkResult()
+            writer.send(client, body, order, require_alias=False, timeout=max(60.0, settings.opensearch_timeout))
+            if order else writer.WriteResult()
         )
         t3 = time.perf_counter()
         if outcome.failed:

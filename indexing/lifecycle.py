@@ -41,7 +41,12 @@ BACKFILL_SETTINGS = {
 
 
 class RebuildError(RuntimeError):
-    """The rebuilt index did not match PostgreSQL; the live index was left untouched."""
+    """The rebuild stopped before the swap (another one running, failed writes, counts that differ); the live
+    index was left untouched. `code` is stable, the message pt-BR."""
+
+    def __init__(self, message: str, code: str = "rebuild_failed") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -114,8 +119,13 @@ def rebuild(
     keep_old: bool = False,
     count_retries: int = 30,
     abandoned_after_seconds: float = 3600,
+    on_phase: Callable[[str, str], None] | None = None,
 ) -> RebuildReport:
-    """Rebuild an index from PostgreSQL with no downtime and no lost write; swap the alias in one call."""
+    """Rebuild an index from PostgreSQL with no downtime and no lost write; swap the alias in one call.
+
+    `progress(done, total)` follows the backfill; `on_phase(phase, new_index)` is told `backfilling` once
+    the new index exists and `swapping` when the backfill is done (counts compared, then the swap).
+    """
     client = client or get_client()
     started = time.monotonic()
     setup(client)
@@ -129,15 +139,19 @@ def rebuild(
     # From here on the drain writes every change to the new index too.
     client.indices.update_aliases(body={"actions": [{"add": {"index": new, "alias": rebuild_alias}}]})
     try:
+        if on_phase:
+            on_phase("backfilling", new)
         client.indices.put_settings(index=new, body={"index": BACKFILL_SETTINGS})
         phases = backfill.backfill(client, entity, new, progress)
+        if on_phase:
+            on_phase("swapping", new)
         # Back to the mapping's own settings (and a durable translog) before the counts are compared.
         client.indices.put_settings(index=new, body={"index": _settings_after_backfill(index)})
         client.indices.flush(index=new)
         _wait_for_matching_counts(client, entity, new, count_retries)
     except backfill.BackfillError as error:
         client.indices.delete(index=new, ignore_unavailable=True)
-        raise RebuildError(str(error)) from error
+        raise RebuildError(str(error), "backfill_failed") from error
     except BaseException:
         client.indices.delete(index=new, ignore_unavailable=True)
         raise
@@ -172,7 +186,7 @@ def _drop_abandoned_rebuild(client: OpenSearch, rebuild_alias: str, abandoned_af
     now_ms = time.time() * 1000
     ages = [(now_ms - int(s["settings"]["index"]["creation_date"])) / 1000 for s in settings.values()]
     if min(ages) < abandoned_after_seconds:
-        raise RebuildError("Já existe uma reconstrução em andamento para este índice.")
+        raise RebuildError("Já existe uma reconstrução em andamento para este índice.", "rebuild_in_progress")
     log.warning("dropping an abandoned rebuild", extra={"indices": pending})
     for name in pending:
         client.indices.delete(index=name, ignore_unavailable=True)
@@ -189,8 +203,19 @@ def _wait_for_matching_counts(client: OpenSearch, entity, new: str, retries: int
             return
         time.sleep(1)
     raise RebuildError(
-        f"O novo índice tem {indexed} documentos, o PostgreSQL tem {expected}; a troca foi cancelada."
+        f"O novo índice tem {indexed} documentos, o PostgreSQL tem {expected}; a troca foi cancelada.",
+        "count_mismatch",
     )
+
+
+def drop_leftover(index: str, name: str, client: OpenSearch | None = None) -> bool:
+    """After a rebuild's process died: whether its new index `name` went live (the swap happened); if not,
+    delete it (its rebuild alias goes with it), so the next rebuild need not wait for it to look abandoned."""
+    client = client or get_client()
+    if name in live_indices(client, index):
+        return True
+    client.indices.delete(index=name, ignore_unavailable=True)
+    return False
 
 
 def document_counts(index: str = "patients", client: OpenSearch | None = None) -> tuple[int, int | None]:

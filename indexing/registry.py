@@ -13,7 +13,7 @@ from indexing.documents import visit as visit_document
 from storage.clock import local_today
 from storage.patients import repo as patient_repo
 from storage.patients.models import Patient
-from storage.visits import repo as visit_repo
+from storage.visits import index_repo as visit_index_repo
 from storage.visits.models import Visit
 
 
@@ -35,7 +35,7 @@ class LoadedPatient:
     """A fresh patient row (a plain row) with the summary of their visits (two queries per batch, not per patient)."""
 
     patient: Any
-    visits: visit_repo.PatientVisitStats | None
+    visits: visit_index_repo.PatientVisitStats | None
 
     @property
     def id(self) -> str:
@@ -65,13 +65,13 @@ def load_patients(session: Session, ids: Sequence[str]) -> list[LoadedPatient]:
     """Load patients and their visit summaries ("today" is the America/Sao_Paulo day)."""
     patients = patient_repo.document_rows(session, ids)
     today = local_today()
-    stats = visit_repo.patient_visit_stats(session, [p.id for p in patients], today)
+    stats = visit_index_repo.patient_visit_stats(session, [p.id for p in patients], today)
     return [LoadedPatient(p, stats.get(p.id)) for p in patients]
 
 
 def load_visits(session: Session, ids: Sequence[str]) -> list[LoadedVisit]:
     """Load visits with what their documents denormalise."""
-    return [LoadedVisit(row) for row in visit_repo.document_rows(session, ids)]
+    return [LoadedVisit(row) for row in visit_index_repo.document_rows(session, ids)]
 
 
 ENTITIES: dict[str, IndexedEntity] = {
@@ -87,8 +87,8 @@ ENTITIES: dict[str, IndexedEntity] = {
         index="visits",
         load=load_visits,
         build=lambda loaded: visit_document.build(loaded.row),
-        count=visit_repo.count,
-        ids_after=visit_repo.ids_after,
+        count=visit_index_repo.count,
+        ids_after=visit_index_repo.ids_after,
         key=Visit.id,
     ),
 }

@@ -26,7 +26,7 @@ from opensearchpy.exceptions import NotFoundError, TransportError
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from indexing import bulk, names
+from indexing import names, writer
 from indexing.client import get_client
 from indexing.registry import ENTITIES
 from indexing.settings import get_settings
@@ -132,14 +132,14 @@ def _is_outage(error: Exception) -> bool:
 
 def _write_type(
     session: Session, client: OpenSearch, entity, groups: dict[str, list[Row]], refresh: bool = False
-) -> bulk.BulkResult:
+) -> writer.WriteResult:
     """Build the current documents (or tombstones) of these entities and write them everywhere."""
     targets = write_targets(client, entity.index)
     # A live index made from an older (strict) mapping rejects fields a newer builder adds; until
     # `reindex` swaps the alias to the newest mapping it gets the fields it knows, the rebuild the rest.
     fields = {target: mapped_fields(client, target) for target in targets}
     rows = {row.id: row for row in entity.load(session, list(groups))}
-    ops: list[bulk.IndexOp | bulk.DeleteOp] = []
+    ops: list[writer.IndexOp | writer.DeleteOp] = []
     for entity_id, group in groups.items():
         row = rows.get(entity_id)
         document = entity.build(row) if row is not None else None
@@ -148,11 +148,11 @@ def _write_type(
                 known = fields[target]
                 full = known is None or known.issuperset(document)
                 body = document if full else {k: v for k, v in document.items() if k in known}
-                ops.append(bulk.IndexOp(target, entity_id, row.row_version, body))
+                ops.append(writer.IndexOp(target, entity_id, row.row_version, body))
             else:
                 version = max((e.deleted_version or 0) for e in group) or 1
-                ops.append(bulk.DeleteOp(target, entity_id, version))
-    return bulk.write(client, ops, refresh=refresh)
+                ops.append(writer.DeleteOp(target, entity_id, version))
+    return writer.write(client, ops, refresh=refresh)
 
 
 def _fail(

@@ -20,22 +20,33 @@ class DomainError(Exception):
 class NotFound(DomainError):
     """The entity does not exist (or is not visible to the caller)."""
 
-    _NAMES = {
+    # One pt-BR message per entity a client can name; `<entity>_not_found` is the code.
+    MESSAGES = {
         "patient": "Paciente não encontrado.",
         "visit": "Visita não encontrada.",
         "car": "Carro não encontrado.",
+        "driver": "Motorista não encontrado.",
+        "collector": "Coletora não encontrada.",
+        "team": "Equipe não encontrada.",
         "import": "Importação não encontrada.",
+        "bulk_job": "Ação em lote não encontrada.",
+        "message": "Mensagem não encontrada.",
         "user": "Usuário não encontrado.",
         "duplicate": "Par de possíveis duplicados não encontrado.",
+        "reindex_job": "Reconstrução de índice não encontrada.",
     }
 
     def __init__(self, entity: str, entity_id: Any = None) -> None:
-        message = self._NAMES.get(entity, "Registro não encontrado.")
+        message = self.MESSAGES[entity]
         super().__init__(f"{entity}_not_found", message, entity=entity, id=str(entity_id) if entity_id else None)
 
 
 class Conflict(DomainError):
     """The change clashes with existing data (duplicate key, overlapping booking, stale version)."""
+
+
+class Forbidden(DomainError):
+    """The caller may not do this to this record (someone else's job, another car's visit)."""
 
 
 class Invalid(DomainError):

@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, Boolean, DateTime, Index, Row, String, Text, 
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.base import Base
-from storage.bulk import any_of
+from storage.sql import any_of
 
 # Set on the session when a change was recorded, so the boundary knows to nudge the drain.
 OUTBOX_DIRTY = "outbox_dirty"

@@ -38,17 +38,17 @@ def patient_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-# --- Bulk jobs: many visits at once (content rows for storage.visits.service.insert_many) ---------------------
+# --- Bulk jobs: many visits at once (content rows for storage.imports.visit_writer.insert_many) ---------------------
 
 
 def visit_content(patient_id: str, car_id: str | None, start: "datetime", minutes: int = 40, **overrides: Any) -> dict:
-    """The content columns of a scheduled, pending visit (aware `start`), for `visit_service.insert_many`."""
+    """The content columns of a scheduled, pending visit (aware `start`), for `storage.imports.visit_writer.insert_many`."""
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from storage.visits import repo as visit_repo
+    from storage.imports import visit_rows
 
-    content: dict[str, Any] = {name: None for name in visit_repo.CONTENT_COLUMNS}
+    content: dict[str, Any] = {name: None for name in visit_rows.CONTENT_COLUMNS}
     content.update(
         patient_id=patient_id, car_id=car_id, start_at=start, end_at=start + timedelta(minutes=minutes),
         visit_date=start.astimezone(ZoneInfo("America/Sao_Paulo")).date(), status="scheduled",

@@ -241,9 +241,12 @@ def _resume_imports(args: argparse.Namespace) -> int:
 
     from storage.imports import service as import_service
     from workers.enqueue import enqueue_import
+    from workers.tasks.imports import IMPORT_MAX_RUNS
 
     with unit_of_work() as session:
-        stalled = import_service.stalled_imports(session, timedelta(minutes=args.quiet_minutes))
+        stalled = import_service.resume_stalled(
+            session, quiet=timedelta(minutes=args.quiet_minutes), max_attempts=IMPORT_MAX_RUNS
+        )
     for import_id in stalled:
         enqueue_import(import_id)
     print(f"{len(stalled)} importação(ões) reenfileirada(s).")

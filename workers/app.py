@@ -10,7 +10,7 @@ from celery.worker.consumer import Consumer
 from kombu import Queue
 
 from observability import logs
-from workers.messaging.settings import get_settings as get_messaging_settings
+from messaging.settings import get_settings as get_messaging_settings
 from workers.settings import get_settings
 
 SYNC_QUEUE = f"{get_settings().queue_prefix}sync"
@@ -43,7 +43,9 @@ def create_celery() -> Celery:
     """Build the Celery app from settings."""
     settings = get_settings()
     messaging = get_messaging_settings()
-    app = Celery("coleta", broker=settings.redis_url, include=["workers.tasks", "workers.bulk_tasks", "workers.messaging_tasks"])
+    app = Celery("coleta", broker=settings.redis_url, include=[
+        "workers.tasks.sync", "workers.tasks.imports", "workers.tasks.jobs", "workers.tasks.messages", "workers.tasks.reindex",
+    ])
     app.conf.update(
         task_queues=[Queue(SYNC_QUEUE), Queue(DEFAULT_QUEUE)],
         task_default_queue=DEFAULT_QUEUE,
@@ -75,18 +77,17 @@ def create_celery() -> Celery:
                 # Imports share the default queue: sweeps stuck behind a long import are dropped, not piled up.
                 "options": {"expires": RESUME_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
             },
-            # The same for bulk jobs: they resume after their last committed batch (workers/bulk_tasks.py).
+            # The same for bulk jobs: they resume after their last committed batch (workers/tasks/jobs.py).
             "resume-stalled-bulk-jobs": {
                 "task": "workers.bulk.resume_stalled",
                 "schedule": RESUME_INTERVAL_SECONDS,
                 "options": {"expires": RESUME_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
             },
-            # The daily reminder: confirmation requests for tomorrow's unconfirmed visits, once per visit
-            # (workers/messaging_tasks.py); the hour is America/Sao_Paulo (the app's timezone).
-            "daily-reminder": {
-                "task": "workers.messages.send_reminders",
-                "schedule": crontab(hour=messaging.reminder_hour, minute=messaging.reminder_minute),
-                "options": {"expires": 3600, "queue": DEFAULT_QUEUE},
+            # Reindex jobs whose worker died are settled (done, queued again or failed); lost ones sent again.
+            "resume-stalled-reindex": {
+                "task": "workers.admin.resume_stalled_reindex",
+                "schedule": RESUME_INTERVAL_SECONDS,
+                "options": {"expires": RESUME_INTERVAL_SECONDS, "queue": DEFAULT_QUEUE},
             },
             # Just after midnight: patients whose visit of yesterday is no longer their next one.
             "roll-over-day": {
@@ -103,6 +104,14 @@ def create_celery() -> Celery:
         },
         worker_hijack_root_logger=False,
     )
+    if messaging.reminder_enabled:
+        # The daily reminder: confirmation requests for tomorrow's unconfirmed visits, once per visit
+        # (workers/tasks/messages.py); the hour is America/Sao_Paulo (the app's timezone).
+        app.conf.beat_schedule["daily-reminder"] = {
+            "task": "workers.messages.send_reminders",
+            "schedule": crontab(hour=messaging.reminder_hour, minute=messaging.reminder_minute),
+            "options": {"expires": 3600, "queue": DEFAULT_QUEUE},
+        }
     return app
 
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from workers.tasks.jobs import run_bulk_job
+from workers.tasks.imports import apply_import
+from workers.tasks.messages import enqueue_send
 # nudge_drain (best effort, after a commit) lives beside the drain task; the API asks for it here.
-from workers.tasks import apply_import, nudge_drain, reindex  # noqa: F401
+from workers.tasks.sync import nudge_drain, reindex  # noqa: F401
+# A user's generation in Redis (best effort, like the nudge): bumped after a committed change of the user,
+# read on every request by the API's cache of the signed-in user (api/auth_cache.py).
+from workers import user_generation  # noqa: F401
 
 
 def enqueue_import(import_id: str) -> None:
@@ -15,9 +21,14 @@ def enqueue_import(import_id: str) -> None:
     apply_import.apply_async(args=[import_id], retry=True, retry_policy={"max_retries": 3, "interval_start": 0.2})
 
 
-def enqueue_reindex(index: str) -> None:
-    """Queue a zero-downtime rebuild of one index (raises if the broker is down)."""
-    reindex.apply_async(args=[index], retry=False)
+def enqueue_reindex(job_id: str) -> None:
+    """Queue a reindex job (a zero-downtime rebuild of one index); call after the job's transaction committed.
+
+    Raises if the broker is down: the job stays `queued` and the reindex sweep sends it later.
+    """
+    from workers.tasks.reindex import enqueue_job
+
+    enqueue_job(job_id)
 
 
 def enqueue_bulk(job_id: str) -> None:
@@ -26,8 +37,6 @@ def enqueue_bulk(job_id: str) -> None:
     Raises if the broker is down: the job stays `queued` and the stalled-job sweep
     (workers.bulk.resume_stalled, every minute) picks it up later.
     """
-    from workers.bulk_tasks import run_bulk_job
-
     run_bulk_job.apply_async(args=[job_id], retry=True, retry_policy={"max_retries": 3, "interval_start": 0.2})
 
 
@@ -37,6 +46,4 @@ def enqueue_message(message_id: str) -> None:
     Best effort: with the broker down the message stays `queued` and the message sweep
     (workers.messages.sweep, every minute) queues it again.
     """
-    from workers.messaging_tasks import enqueue_send
-
     enqueue_send(message_id)

@@ -4,7 +4,7 @@ Imports and bulk jobs run for minutes; if their worker is killed (kill -9, OOM, 
 machine), the row stays `processing`/`running` and nothing tells it from a slow batch.
 The heartbeat does: while the task's process lives, the row's `updated_at` moves every
 `every` seconds, and the resume sweep (beat, every ~10 s) re-queues the rows whose
-heartbeat stopped (workers/tasks.py, workers/bulk_tasks.py).
+heartbeat stopped (storage/resumable.py: one life for both).
 
 Why not the broker's visibility timeout: it applies to every task on the broker, so a
 30 s timeout would redeliver every live import, bulk job and rebuild that runs longer

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import redis
 
-from workers.breaker import Breaker
+from observability.breaker import Breaker
 from workers.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import HTMLResponse
 
-from api import route_sheet
 from api.deps import SessionDep, commit
-from api.errors import ApiError
 from api.paging import Cursor, ListLimit
+from api.routers import route_sheets
 from api.schemas.types import IsoDate
-from api.schemas.fleet import CarCreate, CarPage, CarRead, CarStatus, CarUpdate
+from api.schemas.cars import CarCreate, CarPage, CarRead, CarStatus, CarUpdate
 from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow, driver_car_on, local_today
 from storage.audit import service as audit_service
 from storage.cars import repo as car_repo
 from storage.cars import service as car_service
 from storage.errors import NotFound
-from storage.teams import repo as team_repo
 
 router = APIRouter(prefix="/api/v1/cars", tags=["cars"])
 
-# The page holds patients' personal data: never cached, and nothing in it may load or run anything.
-ROUTE_SHEET_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    "X-Content-Type-Options": "nosniff",
-}
 
 
 @router.get("", response_model=CarPage, **allow(*READERS))
@@ -91,16 +82,7 @@ def get_route_sheet(
     patient listed gets a `patient.read` audit row (via route_sheet).
     """
     day = day or local_today()
-    if user.role == "driver" and driver_car_on(session, user, day) != car_id:
-        raise ApiError(403, "not_your_car", "Você só pode ver a folha de rota do carro da sua equipe nesta data.")
-    car = car_repo.get(session, car_id)
-    if car is None:
-        raise NotFound("car", car_id)
-    team = team_repo.team_of_car(session, car.id, day)
-    rows = car_repo.route_sheet_rows(session, car.id, day)
-    page = route_sheet.render(car, day, team, rows, datetime.now(UTC))
-    details = {"via": "route_sheet", "car_id": car.id, "date": day.isoformat()}
-    for patient_id in dict.fromkeys(row.patient_id for row in rows):
-        audit_service.record(session, actor, "patient.read", "patient", patient_id, details)
+    route_sheets.check_driver_car(session, user, car_id, day)
+    page = route_sheets.render_page(session, actor, car_id, day, via="route_sheet")
     commit(session)
-    return HTMLResponse(page, headers=ROUTE_SHEET_HEADERS)
+    return HTMLResponse(page, headers=route_sheets.HEADERS)

@@ -5,14 +5,27 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from api import etag
 from api.deps import SessionDep, commit
 from api.multipart import FileField
 from api.openapi import errors_for
 from api.paging import Cursor
-from api.schemas.imports import ImportPage, ImportQueued, ImportRead
+from api.schemas.imports import (
+    ImportIssueItem,
+    ImportIssuePage,
+    ImportPage,
+    ImportQueued,
+    ImportRead,
+    ImportVisitItem,
+    ImportVisitPage,
+    IssueLevel,
+    VisitChange,
+)
+from api.schemas.types import IsoDate
+from storage.clock import LOCAL_TZ
 from api.security import READERS, STAFF, CurrentUser, allow
 from storage.imports import service as import_service
 from storage.imports.settings import get_settings as get_import_settings
@@ -85,7 +98,54 @@ def list_imports(
     return ImportPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{import_id}", response_model=ImportRead, **allow(*READERS))
-def get_import(import_id: str, session: SessionDep) -> ImportRead:
-    """Status, live progress (`processed_rows` of `total_rows`) and, when done, the report with its issues."""
-    return ImportRead.model_validate(import_service.report(session, import_id))
+@router.get("/{import_id}", response_model=ImportRead, responses=etag.NOT_MODIFIED, **allow(*READERS))
+def get_import(import_id: str, request: Request, session: SessionDep) -> Response:
+    """Status, live progress (`processed_rows` of `total_rows`) and, when done, the report with its issues.
+    Weak `ETag` of the body; 304 on a matching `If-None-Match`."""
+    return etag.respond(request, ImportRead.model_validate(import_service.report(session, import_id)))
+
+
+@router.get("/{import_id}/issues", response_model=ImportIssuePage, **allow(*READERS))
+def list_import_issues(
+    import_id: str,
+    session: SessionDep,
+    level: IssueLevel | None = None,
+    code: Annotated[str | None, Query(max_length=60, description="Código estável, ex.: missing_patient_name")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Trecho da mensagem ou número da linha")] = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ImportIssuePage:
+    """An import's issues in row order: errors, warnings and skipped rows (`level=skipped`: rows that are not
+    home visits, each with its reason code), paged, with the total under the filters; 404 `import_not_found`."""
+    page = import_service.issues_page(session, import_id, level=level, code=code, q=q, cursor=cursor, limit=limit)
+    sheet = page["sheet"]
+    return ImportIssuePage(
+        items=[
+            ImportIssueItem(row=i.row, level=i.level, code=i.code, message=i.message, sheet=sheet,
+                            patient_id=i.patient_id, score=i.score)
+            for i in page["items"]
+        ],
+        next_cursor=page["next_cursor"],
+        total=page["total"],
+    )
+
+
+@router.get("/{import_id}/visits", response_model=ImportVisitPage, **allow(*READERS))
+def list_import_visits(
+    import_id: str,
+    session: SessionDep,
+    change: VisitChange | None = None,
+    day: Annotated[IsoDate | None, Query(alias="date", description="Dia da visita (como em `by_car_day`)")] = None,
+    car_id: Annotated[str | None, Query(max_length=36, description="Carro (como em `by_car_day`)")] = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ImportVisitPage:
+    """The visits the import created, updated, left unchanged or found missing (optionally of one day and car),
+    by start time; patient names shown as in `GET /visits`; 404 `import_not_found`."""
+    page = import_service.visits_page(session, import_id, change=change, day=day, car_id=car_id, cursor=cursor,
+                                      limit=limit)
+    items = []
+    for item in page["items"]:
+        items.append(ImportVisitItem(**{**item, "start": item["start"].astimezone(LOCAL_TZ),
+                                        "end": item["end"].astimezone(LOCAL_TZ)}))
+    return ImportVisitPage(items=items, next_cursor=page["next_cursor"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api import masking
@@ -12,22 +12,19 @@ from api.deps import SearchDep, SessionDep, commit
 from api.paging import Cursor
 from api.schemas.audit import AuditEventRead, AuditPage
 from api.schemas.messages import MessageRead
-from api.schemas.types import IsoDate
 from api.schemas.patients import (
-    ConfirmationStatus,
     FacetName,
     FacetPage,
     PatientCreate,
     PatientPage,
     PatientRead,
-    PatientStatus,
+    PatientSearch,
     PatientSuggestion,
     PatientSuggestions,
     PatientSummary,
     PatientUpdate,
     PatientVisit,
     PatientWarning,
-    Priority,
     VisitAttempt,
 )
 from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow
@@ -42,6 +39,7 @@ from storage.errors import NotFound
 from storage.messages import repo as message_repo
 from storage.patients import repo as patient_repo
 from storage.patients import service as patient_service
+from storage.users import repo as user_repo
 from storage.visits import repo as visit_repo
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
@@ -56,56 +54,16 @@ PROFILE_MESSAGES = 50
 MAX_BIGINT = 2**63 - 1
 
 
-class SearchParams:
-    """The search parameters of GET /api/v1/patients (also taken by its facet route).
-
-    Visit filters (`visit_from`, `visit_to`, `car`, `unit`, `confirmation_status`) must all
-    hold on one live visit of the patient. `car` takes car ids (a label is accepted where it
-    names one car: else 422 `ambiguous_car` with the candidates, or `unknown_car`).
-    Neighbourhood, city, health plan and tag match ignoring case, accents and spaces.
-    """
-
-    def __init__(
-        self,
-        q: Annotated[str | None, Query(max_length=200)] = None,
-        confirmation_status: Annotated[list[ConfirmationStatus] | None, Query()] = None,
-        visit_from: IsoDate | None = None,
-        visit_to: IsoDate | None = None,
-        car: Annotated[list[str] | None, Query(description="Id do carro (ou rótulo, se único); repetível")] = None,
-        unit: Annotated[list[str] | None, Query(description="Código da unidade da visita; repetível")] = None,
-        neighborhood: Annotated[list[str] | None, Query()] = None,
-        city: Annotated[list[str] | None, Query()] = None,
-        health_plan: Annotated[list[str] | None, Query()] = None,
-        tag: Annotated[list[str] | None, Query()] = None,
-        priority: Annotated[list[Priority] | None, Query()] = None,
-        status: Annotated[list[PatientStatus] | None, Query(description="active | inactive; repetível")] = None,
-        recurring: bool | None = None,
-        sort: Literal["relevance", "name", "next_visit", "-last_visit"] = "relevance",
-    ) -> None:
-        self.q, self.visit_from, self.visit_to, self.recurring, self.sort = q, visit_from, visit_to, recurring, sort
-        self.filters = {
-            "confirmation_status": list(confirmation_status or []),
-            "car": car or [],
-            "unit": unit or [],
-            "neighborhood": neighborhood or [],
-            "city": city or [],
-            "health_plan": health_plan or [],
-            "tag": tag or [],
-            "priority": priority or [],
-            "status": list(status or []),
-        }
-
-    def query(self, session: Session, **extra: Any) -> patient_queries.PatientQuery:
-        """The index query, car labels resolved to ids (within the units asked for, if any)."""
-        filters = dict(self.filters)
-        filters["car"] = car_service.resolve_refs(session, filters["car"], units=filters["unit"])
-        return patient_queries.PatientQuery(
-            q=self.q, filters=filters, visit_from=self.visit_from, visit_to=self.visit_to, recurring=self.recurring,
-            sort=self.sort, **extra,
-        )
+SearchQuery = Annotated[PatientSearch, Query()]
+Sort = Annotated[Literal["relevance", "name", "next_visit", "-last_visit"], Query()]
 
 
-SearchParamsDep = Annotated[SearchParams, Depends()]
+def _query(session: Session, search: PatientSearch, **extra: Any) -> patient_queries.PatientQuery:
+    """The index query of a search, car labels resolved to ids (within the units asked for, if any)."""
+    stored = search.stored()
+    if stored.get("car"):
+        stored["car"] = car_service.resolve_refs(session, stored["car"], units=stored.get("unit", ()))
+    return patient_queries.PatientQuery.from_search(stored, **extra)
 
 
 @router.get("", response_model=PatientPage, **allow(*READERS))
@@ -113,7 +71,8 @@ def search_patients(
     client: SearchDep,
     session: SessionDep,
     user: CurrentUser,
-    params: SearchParamsDep,
+    search: SearchQuery,
+    sort: Sort = "relevance",
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     facet_size: Annotated[int, Query(ge=1, le=patient_queries.MAX_FACET_SIZE,
@@ -121,7 +80,7 @@ def search_patients(
 ) -> PatientPage:
     """Search patients in the index (free text, filters, facets, cursor paging); inactive patients come last."""
     mask = masking.for_role(user.role)
-    query = params.query(session, page_size=page_size, cursor=cursor, facet_size=facet_size)
+    query = _query(session, search, sort=sort, page_size=page_size, cursor=cursor, facet_size=facet_size)
     session.rollback()  # the car lookup is done: no connection held while the index answers
     hits = patient_queries.search(client, query)
     return PatientPage(
@@ -138,12 +97,14 @@ def list_facet_values(
     name: FacetName,
     client: SearchDep,
     session: SessionDep,
-    params: SearchParamsDep,
+    search: SearchQuery,
+    # Taken so the search's own URL parameters serve here too; facets do not depend on the order.
+    sort: Sort = "relevance",
     prefix: Annotated[str | None, Query(max_length=100, description="Valores com uma palavra que começa assim")] = None,
     size: Annotated[int, Query(ge=1, le=patient_queries.MAX_FACET_SIZE)] = patient_queries.FACET_SIZE,
 ) -> FacetPage:
     """One facet of a search (same parameters as the search), up to `size` values, searchable by word prefix."""
-    query = params.query(session)
+    query = _query(session, search)
     session.rollback()
     return FacetPage(name=name, items=patient_queries.facet(client, query, name, prefix=prefix, size=size))
 
@@ -234,7 +195,8 @@ def list_patient_audit(
     if cursor is None and before is not None:
         cursor = paging.encode([before])
     page = audit_repo.page_for_entity(session, ENTITY, patient_id, cursor=cursor, limit=limit)
-    return AuditPage(items=[AuditEventRead.model_validate(e) for e in page.items], next_cursor=page.next_cursor)
+    names = user_repo.names(session, (e.actor_id for e in page.items))
+    return AuditPage(items=[AuditEventRead.from_row(e, names) for e in page.items], next_cursor=page.next_cursor)
 
 
 def _with_visits(session: Session, profile: PatientRead) -> PatientRead:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from api import masking
+from api import etag, masking
 from api.deps import SearchDep, SessionDep, commit
 from api.errors import ApiError
 from api.schemas.types import IsoDate
@@ -32,6 +32,7 @@ from api.schemas.visits import (
     LastAttempt,
     PatientContact,
     Payer,
+    Phone,
     Schedule,
     ScheduleCar,
     ScheduleVisit,
@@ -47,17 +48,19 @@ from storage.audit import service as audit_service
 from storage.cars import service as car_service
 from storage.clock import LOCAL_TZ, local_today
 from storage.errors import NotFound
-from storage.visits import commands as visit_commands
+from storage.patients import repo as patient_repo
 from storage.visits import confirmations
 from storage.visits import repo as visit_repo
+from storage.visits import service as visit_service
 
 router = APIRouter(prefix="/api/v1/visits", tags=["visits"])
 
 PATIENT = "patient"
 
 
-@router.get("", response_model=Schedule | DriverSchedule, **allow(*READERS, "driver"))
+@router.get("", response_model=Schedule | DriverSchedule, responses=etag.NOT_MODIFIED, **allow(*READERS, "driver"))
 def get_schedule(
+    request: Request,
     client: SearchDep,
     session: SessionDep,
     user: CurrentUser,
@@ -65,26 +68,33 @@ def get_schedule(
     car: Annotated[list[str] | None, Query(description="Id ou rótulo do carro (`CARRO 3`); repetível")] = None,
     status_: Annotated[list[VisitStatus] | None, Query(alias="status")] = None,
     unit: Annotated[str | None, Query(max_length=20, description="Código da unidade")] = None,
-) -> Schedule | DriverSchedule:
-    """The day's schedule by car and time, from the index; a driver gets their own car's day, reduced."""
+) -> Response:
+    """The day's schedule by car and time, from the index; a driver gets their own car's day, reduced.
+    Weak `ETag` of the body (`Cache-Control: private, no-cache`); 304 on a matching `If-None-Match`."""
     day = day or local_today()
     if user.role == "driver":
-        return _driver_schedule(client, session, user, day, status_ or [])
+        return etag.respond(request, _driver_schedule(client, session, user, day, status_ or []))
     mask = masking.for_role(user.role)
     cars = car_service.resolve_refs(session, car or [], units=[unit] if unit else [])
     query = visit_queries.ScheduleQuery(day=day, cars=cars, statuses=status_ or [], unit=unit)
     found = visit_queries.schedule(client, query)
-    return Schedule(
+    # Phone kinds live in PostgreSQL only (the index keeps bare numbers): one look-up by the day's patient ids.
+    phones = patient_repo.phones_by_id(session, [doc["patient_id"] for group in found.cars for doc in group.visits])
+    schedule = Schedule(
         date=day,
         total=found.total,
         cars=[
             ScheduleCar(
                 car_id=group.car_id, car=group.car, car_base=group.car_base,
-                visits=[_schedule_visit(doc, found.patients.get(doc["patient_id"]), mask) for doc in group.visits],
+                visits=[
+                    _schedule_visit(doc, found.patients.get(doc["patient_id"]), phones.get(doc["patient_id"]), mask)
+                    for doc in group.visits
+                ],
             )
             for group in found.cars
         ],
     )
+    return etag.respond(request, schedule)
 
 
 @router.post("", response_model=VisitRead, status_code=status.HTTP_201_CREATED, **allow(*STAFF))
@@ -93,7 +103,7 @@ def create_visit(body: VisitCreate, session: SessionDep, actor: AuditActor) -> V
     data = body.model_dump(exclude_unset=True)
     data["start"], data["end"] = body.start, body.end
     data["car_id"] = car_service.resolve_ref(session, body.car_id)
-    visit, warnings = visit_commands.create(session, data, actor_id=actor.user_id)
+    visit, warnings = visit_service.create(session, data, actor_id=actor.user_id)
     audit_service.record(session, actor, "patient.update", PATIENT, visit.patient_id,
                          {"visit_id": visit.id, "change": "visit.create"})
     result = _read(session, visit.id, actor.role, warnings)
@@ -110,13 +120,19 @@ def get_visit(visit_id: str, session: SessionDep, actor: AuditActor) -> VisitRea
     return result
 
 
-@router.patch("/{visit_id}", response_model=VisitRead, **allow(*STAFF))
-def update_visit(visit_id: str, body: VisitUpdate, session: SessionDep, actor: AuditActor) -> VisitRead:
+@router.patch("/{visit_id}", response_model=VisitRead | DriverVisit, **allow(*STAFF, "driver"))
+def update_visit(
+    visit_id: str, body: VisitUpdate, session: SessionDep, actor: AuditActor, user: CurrentUser
+) -> VisitRead | DriverVisit:
     """Reschedule (`start`, `end`, `car_id`) and/or change the status; 409 on an overlap or a forbidden move.
 
     With both: reinstating (`status: scheduled`) happens before the new slot is checked,
-    any other status after it.
+    any other status after it. A driver may only mark a visit of their car that day `collected` or
+    `no_show` (with an optional `reason`), from scheduled: 403 `driver_field_forbidden` for anything
+    else, `not_your_car` for another car's visit; they get the visit as the driver's schedule shows it.
     """
+    if user.role == "driver":
+        return _driver_update(session, user, actor, visit_id, body)
     changes = body.model_dump(exclude_unset=True)
     reslot = {k: changes[k] for k in ("start", "end", "car_id") if k in changes}
     if any(value is None for value in reslot.values()):
@@ -133,7 +149,7 @@ def update_visit(visit_id: str, body: VisitUpdate, session: SessionDep, actor: A
     if new_status == "scheduled":
         _change_status(session, visit_id, new_status, actor, body.reason, fields)
     if reslot:
-        visit, warnings = visit_commands.reschedule(session, visit_id, **reslot, actor_id=actor.user_id,
+        visit, warnings = visit_service.reschedule(session, visit_id, **reslot, actor_id=actor.user_id,
                                                     reason=body.reason)
         fields.extend(sorted(reslot))
     if new_status is not None and new_status != "scheduled":
@@ -161,6 +177,51 @@ def create_confirmation_attempt(visit_id: str, body: AttemptCreate, session: Ses
     return result
 
 
+# What a driver may set, and to what.
+DRIVER_FIELDS = frozenset({"status", "reason"})
+DRIVER_STATUSES = frozenset({"collected", "no_show"})
+
+
+def _driver_update(session, user, actor, visit_id: str, body: VisitUpdate) -> DriverVisit:
+    """A driver marks a visit of their car that day collected or no-show; history and audit name the driver."""
+    changes = body.model_dump(exclude_unset=True)
+    if set(changes) - DRIVER_FIELDS or changes.get("status") not in DRIVER_STATUSES:
+        raise ApiError(403, "driver_field_forbidden",
+                       "Motoristas só podem marcar a visita como coletada ou ausente (com um motivo opcional).")
+    visit = visit_repo.get(session, visit_id)
+    if visit is None:
+        raise NotFound("visit", visit_id)
+    if visit.car_id is None or driver_car_on(session, user, visit.visit_date) != visit.car_id:
+        raise ApiError(403, "not_your_car", "Esta visita não é do carro da sua equipe nesta data.")
+    fields: list[str] = []
+    _change_status(session, visit_id, changes["status"], actor, body.reason, fields)
+    audit_service.record(session, actor, "patient.update", PATIENT, visit.patient_id,
+                         {"visit_id": visit_id, "change": "visit.update", "fields": fields})
+    result = _driver_read(session, visit_id)
+    commit(session)
+    return result
+
+
+def _driver_read(session, visit_id: str) -> DriverVisit:
+    found = visit_repo.detail(session, visit_id)
+    if found is None:
+        raise NotFound("visit", visit_id)
+    visit, patient = found.visit, found.patient
+    mask = masking.for_role("driver")
+    return DriverVisit(
+        id=visit.id, start=visit.start_at.astimezone(LOCAL_TZ), end=visit.end_at.astimezone(LOCAL_TZ),
+        status=visit.status,
+        patient=DriverPatient(name=patient.name, phones=mask.phones([p["number"] for p in patient.phones or []])),
+        address=VisitAddress(
+            street=visit.street, number=visit.number, complement=visit.complement, neighborhood=visit.neighborhood,
+            city=visit.city, state=visit.state, zip_code=visit.zip_code, reference=visit.address_reference,
+            text=visit.address_text,
+        ),
+        exams=Exams(codes=list(visit.exam_codes or []), names=list(visit.exam_names or []), total=visit.total_exams),
+        notes=visit.notes,
+    )
+
+
 # ---------------------------------------------------------------- shaping
 
 
@@ -168,7 +229,7 @@ def _change_status(session, visit_id: str, new_status: str, actor, reason: str |
     visit = visit_repo.get(session, visit_id)
     if visit is not None and visit.status != new_status:
         fields.append("status")
-    visit_commands.change_status(session, visit_id, new_status, actor_id=actor.user_id, reason=reason)
+    visit_service.change_status(session, visit_id, new_status, actor_id=actor.user_id, reason=reason)
 
 
 def _driver_schedule(client, session, user, day: date, statuses: list[str]) -> DriverSchedule:
@@ -207,7 +268,9 @@ def _exams(doc: dict[str, Any]) -> Exams:
                  total=doc.get("total_exams") or 0)
 
 
-def _schedule_visit(doc: dict[str, Any], patient: dict[str, Any] | None, mask: masking.Masking) -> ScheduleVisit:
+def _schedule_visit(
+    doc: dict[str, Any], patient: dict[str, Any] | None, phones: list[dict] | None, mask: masking.Masking
+) -> ScheduleVisit:
     display = doc.get("display") or {}
     payers = display.get("payers")
     if payers is None:
@@ -222,7 +285,7 @@ def _schedule_visit(doc: dict[str, Any], patient: dict[str, Any] | None, mask: m
         end=doc["end"],
         status=doc["status"],
         booking_status=doc.get("booking_status"),
-        patient=_contact(doc, patient, mask),
+        patient=_contact(doc, patient, phones, mask),
         address=_address(doc),
         exams=_exams(doc),
         payers=[_payer(p, mask) for p in payers],
@@ -241,27 +304,35 @@ def _schedule_visit(doc: dict[str, Any], patient: dict[str, Any] | None, mask: m
 
 
 def _driver_visit(doc: dict[str, Any], patient: dict[str, Any] | None) -> DriverVisit:
-    contact = _contact(doc, patient, masking.for_role("driver"))
+    patient = patient or {}
+    shown = masking.for_role("driver").phones(patient.get("phones") or [])
     return DriverVisit(
         id=doc["id"], start=doc["start"], end=doc["end"], status=doc["status"],
-        patient=DriverPatient(name=contact.name, phones=contact.phones),
+        patient=DriverPatient(name=patient.get("name") or doc.get("patient_name"), phones=shown),
         address=_address(doc), exams=_exams(doc), notes=(doc.get("display") or {}).get("notes"),
     )
 
 
-def _contact(doc: dict[str, Any], patient: dict[str, Any] | None, mask: masking.Masking) -> PatientContact:
+def _contact(
+    doc: dict[str, Any], patient: dict[str, Any] | None, phones: list[dict] | None, mask: masking.Masking
+) -> PatientContact:
     patient = patient or {}
     return PatientContact(
         id=doc["patient_id"],
         name=patient.get("name") or doc.get("patient_name"),
         birth_date=patient.get("birth_date"),
-        phones=mask.phones(patient.get("phones") or []),
+        phones=_phones(phones or [], mask),
         email=mask.email(patient.get("email")),
         preferred_channel=patient.get("preferred_channel"),
         tags=patient.get("tags") or [],
         priority=patient.get("priority"),
         opted_out=bool(patient.get("opted_out")),
     )
+
+
+def _phones(phones: list[dict], mask: masking.Masking) -> list[Phone]:
+    """Each phone with its kind, the number as `mask` shows it (numbers too short to mask are left out)."""
+    return [Phone(number=shown, kind=p["kind"]) for p in phones if (shown := mask.phone(p.get("number")))]
 
 
 def _payer(payer: dict[str, Any], mask: masking.Masking) -> Payer:
@@ -273,7 +344,6 @@ def _read(session, visit_id: str, role: str | None, warnings: list[dict] | None 
     if found is None:
         raise NotFound("visit", visit_id)
     visit, patient, mask = found.visit, found.patient, masking.for_role(role)
-    phones = [p["number"] for p in patient.phones or []]
     last = found.attempts[-1] if found.attempts else None
     return VisitRead(
         id=visit.id,
@@ -285,7 +355,7 @@ def _read(session, visit_id: str, role: str | None, warnings: list[dict] | None 
         booking_status=visit.booking_status,
         patient=PatientContact(
             id=patient.id, name=patient.name, birth_date=patient.birth_date,
-            phones=mask.phones(phones),
+            phones=_phones(list(patient.phones or []), mask),
             email=mask.email(patient.email),
             preferred_channel=patient.preferred_channel, tags=list(patient.tags or []), priority=patient.priority,
             opted_out=getattr(patient, "opted_out_at", None) is not None,

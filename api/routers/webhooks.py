@@ -18,9 +18,9 @@ from api.errors import ApiError
 from api.openapi import errors_for
 from api.security import public
 from storage.messages import service as message_service
-from workers.messaging import providers
-from workers.messaging.providers import WebhookBatch
-from workers.messaging.settings import get_settings as get_messaging_settings
+from messaging import providers
+from messaging.providers import WebhookBatch
+from messaging.settings import get_settings as get_messaging_settings
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 

@@ -24,6 +24,13 @@ class AuditEventRead(BaseModel):
     request_id: str | None
     user_agent: str | None
     details: dict[str, Any]
+    # The actor's name (null for the system, or a user no longer on record).
+    actor_name: str | None = None
+
+    @classmethod
+    def from_row(cls, event, names: dict[str, str]) -> "AuditEventRead":
+        """Shape an AuditEvent row, its actor named from `names` (storage.users.repo.names)."""
+        return cls.model_validate(event).model_copy(update={"actor_name": names.get(event.actor_id)})
 
 
 class AuditPage(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -72,4 +72,62 @@ class MessageRead(BaseModel):
 
 class MessagePage(BaseModel):
     items: list[MessageRead]
+    next_cursor: str | None
+
+
+class MessagePreview(BaseModel):
+    """The exact text a message would carry, where to and through which channel; nothing was stored."""
+
+    body: str
+    to_phone: str
+    channel: Channel
+    template: Template
+    patient_id: str
+    visit_id: str
+    # SMS parts the text takes (GSM 03.38: 160/153 characters; otherwise UCS-2: 70/67); 1 for WhatsApp.
+    segments: int
+
+
+class ReminderExcluded(BaseModel):
+    """Visits of the target day the reminder leaves out, by reason."""
+
+    confirmed: int
+    declined: int
+    already_sent: int
+    opted_out: int
+    no_mobile_phone: int
+    invalid: int
+
+
+class ReminderStatus(BaseModel):
+    """The daily reminder: when it runs next (America/Sao_Paulo), which day it reminds, and what it would do now."""
+
+    enabled: bool
+    next_run_at: datetime | None
+    target_date: date
+    template: Template
+    channel: Channel
+    recipients: int
+    excluded: ReminderExcluded
+
+
+class ReminderCar(BaseModel):
+    id: str
+    label: str | None
+    base: str | None
+
+
+class ReminderRecipient(BaseModel):
+    visit_id: str
+    patient_id: str
+    patient_name: str
+    to_phone: str
+    channel: Channel
+    start: datetime
+    car: ReminderCar | None
+
+
+class ReminderRecipientPage(BaseModel):
+    target_date: date
+    items: list[ReminderRecipient]
     next_cursor: str | None

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from api.masking import Masking, for_role
 from api.schemas.messages import MessageRead
-from api.schemas.types import IsoDate
+from api.schemas.types import IsoDate, Strict
 from storage.patients.models import Patient
 
 Gender = Literal["female", "male", "other", "unknown"]
@@ -31,12 +31,6 @@ MessageChannel = Literal["sms", "whatsapp"]
 Tag = Annotated[str, Field(max_length=60)]
 FacetName = Literal["confirmation_status", "car", "unit", "neighborhood", "health_plan", "tag"]
 _FULL = for_role("admin")
-
-
-class Strict(BaseModel):
-    """Unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class PhoneIn(Strict):
@@ -217,6 +211,61 @@ class PatientRead(BaseModel):
             opted_out_at=patient.opted_out_at,
             opted_out_channel=patient.opted_out_channel,
         )
+
+
+# One filter value (a car, a neighbourhood…) and how many values one filter takes.
+SearchValue = Annotated[str, Field(max_length=200)]
+SearchValues = Annotated[list[SearchValue], Field(max_length=100)]
+_SEARCH_LISTS = ("confirmation_status", "car", "unit", "neighborhood", "city", "health_plan", "tag", "priority", "status")
+
+
+class PatientSearch(BaseModel):
+    """The patient search: the query parameters of GET /api/v1/patients (and of its facets), and a bulk
+    job's `search` (repeated parameters are lists; in a JSON body a single string is taken too).
+
+    Visit filters (`visit_from`, `visit_to`, `car`, `unit`, `confirmation_status`) must all hold on
+    one live visit of the patient. `car` takes car ids (a label is accepted where it names one car:
+    else 422 `ambiguous_car` with the candidates, or `unknown_car`). Neighbourhood, city, health
+    plan and tag match ignoring case, accents and spaces. Filters OR within, AND across.
+    """
+
+    q: str | None = Field(default=None, max_length=200)
+    confirmation_status: Annotated[list[ConfirmationStatus], Field(max_length=3)] | None = None
+    visit_from: IsoDate | None = None
+    visit_to: IsoDate | None = None
+    car: SearchValues | None = Field(default=None, description="Id do carro (ou rótulo, se único); repetível")
+    unit: SearchValues | None = Field(default=None, description="Código da unidade da visita; repetível")
+    neighborhood: SearchValues | None = None
+    city: SearchValues | None = None
+    health_plan: SearchValues | None = None
+    tag: SearchValues | None = None
+    priority: Annotated[list[Priority], Field(max_length=4)] | None = None
+    status: Annotated[list[PatientStatus], Field(max_length=2)] | None = Field(
+        default=None, description="active | inactive; repetível"
+    )
+    recurring: bool | None = None
+
+    @field_validator(*_SEARCH_LISTS, mode="before")
+    @classmethod
+    def _one_value(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    def stored(self) -> dict[str, Any]:
+        """The search as a job stores it and the index query takes it: only what was given, the text and
+        values stripped, lists without blanks or repeats, dates in ISO."""
+        result: dict[str, Any] = {}
+        if self.q and self.q.strip():
+            result["q"] = self.q.strip()
+        for name in _SEARCH_LISTS:
+            values = [v for v in dict.fromkeys(v.strip() for v in getattr(self, name) or ()) if v]
+            if values:
+                result[name] = values
+        for name in ("visit_from", "visit_to"):
+            if getattr(self, name) is not None:
+                result[name] = getattr(self, name).isoformat()
+        if self.recurring is not None:
+            result["recurring"] = self.recurring
+        return result
 
 
 class PatientSummary(BaseModel):

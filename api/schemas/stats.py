@@ -10,6 +10,27 @@ from pydantic import BaseModel, Field
 GroupBy = Literal["neighborhood", "hour", "car", "channel", "weekday"]
 
 
+class Person(BaseModel):
+    id: str
+    name: str
+
+
+class CarTeam(BaseModel):
+    """The team of a car on the day: its driver and its collector."""
+
+    driver: Person
+    collector: Person
+
+
+class LeadTime(BaseModel):
+    """Days from the booking (`booked_at`) to the visit, over the live visits that have a booking time."""
+
+    visits: int = Field(description="Visitas vivas com data de marcação")
+    median_days: float | None = Field(description="Mediana (percentil contínuo), 2 casas; null sem visitas")
+    p90_days: float | None = Field(description="Percentil 90 (contínuo), 2 casas; null sem visitas")
+    mean_days: float | None = Field(description="Média, 2 casas; null sem visitas")
+
+
 class CarCount(BaseModel):
     """One car's live visits of the day (a car is its id; all car fields null: visits without a car)."""
 
@@ -20,6 +41,11 @@ class CarCount(BaseModel):
     unit_name: str | None
     visits: int
     confirmed: int = Field(description="Como `confirmed_today`: coletadas, ou agendadas e confirmadas")
+    declined: int = Field(description="Ainda agendadas e recusadas pelo paciente")
+    pending: int = Field(description="Ainda agendadas, nem confirmadas nem recusadas")
+    collected: int = Field(description="Coletadas (parte de `confirmed`)")
+    no_show: int = Field(description="Marcadas como 'não compareceu'")
+    team: CarTeam | None = Field(default=None, description="A equipe do carro no dia (null: sem equipe ou sem carro)")
 
 
 class ValueCount(BaseModel):
@@ -44,6 +70,36 @@ class DashboardRead(BaseModel):
     by_channel: list[ValueCount] = Field(
         description="As visitas de `confirmed_today` pelo canal que as confirmou (null: sem canal)"
     )
+    collected_today: int = Field(description="Visitas vivas coletadas (parte de `confirmed_today`)")
+    cancelled_today: int = Field(description="Visitas do dia canceladas (ainda na última exportação), como `by_status`")
+    active_cars: int = Field(description="Carros com ao menos uma visita viva no dia")
+    no_show_rate: float | None = Field(
+        description="no_show / (collected + no_show), 4 casas; null quando ambos são 0"
+    )
+    lead_time: LeadTime
+
+
+class TrendItem(BaseModel):
+    """One day: the numbers of `GET /stats/dashboard?date=` of that day (zeros and null rates without visits)."""
+
+    date: date
+    visits: int = Field(description="Como `visits_today`")
+    confirmed: int = Field(description="Como `confirmed_today`")
+    declined: int = Field(description="Como `declined_today`")
+    pending: int = Field(description="Como `pending_confirmations`")
+    collected: int = Field(description="Como `collected_today`")
+    no_show: int = Field(description="Como `no_show_today`")
+    cancelled: int = Field(description="Como `cancelled_today`")
+    confirmation_rate: float | None = Field(description="confirmed / visits, 4 casas; null sem visitas")
+    no_show_rate: float | None = Field(description="Como `no_show_rate` do painel")
+    lead_time_median_days: float | None = Field(description="Como `lead_time.median_days` do painel")
+
+
+class TrendRead(BaseModel):
+    visit_from: date
+    visit_to: date
+    unit: str | None
+    items: list[TrendItem] = Field(description="Um item por dia do período, em ordem")
 
 
 class RateItem(BaseModel):

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, Field
 
-from api.schemas.types import IsoDateTime
 from api.schemas.patients import (
     Address,
     AttemptChannel,
@@ -16,19 +15,15 @@ from api.schemas.patients import (
     Channel,
     ConfirmationChannel,
     ConfirmationStatus,
+    Phone,
     Priority,
     VisitStatus,
 )
+from api.schemas.types import IsoDateTime, Strict
 
 # The agenda export's own booking status of a visit (None for visits booked here).
 BookingStatus = Literal["scheduled", "squeezed_in", "cancelled", "other"]
 HistoryKind = Literal["created", "status", "rescheduled"]
-
-
-class Strict(BaseModel):
-    """Unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class PayerIn(Strict):
@@ -116,7 +111,7 @@ class PatientContact(BaseModel):
     id: str
     name: str | None = None
     birth_date: date | None = None
-    phones: list[str] = []
+    phones: list[Phone] = Field(default=[], description="Telefones com o tipo, na ordem do cadastro")
     email: str | None = None
     preferred_channel: Channel | None = None
     tags: list[str] = []

@@ -6,7 +6,7 @@ from typing import Any
 
 from indexing.phonetic import phonetic_tokens
 from storage.patients.models import Patient
-from storage.visits.repo import LiveVisit, PatientVisitStats
+from storage.visits.index_repo import LiveVisit, PatientVisitStats
 
 
 def build(patient: Patient, visits: PatientVisitStats | None = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from storage.clock import LOCAL_TZ
 
 
 def build(row: Any) -> dict[str, Any]:
-    """Return the index document of a visit row (`storage.visits.repo.document_rows`); version = row_version.
+    """Return the index document of a visit row (`storage.visits.index_repo.document_rows`); version = row_version.
 
     Denormalises the patient's name and the car's label so the schedule and the
     dashboard need no join. No CPF, phone or staff login goes in: the schedule takes

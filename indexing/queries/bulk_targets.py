@@ -9,7 +9,6 @@ so any number of matches is reached without deep paging.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from opensearchpy import OpenSearch
@@ -20,16 +19,8 @@ PAGE_SIZE = 1000
 
 
 def query(search: Mapping[str, Any], page_size: int = PAGE_SIZE) -> patient_queries.PatientQuery:
-    """The PatientQuery of a job's stored search (lists of filter values, ISO dates)."""
-    return patient_queries.PatientQuery(
-        q=search.get("q"),
-        filters={name: list(search.get(name) or []) for name in patient_queries.FILTERS},
-        visit_from=date.fromisoformat(search["visit_from"]) if search.get("visit_from") else None,
-        visit_to=date.fromisoformat(search["visit_to"]) if search.get("visit_to") else None,
-        recurring=search.get("recurring"),
-        sort="name",
-        page_size=page_size,
-    )
+    """The PatientQuery of a job's stored search, in name order."""
+    return patient_queries.PatientQuery.from_search(search, sort="name", page_size=page_size)
 
 
 def count(client: OpenSearch, search: Mapping[str, Any]) -> int:

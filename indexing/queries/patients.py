@@ -1,15 +1,24 @@
 """Patient search served from the index: one query box, filters, facets, sorts, cursors, suggestions.
 
-The box takes whatever staff type. Tokens made of digits and the punctuation of CPFs,
-phones and CEPs are identifiers (their digits are joined); tokens with letters are words.
+The box takes whatever staff type, with no syntax to learn. Tokens that are a real day
+(`14/07/1952`, `14/07/52`, `14-07-1952`, `14.07.1952`, `1952-07-14`) are birth dates; other
+tokens made of digits and the punctuation of CPFs, phones and CEPs are identifiers (their
+digits are joined; `31/02/1990` is no day, so it is digits); tokens with letters are words.
 
 - Identifiers only (`529.982.247-25`, `(21) 98765-4321`, `+55 21 …`, `529982`, `4321`):
   constant-score tiers, so the kind of match decides the order, never term statistics:
-  exact CPF or phone > CEP / last 4 phone digits > CPF prefix > phone suffix (the number
-  without DDD) > phone prefix.
+  exact CPF or phone > CEP / last 4 phone digits / birth date > CPF prefix > phone suffix
+  (the number without DDD) > phone prefix. 8 digits that read as `ddmmaaaa` keep every
+  meaning: `14071952` finds the patients born 14/07/1952 and those whose CEP it is, level,
+  and (lower) CPFs starting and phones ending so.
 - Words only: each word scores the best tier it reaches on the name: the same folded word
-  (4) > the same pt-BR phonetic key (3, Souza/Sousa, Ruth/Rute) > a typo within AUTO (2) >
-  a typo of the key (1.5, Phelipe/Filipe) > two slips or a prefix (1). Every word must reach some tier
+  (4) > the same pt-BR phonetic key (3, Souza/Sousa, Ruth/Rute) > one slip (2; a swapped
+  pair of letters is one, never in the first letter; none in words of 1-2 letters) > a typo
+  of the key (1.5, Phelipe/Filipe) > two slips (from 6 letters, or from 4 beside other
+  words) or a prefix (1). After two words, a word may also be the patient's neighbourhood (3.5,
+  `maria da silva tijuca`: the namesake living there first, before a name two slips away); never
+  the first two, so `rosa santos` is Camila Santos Rosa, not any Santos living in Santa Rosa.
+  Every word must reach some tier
   (connectors are left out, so missing middle names and connectors cost nothing); with
   three or more words and no name meeting them all, a second pass lets a name meeting all
   but one match (a middle word typed beyond recognition). Bonuses, each
@@ -22,6 +31,13 @@ phones and CEPs are identifiers (their digits are joined); tokens with letters a
   one of them (cross fields), below names.
 - Both (`maria 4321`): the words as above AND the digits as an identifier; or all of it as
   address text (`rua das flores 123`).
+- A birth date beside words or digits filters them (`joana ferreira 14/07/1952`, `joana
+  14071952`: only the Joanas born that day); alone it finds everyone born that day. When
+  that finds no one (a date typed wrong, or missing from the record), the second pass
+  drops the filter and the date becomes a bonus above any name's score: the namesakes
+  show, the one born that day (or meeting all the words but one) first. A two-digit year is
+  19aa, and 20aa too when that day has come (`01/02/20`: both; `14/07/52`: 1952).
+- Last, a tiebreak among equal scores (namesakes): a live visit today or later (America/Sao_Paulo).
 
 Filters (OR within one, AND across) and facets (mapping v4):
 - Patient filters: neighbourhood, city, health plan and tag match on a folded key (lower case,
@@ -46,13 +62,19 @@ the name words and keys, and the whole name (the bonus that puts the right "Mari
 first despite two slips); the first and last word bonuses and the BM25 tiebreak take exact
 keys (a slip there leaves the order to the whole-name bonus), and the all-but-one
 fallback (a minimum-should-match over every word, which must visit every patient holding
-any two of the words to count them) runs only when the strict query finds no one.
+any two of the words to count them) runs only when the strict query finds no one. A word of
+6 letters or more builds a 1-edit automaton beside its 2-edit one (the small one: one slip
+must outrank two). The rest of issue 15 costs next to nothing: a birth date is a filter on a
+date field that leads the search (a few dozen patients a day at a million), the
+neighbourhood a term per word, the upcoming visit a range on `visit_dates` checked only on
+the patients already matched.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -64,11 +86,17 @@ from indexing import names
 from indexing.queries import labels
 from indexing.phonetic import CONNECTORS, phonetic_tokens
 from storage import paging
+from storage.clock import local_today
 from storage.errors import Invalid
 from storage.identifiers import digits_only, fold_name
 
 # A token of digits and the punctuation of CPFs, phones and CEPs is an identifier, not a word.
 _IDENTIFIER_TOKEN = re.compile(r"^[\d.\-()/+]+$")
+# Date tokens (a real day, checked by `date_readings`): 14/07/1952, 4/7/52, 14-07-1952, 14.07.1952,
+# 1952-07-14; and 14071952, which is also 8 identifier digits (a CEP, a CPF start, a phone end).
+_DAY_FIRST = re.compile(r"^(?P<day>\d{1,2})(?P<sep>[/.-])(?P<month>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})$")
+_YEAR_FIRST = re.compile(r"^(?P<year>\d{4})(?P<sep>[/-])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})$")
+_DIGIT_DATE = re.compile(r"^(?P<day>\d{2})(?P<month>\d{2})(?P<year>\d{4})$")
 _LETTER = re.compile(r"[^\W\d_]")
 # Enough for any name; bounds the number of clauses a pasted paragraph could make.
 MAX_WORDS = 8
@@ -82,20 +110,35 @@ ID_CPF_PREFIX = 200.0
 ID_PHONE_SUFFIX = 150.0
 ID_PHONE_PREFIX = 100.0
 ID_WEAK = 40.0
+# A birth date alone, or 8 digits read as one: level with a whole CEP (`14071952` is either).
+ID_BIRTH_DATE = 300.0
+# A birth date beside words in the relaxed pass: above any name's score, so the namesake born that
+# day comes first, and below the identifier tiers.
+BIRTH_DATE_BONUS = 100.0
 # What one typed word scores by the best way it meets a name word: an exact (folded) word, the
-# same phonetic key, a typo within AUTO fuzziness, a typo of the key, two typos, a prefix.
+# same phonetic key, one slip (AUTO: none up to 2 letters), a typo of the key, two slips, a prefix.
 TIER_EXACT = 4.0
 TIER_SOUND = 3.0
 TIER_TYPO = 2.0
 TIER_SOUND_TYPO = 1.5
 TIER_TWO_TYPOS = 1.0
 TIER_PREFIX = 1.0
+# After two words, a word may also be where the patient lives (`maria da silva tijuca`): just below
+# the same word in the name, above any slip, so the namesake living there comes first.
+TIER_PLACE = 3.5
+# The words before it must meet the name: staff type the name, then where the patient lives. A
+# neighbourhood that is also a name (Santa Rosa, Fonseca, Castelo) would otherwise put its residents
+# before the name typed ("rosa santos": any Santos of Santa Rosa before Camila Santos Rosa).
+PLACE_AFTER = 2
 # Bonuses, each below one tier: the whole name in order spelt any way (connectors aside), and
 # the typed first and last words being the name's first and last words (by their phonetic keys).
 WHOLE_NAME = 0.5
 FIRST_WORD = 0.7
 LAST_WORD = 0.7
 TIEBREAK = 0.01
+# Among patients the box met equally well (namesakes), the one with a visit today or later first:
+# far below every other signal, a tiebreak only.
+UPCOMING_VISIT = 0.001
 
 # Filters on the patient (terms: OR within a filter, AND across filters). Fields with a `.key`
 # subfield (mapping v4) are folded by its normalizer (case, accents, spaces) on both sides, so
@@ -145,7 +188,8 @@ SOURCE_FIELDS = [
     "id", "name", "cpf", "birth_date", "phones", "neighborhood", "city", "health_plan",
     "tags", "priority", "status", "next_visit", "last_visit", "visit_count",
 ]
-# Typos: AUTO edits (none up to 2 letters, 1 for 3-5, 2 from 6), never in the first letter.
+# Typos: AUTO edits (none up to 2 letters, 1 for 3-5, 2 from 6; `_word_query` splits 1 and 2 from 6),
+# never in the first letter; a swap of two neighbouring letters is one edit.
 _FUZZY = {"fuzziness": "AUTO", "prefix_length": 1}
 # AUTO fuzziness allows two edits from this many letters on.
 AUTO_TWO_EDITS = 6
@@ -169,6 +213,19 @@ class PatientQuery:
     cursor: str | None = None
     facet_size: int = FACET_SIZE
 
+    @classmethod
+    def from_search(cls, search: Mapping[str, Any], **extra: Any) -> PatientQuery:
+        """The query of a stored search (the API's `PatientSearch.stored()`: lists of filter values, ISO dates,
+        car ids); `extra` sets the sort, page and facets."""
+        return cls(
+            q=search.get("q"),
+            filters={name: list(search.get(name) or []) for name in FILTERS},
+            visit_from=date.fromisoformat(search["visit_from"]) if search.get("visit_from") else None,
+            visit_to=date.fromisoformat(search["visit_to"]) if search.get("visit_to") else None,
+            recurring=search.get("recurring"),
+            **extra,
+        )
+
 
 @dataclass
 class PatientHits:
@@ -182,45 +239,126 @@ class PatientHits:
 
 @dataclass(frozen=True)
 class ParsedText:
-    """The search box split into words (as typed) and the digits of its identifier tokens."""
+    """The search box split into words (as typed), the digits of its identifier tokens and its dates.
+
+    `dates`: the days its date tokens stand for (`14/07/1952`, `1952-07-14`; two for a two-digit
+    year, see `date_readings`). `digit_dates`: the day the identifier digits stand for when they
+    also read as a `ddmmaaaa` date (`14071952`, which may as well be a CEP or a CPF start).
+    """
 
     words: list[str]
     digits: str
+    dates: tuple[date, ...] = ()
+    digit_dates: tuple[date, ...] = ()
 
 
-def parse(q: str) -> ParsedText:
-    """Split the box: identifier tokens give their digits (joined), tokens with letters are words."""
+def parse(q: str, today: date | None = None) -> ParsedText:
+    """Split the box: date tokens give their days, identifier tokens their digits (joined), tokens with letters are words."""
+    today = today or local_today()
     words: list[str] = []
     digits = ""
+    dates: list[date] = []
     for token in q.split():
         if _IDENTIFIER_TOKEN.match(token):
-            digits += digits_only(token)
+            # Bare digits stay digits: 8 of them may read as a date too (`digit_dates`, below).
+            days = [] if token.isdigit() else date_readings(token, today)
+            if days:
+                dates += [d for d in days if d not in dates]
+            else:
+                # Not a real day (31/02/1990): digits, like any identifier.
+                digits += digits_only(token)
         elif _LETTER.search(token):
             words.append(token)
-    return ParsedText(words, digits)
+    digit_dates = tuple(date_readings(digits, today)) if len(digits) == 8 else ()
+    return ParsedText(words, digits, tuple(dates), digit_dates)
+
+
+def date_readings(token: str, today: date) -> list[date]:
+    """The birth dates a typed date stands for: `dd/mm/aaaa`, `d/m/aaaa`, `dd-mm-aaaa`, `dd.mm.aaaa`,
+    `aaaa-mm-dd`, `ddmmaaaa` (8 digits), `dd/mm/aa`; none when it is no real day (31/02/1990).
+
+    A two-digit year stands for 20aa when that day is not after `today` and for 19aa always: both
+    are searched (`01/02/20`: a child born in 2020 or someone aged 106, the name decides), while
+    `14/07/52` is 1952 alone (2052 has not come yet).
+    """
+    match = _DAY_FIRST.match(token) or _DIGIT_DATE.match(token)
+    if match:
+        day, month, year = match["day"], match["month"], match["year"]
+    elif match := _YEAR_FIRST.match(token):
+        day, month, year = match["day"], match["month"], match["year"]
+    else:
+        return []
+    years = [int(year)] if len(year) == 4 else [2000 + int(year), 1900 + int(year)]
+    readings = []
+    for candidate in years:
+        try:
+            reading = date(candidate, int(month), int(day))
+        except ValueError:
+            continue
+        if len(year) == 4 or candidate < 2000 or reading <= today:
+            readings.append(reading)
+    return readings
 
 
 def name_words(q: str) -> list[str]:
     """The words of the box that must meet a name (connectors left out, at most MAX_WORDS)."""
-    return [w for w in parse(q).words if fold_name(w) not in CONNECTORS][:MAX_WORDS]
+    return _name_words(parse(q))
+
+
+def _name_words(parsed: ParsedText) -> list[str]:
+    return [w for w in parsed.words if fold_name(w) not in CONNECTORS][:MAX_WORDS]
 
 
 def can_relax(q: str | None) -> bool:
-    """Whether the box has enough words for the all-but-one fallback (`text_query(q, relaxed=True)`)."""
-    return bool(q) and len(name_words(q)) >= RELAX_MIN_WORDS
+    """Whether `text_query(q, relaxed=True)` differs from the strict query: three or more words (the
+    all-but-one fallback), or a date beside words or digits (the date turns from a filter into a bonus)."""
+    if not q:
+        return False
+    parsed = parse(q)
+    words = _name_words(parsed)
+    return (
+        len(words) >= RELAX_MIN_WORDS
+        or bool(parsed.dates and (words or len(parsed.digits) >= 3))
+        or bool(parsed.digit_dates and words)
+    )
 
 
 def text_query(q: str, relaxed: bool = False) -> dict[str, Any] | None:
     """Build the scoring query of the search box (None when it holds nothing searchable).
 
-    `relaxed`: names meeting all the words but one match too, far below (the second pass of
-    `search` when nobody meets them all).
+    A birth date beside words or digits filters them (`joana 14/07/1952`); alone it is a tier of
+    its own; 8 digits that read as a date are a date, a CEP, a CPF start or a phone end, by tier.
+    `relaxed` (the second pass of `search` when nobody matches): names meeting all the words but
+    one match too, far below, and a date only puts the patients born that day first (a date typed
+    wrong, or missing from the record, never hides the name).
     """
     parsed = parse(q)
-    words = name_words(q)
+    words = _name_words(parsed)
     digits = parsed.digits
+    dates = list(parsed.dates)
+    if relaxed and parsed.digit_dates and words:
+        # Nobody had those 8 digits as an identifier or a birth date beside the words: read them as a
+        # birth date typed wrong, never as a reason to find no one.
+        dates += [d for d in parsed.digit_dates if d not in dates]
+        digits = ""
+    scoring = _words_and_digits(words, digits, parsed.digit_dates, relaxed)
+    if not dates:
+        return scoring
+    born = {"terms": {"birth_date": [d.isoformat() for d in dates]}}
+    if scoring is None:
+        # A date alone (digits too few to mean anything are left out): the patients born that day.
+        return {"constant_score": {"filter": born, "boost": ID_BIRTH_DATE}}
+    if relaxed:
+        return {"bool": {"must": [scoring], "should": [{"constant_score": {"filter": born, "boost": BIRTH_DATE_BONUS}}]}}
+    return {"bool": {"must": [scoring], "filter": [born]}}
+
+
+def _words_and_digits(
+    words: list[str], digits: str, digit_dates: tuple[date, ...], relaxed: bool
+) -> dict[str, Any] | None:
+    """The words (name or address) and the identifier digits of the box (None when neither is searchable)."""
     if digits and not words:
-        return identifier_query(digits) if len(digits) >= 3 else None
+        return identifier_query(digits, digit_dates) if len(digits) >= 3 else None
     if not words:
         return None
     by_words = {"dis_max": {"queries": [name_query(words, relaxed), _cross_fields(words, boost=0.5)]}}
@@ -230,13 +368,18 @@ def text_query(q: str, relaxed: bool = False) -> dict[str, Any] | None:
     as_address = _cross_fields([*words, digits], boost=0.5)
     if len(digits) < 3:
         return {"bool": {"should": [by_words, as_address], "minimum_should_match": 1}}
-    together = {"bool": {"must": [by_words, identifier_query(digits)]}}
+    together = {"bool": {"must": [by_words, identifier_query(digits, digit_dates)]}}
     return {"bool": {"should": [together, as_address], "minimum_should_match": 1}}
 
 
-def identifier_query(digits: str) -> dict[str, Any]:
-    """CPF and phone digits, whole or partial: exact first, then prefixes and suffixes, in fixed tiers."""
+def identifier_query(digits: str, digit_dates: tuple[date, ...] = ()) -> dict[str, Any]:
+    """CPF and phone digits, whole or partial: exact first, then prefixes and suffixes, in fixed tiers.
+
+    `digit_dates`: the birth dates the digits also read as (`ddmmaaaa`), level with a whole CEP.
+    """
     tiers: list[tuple[float, dict[str, Any]]] = []
+    if digit_dates:
+        tiers.append((ID_BIRTH_DATE, {"terms": {"birth_date": [d.isoformat() for d in digit_dates]}}))
     phones = phone_forms(digits)
     if len(digits) == 11:
         tiers.append((ID_EXACT, {"term": {"cpf": digits}}))
@@ -271,7 +414,7 @@ def name_query(words: list[str], relaxed: bool = False) -> dict[str, Any]:
 
     `relaxed` (three or more words): a name meeting all the words but one matches too, far below.
     """
-    per_word = [_word_query(word, loose=len(words) >= 2) for word in words]
+    per_word = [_word_query(word, loose=len(words) >= 2, place=at >= PLACE_AFTER) for at, word in enumerate(words)]
     matching: list[dict[str, Any]] = [{"bool": {"must": per_word}}]
     if relaxed and len(per_word) >= RELAX_MIN_WORDS:
         # A middle word typed beyond recognition should not hide the patient: all but one, far below.
@@ -298,25 +441,36 @@ def name_query(words: list[str], relaxed: bool = False) -> dict[str, Any]:
     return {"bool": {"must": [{"dis_max": {"queries": matching}}], "should": bonuses}}
 
 
-def _word_query(word: str, loose: bool) -> dict[str, Any]:
-    """How well one typed word meets the name: the best tier it reaches (exact > sound > typo > prefix)."""
-    tiers: list[tuple[float, dict[str, Any]]] = [
-        (TIER_EXACT, {"match": {"name": {"query": word, "operator": "and"}}}),
-        (TIER_TYPO, {"match": {"name": {**_FUZZY, "query": word, "operator": "and"}}}),
-    ]
+def _word_query(word: str, loose: bool, place: bool = False) -> dict[str, Any]:
+    """How well one typed word meets the name: the best tier it reaches (exact > place > sound > typo > prefix).
+
+    `loose` (the box holds other words): two slips in a short word. `place` (the word comes after two
+    others): the patient's neighbourhood too.
+    """
+    two_slips = {"query": word, "operator": "and", "fuzziness": 2, "prefix_length": 1}
+    tiers: list[tuple[float, dict[str, Any]]] = [(TIER_EXACT, {"match": {"name": {"query": word, "operator": "and"}}})]
+    if len(word) >= AUTO_TWO_EDITS:
+        # AUTO takes two slips from here, at the tier of one: the name one slip away is the nearer one
+        # ("msrcio" is Márcio before Mário, "fenranda" Fernanda before Fernando), so one slip and two
+        # get a tier each (a 1-edit automaton is the cheap one).
+        one_slip = {"query": word, "operator": "and", "fuzziness": 1, "prefix_length": 1}
+        tiers += [(TIER_TYPO, {"match": {"name": one_slip}}), (TIER_TWO_TYPOS, {"match": {"name": two_slips}})]
+    else:
+        tiers.append((TIER_TYPO, {"match": {"name": {**_FUZZY, "query": word, "operator": "and"}}}))
+        if loose and 4 <= len(word):
+            # Two slips in a short word are beyond AUTO; allowed only beside other words that narrow it down.
+            tiers.append((TIER_TWO_TYPOS, {"match": {"name": two_slips}}))
     key = " ".join(phonetic_tokens(word)).lower()
     if key:
         tiers.append((TIER_SOUND, {"match": {"name_phonetic": {"query": key, "operator": "and"}}}))
         # Variants whose keys still differ by a letter (Phelipe/Filipe: felipe/filipe), slips in a variant.
         tiers.append((TIER_SOUND_TYPO, {"match": {"name_phonetic": {**_FUZZY, "query": key, "operator": "and"}}}))
-    if loose and 4 <= len(word) < AUTO_TWO_EDITS:
-        # Two slips in a short word are beyond AUTO; allowed only beside other words that narrow it down.
-        # From AUTO_TWO_EDITS letters AUTO already allows two: the same matches, a lower tier, and one
-        # more automaton to build, so no clause.
-        two_slips = {"query": word, "operator": "and", "fuzziness": 2, "prefix_length": 1}
-        tiers.append((TIER_TWO_TYPOS, {"match": {"name": two_slips}}))
     if len(word) >= 2:
         tiers.append((TIER_PREFIX, {"match": {"name.prefix": {"query": word, "operator": "and"}}}))
+    if place:
+        # Alone or beside one word, a neighbourhood's word would find everyone living there (the
+        # address search does that, below names).
+        tiers.append((TIER_PLACE, {"match": {"neighborhood.text": {"query": word, "operator": "and"}}}))
     return {"dis_max": {"queries": [{"constant_score": {"filter": c, "boost": boost}} for boost, c in tiers]}}
 
 
@@ -425,10 +579,16 @@ def _run(client: OpenSearch, query: PatientQuery, relaxed: bool) -> dict[str, An
 
 
 def _main_query(query: PatientQuery, filters: _Filters, relaxed: bool) -> dict[str, Any]:
-    scoring = text_query(query.q, relaxed) if query.q and query.q.strip() else {"match_all": {}}
-    if scoring is None:
-        scoring = {"match_none": {}}
-    return {"bool": {"must": [scoring], "filter": filters.others}}
+    if not (query.q and query.q.strip()):
+        return {"bool": {"must": [{"match_all": {}}], "filter": filters.others}}
+    scoring = text_query(query.q, relaxed) or {"match_none": {}}
+    return {"bool": {"must": [scoring], "should": [upcoming_visit_bonus()], "filter": filters.others}}
+
+
+def upcoming_visit_bonus(today: date | None = None) -> dict[str, Any]:
+    """A tiebreak for patients with a live visit today or later (America/Sao_Paulo), whatever the index says is next."""
+    day = (today or local_today()).isoformat()
+    return {"constant_score": {"filter": {"range": {"visit_dates": {"gte": day}}}, "boost": UPCOMING_VISIT}}
 
 
 def _post_filter(filters: _Filters) -> dict[str, Any]:
@@ -467,8 +627,8 @@ def suggest(client: OpenSearch, q: str, size: int = SUGGEST_SIZE) -> list[dict[s
     """Autocomplete: name prefixes (typos forgiven) or CPF prefixes → [{id, name, cpf, status}], at most `size`.
 
     Every word is a prefix of a name word, one letter included (`walter p`: mapping v4 indexes
-    one-letter prefixes). Active patients before inactive ones. The CPF is the record's: the
-    caller masks it.
+    one-letter prefixes); a birth date puts those born that day first. Active patients before
+    inactive ones. The CPF is the record's: the caller masks it.
     """
     parsed = parse(q)
     words = [w for w in parsed.words if fold_name(w) not in CONNECTORS][:MAX_WORDS]
@@ -483,8 +643,15 @@ def suggest(client: OpenSearch, q: str, size: int = SUGGEST_SIZE) -> list[dict[s
             scoring = {"bool": {"must": [scoring, identifier_query(parsed.digits)]}}
     elif len(parsed.digits) >= 3:
         scoring = {"match": {"cpf.prefix": parsed.digits}}
+    elif parsed.dates:
+        scoring = None
     else:
         return []
+    if parsed.dates:
+        # A birth date puts those born that day first (alone: only them); half typed, it is still digits.
+        born = {"constant_score": {"filter": {"terms": {"birth_date": [d.isoformat() for d in parsed.dates]}},
+                                   "boost": BIRTH_DATE_BONUS}}
+        scoring = {"bool": {"must": [scoring], "should": [born]}} if scoring else born
     body = {
         "size": size,
         "query": scoring,

@@ -13,6 +13,18 @@ Definitions (the same ones the tests check against PostgreSQL, to the unit):
   - `declined_today`: still scheduled, and the patient declined (staff must cancel or rebook);
   - `pending_confirmations`: still scheduled, neither confirmed nor declined: the calls left.
   A no-show or a collected visit is never pending: there is nothing left to confirm.
+- `collected_today`: live visits marked collected (part of `confirmed_today`); `cancelled_today`:
+  visits of the day still listed by the export and cancelled (as `by_status`); `active_cars`:
+  cars with at least one live visit (the `by_car` entries that are a car).
+- `no_show_rate = no_show / (collected + no_show)` over the day's live visits, 4 decimals, null
+  when both are 0: of the visits that came to an end, how many found nobody.
+- `lead_time`: over the day's live visits with a `booked_at`, the days from the booking day to
+  the visit's day (America/Sao_Paulo calendar days, the document's `lead_time_days`): `visits`
+  (how many had one), `median_days`, `p90_days` (continuous percentiles, as PostgreSQL's
+  `percentile_cont`) and `mean_days`, 2 decimals; all null without such visits. Exact: the
+  distribution is read whole from a composite aggregation of the day counts (never TDigest).
+- The trend (`trend()`): one item per day of a range, each the dashboard's numbers of that day
+  (days without visits included, zeros and null rates); `confirmation_rate = confirmed / visits`.
 - `recurring_patients`: patients with live visits on two or more distinct days (any days,
   not only around the date). Counted on the patient documents' `recurring` flag (one count,
   whatever the registry's size): the document builder sets it by the same rule, and a
@@ -47,9 +59,11 @@ are terms of size one under it (a car's label, base and unit are the same on all
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from opensearchpy import OpenSearch
@@ -58,6 +72,7 @@ from opensearchpy.exceptions import TransportError
 from indexing import names
 from indexing.queries import labels
 from indexing.queries.patients import has_visit
+from storage.clock import local_today
 from storage.errors import Invalid
 
 GROUP_FIELDS = {
@@ -77,6 +92,8 @@ _CONFIRMED = {"term": {"confirmation_status": "confirmed"}}
 _SCHEDULED = {"term": {"status": "scheduled"}}
 # The day's split (see the module docstring); each applies to live visits.
 _NO_SHOW = {"term": {"status": "no_show"}}
+_COLLECTED = {"term": {"status": "collected"}}
+_CANCELLED = {"term": {"status": "cancelled"}}
 _DAY_CONFIRMED = {"bool": {"should": [
     {"term": {"status": "collected"}}, {"bool": {"filter": [_SCHEDULED, _CONFIRMED]}},
 ], "minimum_should_match": 1}}
@@ -84,6 +101,16 @@ _DECLINED = {"bool": {"filter": [_SCHEDULED, {"term": {"confirmation_status": "d
 _PENDING = {"bool": {"filter": [_SCHEDULED], "must_not": [
     _CONFIRMED, {"term": {"confirmation_status": "declined"}},
 ]}}
+# The day's split of live visits (module docstring), under any bucket: its `live` filter's sub-aggregations.
+_SPLIT = {
+    "confirmed": {"filter": _DAY_CONFIRMED},
+    "declined": {"filter": _DECLINED},
+    "pending": {"filter": _PENDING},
+    "no_show": {"filter": _NO_SHOW},
+    "collected": {"filter": _COLLECTED},
+}
+
+
 # A car's labels under its bucket (visits mapping v3 adds the car's own unit).
 _CAR_LABELS = {"label": "car", "base": "car_base", "unit": "car_unit_code", "unit_name": "car_unit_name"}
 
@@ -104,6 +131,21 @@ class Dashboard:
     by_car: list[dict[str, Any]]
     by_status: list[dict[str, Any]]
     by_channel: list[dict[str, Any]]
+    collected_today: int
+    cancelled_today: int
+    active_cars: int
+    no_show_rate: float | None
+    lead_time: dict[str, Any]
+
+
+@dataclass
+class Trend:
+    """One item per day of `visit_from`..`visit_to` (each the dashboard's numbers of that day)."""
+
+    visit_from: date
+    visit_to: date
+    unit: str | None
+    items: list[dict[str, Any]]
 
 
 @dataclass
@@ -129,15 +171,9 @@ def dashboard(client: OpenSearch, day: date, unit: str | None = None) -> Dashboa
     if unit:
         on_day.append({"term": {"unit_code": unit}})
     listed_today = {"bool": {"filter": on_day}}
-    split = {
-        "confirmed": {"filter": _DAY_CONFIRMED},
-        "declined": {"filter": _DECLINED},
-        "pending": {"filter": _PENDING},
-        "no_show": {"filter": _NO_SHOW},
-    }
-    live_aggs = {"live": {"filter": _LIVE[0], "aggs": split}}
+    live_aggs = {"live": {"filter": _LIVE[0], "aggs": _SPLIT}, "cancelled": {"filter": _CANCELLED}}
     car_aggs = {
-        "live": {"filter": _LIVE[0], "aggs": {"confirmed": {"filter": _DAY_CONFIRMED}}},
+        "live": {"filter": _LIVE[0], "aggs": _SPLIT},
         **{name: {"terms": {"field": field_name, "size": 1}} for name, field_name in _CAR_LABELS.items()},
     }
     day_confirmed = {"bool": {"filter": [*_LIVE, _DAY_CONFIRMED]}}
@@ -148,6 +184,8 @@ def dashboard(client: OpenSearch, day: date, unit: str | None = None) -> Dashboa
         "by_channel": ("confirmation_channel", {
             "counted": {"filter": {"bool": {"filter": [day_confirmed, _CONFIRMED]}}}
         }),
+        # The day's lead times, value by value (null bucket: no booking time), for exact percentiles.
+        "lead_time": ("lead_time_days", {"live": {"filter": _LIVE[0]}}),
     }
     day_aggs: dict[str, Any] = dict(live_aggs)
     day_aggs["collected_unconfirmed"] = {"filter": {"bool": {"filter": [day_confirmed], "must_not": [_CONFIRMED]}}}
@@ -169,11 +207,12 @@ def dashboard(client: OpenSearch, day: date, unit: str | None = None) -> Dashboa
         for name, (field_name, sub_aggs) in groupings.items()
     }
     by_car = [
-        {**_car(key, bucket), "visits": bucket["live"]["doc_count"],
-         "confirmed": bucket["live"]["confirmed"]["doc_count"]}
+        {**_car(key, bucket), "visits": bucket["live"]["doc_count"], **_split_counts(bucket["live"])}
         for key, bucket in buckets["by_car"]
         if bucket["live"]["doc_count"]
     ]
+    lead_days = Counter({key: bucket["live"]["doc_count"] for key, bucket in buckets["lead_time"]
+                         if key is not None and bucket["live"]["doc_count"]})
     by_status = [{"value": key, "count": bucket["doc_count"]} for key, bucket in buckets["by_status"]]
     channels: dict[str | None, int] = {}
     for key, bucket in buckets["by_channel"]:
@@ -183,6 +222,7 @@ def dashboard(client: OpenSearch, day: date, unit: str | None = None) -> Dashboa
     if unconfirmed:
         channels[None] = channels.get(None, 0) + unconfirmed
     live = aggregations["live"]
+    counts = _split_counts(live)
     return Dashboard(
         date=day,
         unit=unit,
@@ -196,7 +236,162 @@ def dashboard(client: OpenSearch, day: date, unit: str | None = None) -> Dashboa
         by_car=_cars_ordered(by_car),
         by_status=_ordered(by_status, "value"),
         by_channel=_ordered([{"value": key, "count": n} for key, n in channels.items()], "value"),
+        collected_today=counts["collected"],
+        cancelled_today=aggregations["cancelled"]["doc_count"],
+        active_cars=sum(1 for car in by_car if car["car_id"] is not None),
+        no_show_rate=no_show_rate(counts["collected"], counts["no_show"]),
+        lead_time=lead_time(lead_days),
     )
+
+
+def _split_counts(live: dict[str, Any]) -> dict[str, int]:
+    """`{confirmed, declined, pending, no_show, collected}` of a `live` aggregation with `_SPLIT` under it."""
+    return {name: live[name]["doc_count"] for name in _SPLIT}
+
+
+def no_show_rate(collected: int, no_show: int) -> float | None:
+    """no_show / (collected + no_show), 4 decimals; None when both are 0."""
+    return share(no_show, collected + no_show)
+
+
+def share(part: int, whole: int) -> float | None:
+    """part / whole rounded half up to 4 decimals (as PostgreSQL rounds a numeric); None when whole is 0."""
+    if not whole:
+        return None
+    return float((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP))
+
+
+_HUNDREDTH = Decimal("0.01")
+
+
+def lead_time(days: Counter) -> dict[str, Any]:
+    """`{visits, median_days, p90_days, mean_days}` of lead times given as {days: visits}; nulls when empty.
+
+    Percentiles interpolate like PostgreSQL's `percentile_cont`; Decimal arithmetic, so the two
+    decimals never depend on binary rounding.
+    """
+    total = sum(days.values())
+    if not total:
+        return {"visits": 0, "median_days": None, "p90_days": None, "mean_days": None}
+    values = sorted(days)
+    mean = Decimal(sum(value * n for value, n in days.items())) / total
+    return {
+        "visits": total,
+        "median_days": _percentile(values, days, Decimal("0.5")),
+        "p90_days": _percentile(values, days, Decimal("0.9")),
+        "mean_days": float(mean.quantize(_HUNDREDTH, ROUND_HALF_UP)),
+    }
+
+
+def _percentile(values: list[int], counts: Counter, fraction: Decimal) -> float:
+    """The continuous percentile of a distribution given as sorted distinct values and their counts."""
+    position = fraction * (sum(counts.values()) - 1)
+    low_rank = int(position)  # floor: position >= 0
+
+    def at(rank: int) -> int:
+        seen = 0
+        for value in values:
+            seen += counts[value]
+            if rank < seen:
+                return value
+        return values[-1]
+
+    low = at(low_rank)
+    high = at(low_rank + 1) if position > low_rank else low
+    result = low + (high - low) * (position - low_rank)
+    return float(Decimal(result).quantize(_HUNDREDTH, ROUND_HALF_UP))
+
+
+MAX_TREND_DAYS = 366
+TREND_DAYS = 30
+
+
+def trend_range(visit_from: date | None, visit_to: date | None, today: date) -> tuple[date, date]:
+    """The trend's days: both given, or one and the TREND_DAYS around it, or the TREND_DAYS ending `today`.
+
+    Invalid `invalid_range` when the end comes before the start or the range is longer than MAX_TREND_DAYS.
+    """
+    span = timedelta(days=TREND_DAYS - 1)
+    if visit_from is None and visit_to is None:
+        visit_to = today
+    if visit_from is None:
+        visit_from = visit_to - span
+    if visit_to is None:
+        visit_to = visit_from + span
+    if visit_to < visit_from:
+        raise Invalid("invalid_range", "A data final é anterior à inicial.", field="visit_to")
+    if (visit_to - visit_from).days + 1 > MAX_TREND_DAYS:
+        raise Invalid("invalid_range", f"O período pode ter no máximo {MAX_TREND_DAYS} dias.", field="visit_to",
+                      max_days=MAX_TREND_DAYS)
+    return visit_from, visit_to
+
+
+def trend(
+    client: OpenSearch, visit_from: date | None = None, visit_to: date | None = None, unit: str | None = None,
+    today: date | None = None,
+) -> Trend:
+    """One item per day of `visit_from`..`visit_to` (inclusive; defaults and limits: `trend_range`), optionally
+    of one unit.
+
+    Each item has the dashboard's numbers of its day (same filters): visits, confirmed, declined,
+    pending, collected, no_show, cancelled, `confirmation_rate` (confirmed / visits),
+    `no_show_rate` and `lead_time_median_days`; a day without visits has zeros and null rates.
+    Two composite aggregations paged to the end: the day counts, and the (day, lead time) counts.
+    """
+    visit_from, visit_to = trend_range(visit_from, visit_to, today or local_today())
+    listed = [{"range": {"date": {"gte": visit_from.isoformat(), "lte": visit_to.isoformat()}}}, *_LISTED]
+    if unit:
+        listed.append({"term": {"unit_code": unit}})
+    day_source = {"day": {"date_histogram": {"field": "date", "calendar_interval": "1d", "format": "yyyy-MM-dd"}}}
+    days: dict[str, dict[str, Any]] = {}
+    day_aggs = {"live": {"filter": _LIVE[0], "aggs": _SPLIT}, "cancelled": {"filter": _CANCELLED}}
+    for key, bucket in _composite_pages(client, {"bool": {"filter": listed}}, [day_source], day_aggs):
+        live = bucket["live"]
+        days[key["day"]] = {"visits": live["doc_count"], **_split_counts(live),
+                            "cancelled": bucket["cancelled"]["doc_count"]}
+    leads: dict[str, Counter] = {}
+    lead_source = {"lead": {"terms": {"field": "lead_time_days"}}}
+    live_query = {"bool": {"filter": [*listed, *_LIVE]}}
+    for key, bucket in _composite_pages(client, live_query, [day_source, lead_source]):
+        leads.setdefault(key["day"], Counter())[key["lead"]] = bucket["doc_count"]
+    items = []
+    day = visit_from
+    while day <= visit_to:
+        counts = days.get(day.isoformat()) or {
+            "visits": 0, **{name: 0 for name in _SPLIT}, "cancelled": 0}
+        items.append({
+            "date": day,
+            "visits": counts["visits"],
+            "confirmed": counts["confirmed"],
+            "declined": counts["declined"],
+            "pending": counts["pending"],
+            "collected": counts["collected"],
+            "no_show": counts["no_show"],
+            "cancelled": counts["cancelled"],
+            "confirmation_rate": share(counts["confirmed"], counts["visits"]),
+            "no_show_rate": no_show_rate(counts["collected"], counts["no_show"]),
+            "lead_time_median_days": lead_time(leads.get(day.isoformat(), Counter()))["median_days"],
+        })
+        day += timedelta(days=1)
+    return Trend(visit_from, visit_to, unit, items)
+
+
+def _composite_pages(
+    client: OpenSearch, query: dict[str, Any], sources: list[dict[str, Any]], sub_aggs: dict[str, Any] | None = None,
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every (key, bucket) of a composite aggregation over `sources` (no missing buckets), paged to the end."""
+    after = None
+    while True:
+        composite: dict[str, Any] = {"size": PAGE_SIZE, "sources": sources}
+        if after is not None:
+            composite["after"] = after
+        body = {"size": 0, "query": query, "aggs": {"groups": {"composite": composite, "aggs": sub_aggs or {}}}}
+        groups = client.search(index=names.alias("visits"), body=body)["aggregations"]["groups"]
+        for bucket in groups["buckets"]:
+            yield bucket["key"], bucket
+        after = groups.get("after_key")
+        if len(groups["buckets"]) < PAGE_SIZE or after is None:
+            return
 
 
 def _car(car_id: str | None, bucket: dict[str, Any]) -> dict[str, Any]:

@@ -35,4 +35,6 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_entity", "entity_type", "entity_id", "id"),
         Index("ix_audit_events_actor_id", "actor_id", "id"),
+        # GET /audit by period: a BRIN index fits an append-only table in time order (tiny, cheap to build).
+        Index("ix_audit_events_occurred_at", "occurred_at", postgresql_using="brin"),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,3 +38,33 @@ def list_by_actor(session: Session, actor_id: str, limit: int = 50) -> list[Audi
     """Return an actor's events, newest first, up to `limit`."""
     stmt = select(AuditEvent).where(AuditEvent.actor_id == actor_id).order_by(AuditEvent.id.desc()).limit(limit)
     return list(session.scalars(stmt))
+
+
+def search(
+    session: Session,
+    *,
+    actor_id: str | None = None,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
+    cursor: str | None,
+    limit: int,
+) -> paging.Page[AuditEvent]:
+    """A page of the whole trail, newest first, filtered by who, what, on which entity and when
+    (`since` ≤ occurred_at < `before`)."""
+    stmt = select(AuditEvent)
+    if actor_id is not None:
+        stmt = stmt.where(AuditEvent.actor_id == actor_id)
+    if action is not None:
+        stmt = stmt.where(AuditEvent.action == action)
+    if entity_type is not None:
+        stmt = stmt.where(AuditEvent.entity_type == entity_type)
+    if entity_id is not None:
+        stmt = stmt.where(AuditEvent.entity_id == entity_id)
+    if since is not None:
+        stmt = stmt.where(AuditEvent.occurred_at >= since)
+    if before is not None:
+        stmt = stmt.where(AuditEvent.occurred_at < before)
+    return paging.keyset(session, stmt, [AuditEvent.id], cursor=cursor, limit=limit, descending=True)

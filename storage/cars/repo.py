@@ -116,22 +116,6 @@ def count_visits(session: Session, car_id: str) -> int:
     return session.execute(select(func.count(Visit.id)).where(Visit.car_id == car_id)).scalar_one()
 
 
-def bump_visit_versions(session: Session, car_id: str) -> list[tuple[str, str]]:
-    """Bump the row_version of every visit of the car (their documents carry its label); (visit, patient) pairs.
-
-    One statement collects the ids: the visits' own clocks are left alone, only the
-    version moves so the index takes the rebuilt document.
-    """
-    table = Visit.__table__
-    rows = session.execute(
-        update(table)
-        .where(table.c.car_id == car_id)
-        .values(row_version=table.c.row_version + 1)
-        .returning(table.c.id, table.c.patient_id)
-    )
-    return sorted((visit_id, patient_id) for visit_id, patient_id in rows)
-
-
 def route_sheet_rows(session: Session, car_id: str, day: date) -> list[Row]:
     """The car's visits of a day (every status) in time order, with what the route sheet prints of the patient.
 
@@ -152,3 +136,25 @@ def route_sheet_rows(session: Session, car_id: str, day: date) -> list[Row]:
         .order_by(Visit.start_at, Visit.end_at, Patient.name, Visit.id)
     )
     return list(session.execute(stmt))
+
+
+def page_units(session: Session, *, cursor: str | None, limit: int) -> paging.Page[dict]:
+    """A page of the lab units the cars belong to, by code: `{code, name, cars}` (`cars`: its active cars;
+    `name`: the unit name most of its cars carry)."""
+    stmt = (
+        select(
+            Car.unit_code,
+            func.mode().within_group(Car.unit_name).label("name"),
+            func.count().filter(Car.status == "active").label("cars"),
+        )
+        .where(Car.unit_code.is_not(None))
+        .group_by(Car.unit_code)
+        .order_by(Car.unit_code)
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        (after,) = paging.decode(cursor, [Car.unit_code])
+        stmt = stmt.where(Car.unit_code > after)
+    rows = session.execute(stmt).all()
+    items = [{"code": code, "name": name, "cars": cars} for code, name, cars in rows[:limit]]
+    return paging.Page(items, paging.encode([rows[limit - 1][0]]) if len(rows) > limit else None)

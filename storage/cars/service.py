@@ -21,10 +21,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage import indexed
 from storage.cars import repo
 from storage.cars.models import MAX_CAPACITY, MIN_CAPACITY, STATUSES, Car, new_id
 from storage.errors import Conflict, Invalid, NotFound
-from storage.visits import service as visit_service
 
 ENTITY = "car"
 # The columns an import may set when it first sees a car agenda.
@@ -37,8 +37,6 @@ UPDATE_FIELDS = frozenset({"label", "base", "plate", "model", "status", "daily_c
 # Old Brazilian plates (ABC1234) and Mercosul plates (ABC1D23): three letters, a digit, a letter or digit, two digits.
 _PLATE = re.compile(r"^[A-Z]{3}[0-9][A-Z0-9][0-9]{2}$")
 _PLATE_NOISE = re.compile(r"[\s\-.]+")
-# Outbox rows for the visits of a relabelled car are written this many at a time.
-OUTBOX_CHUNK = 1000
 
 
 def create(session: Session, data: Mapping[str, Any]) -> Car:
@@ -90,7 +88,7 @@ def update(session: Session, car_id: str, changes: Mapping[str, Any]) -> Car:
         car.daily_capacity = _capacity(changes["daily_capacity"])
     _flush(session, car)
     if (car.label, car.base) != (old_label, old_base):
-        _reindex_visits(session, car.id, patients=True)
+        indexed.mark_changed(session, cars=[car.id])
     return car
 
 
@@ -206,17 +204,6 @@ def ensure_by_source_keys(session: Session, cars: Mapping[str, Mapping[str, Any]
         session.execute(statement)
         known = repo.ids_by_source_key(session, cars)
     return known
-
-
-def _reindex_visits(session: Session, car_id: str, patients: bool) -> None:
-    """Bump and queue the car's visits (and, when asked, their patients) for the index."""
-    pairs = repo.bump_visit_versions(session, car_id)
-    visit_ids = [visit_id for visit_id, _ in pairs]
-    patient_ids = sorted({patient_id for _, patient_id in pairs}) if patients else []
-    for start in range(0, len(visit_ids), OUTBOX_CHUNK):
-        visit_service.record_changes(session, visit_ids[start:start + OUTBOX_CHUNK], [])
-    for start in range(0, len(patient_ids), OUTBOX_CHUNK):
-        visit_service.record_changes(session, [], patient_ids[start:start + OUTBOX_CHUNK])
 
 
 def _flush(session: Session, car: Car) -> None:

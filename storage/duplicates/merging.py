@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Date, DateTime, select, text
 from sqlalchemy.orm import Session
 
-from storage import outbox
+from storage import indexed
 from storage.audit import service as audit_service
 from storage.audit.models import AuditEvent
 from storage.duplicates import golden, repo
@@ -32,7 +32,6 @@ from storage.errors import Conflict, Invalid, NotFound
 from storage.linkage import features
 from storage.patients import repo as patient_repo
 from storage.patients.models import Patient
-from storage.visits import service as visit_service
 
 ENTITY = "patient"
 # Bookkeeping columns never copied by a merge or an unmerge.
@@ -140,10 +139,10 @@ def merge(session: Session, survivor_id: str, other_id: str, actor: audit_servic
 
     repo.delete_keys(session, [other.id])
     _refresh_keys(session, [survivor])
-    visit_service.record_outbox(session, "visit", moved["visits"])
-    outbox.record(session, ENTITY, survivor.id)
+    # The survivor's document now summarises the moved visits (and messages) even when none of its fields changed.
+    indexed.mark_changed(session, visits=moved["visits"], stale_patients=[survivor.id])
     # The other's document goes: the drain deletes it with this version (its row is kept as a redirect).
-    outbox.record(session, ENTITY, other.id, deleted_version=other.row_version)
+    indexed.mark_deleted(session, ENTITY, other.id, other.row_version)
 
     record = PatientMerge(
         survivor_id=survivor.id, merged_id=other.id, status="active", actor_id=actor.user_id,
@@ -201,9 +200,7 @@ def unmerge(session: Session, merged_id: str, actor: audit_service.Actor) -> Pat
             pair.decided_at = datetime.fromisoformat(pair_before["decided_at"]) if pair_before["decided_at"] else None
 
     _refresh_keys(session, [survivor, other])
-    visit_service.record_outbox(session, "visit", moved_back.get("visits", []))
-    outbox.record(session, ENTITY, survivor.id)
-    outbox.record(session, ENTITY, other.id)
+    indexed.mark_changed(session, visits=moved_back.get("visits", []), stale_patients=[survivor.id, other.id])
     merge_row.status, merge_row.undone_at, merge_row.undone_by = "undone", datetime.now(timezone.utc), actor.user_id
     session.flush()
     details = {"merge_id": merge_row.id, "survivor_id": survivor.id, "merged_id": other.id,

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, aliased
 
 from storage import paging
-from storage.bulk import any_of
+from storage.sql import any_of
 from storage.duplicates.models import DuplicatePair, NameKeyFrequency, PatientMatchKeys, PatientMerge
 from storage.patients.models import Patient
 

@@ -27,23 +27,26 @@ from sqlalchemy import bindparam, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from storage.bulk import copy_rows
+from storage import indexed
+from storage.sql import copy_rows
 from storage.cars import service as car_service
 from storage.duplicates import service as duplicate_service
-from storage.imports import repo
-from storage.imports.dasaexp import (
+from storage.imports import report, repo, visit_rows, visit_writer
+from storage.imports.parsing.dasaexp import (
     KIND_DUPLICATE,
     KIND_ERROR,
     KIND_SKIPPED,
     LEVEL_WARNING,
+    SKIP_MESSAGES,
     ParsedRow,
     RowIssue,
 )
 from storage.imports.models import ImportPatient
 from storage.patients.models import Patient, new_id as new_patient_id
-from storage.visits import repo as visit_repo
-from storage.visits import service as visit_service
 from storage.visits.models import VisitSource
+from storage.visits.models import new_id as new_visit_id
+
+LEVEL_SKIPPED = "skipped"
 
 # One lock for every import's batches: two files naming the same new patient never race to create it.
 ADVISORY_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext('coleta.imports.apply'))")
@@ -97,11 +100,15 @@ class Applier:
         groups: dict[str, _Group] = {}
         error_sources: list[str] = []
         seen_sources: dict[str, int] = {}
-        known = visit_repo.sources_by_id(session, [sid for _, sid in batch if sid])
+        known = visit_rows.sources_by_id(session, [sid for _, sid in batch if sid])
         for row, sid in batch:
             outcome.issues.extend(row.issues)
             if row.kind == KIND_SKIPPED:
                 outcome.deltas["skipped"] += 1
+                # Kept with its reason, so the report can list and count skipped rows (never an error or warning).
+                reason = row.skip_reason or ""
+                outcome.issues.append(RowIssue(row.row_number, LEVEL_SKIPPED, reason,
+                                               SKIP_MESSAGES.get(reason, "Linha ignorada.")))
             elif row.kind == KIND_DUPLICATE:
                 outcome.deltas["duplicates"] += 1
             elif row.kind == KIND_ERROR:
@@ -123,7 +130,7 @@ class Applier:
                     ))
                     continue
                 seen_sources[sid] = row.row_number
-                key = visit_service.group_key(row.car_key, row.start, row.patient_name_folded, row.agenda_id)
+                key = visit_writer.group_key(row.car_key, row.start, row.patient_name_folded, row.agenda_id)
                 groups.setdefault(key, _Group(key, [])).rows.append((row, sid))
 
         if groups:
@@ -170,7 +177,7 @@ class Applier:
         by_name: dict[tuple[str, date | None], list[dict]] = defaultdict(list)
         for p in sorted(patients.values(), key=lambda p: (p["created_at"], p["id"])):
             by_name[(p["name_folded"], p["birth_date"])].append(p)
-        latest = visit_repo.latest_start_by_patient(session, list(patients))
+        latest = visit_rows.latest_start_by_patient(session, list(patients))
 
         created: list[dict] = []
         changed: dict[str, dict] = {}
@@ -179,7 +186,7 @@ class Applier:
             ident = identities[group.key]
             patient = _match(ident, by_cpf, by_name)
             contribution = _contribution(group, ident)
-            start = visit_service.local(contribution["start"])
+            start = visit_writer.local(contribution["start"])
             if patient is None:
                 patient = {"id": new_patient_id(), "row_version": 1, "cpf": None, "phones": [], "_new": True,
                            **{name: None for name in ("name", "name_folded", "birth_date", "email", *_ADDRESS_FIELDS,
@@ -259,7 +266,7 @@ class Applier:
 
     def _apply_visits(self, session, groups: list[_Group], known, patient_of: dict[str, str], outcome) -> None:
         batch_sources = {sid for group in groups for _, sid in group.rows}
-        by_key = visit_repo.visit_ids_by_group_key(
+        by_key = visit_rows.visit_ids_by_group_key(
             session, [g.key for g in groups if not any(known.get(sid) for _, sid in g.rows)]
         )
         visit_of: dict[str, str | None] = {}
@@ -270,13 +277,13 @@ class Applier:
             if visit_id:
                 claimed.add(visit_id)
             visit_of[group.key] = visit_id
-        existing = visit_repo.content_rows(session, claimed)
-        others = visit_repo.active_sources(session, claimed)
+        existing = visit_rows.content_rows(session, claimed)
+        others = visit_rows.active_sources(session, claimed)
 
         new_rows: list[dict] = []
         changed_rows: list[dict] = []
         sources: list[dict] = []
-        touched_patients: set[str] = set()
+        left_patients: set[str] = set()
         first_row: dict[str, int] = {}
         for group in groups:
             visit_id = visit_of[group.key]
@@ -284,7 +291,7 @@ class Applier:
             kept = [(s.row_number, s.source_id, s.data) for s in others.get(visit_id, ()) if s.source_id not in batch_sources]
             ordered = [data for _, _, data in sorted(fresh + kept, key=lambda item: (item[0], item[1]))]
             current = existing.get(visit_id) if visit_id else None
-            content = visit_service.compose(
+            content = visit_writer.compose(
                 ordered,
                 patient_id=patient_of[group.key],
                 car_id=self._car_ids[group.first.car_key],
@@ -292,30 +299,30 @@ class Applier:
                 learned_at=self.learned_at,
             )
             if current is None:
-                visit_id = visit_service.new_id()
+                visit_id = new_visit_id()
                 new_rows.append({"id": visit_id, **content})
                 outcome.deltas["visits_created"] += 1
-                touched_patients.add(content["patient_id"])
-            elif visit_service.changed(content, current):
+            elif visit_writer.changed(content, current):
                 changed_rows.append({"id": visit_id, **content})
                 if current["import_id"] != self.import_id:
                     outcome.deltas["visits_updated"] += 1
-                touched_patients.update({content["patient_id"], current["patient_id"]})
+                if current["patient_id"] != content["patient_id"]:
+                    left_patients.add(current["patient_id"])
             first_row[visit_id] = group.first.row_number
             for (row_number, sid, data), (row, _) in zip(fresh, group.rows):
                 sources.append({"visit_id": visit_id, "source_id": sid, "agenda_id": row.agenda_id,
                                 "row_number": row_number, "data": data, "raw": row.raw})
 
-        visit_service.insert_many(session, new_rows, self.import_id)
-        visit_service.update_many(session, changed_rows, self.import_id)
+        visit_writer.insert_many(session, new_rows, self.import_id)
+        visit_writer.update_many(session, changed_rows, self.import_id)
+        report.record_visits(session, self.import_id, "created", [r["id"] for r in new_rows])
+        report.record_visits(session, self.import_id, "updated", [r["id"] for r in changed_rows])
         active_data = {s.source_id: s.data for group in others.values() for s in group}
-        visit_service.write_sources(session, sources, known, active_data, self.import_id)
+        visit_writer.write_sources(session, sources, known, active_data, self.import_id)
         changed_ids = [r["id"] for r in new_rows] + [r["id"] for r in changed_rows]
-        visit_service.record_changes(
-            session,
-            changed_ids,
-            touched_patients | self._bumped_patients,
-            already_bumped=self._bumped_patients,
+        # A visit that moved to another patient (a corrected CPF) leaves a stale document behind.
+        indexed.mark_changed(
+            session, visits=changed_ids, patients=self._bumped_patients, stale_patients=left_patients
         )
         outcome.visit_ids = list(first_row)
 
@@ -511,43 +518,46 @@ def finish(session: Session, import_id: str, learned_at: datetime) -> FinishOutc
     3. A patient booked in two cars at overlapping times is reported on the later row.
     """
     result = FinishOutcome()
-    stale = visit_repo.stale_sources(session, import_id)
+    stale = visit_rows.stale_sources(session, import_id)
     if stale:
-        visit_service.deactivate_sources(session, [pk for pk, _ in stale])
+        visit_writer.deactivate_sources(session, [pk for pk, _ in stale])
         affected = sorted({visit_id for _, visit_id in stale})
-        existing = visit_repo.content_rows(session, affected)
-        sources = visit_repo.active_sources(session, affected)
+        existing = visit_rows.content_rows(session, affected)
+        sources = visit_rows.active_sources(session, affected)
         rows = []
         for visit_id in affected:
             current = existing[visit_id]
-            content = visit_service.compose(
+            content = visit_writer.compose(
                 [s.data for s in sources[visit_id]],
                 patient_id=current["patient_id"],
                 car_id=current["car_id"],
                 existing=current,
                 learned_at=learned_at,
             )
-            if visit_service.changed(content, current):
+            if visit_writer.changed(content, current):
                 rows.append({"id": visit_id, **content})
                 if current["import_id"] != import_id:
                     result.visits_updated += 1
-        visit_service.update_many(session, rows, import_id)
-        visit_service.record_changes(session, [r["id"] for r in rows], [r["patient_id"] for r in rows])
+        visit_writer.update_many(session, rows, import_id)
+        report.record_visits(session, import_id, "updated", [r["id"] for r in rows])
+        indexed.mark_changed(session, visits=[r["id"] for r in rows])
 
     # Only an export that names its unit (DasaExp) says which agendas it covers: the simplified
     # layout has no unit, and a file of some of a unit's cars must not flag the others' visits.
-    units, _ = visit_repo.unit_days(session, import_id)
-    missing = visit_repo.not_listed_in_scope(session, import_id, units, set())
+    units, _ = visit_rows.unit_days(session, import_id)
+    missing = visit_rows.not_listed_in_scope(session, import_id, units, set())
     if missing:
-        visit_service.flag_missing(session, [visit_id for visit_id, _ in missing])
-        visit_service.record_changes(session, [v for v, _ in missing], [p for _, p in missing])
+        visit_writer.flag_missing(session, [visit_id for visit_id, _ in missing])
+        indexed.mark_changed(session, visits=[v for v, _ in missing])
     result.visits_missing = len(missing)
+    report.record_visits(session, import_id, "missing", [visit_id for visit_id, _ in missing])
+    report.record_listed(session, import_id)
 
-    for row, other_row in visit_repo.double_bookings_in_import(session, import_id):
+    for row, other_row in visit_rows.double_bookings_in_import(session, import_id):
         where = f" (linha {other_row})" if other_row else ""
         result.issues.append(RowIssue(
             row, LEVEL_WARNING, "patient_double_booked",
             f"Paciente com outra visita em outro carro em horário sobreposto{where}.",
         ))
-    result.visits_listed = visit_repo.listed_by_import(session, import_id)
+    result.visits_listed = visit_rows.listed_by_import(session, import_id)
     return result

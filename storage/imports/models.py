@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamps
@@ -102,7 +116,7 @@ class ImportIssue(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     import_id: Mapped[str] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), nullable=False)
     row: Mapped[int] = mapped_column(Integer)
-    level: Mapped[str] = mapped_column(String(8))  # error | warning
+    level: Mapped[str] = mapped_column(String(8))  # error | warning | skipped (a row that is not a home visit)
     code: Mapped[str] = mapped_column(String(60))
     message: Mapped[str] = mapped_column(Text)
     field: Mapped[str | None] = mapped_column(String(60))
@@ -121,3 +135,28 @@ class ImportPatient(Base):
     import_id: Mapped[str] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
     patient_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # bookkeeping: no per-row FK check
     created: Mapped[bool] = mapped_column(Boolean)
+
+
+VISIT_CHANGES = ("created", "updated", "unchanged", "missing")
+
+
+class ImportVisit(Base):
+    """What an import did to one visit, kept for its report (a later import never rewrites it).
+
+    `created`/`updated` by the file's rows (a visit created and then changed by the same file
+    stays `created`), `unchanged` when listed and left as it was, `missing` when a visit of the
+    covered units and days was no longer listed (flagged). Day and car as the import left the
+    visit. Counts per change equal the import's `visits_*` counters.
+    """
+
+    __tablename__ = "import_visits"
+
+    import_id: Mapped[str] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
+    visit_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # bookkeeping: no per-row FK check
+    change: Mapped[str] = mapped_column(String(10))
+    visit_date: Mapped[date] = mapped_column(Date)
+    car_id: Mapped[str | None] = mapped_column(String(36))
+
+    __table_args__ = (
+        CheckConstraint("change IN ('created', 'updated', 'unchanged', 'missing')", name="change"),
+    )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from storage import paging
-from storage.bulk import any_of
+from storage.sql import any_of
 from storage.imports.models import Import, ImportFileChunk, ImportIssue
 from storage.patients.models import Patient
 
@@ -50,9 +50,15 @@ def page_recent(session: Session, *, cursor: str | None, limit: int) -> paging.P
                          descending=True)
 
 
-def issues(session: Session, import_id: str, limit: int | None = None) -> list[ImportIssue]:
-    """Return an import's issues in spreadsheet row order."""
-    stmt = select(ImportIssue).where(ImportIssue.import_id == import_id).order_by(ImportIssue.row, ImportIssue.id)
+def issues(
+    session: Session, import_id: str, limit: int | None = None, levels: tuple[str, ...] = ("error", "warning")
+) -> list[ImportIssue]:
+    """Return an import's issues of these levels (default: errors and warnings) in spreadsheet row order."""
+    stmt = (
+        select(ImportIssue)
+        .where(ImportIssue.import_id == import_id, ImportIssue.level.in_(levels))
+        .order_by(ImportIssue.row, ImportIssue.id)
+    )
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))
@@ -67,28 +73,6 @@ def add_progress(session: Session, import_id: str, deltas: Mapping[str, int], pr
         .where(table.c.id == import_id)
         .values(processed_rows=table.c.processed_rows + processed, checkpoint_row=checkpoint, updated_at=func.now(),
                 **values)
-    )
-
-
-def stalled(session: Session, older_than: datetime, dead_before: datetime | None = None) -> list[str]:
-    """Ids of imports that lost their task, locked for this transaction.
-
-    Queued or processing with no sign of life since `older_than` (a lost message), or processing
-    with no heartbeat since `dead_before` (its worker died). An import a batch holds locked is alive:
-    skipped, never waited for.
-    """
-    lost = and_(Import.status.in_(("queued", "processing")), Import.updated_at < older_than)
-    if dead_before is not None:
-        lost = or_(lost, and_(Import.status == "processing", Import.updated_at < dead_before))
-    stmt = select(Import.id).where(lost).order_by(Import.uploaded_at).with_for_update(skip_locked=True)
-    return list(session.scalars(stmt))
-
-
-def touch(session: Session, import_id: str) -> None:
-    """Mark a processing import alive (its heartbeat; the resume sweep reads updated_at)."""
-    table = Import.__table__
-    session.execute(
-        update(table).where(table.c.id == import_id, table.c.status == "processing").values(updated_at=func.now())
     )
 
 

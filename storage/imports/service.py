@@ -6,7 +6,7 @@ units of work: a 100k-row file must never sit in one transaction, so each batch 
 a few hundred rows commits together with its issues, its counters and the
 checkpoint (the spreadsheet row it reached). A run killed anywhere resumes after
 the last committed batch; the counters, moved only inside those transactions,
-end exactly as after one clean run.
+end exactly as after one clean run (the life of resumable work: `storage.resumable`).
 """
 
 from __future__ import annotations
@@ -17,25 +17,30 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import IO, Any
 
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from storage.bulk import copy_rows
+from storage import resumable
+from storage.sql import copy_rows
 from storage.db import unit_of_work
 from storage.errors import Invalid, NotFound
-from storage.imports import applying, dasaexp, parsing_process, repo, uploads
-from storage.imports.dasaexp import RowIssue
+from storage.imports import applying, repo, uploads
+from storage.imports.parsing import dasaexp
+from storage.imports.parsing import process as parsing_process
+from storage.imports.parsing.dasaexp import RowIssue
+from storage.imports import report as report_queries
 from storage.imports.models import COUNTERS, FILE_CHUNK_BYTES, Import, ImportIssue
-from storage.imports.parsing_sources import DEFAULT_LIMITS, Limits, expanded_size
+from storage.imports.parsing.sources import DEFAULT_LIMITS, Limits, expanded_size
 from storage.imports.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 ENTITY = "import"
 FINAL_STATUSES = ("succeeded", "failed")
+WORK = resumable.Work(Import, running="processing", created="uploaded_at")
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -293,11 +298,16 @@ def mark_failed(session: Session, import_id: str, code: str, message: str) -> No
 
 
 def report(session: Session, import_id: str, issue_limit: int | None = 5000) -> dict[str, Any]:
-    """The import as `GET /api/v1/imports/{id}` shows it (api.md): status, progress, counters, issues."""
+    """The import as `GET /api/v1/imports/{id}` shows it (api.md): status, progress, counters, the days it
+    touched, skipped rows by reason, issues by code, visits by car and day, and its errors and warnings."""
     item = repo.get(session, import_id)
     if item is None:
         raise NotFound(ENTITY, import_id)
     result = summary(item)
+    result["dates"] = report_queries.dates(session, import_id)
+    result["skipped_by_reason"] = report_queries.skipped_by_reason(session, import_id)
+    result["issue_codes"] = report_queries.issue_codes(session, import_id)
+    result["by_car_day"] = report_queries.by_car_day(session, import_id)
     result["issues"] = [
         {"row": i.row, "level": i.level, "code": i.code, "message": i.message,
          **({"patient_id": i.patient_id, "score": i.score} if i.patient_id else {})}
@@ -328,49 +338,57 @@ def summary(item: Import) -> dict[str, Any]:
     }
 
 
+def issues_page(
+    session: Session, import_id: str, *, level: str | None, code: str | None, q: str | None, cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A page of an import's issues (errors, warnings and skipped rows) in row order, with the filtered total
+    and the sheet's name; NotFound for an unknown import."""
+    item = repo.get(session, import_id)
+    if item is None:
+        raise NotFound(ENTITY, import_id)
+    items, next_cursor, total = report_queries.issues_page(session, import_id, level=level, code=code, q=q,
+                                                           cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor, "total": total, "sheet": item.sheet_name}
+
+
+def visits_page(
+    session: Session, import_id: str, *, change: str | None, day: Any, car_id: str | None, cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A page of the visits an import created, updated, left unchanged or found missing; NotFound for an
+    unknown import."""
+    if repo.get(session, import_id) is None:
+        raise NotFound(ENTITY, import_id)
+    page = report_queries.visits_page(session, import_id, change=change, day=day, car_id=car_id, cursor=cursor,
+                                      limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
 def page_imports(session: Session, *, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
     """A page of past imports, newest first, without their issues; and the next page's cursor."""
     page = repo.page_recent(session, cursor=cursor, limit=limit)
     return [summary(item) for item in page.items], page.next_cursor
 
 
-def stalled_imports(
-    session: Session, quiet_for: timedelta = timedelta(minutes=10), dead_after: timedelta | None = None
-) -> list[str]:
-    """Ids of imports still queued or processing with no progress for `quiet_for` (their task was lost),
-    or processing with no heartbeat for `dead_after` (their worker died)."""
-    now = datetime.now(timezone.utc)
-    return repo.stalled(session, now - quiet_for, now - dead_after if dead_after is not None else None)
-
-
 def heartbeat(session: Session, import_id: str) -> None:
     """Mark a processing import's task alive (the running task calls it every few seconds)."""
-    repo.touch(session, import_id)
+    resumable.touch(session, WORK, import_id)
 
 
-def resumable_imports(
-    session: Session, quiet_for: timedelta, max_attempts: int, dead_after: timedelta | None = None
+def resume_stalled(
+    session: Session, *, quiet: timedelta, max_attempts: int, dead_after: timedelta | None = None
 ) -> list[str]:
-    """Stalled imports worth another run, turned back to `queued` for it (the caller enqueues them after
-    the commit); those that already died `max_attempts` times are marked failed instead."""
-    resumable = []
-    for import_id in stalled_imports(session, quiet_for, dead_after):
-        item = repo.get_for_update(session, import_id)
-        if item is None:
-            continue
-        if item.attempts >= max_attempts:
-            mark_failed(
-                session, import_id, "import_keeps_crashing",
-                f"A importação parou {item.attempts} vezes sem concluir. As linhas já aplicadas foram mantidas; "
-                "verifique o arquivo e envie-o novamente.",
-            )
-        else:
-            # Queued again, and fresh: the next sweep waits for this new task instead of sending another.
-            # A run that was only slow finds the status changed at its next batch and stands down.
-            item.status = "queued"
-            item.updated_at = func.now()
-            resumable.append(import_id)
-    return resumable
+    """Imports whose task was lost or whose worker died, turned back to `queued` for another run (the caller
+    enqueues them after the commit); those that already died `max_attempts` times are marked failed."""
+    swept = resumable.sweep(session, WORK, quiet=quiet, max_attempts=max_attempts, dead_after=dead_after)
+    for import_id, attempts in swept.exhausted.items():
+        mark_failed(
+            session, import_id, "import_keeps_crashing",
+            f"A importação parou {attempts} vezes sem concluir. As linhas já aplicadas foram mantidas; "
+            "verifique o arquivo e envie-o novamente.",
+        )
+    return swept.resumed
 
 
 def _clean_filename(filename: str | None) -> str:

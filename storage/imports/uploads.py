@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from storage.errors import Invalid
 from storage.imports import repo
 from storage.imports.models import FILE_CHUNK_BYTES
-from storage.imports.parsing_sources import check_head
+from storage.imports.parsing.sources import check_head
 
 # Enough bytes to tell a PDF, an image or an archive by its signature.
 _HEAD_BYTES = 16

@@ -23,9 +23,9 @@ from storage.errors import NotFound
 from storage.messages import service as message_service
 from storage.patients import repo as patient_repo
 from storage.patients import service as patient_service
-from storage.visits import commands as visit_commands
 from storage.visits import confirmations as visit_confirmations
 from storage.visits import repo as visit_repo
+from storage.visits import service as visit_service
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def _move_car(session: Session, context: Context, item: Any) -> Outcome:
 
 
 def _apply_reschedule(session: Session, context: Context, item: Any, visit: Any, **change: Any) -> Outcome:
-    _, warnings = visit_commands.reschedule(
+    _, warnings = visit_service.reschedule(
         session, visit.id, **change, actor_id=context.actor.user_id, reason=f"Ação em lote {context.job_id}"
     )
     _audit(session, context, visit.patient_id, item)

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.base import Base, Timestamps
 
 ACTIONS = ("confirm", "send_message", "reschedule", "move_car", "add_tags", "remove_tags", "export")
-TARGETS = ("visit_ids", "patient_search")
-STATUSES = ("queued", "running", "done", "failed")
-FINAL_STATUSES = ("done", "failed")
+TARGETS = ("visit_ids", "patient_search", "patient_ids")
+# cancelling: asked to stop; the worker stops before its next batch (or the sweep, if it died) → cancelled.
+STATUSES = ("queued", "running", "cancelling", "done", "failed", "cancelled")
+FINAL_STATUSES = ("done", "failed", "cancelled")
 OUTCOMES = ("ok", "error", "skipped")
 ITEM_KINDS = ("visit", "patient")
 
@@ -41,12 +42,14 @@ class BulkJob(Timestamps, Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     action: Mapped[str] = mapped_column(String(20))
-    target: Mapped[str] = mapped_column(String(16))  # visit_ids | patient_search
+    target: Mapped[str] = mapped_column(String(16))  # visit_ids | patient_search | patient_ids
     params: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     # The GET /api/v1/patients parameters (dates as ISO strings), when target = patient_search.
     search: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # The requested visit ids (deduplicated, in request order), when target = visit_ids.
     visit_ids: Mapped[list[str] | None] = mapped_column(JSONB)
+    # The requested patient ids (deduplicated, in request order), when target = patient_ids.
+    patient_ids: Mapped[list[str] | None] = mapped_column(JSONB)
 
     status: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
     resolved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
@@ -74,10 +77,17 @@ class BulkJob(Timestamps, Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
-        CheckConstraint("target IN ('visit_ids', 'patient_search')", name="target"),
+        CheckConstraint(
+            "status IN ('queued', 'running', 'cancelling', 'done', 'failed', 'cancelled')", name="status"
+        ),
+        CheckConstraint("target IN ('visit_ids', 'patient_search', 'patient_ids')", name="target"),
         Index("ix_bulk_jobs_created_at", "created_at"),
-        Index("ix_bulk_jobs_unfinished", "updated_at", postgresql_where=text("status IN ('queued', 'running')")),
+        Index(
+            "ix_bulk_jobs_unfinished", "updated_at",
+            postgresql_where=text("status IN ('queued', 'running', 'cancelling')"),
+        ),
+        # GET /bulk: an operator's own jobs, newest first.
+        Index("ix_bulk_jobs_actor_id_created_at", "actor_id", "created_at"),
     )
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, or_, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from storage.bulk import any_of
+from storage.sql import any_of
 from storage.cars.models import Car
 from storage.jobs.models import BulkJob, BulkJobItem
 from storage.patients.models import Patient
@@ -106,14 +106,6 @@ def visit_patients(session: Session, visit_ids: Iterable[str]) -> dict[str, str]
     return dict(session.execute(select(Visit.id, Visit.patient_id).where(any_of(Visit.id, ids))).all())
 
 
-def existing_patients(session: Session, patient_ids: Iterable[str]) -> set[str]:
-    """The ids among these that are patients in the registry; one query."""
-    ids = list(set(patient_ids))
-    if not ids:
-        return set()
-    return set(session.scalars(select(Patient.id).where(any_of(Patient.id, ids))))
-
-
 def search_visits(
     session: Session,
     patient_ids: Sequence[str],
@@ -192,51 +184,3 @@ def next_visits(session: Session, patient_ids: Sequence[str], today: date) -> di
         .group_by(Visit.patient_id)
     )
     return dict(rows.all())
-
-
-def _lost(quiet: timedelta, dead_after: timedelta | None):
-    """Unfinished with no sign of life for `quiet` (a lost message), or running with no heartbeat for
-    `dead_after` (its worker died)."""
-    lost = and_(BulkJob.status.in_(("queued", "running")), BulkJob.updated_at < func.now() - quiet)
-    if dead_after is not None:
-        lost = or_(lost, and_(BulkJob.status == "running", BulkJob.updated_at < func.now() - dead_after))
-    return lost
-
-
-def stalled(session: Session, quiet: timedelta, max_attempts: int, dead_after: timedelta | None = None) -> list[str]:
-    """Ids of jobs that lost their task (see `_lost`) and have attempts left, locked for this transaction;
-    a job a batch holds locked is alive: skipped, never waited for."""
-    rows = session.scalars(
-        select(BulkJob.id)
-        .where(_lost(quiet, dead_after), BulkJob.attempts < max_attempts)
-        .order_by(BulkJob.created_at)
-        .with_for_update(skip_locked=True)
-    )
-    return list(rows)
-
-
-def give_up_stalled(session: Session, quiet: timedelta, max_attempts: int, dead_after: timedelta | None = None) -> list[str]:
-    """Ids of jobs that lost their task (see `_lost`) and used up their attempts."""
-    rows = session.scalars(
-        select(BulkJob.id)
-        .where(_lost(quiet, dead_after), BulkJob.attempts >= max_attempts)
-        .with_for_update(skip_locked=True)
-    )
-    return list(rows)
-
-
-def requeue(session: Session, job_ids: list[str]) -> None:
-    """Turn jobs back to queued, fresh: the next sweep waits for their new task instead of sending another."""
-    if job_ids:
-        table = BulkJob.__table__
-        session.execute(update(table).where(any_of(table.c.id, job_ids)).values(status="queued", updated_at=func.now()))
-
-
-def touch(session: Session, job_id: str) -> None:
-    """Mark a running job alive (its heartbeat; the stalled-job sweep looks at updated_at)."""
-    table = BulkJob.__table__
-    session.execute(
-        update(table).where(table.c.id == job_id, table.c.status == "running").values(updated_at=func.now())
-    )
-
-

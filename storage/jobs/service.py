@@ -1,7 +1,8 @@
 """Bulk job commands: validate and register a job, store its targets, process items in batches, finish.
 
-Every function takes the caller's session and never commits: the worker
-(`workers.bulk_tasks`) runs each step in its own unit of work, so a job over
+Every command takes the caller's session and never commits. `run` is the one place here
+that opens its own units of work, as an import's `apply_import` does (the life of
+resumable work: `storage.resumable`): each step commits on its own, so a job over
 50,000 items never sits in one transaction. The steps are idempotent:
 
 - `store_targets` runs once per job (`resolved` turns true in the same transaction);
@@ -15,12 +16,13 @@ done twice, no counter counted twice.
 
 Which items a job has (documented in README, "Ações em lote"):
 - visit actions (confirm, send_message, reschedule, move_car) over `visit_ids`: those
-  visits; over a patient `search`: the live visits (not cancelled, still listed by the
+  visits; over `patient_ids`: those patients' live visits from today, in start order; over a
+  patient `search`: the live visits (not cancelled, still listed by the
   latest export) meeting all the search's visit filters — from `visit_from` (default:
   today, America/Sao_Paulo) to `visit_to`, of its `car`s, `unit`s and
   `confirmation_status`es when given — of the patients the search matches with that same
   `visit_from` (so each matched patient has at least one such visit), in start order;
-- tag actions: the patients (of the given visits, or matched by the search);
+- tag actions: the patients (given, of the given visits, or matched by the search);
 - export: visit rows over `visit_ids`, patient rows over a search (`params.rows` may ask
   for the other: the visits of the matched patients, by the rule above, or the patients
   of the given visits).
@@ -29,22 +31,23 @@ Which items a job has (documented in README, "Ações em lote"):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from storage import paging
+from storage import paging, resumable
 from storage.audit.service import Actor
-from storage.bulk import copy_rows
+from storage.sql import copy_rows
 from storage.cars import repo as car_repo
 from storage.cars import service as car_service
 from storage.clock import local_today
+from storage.db import unit_of_work
 from storage.errors import Conflict, DomainError, Invalid, NotFound
 from storage.jobs import actions, export, repo
 from storage.jobs.models import ACTIONS, FINAL_STATUSES, BulkJob, BulkJobItem
@@ -52,6 +55,7 @@ from storage.jobs.models import ACTIONS, FINAL_STATUSES, BulkJob, BulkJobItem
 log = logging.getLogger(__name__)
 
 ENTITY = "bulk_job"
+WORK = resumable.Work(BulkJob, running="running", created="created_at", stopping="cancelling")
 # At most this many items per job: a bigger selection is refused with `too_many_targets`.
 MAX_TARGETS = 50_000
 # Items per committed batch.
@@ -71,20 +75,6 @@ MAX_TAG_LENGTH = 60
 # How far a shift may move a visit (a week either way).
 MAX_SHIFT_MINUTES = 7 * 24 * 60
 
-SEARCH_LISTS = (
-    "confirmation_status", "car", "unit", "neighborhood", "city", "health_plan", "tag", "priority", "status",
-)
-SEARCH_CONFIRMATION_STATUSES = ("confirmed", "pending", "declined")
-SEARCH_PATIENT_STATUSES = ("active", "inactive")
-
-
-class JobNotFound(NotFound):
-    """No bulk job with this id."""
-
-    def __init__(self, job_id: str) -> None:
-        super().__init__(ENTITY, job_id)
-        self.message = "Ação em lote não encontrada."
-
 
 # ------------------------------------------------------------------------------------ creating
 
@@ -96,29 +86,55 @@ def validate(
     *,
     visit_ids: Sequence[str] | None = None,
     search: Mapping[str, Any] | None = None,
-) -> tuple[dict[str, Any], list[str] | None, dict[str, Any] | None]:
-    """Check a request up front; return (normalised params, deduplicated visit ids, normalised search).
+    patient_ids: Sequence[str] | None = None,
+    params_optional: bool = False,
+) -> tuple[dict[str, Any], list[str] | None, dict[str, Any] | None, list[str] | None]:
+    """Check a request up front; return (normalised params, deduplicated visit ids, normalised search,
+    deduplicated patient ids).
 
     Raises Invalid with a stable code and a pt-BR message (`invalid_action`, `target_required`,
-    `ambiguous_target`, `empty_visit_ids`, `too_many_targets`, `invalid_*` of each parameter) or
-    NotFound (`car_not_found`) for move_car.
+    `ambiguous_target`, `empty_visit_ids`, `empty_patient_ids`, `too_many_targets`, `invalid_*` of each
+    parameter) or NotFound (`car_not_found`) for move_car. With `params_optional` (a preview) empty params
+    are taken as they are.
     """
     if action not in ACTIONS:
         raise Invalid("invalid_action", "Ação em lote desconhecida.", field="action", allowed=list(ACTIONS))
-    if visit_ids is None and search is None:
-        raise Invalid("target_required", "Informe `visit_ids` ou `search`: sobre o que a ação deve ser aplicada.")
-    if visit_ids is not None and search is not None:
-        raise Invalid("ambiguous_target", "Informe apenas um alvo: `visit_ids` ou `search`, não os dois.")
-    ids: list[str] | None = None
-    if visit_ids is not None:
-        ids = list(dict.fromkeys(str(v).strip() for v in visit_ids if v is not None and str(v).strip()))
-        if not ids:
-            raise Invalid("empty_visit_ids", "A lista de visitas está vazia.", field="visit_ids")
-        if len(ids) > MAX_TARGETS:
-            raise too_many_targets(len(ids))
-    normalised_search = normalise_search(search, session) if search is not None else None
-    clean = _validate_params(session, action, dict(params or {}), target="visit_ids" if ids is not None else "patient_search")
-    return clean, ids, normalised_search
+    given = [name for name, value in (("visit_ids", visit_ids), ("search", search), ("patient_ids", patient_ids))
+             if value is not None]
+    if not given:
+        raise Invalid(
+            "target_required",
+            "Informe `visit_ids`, `patient_ids` ou `search`: sobre o que a ação deve ser aplicada.",
+        )
+    if len(given) > 1:
+        raise Invalid(
+            "ambiguous_target", "Informe apenas um alvo: `visit_ids`, `patient_ids` ou `search`.", given=given,
+        )
+    ids = _unique_ids(visit_ids, "empty_visit_ids", "A lista de visitas está vazia.", "visit_ids")
+    patients = _unique_ids(patient_ids, "empty_patient_ids", "A lista de pacientes está vazia.", "patient_ids")
+    normalised_search = resolve_search(search, session) if search is not None else None
+    target = given[0] if given[0] != "search" else "patient_search"
+    if params_optional and not params:
+        clean = {"rows": _default_rows(target)} if action == "export" else {}
+    else:
+        clean = _validate_params(session, action, dict(params or {}), target=target)
+    return clean, ids, normalised_search, patients
+
+
+def _unique_ids(values: Sequence[str] | None, code: str, message: str, field_name: str) -> list[str] | None:
+    if values is None:
+        return None
+    ids = list(dict.fromkeys(str(v).strip() for v in values if v is not None and str(v).strip()))
+    if not ids:
+        raise Invalid(code, message, field=field_name)
+    if len(ids) > MAX_TARGETS:
+        raise too_many_targets(len(ids))
+    return ids
+
+
+def _default_rows(target: str) -> str:
+    """An export's rows when not asked: visits for `visit_ids`, patients otherwise."""
+    return "visits" if target == "visit_ids" else "patients"
 
 
 def too_many_targets(found: int | None = None) -> Invalid:
@@ -131,53 +147,15 @@ def too_many_targets(found: int | None = None) -> Invalid:
     )
 
 
-def normalise_search(search: Mapping[str, Any], session: Session) -> dict[str, Any]:
-    """The search parameters of GET /api/v1/patients as stored on the job (lists, ISO dates, car ids); Invalid
-    if bad. Car labels are resolved to ids now, so the stored search names cars exactly."""
-    known = {"q", "visit_from", "visit_to", "recurring", *SEARCH_LISTS}
-    unknown = sorted(set(search) - known)
-    if unknown:
-        raise Invalid("invalid_search", "Parâmetro de busca desconhecido.", field="search", unknown=unknown)
-    result: dict[str, Any] = {}
-    q = search.get("q")
-    if q is not None:
-        if not isinstance(q, str) or len(q) > 200:
-            raise Invalid("invalid_search", "Texto de busca inválido (até 200 caracteres).", field="search.q")
-        if q.strip():
-            result["q"] = q.strip()
-    for name in SEARCH_LISTS:
-        values = search.get(name)
-        if values is None:
-            continue
-        if isinstance(values, str):
-            values = [values]
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise Invalid("invalid_search", "Filtro de busca inválido: use uma lista de textos.", field=f"search.{name}")
-        values = [v for v in dict.fromkeys(v.strip() for v in values) if v]
-        if name == "confirmation_status" and set(values) - set(SEARCH_CONFIRMATION_STATUSES):
-            raise Invalid(
-                "invalid_search", "Situação de confirmação inválida.", field="search.confirmation_status",
-                allowed=list(SEARCH_CONFIRMATION_STATUSES),
-            )
-        if name == "status" and set(values) - set(SEARCH_PATIENT_STATUSES):
-            raise Invalid(
-                "invalid_search", "Situação do paciente inválida.", field="search.status",
-                allowed=list(SEARCH_PATIENT_STATUSES),
-            )
-        if values:
-            result[name] = values
-    if "car" in result:
+def resolve_search(search: Mapping[str, Any], session: Session) -> dict[str, Any]:
+    """A job's patient search as stored: car labels resolved to ids now (so the stored search names cars
+    exactly) and the visit days in order (Invalid `invalid_visit_range` otherwise). The search comes
+    validated by the API (`api.schemas.patients.PatientSearch.stored()`)."""
+    result = dict(search)
+    if result.get("car"):
         result["car"] = car_service.resolve_refs(session, result["car"], units=result.get("unit", ()))
-    for name in ("visit_from", "visit_to"):
-        value = search.get(name)
-        if value is not None:
-            result[name] = _date(value, f"search.{name}", "invalid_search", "Data de busca inválida (use AAAA-MM-DD).")
-    if "visit_from" in result and "visit_to" in result and result["visit_to"] < result["visit_from"]:
+    if result.get("visit_from") and result.get("visit_to") and result["visit_to"] < result["visit_from"]:
         raise Invalid("invalid_visit_range", "A data final da busca é anterior à inicial.", field="search.visit_to")
-    if search.get("recurring") is not None:
-        if not isinstance(search["recurring"], bool):
-            raise Invalid("invalid_search", "`recurring` deve ser verdadeiro ou falso.", field="search.recurring")
-        result["recurring"] = search["recurring"]
     return result
 
 
@@ -217,7 +195,7 @@ def _validate_params(session: Session, action: str, params: dict[str, Any], targ
         return {"car_id": car.id}
     if action in TAG_ACTIONS:
         return {"tags": _tags(params.get("tags"))}
-    rows = params.get("rows") or ("visits" if target == "visit_ids" else "patients")
+    rows = params.get("rows") or _default_rows(target)
     return {
         "format": _choice(params.get("format"), EXPORT_FORMATS, "format", "Formato de exportação"),
         "rows": _choice(rows, EXPORT_ROWS, "rows", "Tipo de linha da exportação"),
@@ -289,14 +267,18 @@ def create(
     actor: Actor,
     visit_ids: Sequence[str] | None = None,
     search: Mapping[str, Any] | None = None,
+    patient_ids: Sequence[str] | None = None,
 ) -> BulkJob:
     """Validate and register a queued job; the caller commits, then enqueues `workers.bulk.run`."""
-    clean, ids, normalised_search = validate(session, action, params, visit_ids=visit_ids, search=search)
+    clean, ids, normalised_search, patients = validate(
+        session, action, params, visit_ids=visit_ids, search=search, patient_ids=patient_ids
+    )
     job = BulkJob(
         action=action,
-        target="visit_ids" if ids is not None else "patient_search",
+        target="visit_ids" if ids is not None else "patient_ids" if patients is not None else "patient_search",
         params=clean,
         visit_ids=ids,
+        patient_ids=patients,
         search=normalised_search,
         status="queued",
         actor_id=actor.user_id,
@@ -338,11 +320,14 @@ class JobRun:
 
 
 def begin(session: Session, job_id: str) -> JobRun:
-    """Start (or resume) a job: a queued job turns running; attempts counted. NotFound if unknown."""
+    """Start (or resume) a job: a queued job turns running; attempts counted; a job asked to stop while no run
+    held it is cancelled here. NotFound if unknown."""
     job = repo.get_for_update(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
-    if job.status not in FINAL_STATUSES:
+        raise NotFound(ENTITY, job_id)
+    if job.status == "cancelling":
+        settle_cancel(job)
+    elif job.status not in FINAL_STATUSES:
         job.status = "running"
         job.started_at = job.started_at or func.now()
         job.attempts += 1
@@ -372,11 +357,11 @@ def store_targets(
     """
     job = repo.get_for_update(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
+        raise NotFound(ENTITY, job_id)
     if job.resolved or job.status in FINAL_STATUSES:
         return job.total or 0
     kind = item_kind(job)
-    rows = _targets(session, job, kind, patient_ids or [], search)
+    rows = resolve_targets(session, job, kind, patient_ids or [], search)
     if len(rows) > MAX_TARGETS:
         error = too_many_targets()
         fail(session, job_id, error.code, error.message)
@@ -390,7 +375,7 @@ def store_targets(
     return job.total
 
 
-def _targets(
+def resolve_targets(
     session: Session, job: BulkJob, kind: str, patient_ids: Sequence[str], search: Mapping[str, Any] | None
 ) -> list[tuple[str, str, str | None]]:
     """(item id, item kind, patient id) in processing order. A visit id that does not exist stays a visit
@@ -408,7 +393,7 @@ def _targets(
             else:
                 rows.setdefault(patient_id, (patient_id, "patient", patient_id))
         return list(rows.values())
-    unique = list(dict.fromkeys(patient_ids))
+    unique = list(dict.fromkeys(job.patient_ids if job.target == "patient_ids" else patient_ids))
     if kind == "patient":
         return [(patient_id, "patient", patient_id) for patient_id in unique]
     search = search if search is not None else target_search(job.search or {}, kind)
@@ -449,7 +434,10 @@ def process_batch(session: Session, job_id: str, size: int = BATCH_SIZE) -> Batc
     """
     job = repo.get_for_update(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
+        raise NotFound(ENTITY, job_id)
+    if job.status == "cancelling":
+        settle_cancel(job)
+        return BatchResult(status=job.status)
     if job.status != "running" or not job.resolved:
         return BatchResult(status=job.status)
     context = actions.Context(
@@ -523,12 +511,55 @@ def _error_details(error: DomainError) -> dict[str, Any] | None:
     return actions.json_safe(details) or None
 
 
+def run(
+    job_id: str,
+    find_patients: Callable[[Mapping[str, Any], int], list[str]],
+    batch_size: int | None = None,
+    on_batch_committed: Callable[[list[str]], None] | None = None,
+) -> str:
+    """Run a job to its end in committed batches and return its final status. Idempotent and resumable.
+
+    Targets are resolved once: `find_patients(search, limit)` asks the index for the patients
+    a search matches (the caller's search client; storage never talks to it), then the visits
+    follow by the documented rule; they are stored as pending items in the transaction that
+    marks the job resolved. Items are then processed in committed batches, each item's effect
+    and result together, only pending items taken: a run killed anywhere and run again does no
+    item twice and ends with the counters of one clean run. `on_batch_committed` gets the ids
+    of the messages a batch requested, after it committed.
+    """
+    size = batch_size or BATCH_SIZE
+    with unit_of_work() as session:
+        job = begin(session, job_id)
+    if job.status in FINAL_STATUSES:
+        return job.status
+    if not job.resolved:
+        patient_ids = None
+        if job.target == "patient_search":
+            patient_ids = find_patients(job.target_search or {}, MAX_TARGETS + 1)
+        with unit_of_work() as session:
+            store_targets(session, job_id, patient_ids, search=job.target_search)
+    while True:
+        with unit_of_work() as session:
+            batch = process_batch(session, job_id, size)
+        if batch.processed and on_batch_committed is not None:
+            on_batch_committed(batch.message_ids)
+        if not batch.remaining:
+            break
+    with unit_of_work() as session:
+        status = finish(session, job_id)
+    log.info("bulk job finished", extra={"job_id": job_id, "status": status})
+    return status
+
+
 def finish(session: Session, job_id: str) -> str:
     """Close a job whose items are all processed: an export gets its file; status `done`. Idempotent."""
     job = repo.get_for_update(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
+        raise NotFound(ENTITY, job_id)
     if job.status in FINAL_STATUSES:
+        return job.status
+    if job.status == "cancelling":  # asked to stop after its last item: no export file is built
+        settle_cancel(job)
         return job.status
     if not job.resolved or repo.pending_items(session, job_id, 1):
         return job.status
@@ -580,25 +611,57 @@ def fail(session: Session, job_id: str, code: str, message: str) -> None:
     """Give up on a job with a stable code and a pt-BR message; items already done stay done."""
     job = repo.get_for_update(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
+        raise NotFound(ENTITY, job_id)
     if job.status not in FINAL_STATUSES:
         job.status, job.failure_code, job.failure_message = "failed", code, message
         job.finished_at = func.now()
     log.info("bulk job failed", extra={"job_id": job_id, "code": code})
 
 
+def heartbeat(session: Session, job_id: str) -> None:
+    """Mark a running job's task alive (the running task calls it every few seconds)."""
+    resumable.touch(session, WORK, job_id)
+
+
+def resume_stalled(
+    session: Session, *, quiet: timedelta, max_attempts: int, dead_after: timedelta | None = None
+) -> list[str]:
+    """Jobs whose task was lost or whose worker died, turned back to `queued` for another run (the caller
+    enqueues them after the commit); those that already died `max_attempts` times are marked failed."""
+    if dead_after is not None:
+        _settle_dead_cancels(session, dead_after)
+    swept = resumable.sweep(session, WORK, quiet=quiet, max_attempts=max_attempts, dead_after=dead_after)
+    for job_id in swept.exhausted:
+        fail(session, job_id, "stalled",
+             "A ação em lote parou várias vezes sem concluir. Os itens já processados foram mantidos.")
+    return swept.resumed
+
+
+def _settle_dead_cancels(session: Session, dead_after: timedelta) -> None:
+    """A job asked to stop whose worker died has nobody to stop it: closed here once its heartbeat is silent
+    for `dead_after`. A job a live batch holds locked is skipped, never waited for."""
+    jobs = session.scalars(
+        select(BulkJob)
+        .where(BulkJob.status == "cancelling", BulkJob.updated_at < func.now() - dead_after)
+        .with_for_update(skip_locked=True)
+    )
+    for job in jobs:
+        settle_cancel(job)
+    session.flush()
+
+
+def settle_cancel(job: BulkJob) -> None:
+    """Close a job asked to stop (cancelling → cancelled): items not done keep no result (`pending`)."""
+    job.status = "cancelled"
+    job.finished_at = func.now()
+    log.info("bulk job cancelled", extra={"job_id": job.id})
+
+
 # ------------------------------------------------------------------------------------ reading
 
 
-def report(
-    session: Session, job_id: str, *, outcome: str | None = None, cursor: str | None = None, limit: int = 100
-) -> dict[str, Any]:
-    """The job as `GET /api/v1/bulk/{id}` shows it: status, progress, counters and a page of item results."""
-    job = repo.get(session, job_id)
-    if job is None:
-        raise JobNotFound(job_id)
-    after = paging.decode(cursor, [BulkJobItem.position])[0] if cursor is not None else None
-    page = repo.items(session, job_id, outcome=outcome, after=after, limit=limit + 1)
+def summary(job: BulkJob) -> dict[str, Any]:
+    """A job without its items, as GET /api/v1/bulk lists it and GET /api/v1/bulk/{id} heads it."""
     return {
         "id": job.id,
         "action": job.action,
@@ -606,6 +669,7 @@ def report(
         "params": job.params,
         "search": job.search,
         "visit_count": len(job.visit_ids) if job.visit_ids is not None else None,
+        "patient_count": len(job.patient_ids) if job.patient_ids is not None else None,
         "status": job.status,
         "total": job.total,
         "processed": job.processed,
@@ -623,6 +687,20 @@ def report(
              "url": f"/api/v1/bulk/{job.id}/download"}
             if job.result_filename else None
         ),
+    }
+
+
+def report(
+    session: Session, job_id: str, *, outcome: str | None = None, cursor: str | None = None, limit: int = 100
+) -> dict[str, Any]:
+    """The job as `GET /api/v1/bulk/{id}` shows it: status, progress, counters and a page of item results."""
+    job = repo.get(session, job_id)
+    if job is None:
+        raise NotFound(ENTITY, job_id)
+    after = paging.decode(cursor, [BulkJobItem.position])[0] if cursor is not None else None
+    page = repo.items(session, job_id, outcome=outcome, after=after, limit=limit + 1)
+    return {
+        **summary(job),
         "items": [
             {"position": i.position, "item_id": i.item_id, "kind": i.item_kind, "patient_id": i.patient_id,
              "outcome": i.outcome or "pending", "code": i.code, "message": i.message, "details": i.details}
@@ -636,7 +714,7 @@ def result_file(session: Session, job_id: str) -> tuple[str, str, bytes]:
     """(filename, format, bytes) of a finished export; NotFound, or Conflict while it is not ready."""
     job = repo.get(session, job_id)
     if job is None:
-        raise JobNotFound(job_id)
+        raise NotFound(ENTITY, job_id)
     if job.action != "export":
         raise Conflict("not_an_export", "Esta ação em lote não é uma exportação: não há arquivo para baixar.")
     if job.status == "failed":

@@ -120,13 +120,16 @@ def next_visit(session: Session, patient_id: str, today: date) -> Visit | None:
 
 @dataclass(frozen=True)
 class ReminderCandidate:
-    """A visit the daily reminder may write to, with what the choice needs of its patient."""
+    """A live visit of the reminder's day, with what the choice needs of it and of its patient."""
 
     visit_id: str
     patient_id: str
     start_at: datetime
     street: str | None
     number: str | None
+    car_id: str | None
+    confirmation_status: str
+    reminded: bool
     patient_name: str
     phones: list[dict]
     preferred_channel: str | None
@@ -134,30 +137,30 @@ class ReminderCandidate:
 
 
 def reminder_candidates(session: Session, day: date) -> list[ReminderCandidate]:
-    """Visits on `day` still scheduled, neither confirmed nor declined, still listed by the latest export,
-    and not reminded yet (no `reminder:<visit id>` message); in start order."""
+    """Visits on `day` still scheduled and still listed by the latest export, whether reminded already (a
+    `reminder:<visit id>` message) or not; in start order (storage.messages.reminders decides who gets one)."""
     reminded = exists().where(Message.dedupe_key == func.concat("reminder:", Visit.id))
     rows: list[Row] = list(
         session.execute(
             select(
-                Visit.id, Visit.patient_id, Visit.start_at, Visit.street, Visit.number,
+                Visit.id, Visit.patient_id, Visit.start_at, Visit.street, Visit.number, Visit.car_id,
+                Visit.confirmation_status, reminded,
                 Patient.name, Patient.phones, Patient.preferred_channel, Patient.opted_out_at,
             )
             .join(Patient, Patient.id == Visit.patient_id)
             .where(
                 Visit.visit_date == day,
                 Visit.status == "scheduled",
-                Visit.confirmation_status.notin_(("confirmed", "declined")),
                 Visit.missing_from_latest_export.is_(False),
-                ~reminded,
             )
             .order_by(Visit.start_at, Visit.id)
         )
     )
     return [
         ReminderCandidate(
-            visit_id=row[0], patient_id=row[1], start_at=row[2], street=row[3], number=row[4], patient_name=row[5],
-            phones=list(row[6] or []), preferred_channel=row[7], opted_out=row[8] is not None,
+            visit_id=row[0], patient_id=row[1], start_at=row[2], street=row[3], number=row[4], car_id=row[5],
+            confirmation_status=row[6], reminded=bool(row[7]), patient_name=row[8], phones=list(row[9] or []),
+            preferred_channel=row[10], opted_out=row[11] is not None,
         )
         for row in rows
     ]
@@ -183,3 +186,30 @@ def stale_sending(session: Session, quiet_for: timedelta, limit: int = 1000) -> 
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def page_log(
+    session: Session,
+    *,
+    day: date | None = None,
+    statuses: Sequence[str] = (),
+    channels: Sequence[str] = (),
+    patient_id: str | None = None,
+    visit_id: str | None = None,
+    cursor: str | None,
+    limit: int,
+) -> paging.Page[Message]:
+    """A page of the message log, newest first: of the visits of `day` (local), of these statuses and channels,
+    of one patient or visit, as given."""
+    stmt = select(Message)
+    if day is not None:
+        stmt = stmt.join(Visit, Visit.id == Message.visit_id).where(Visit.visit_date == day)
+    if statuses:
+        stmt = stmt.where(Message.status.in_(list(statuses)))
+    if channels:
+        stmt = stmt.where(Message.channel.in_(list(channels)))
+    if patient_id is not None:
+        stmt = stmt.where(Message.patient_id == patient_id)
+    if visit_id is not None:
+        stmt = stmt.where(Message.visit_id == visit_id)
+    return paging.keyset(session, stmt, [Message.created_at, Message.id], cursor=cursor, limit=limit, descending=True)

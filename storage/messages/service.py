@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,15 +20,16 @@ from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, object_session
 
-from storage import outbox
+from storage import indexed
 from storage.clock import local_today
 from storage.errors import Conflict, Invalid, NotFound
 from storage.identifiers import digits_only, phone_e164
-from storage.messages import repo, templates
+from storage.messages import reminders, repo, templates
+from storage.messages.phones import mobile_number
+from storage.messages.reminders import reminder_key
 from storage.messages.models import CHANNELS, REASONS, InboundMessage, Message, MessageEvent, new_id
 from storage.patients import repo as patient_repo
 from storage.patients.models import Patient
-from storage.visits import commands as visit_commands
 from storage.visits import confirmations as visit_confirmations
 from storage.visits import repo as visit_repo
 
@@ -45,25 +46,32 @@ _SPACES = re.compile(r"\s+")
 ERROR_MAX = 200
 
 
-def reminder_key(visit_id: str) -> str:
-    """The dedupe key that makes the daily reminder once-only per visit."""
-    return f"reminder:{visit_id}"
-
-
 # ------------------------------------------------------------------ requesting
 
 
-def request(
+@dataclass(frozen=True)
+class Draft:
+    """A message ready to store: who, about which visit, where to, and the exact pt-BR text."""
+
+    patient_id: str
+    visit_id: str
+    channel: str
+    template: str
+    body: str
+    to_phone: str
+    number: str
+
+
+def compose(
     session: Session,
     *,
     template: str,
     channel: str,
     visit_id: str | None = None,
     patient_id: str | None = None,
-    actor_id: str | None,
     reason: str = "manual",
-) -> Message:
-    """Validate, render the pt-BR text and store a `queued` message (the caller commits, then enqueues it).
+) -> Draft:
+    """Validate and render a message without storing it (what `request` stores; a preview shows it).
 
     Without a visit the patient's next scheduled visit is used (every template names a
     date and time). Conflict `patient_opted_out` / `visit_cancelled`; Invalid
@@ -100,9 +108,28 @@ def request(
         raise Invalid("no_mobile_phone", "O paciente não tem celular cadastrado.", field="phones")
 
     body = templates.render(template, templates.values_for(patient.name, visit.start_at, visit.street, visit.number))
+    return Draft(patient.id, visit.id, channel, template, body, phone_e164(number), number)
+
+
+def request(
+    session: Session,
+    *,
+    template: str,
+    channel: str,
+    visit_id: str | None = None,
+    patient_id: str | None = None,
+    actor_id: str | None,
+    reason: str = "manual",
+) -> Message:
+    """Validate, render the pt-BR text and store a `queued` message (the caller commits, then enqueues it).
+
+    The checks and errors of `compose`.
+    """
+    draft = compose(session, template=template, channel=channel, visit_id=visit_id, patient_id=patient_id,
+                    reason=reason)
     message = Message(
-        patient_id=patient.id, visit_id=visit.id, channel=channel, template=template, body=body,
-        to_phone=phone_e164(number), status="queued", attempts=0, reason=reason, actor_id=actor_id,
+        patient_id=draft.patient_id, visit_id=draft.visit_id, channel=channel, template=template, body=draft.body,
+        to_phone=draft.to_phone, status="queued", attempts=0, reason=reason, actor_id=actor_id,
     )
     session.add(message)
     session.flush()
@@ -129,30 +156,18 @@ def request_reminders(session: Session, day: date, *, default_channel: str = "wh
     transaction and then skips). Opted-out patients and patients without a mobile phone
     are skipped. The channel is the patient's preferred one when it is sms or whatsapp.
     """
-    _check_choice(default_channel, CHANNELS, "invalid_channel", "Canal de mensagem inválido.", "channel")
     run = ReminderRun(day=day)
-    for candidate in repo.reminder_candidates(session, day):
-        if candidate.opted_out:
-            run.opted_out += 1
-            continue
-        channel = candidate.preferred_channel if candidate.preferred_channel in CHANNELS else default_channel
-        number = mobile_number(candidate.phones, channel)
-        if number is None:
-            run.no_mobile_phone += 1
-            continue
-        values = templates.values_for(candidate.patient_name, candidate.start_at, candidate.street, candidate.number)
-        try:
-            body = templates.render("confirmation_request", values)
-        except Invalid:
-            run.invalid += 1
-            continue
+    plan = reminders.plan(session, day, default_channel=default_channel)
+    run.opted_out, run.no_mobile_phone = plan.excluded["opted_out"], plan.excluded["no_mobile_phone"]
+    run.invalid, run.already_reminded = plan.excluded["invalid"], plan.excluded["already_sent"]
+    for recipient in plan.recipients:
         message_id = session.execute(
             insert(Message)
             .values(
-                id=new_id(), patient_id=candidate.patient_id, visit_id=candidate.visit_id,
-                channel=channel, template="confirmation_request", body=body, to_phone=phone_e164(number),
-                status="queued", attempts=0, reason="reminder", actor_id=None,
-                dedupe_key=reminder_key(candidate.visit_id),
+                id=new_id(), patient_id=recipient.patient_id, visit_id=recipient.visit_id,
+                channel=recipient.channel, template=reminders.TEMPLATE, body=recipient.body,
+                to_phone=recipient.to_phone, status="queued", attempts=0, reason="reminder", actor_id=None,
+                dedupe_key=reminder_key(recipient.visit_id),
             )
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(Message.id)
@@ -215,7 +230,7 @@ def mark_sent(session: Session, message_id: str, *, provider: str, provider_mess
         message.status = "sent"
         if message.visit_id:
             # The visit's document lists the channels its patient was reached through.
-            visit_commands.touch(session, message.visit_id)
+            indexed.mark_changed(session, stale_visits=[message.visit_id])
     session.flush()
     # A status callback may beat our own commit: it was stored without a message, apply it now.
     for event in repo.events_without_message(session, provider, provider_message_id):
@@ -466,24 +481,11 @@ def opt_out(session: Session, patient_id: str, *, channel: str | None = None) ->
     patient.opted_out_at = func.now()
     patient.opted_out_channel = channel
     session.flush()
-    outbox.record(session, PATIENT, patient.id)
+    indexed.mark_changed(session, patients=[patient.id])
     return True
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def mobile_number(phones: Sequence[Mapping[str, Any]], channel: str) -> str | None:
-    """The patient's number a text can go to: a mobile (DDD + 9 digits starting with 9); for WhatsApp the
-    one marked `whatsapp` first."""
-    mobiles = [p for p in phones if _is_mobile(str(p.get("number") or ""))]
-    if channel == "whatsapp":
-        mobiles.sort(key=lambda p: p.get("kind") != "whatsapp")
-    return str(mobiles[0]["number"]) if mobiles else None
-
-
-def _is_mobile(digits: str) -> bool:
-    return len(digits) == 11 and digits.isdigit() and digits[2] == "9"
 
 
 def _check_choice(value: Any, allowed, code: str, message: str, field_name: str) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from storage.bulk import any_of
+from storage.sql import any_of
 from storage.patients.models import Patient
+from storage.visits.models import Visit
 
 
 def get(session: Session, patient_id: str) -> Patient | None:
@@ -46,14 +46,6 @@ def find_by_cpf(session: Session, cpf: str) -> Patient | None:
     return session.scalars(select(Patient).where(Patient.cpf == cpf)).first()
 
 
-def find_by_folded_name_and_birth_date(session: Session, name_folded: str, birth_date: date) -> Patient | None:
-    """Return the patient without CPF matching a folded name and birth date, or None."""
-    stmt = select(Patient).where(
-        Patient.name_folded == name_folded, Patient.birth_date == birth_date
-    ).order_by(Patient.created_at)
-    return session.scalars(stmt).first()
-
-
 def has_merged_records(session: Session, patient_id: str) -> bool:
     """True when some record was merged into this patient (and not unmerged since)."""
     stmt = select(Patient.id).where(Patient.merged_into_id == patient_id, Patient.status == "merged").limit(1)
@@ -71,3 +63,17 @@ def ids_after(session: Session, after_id: str | None, limit: int) -> list[str]:
     if after_id is not None:
         stmt = stmt.where(Patient.id > after_id)
     return list(session.scalars(stmt))
+
+
+def has_visits(session: Session, patient_id: str) -> bool:
+    """Tell whether any visit belongs to this patient."""
+    return session.scalar(select(select(Visit.id).where(Visit.patient_id == patient_id).exists())) or False
+
+
+def phones_by_id(session: Session, patient_ids: Sequence[str]) -> dict[str, list[dict]]:
+    """Patient id -> their phones `[{number, kind}]` (the registry's order) for these ids; one query."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Patient.id, Patient.phones).where(any_of(Patient.id, ids)))
+    return {patient_id: list(phones or []) for patient_id, phones in rows}

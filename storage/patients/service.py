@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage import outbox
+from storage import indexed
 from storage.duplicates import service as duplicate_service
 from storage.errors import Conflict, Invalid, NotFound
 from storage.identifiers import (
@@ -28,7 +28,6 @@ from storage.identifiers import (
 )
 from storage.patients import repo
 from storage.patients.models import Patient
-from storage.visits import repo as visit_repo
 
 ENTITY = "patient"
 CPF_INDEX = "uq_patients_cpf"
@@ -74,7 +73,7 @@ def create(session: Session, data: Mapping[str, Any]) -> Patient:
     _ensure_cpf_free(session, patient.cpf, patient_id=None)
     with _cpf_race(session, patient.cpf):
         session.add(patient)
-    outbox.record(session, ENTITY, patient.id)
+    indexed.mark_changed(session, patients=[patient.id])
     # Its match keys, so a later registration of the same person finds it (storage.duplicates).
     duplicate_service.save_keys_of(session, patient)
     return patient
@@ -95,7 +94,7 @@ def update(session: Session, patient_id: str, changes: Mapping[str, Any]) -> Pat
         _apply(patient, changes)
         modified = session.is_modified(patient)
     if modified:
-        outbox.record(session, ENTITY, patient.id)
+        indexed.mark_changed(session, patients=[patient.id])
         duplicate_service.save_keys_of(session, patient)
     return patient
 
@@ -112,7 +111,7 @@ def delete(session: Session, patient_id: str) -> None:
             "patient_has_merged_records",
             "Outros cadastros foram unificados a este paciente; desfaça a unificação antes de excluí-lo.",
         )
-    if visit_repo.patient_has_visits(session, patient_id):
+    if repo.has_visits(session, patient_id):
         raise Conflict(
             "patient_has_visits",
             "O paciente tem visitas registradas e não pode ser excluído; desative o cadastro (status inativo).",
@@ -120,7 +119,7 @@ def delete(session: Session, patient_id: str) -> None:
     tombstone_version = patient.row_version + 1
     session.delete(patient)
     session.flush()
-    outbox.record(session, ENTITY, patient_id, deleted_version=tombstone_version)
+    indexed.mark_deleted(session, ENTITY, patient_id, tombstone_version)
 
 
 def _refuse_merged(patient: Patient) -> None:

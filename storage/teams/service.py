@@ -31,11 +31,6 @@ TEAM_CREATE_FIELDS = frozenset({"car_id", "day", "driver_id", "collector_id", "n
 TEAM_UPDATE_FIELDS = frozenset({"driver_id", "collector_id", "notes"})
 MAX_NOTES = 1000
 _REGISTRATION_NUMBER = re.compile(r"^[0-9]{1,12}(-?[A-Z]{1,4})?$")
-_NOT_FOUND = {
-    "driver": "Motorista não encontrado.",
-    "collector": "Coletora não encontrada.",
-    "team": "Equipe não encontrada.",
-}
 
 
 # ---------------------------------------------------------------- drivers
@@ -156,7 +151,7 @@ def update_team(session: Session, team_id: str, changes: Mapping[str, Any]) -> T
     _refuse_unknown(changes, TEAM_UPDATE_FIELDS)
     team = repo.get_team_for_update(session, team_id)
     if team is None:
-        raise not_found("team", team_id)
+        raise NotFound("team", team_id)
     if "driver_id" in changes and changes["driver_id"] != team.driver_id:
         team.driver_id = _team_driver(session, changes["driver_id"], team.day, team.id)
     if "collector_id" in changes and changes["collector_id"] != team.collector_id:
@@ -172,7 +167,7 @@ def delete_team(session: Session, team_id: str) -> None:
     """Undo a team (the car, driver and collector stay)."""
     team = repo.get_team_for_update(session, team_id)
     if team is None:
-        raise not_found("team", team_id)
+        raise NotFound("team", team_id)
     session.delete(team)
     session.flush()
 
@@ -180,25 +175,17 @@ def delete_team(session: Session, team_id: str) -> None:
 # ---------------------------------------------------------------- helpers
 
 
-def not_found(entity: str, entity_id: Any) -> NotFound:
-    """A NotFound with the pt-BR message of a driver, collector or team."""
-    error = NotFound(entity, entity_id)
-    error.message = _NOT_FOUND[entity]
-    error.args = (error.message,)
-    return error
-
-
 def _driver(session: Session, driver_id: str) -> Driver:
     driver = repo.get_driver(session, driver_id)
     if driver is None:
-        raise not_found("driver", driver_id)
+        raise NotFound("driver", driver_id)
     return driver
 
 
 def _collector(session: Session, collector_id: str) -> Collector:
     collector = repo.get_collector(session, collector_id)
     if collector is None:
-        raise not_found("collector", collector_id)
+        raise NotFound("collector", collector_id)
     return collector
 
 

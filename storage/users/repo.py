@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -59,3 +60,11 @@ def forget_expired_refresh_tokens(session: Session, user_id: str, now: datetime)
     session.execute(
         delete(UsedRefreshToken).where(UsedRefreshToken.user_id == user_id, UsedRefreshToken.expires_at < now)
     )
+
+
+def names(session: Session, user_ids: Iterable[str | None]) -> dict[str, str]:
+    """Map user ids to their names (for `actor_name` beside an actor id); unknown ids left out; one query."""
+    ids = sorted({user_id for user_id in user_ids if user_id})
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())

@@ -16,8 +16,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
+from storage import indexed
 from storage.errors import Conflict, Invalid, NotFound
-from storage.visits import commands, repo
+from storage.visits import repo, service
 from storage.visits.models import ATTEMPT_CHANNELS, ATTEMPT_OUTCOMES, ATTEMPT_SOURCES, ConfirmationAttempt
 
 _NOTES_MAX = 2000
@@ -54,7 +55,7 @@ def record_attempt(
     if visit.status != "scheduled":
         raise Conflict(
             "visit_not_scheduled",
-            f"Só visitas agendadas podem ser confirmadas; esta está {commands.STATUS_NAMES[visit.status]}.",
+            f"Só visitas agendadas podem ser confirmadas; esta está {service.STATUS_NAMES[visit.status]}.",
             visit_id=visit.id,
         )
     at = datetime.now(timezone.utc)
@@ -71,6 +72,6 @@ def record_attempt(
         visit.confirmation_status, visit.confirmed_at = "pending", None
     # Always an UPDATE (so a new row_version): the visit's document counts its attempts.
     visit.updated_at = at
-    commands.record_changes(session, [visit.id], [visit.patient_id])
+    indexed.mark_changed(session, visits=[visit.id])
     session.flush()
     return attempt

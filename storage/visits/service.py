@@ -1,313 +1,315 @@
-"""Visit commands for bulk writers (the spreadsheet import). Never commits.
+"""Schedule commands: book a visit by hand, reschedule it, change its status. Never commits.
 
-A visit made from an export is a pure function of its active source rows (their
-`data`), its patient and its car, plus what only we know (our lifecycle status,
-when we learned of the confirmation). `compose()` computes it; the writers insert
-or update in bulk, bump `row_version`, and record the outbox rows of the visit
-and of its patient, whose search document summarises their visits.
+Rules:
+- A car, or a patient, with another *live* visit (not cancelled, still listed by its
+  export) whose [start, end) overlaps the new slot → `Conflict("visit_overlap_car" |
+  "visit_overlap_patient")` naming the other visit (`details.visit_id`). Adjacent slots
+  (07:20–08:00 then 08:00–08:40) do not overlap. The check runs with the car rows and
+  the patient row locked (`FOR NO KEY UPDATE`, cars in id order, then the patient), so
+  two concurrent bookings of one car or one patient cannot both pass.
+- A car with more live visits on the local day than its `daily_capacity` is a warning
+  (`car_over_capacity`), never an error; so is a car in maintenance or inactive
+  (`car_not_active`).
+- Status transitions: scheduled → cancelled | collected | no_show; cancelled →
+  scheduled (reinstated, overlaps checked again); collected and no_show → scheduled
+  only, to correct a mistaken mark (overlaps checked again). Anything else →
+  `Conflict("visit_status_transition")`. Asking for the current status changes nothing.
+- Only a scheduled visit can be rescheduled; a new start resets the confirmation to
+  pending (the patient confirmed the old time). A new start without an end keeps the
+  duration.
+- An inactive patient is not booked: a new visit, a reschedule or a reinstatement of one
+  of their visits → `Conflict("patient_inactive")` (reactivate the patient first). Imports
+  are the lab's own bookings and are not refused.
+- Every change bumps the visit's row_version, writes a history row
+  (`VisitStatusChange`) and marks the visit changed (`storage.indexed`: its document and
+  its patient's are rewritten).
+
+Visits made here have no source rows; `visit_date` is the America/Sao_Paulo day of
+the start. Times may be aware datetimes or ISO strings; naive ones are local time.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, text, update
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from storage import outbox
-from storage.bulk import copy_rows
+from storage import indexed
 from storage.clock import LOCAL_TZ
-from storage.outbox import OutboxEntry
-from storage.patients.models import Patient
+from storage.errors import Conflict, Invalid, NotFound
 from storage.visits import repo
-from storage.visits.models import Visit, VisitSource, new_id
+from storage.visits.models import STATUSES, Visit, VisitStatusChange
 
-ENTITY = "visit"
-PATIENT_ENTITY = "patient"
+VISIT = "visit"
+
+# Allowed status moves (see the module docstring).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "scheduled": frozenset({"cancelled", "collected", "no_show"}),
+    "cancelled": frozenset({"scheduled"}),
+    "collected": frozenset({"scheduled"}),
+    "no_show": frozenset({"scheduled"}),
+}
+STATUS_NAMES = {"scheduled": "agendada", "cancelled": "cancelada", "collected": "coletada", "no_show": "não compareceu"}
+CAR_STATUS_NAMES = {"maintenance": "em manutenção", "inactive": "inativo"}
 
 _ADDRESS = ("street", "number", "complement", "neighborhood", "city", "state", "zip_code")
 _LENGTHS = {name: column.type.length for name, column in Visit.__table__.c.items() if getattr(column.type, "length", None)}
+_MAX_EXAMS = 100
 
 
-def group_key(car_key: str | None, start: datetime | None, patient_name_folded: str, agenda_id: str | None) -> str:
-    """Stable key of one stop (car agenda, start, patient, agenda id): rows sharing it are one visit."""
-    text = "\x1f".join((car_key or "", start.isoformat() if start else "", patient_name_folded, agenda_id or ""))
-    return hashlib.sha1(text.encode()).hexdigest()
+def create(session: Session, data: Mapping[str, Any], *, actor_id: str | None) -> tuple[Visit, list[dict]]:
+    """Book a visit by hand; returns it and the warnings. Conflict on an overlapping car or patient booking.
 
-
-def local(value: str | None) -> datetime | None:
-    """An ISO local (America/Sao_Paulo) naive time from source data, as an aware datetime."""
-    if not value:
-        return None
-    return datetime.fromisoformat(value).replace(tzinfo=LOCAL_TZ)
-
-
-def compose(
-    sources: Sequence[Mapping[str, Any]],
-    *,
-    patient_id: str,
-    car_id: str | None,
-    existing: Mapping[str, Any] | None,
-    learned_at: datetime,
-) -> dict[str, Any]:
-    """Compute a visit's content columns from its active sources' data, in (row number, source id) order.
-
-    Slot, car, unit and address come from the first source that has them; exams and
-    payers are merged from all (a split visit: both payers, all exams); the visit is
-    confirmed when any source says so. The import never downgrades a confirmation we
-    already hold (nor a refusal we recorded, unless the export now says confirmed), and
-    only moves our lifecycle status between scheduled and cancelled (collected and
-    no-show are ours; a visit staff cancelled stays cancelled: only an export's own
-    cancellation is undone by a later export that books it again).
+    `data`: patient_id, car_id, start, end (required); exam_codes, exam_names, payers,
+    notes; address (a mapping with street…zip_code, reference) or the same keys flat
+    — by default the patient's address; payers default to the patient's health plan.
     """
-    first = sources[0]
-    start = local(first["start"])
-    end = local(first["end"])
-    assert start is not None and end is not None
-    codes: list[str] = []
-    names: list[str] = []
-    payers: list[dict] = []
-    for source in sources:
-        for code in source.get("exam_codes") or ():
-            if code not in codes:
-                codes.append(code)
-        if source.get("exam_names"):
-            names.append(source["exam_names"])
-        payer = source.get("payer")
-        if payer and payer not in payers:
-            payers.append(payer)
-    live = [s for s in sources if s.get("status") != "cancelled"]
-    booking_status = (live[0] if live else first).get("status")
-    confirmed_source = next((s for s in sources if s.get("confirmation_status") == "confirmed"), None)
-    address_source = next((s for s in sources if s.get("address")), None)
-    address = (address_source or {}).get("address") or {}
+    patient_id = _required_id(data.get("patient_id"), "patient_id", "Informe o paciente.")
+    car_id = _required_id(data.get("car_id"), "car_id", "Informe o carro.")
+    start = _when(data.get("start"), "start")
+    end = _when(data.get("end"), "end")
+    _check_range(start, end)
 
-    if existing and existing["confirmation_status"] == "confirmed":
-        confirmation_status, confirmed_at = "confirmed", existing["confirmed_at"]
-    elif confirmed_source is not None:
-        confirmation_status = "confirmed"
-        confirmed_at = local(confirmed_source.get("confirmation_time")) or learned_at
-    elif existing and existing["confirmation_status"] == "declined":
-        # The patient told us no (storage.visits.confirmations); an export that knows nothing of it keeps it.
-        confirmation_status, confirmed_at = "declined", None
-    else:
-        confirmation_status, confirmed_at = "pending", None
-    channel = _first(sources, "confirmation_channel")
-    if existing and existing["confirmation_channel"] and not channel:
-        channel = existing["confirmation_channel"]
+    cars = repo.lock_cars(session, [car_id])
+    if car_id not in cars:
+        raise NotFound("car", car_id)
+    patient = repo.lock_patient(session, patient_id)
+    if patient is None:
+        raise NotFound("patient", patient_id)
+    _check_active(patient)
+    car = cars[car_id]
+    _check_overlaps(session, start=start, end=end, car=car, patient_id=patient_id, exclude_id=None)
 
-    cancelled = not live
-    if existing is None:
-        status = "cancelled" if cancelled else "scheduled"
-    elif cancelled:
-        status = "cancelled"
-    elif existing["status"] == "cancelled" and existing.get("booking_status") != "cancelled":
-        # Cancelled by staff while the export still lists it as booked: an import never reinstates it.
-        status = "cancelled"
-    elif existing["status"] == "cancelled":
-        status = "scheduled"
-    else:
-        status = existing["status"]
-
-    notes: list[str] = []
-    for source in sources:
-        if source.get("notes") and source["notes"] not in notes:
-            notes.append(source["notes"])
-    content = {
-        "patient_id": patient_id,
-        "car_id": car_id,
-        "start_at": start,
-        "end_at": end,
-        "visit_date": start.date(),
-        "status": status,
-        "booking_status": booking_status,
-        "confirmation_status": confirmation_status,
-        "confirmation_channel": channel,
-        "confirmed_at": confirmed_at,
-        "exam_codes": codes,
-        "exam_names": names,
-        "total_exams": len(codes),
-        "payers": payers,
-        "physician": _first(sources, "physician"),
-        "booking_channel": _first(sources, "booking_channel"),
-        "booked_at": local(_first(sources, "booked_at")),
-        "notes": " | ".join(notes) or None,
-        **{name: address.get(name) for name in _ADDRESS},
-        "address_reference": address.get("reference"),
-        "address_text": _first(sources, "address_text"),
-        "unit_code": first.get("unit_code"),
-        "unit_name": first.get("unit_name"),
-        "group_key": first.get("group_key"),
-        "missing_from_latest_export": False,
-    }
-    for name, length in _LENGTHS.items():
-        value = content.get(name)
-        if isinstance(value, str) and len(value) > length:
-            content[name] = value[:length]
-    return content
-
-
-def changed(content: Mapping[str, Any], existing: Mapping[str, Any]) -> bool:
-    """Tell whether composed content differs from the stored row."""
-    return any(existing.get(name) != value for name, value in content.items())
-
-
-_VISIT_INSERT_COLUMNS = ("id", "row_version", "import_id", *repo.CONTENT_COLUMNS)
-
-
-def insert_many(session: Session, rows: list[dict[str, Any]], import_id: str) -> list[str]:
-    """Insert new visits (content dicts, an `id` may be given) with one COPY; return their ids."""
-    if not rows:
-        return []
-    ids = [row.get("id") or new_id() for row in rows]
-    copy_rows(
-        session,
-        Visit.__table__,
-        _VISIT_INSERT_COLUMNS,
-        ((visit_id, 1, import_id, *(row[name] for name in repo.CONTENT_COLUMNS)) for visit_id, row in zip(ids, rows)),
+    exam_codes = _text_list(data.get("exam_codes"), "exam_codes")
+    visit = Visit(
+        patient_id=patient_id,
+        car_id=car_id,
+        start_at=start,
+        end_at=end,
+        visit_date=start.astimezone(LOCAL_TZ).date(),
+        status="scheduled",
+        confirmation_status="pending",
+        exam_codes=exam_codes,
+        exam_names=_exam_names(data.get("exam_names")),
+        total_exams=len(exam_codes),
+        payers=_payers(data.get("payers"), patient),
+        notes=_clip("notes", _text(data.get("notes"))),
+        unit_code=car.unit_code,
+        unit_name=car.unit_name,
+        missing_from_latest_export=False,
+        **_address(data, patient),
     )
-    return ids
+    session.add(visit)
+    session.flush()
+    session.add(VisitStatusChange(
+        visit_id=visit.id, kind="created", to_status="scheduled", new_start_at=start, new_end_at=end,
+        new_car_id=car_id, actor_id=actor_id, reason=_text(data.get("reason")),
+    ))
+    indexed.mark_changed(session, visits=[visit.id])
+    session.flush()
+    return visit, _warnings(session, car, visit.visit_date)
 
 
-def update_many(session: Session, rows: list[dict[str, Any]], import_id: str) -> None:
-    """Write new content to existing visits (`id` in each dict), bumping row_version; one executemany."""
-    if not rows:
-        return
-    table = Visit.__table__
-    names = [name for name in rows[0] if name != "id"]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(
-            row_version=table.c.row_version + 1,
-            import_id=import_id,
-            updated_at=func.now(),
-            **{name: bindparam(f"b_{name}") for name in names},
-        )
-    )
-    params = [{f"b_{k}": v for k, v in row.items()} for row in sorted(rows, key=lambda r: r["id"])]
-    session.connection().execute(statement, params)
-
-
-_SOURCE_COLUMNS = ("visit_id", "source_id", "agenda_id", "row_number", "data", "raw", "active",
-                   "first_import_id", "last_import_id")
-_TOUCH_SOURCES = text(
-    "UPDATE visit_sources AS s SET last_import_id = :import_id, row_number = v.row_number, updated_at = now() "
-    "FROM unnest(CAST(:source_ids AS varchar[]), CAST(:row_numbers AS integer[])) AS v(source_id, row_number) "
-    "WHERE s.source_id = v.source_id"
-)
-
-
-def write_sources(
+def reschedule(
     session: Session,
-    sources: list[dict[str, Any]],
-    known: Mapping[str, repo.KnownSource],
-    active_data: Mapping[str, dict],
-    import_id: str,
-) -> None:
-    """Store a batch's source rows: COPY the new ones, rewrite the changed ones, and only mark the
-    unchanged ones as listed by this import (the common case when the same agenda comes back).
+    visit_id: str,
+    *,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    car_id: str | None = None,
+    actor_id: str | None,
+    reason: str | None = None,
+) -> tuple[Visit, list[dict]]:
+    """Move a scheduled visit to another slot and/or car; same conflict rules and warnings as `create`.
 
-    `active_data` holds the stored data of the active sources of the batch's visits.
+    Nothing to change → the visit as it is, no history row, no warnings.
     """
-    new, changed, listed = [], [], []
-    for source in sorted(sources, key=lambda s: s["source_id"]):
-        before = known.get(source["source_id"])
-        if before is None:
-            new.append(source)
-        elif before.visit_id != source["visit_id"] or active_data.get(source["source_id"]) != source["data"]:
-            changed.append(source)
-        elif before.last_import_id != import_id or before.row_number != source["row_number"]:
-            listed.append(source)
-    if new:
-        copy_rows(
-            session,
-            VisitSource.__table__,
-            _SOURCE_COLUMNS,
-            ((s["visit_id"], s["source_id"], s["agenda_id"], s["row_number"], s["data"], s["raw"], True,
-              import_id, import_id) for s in new),
+    visit = repo.get_for_update(session, visit_id)
+    if visit is None:
+        raise NotFound(VISIT, visit_id)
+    if visit.status != "scheduled":
+        raise Conflict(
+            "visit_not_scheduled",
+            f"Só visitas agendadas podem ser reagendadas; esta está {STATUS_NAMES[visit.status]}.",
+            visit_id=visit.id,
         )
-    if changed:
-        table = VisitSource.__table__
-        statement = (
-            update(table)
-            .where(table.c.source_id == bindparam("b_source_id"))
-            .values(
-                visit_id=bindparam("b_visit_id"), agenda_id=bindparam("b_agenda_id"),
-                row_number=bindparam("b_row_number"), data=bindparam("b_data", type_=table.c.data.type),
-                raw=bindparam("b_raw", type_=table.c.raw.type), active=True, last_import_id=import_id,
-                updated_at=func.now(),
+    new_start = _when(start, "start") if start is not None else visit.start_at
+    if end is not None:
+        new_end = _when(end, "end")
+    elif start is not None:
+        new_end = new_start + (visit.end_at - visit.start_at)
+    else:
+        new_end = visit.end_at
+    new_car_id = car_id if car_id is not None else visit.car_id
+    if car_id is not None and not str(car_id).strip():
+        raise Invalid("missing_car_id", "Informe o carro.", field="car_id")
+    _check_range(new_start, new_end)
+    if (new_start, new_end, new_car_id) == (visit.start_at, visit.end_at, visit.car_id):
+        return visit, []
+
+    cars = repo.lock_cars(session, [c for c in (visit.car_id, new_car_id) if c])
+    if new_car_id is not None and new_car_id not in cars:
+        raise NotFound("car", new_car_id)
+    _check_active(repo.lock_patient(session, visit.patient_id))
+    car = cars.get(new_car_id) if new_car_id else None
+    _check_overlaps(session, start=new_start, end=new_end, car=car, patient_id=visit.patient_id, exclude_id=visit.id)
+
+    change = VisitStatusChange(
+        visit_id=visit.id, kind="rescheduled", from_status=visit.status, to_status=visit.status,
+        old_start_at=visit.start_at, new_start_at=new_start, old_end_at=visit.end_at, new_end_at=new_end,
+        old_car_id=visit.car_id, new_car_id=new_car_id, actor_id=actor_id, reason=_text(reason),
+    )
+    if new_start != visit.start_at:
+        # The patient confirmed the old time: the new one needs its own confirmation.
+        visit.confirmation_status = "pending"
+        visit.confirmed_at = None
+    visit.start_at, visit.end_at, visit.car_id = new_start, new_end, new_car_id
+    visit.visit_date = new_start.astimezone(LOCAL_TZ).date()
+    if car is not None and car.unit_code and not visit.unit_code:
+        visit.unit_code, visit.unit_name = car.unit_code, car.unit_name
+    session.add(change)
+    indexed.mark_changed(session, visits=[visit.id])
+    session.flush()
+    return visit, _warnings(session, car, visit.visit_date) if car is not None else []
+
+
+def change_status(session: Session, visit_id: str, status: str, *, actor_id: str | None, reason: str | None = None) -> Visit:
+    """Move a visit to another status (see TRANSITIONS); reinstating re-checks overlaps. Same status → no change."""
+    if status not in STATUSES:
+        raise Invalid(
+            "invalid_status", "Situação inválida: use scheduled, cancelled, collected ou no_show.", field="status"
+        )
+    visit = repo.get_for_update(session, visit_id)
+    if visit is None:
+        raise NotFound(VISIT, visit_id)
+    if visit.status == status:
+        return visit
+    if status not in TRANSITIONS[visit.status]:
+        raise Conflict(
+            "visit_status_transition",
+            f"Uma visita {STATUS_NAMES[visit.status]} não pode passar a {STATUS_NAMES[status]}.",
+            visit_id=visit.id, status=visit.status,
+        )
+    if status == "scheduled":
+        cars = repo.lock_cars(session, [visit.car_id] if visit.car_id else [])
+        _check_active(repo.lock_patient(session, visit.patient_id))
+        _check_overlaps(
+            session, start=visit.start_at, end=visit.end_at, car=cars.get(visit.car_id) if visit.car_id else None,
+            patient_id=visit.patient_id, exclude_id=visit.id,
+        )
+    session.add(VisitStatusChange(
+        visit_id=visit.id, kind="status", from_status=visit.status, to_status=status, actor_id=actor_id,
+        reason=_text(reason),
+    ))
+    visit.status = status
+    indexed.mark_changed(session, visits=[visit.id])
+    session.flush()
+    return visit
+
+
+# ---------------------------------------------------------------- rules
+
+
+def _check_overlaps(
+    session: Session, *, start: datetime, end: datetime, car: Row | None, patient_id: str, exclude_id: str | None
+) -> None:
+    if car is not None:
+        other = repo.overlapping(session, start=start, end=end, car_id=car.id, exclude_id=exclude_id)
+        if other is not None:
+            raise Conflict(
+                "visit_overlap_car",
+                f"O {_car_name(car.label, car.base)} já tem uma visita {_slot(other)} nesse horário.",
+                visit_id=other.id,
             )
-        )
-        session.connection().execute(statement, [{f"b_{k}": v for k, v in s.items()} for s in changed])
-    if listed:
-        session.execute(
-            _TOUCH_SOURCES,
-            {"import_id": import_id, "source_ids": [s["source_id"] for s in listed],
-             "row_numbers": [s["row_number"] for s in listed]},
-        )
-
-
-def deactivate_sources(session: Session, source_pks: Sequence[int]) -> None:
-    """Mark source rows as no longer listed by the export (a payer row removed from a split visit)."""
-    if source_pks:
-        session.execute(
-            update(VisitSource).where(VisitSource.id.in_(list(source_pks))).values(active=False, updated_at=func.now())
+    other = repo.overlapping(session, start=start, end=end, patient_id=patient_id, exclude_id=exclude_id)
+    if other is not None:
+        where = f" ({other.car_label})" if other.car_label else ""
+        raise Conflict(
+            "visit_overlap_patient",
+            f"O paciente já tem uma visita {_slot(other)}{where} nesse horário.",
+            visit_id=other.id,
         )
 
 
-def flag_missing(session: Session, visit_ids: Sequence[str]) -> None:
-    """Flag visits a newer export of their unit and day no longer lists (bumps row_version)."""
-    if visit_ids:
-        table = Visit.__table__
-        session.execute(
-            update(table)
-            .where(table.c.id.in_(sorted(visit_ids)))
-            .values(missing_from_latest_export=True, row_version=table.c.row_version + 1, updated_at=func.now())
+def _check_active(patient: Row | None) -> None:
+    if patient is not None and patient.status == "merged":
+        raise Conflict("patient_merged", "Este cadastro foi unificado a outro paciente; agende no cadastro unificado.",
+                       merged_into=patient.merged_into_id)
+    if patient is not None and patient.status == "inactive":
+        raise Conflict(
+            "patient_inactive",
+            "Paciente inativo: reative o cadastro antes de agendar, reagendar ou reativar uma visita.",
+            patient_id=patient.id,
         )
 
 
-def record_changes(
-    session: Session, visit_ids: Iterable[str], patient_ids: Iterable[str], already_bumped: Iterable[str] = ()
-) -> None:
-    """Outbox rows for changed visits and their patients.
-
-    The patients' row_version is bumped (unless the caller already did) so the index
-    takes their new visit summary: a document is only replaced by a higher version.
-    """
-    visits = sorted(set(visit_ids))
-    patients = sorted(set(patient_ids))
-    bump = sorted(set(patients) - set(already_bumped))
-    if bump:
-        table = Patient.__table__
-        session.execute(
-            update(table)
-            .where(table.c.id.in_(bump))
-            .values(row_version=table.c.row_version + 1, updated_at=table.c.updated_at)
-        )
-    record_outbox(session, ENTITY, visits)
-    record_outbox(session, PATIENT_ENTITY, patients)
+def _warnings(session: Session, car: Row, day) -> list[dict]:
+    warnings: list[dict] = []
+    booked = repo.live_count_on_day(session, car.id, day)
+    if booked > car.daily_capacity:
+        warnings.append({
+            "code": "car_over_capacity",
+            "message": (
+                f"O {_car_name(car.label, car.base)} tem {booked} visitas em {day:%d/%m/%Y}, "
+                f"acima da capacidade diária de {car.daily_capacity}."
+            ),
+        })
+    if car.status in CAR_STATUS_NAMES:
+        warnings.append({
+            "code": "car_not_active",
+            "message": f"O {_car_name(car.label, car.base)} está {CAR_STATUS_NAMES[car.status]}.",
+        })
+    return warnings
 
 
-def record_outbox(session: Session, entity_type: str, ids: Sequence[str]) -> None:
-    """Record outbox rows for many entities in one statement (the bulk form of outbox.record)."""
-    if not ids:
-        return
-    copy_rows(session, OutboxEntry.__table__, ("entity_type", "entity_id", "attempts"),
-              ((entity_type, str(i), 0) for i in ids))
-    session.info[outbox.OUTBOX_DIRTY] = True
+# ---------------------------------------------------------------- input
 
 
-def overlaps(session: Session, visit_ids: Sequence[str]) -> list[tuple[str, str]]:
-    """Pairs (visit, other visit) of the same patient in two cars at overlapping times."""
-    return repo.patient_overlaps(session, visit_ids)
+def _slot(other: repo.OtherVisit) -> str:
+    start, end = other.start_at.astimezone(LOCAL_TZ), other.end_at.astimezone(LOCAL_TZ)
+    return f"das {start:%H:%M} às {end:%H:%M} de {start:%d/%m/%Y}"
 
 
-def _first(sources: Sequence[Mapping[str, Any]], name: str) -> Any:
-    return next((s[name] for s in sources if s.get(name)), None)
+def _car_name(label: str | None, base: str | None) -> str:
+    label = label or "carro"
+    return f"{label} ({base})" if base else label
+
+
+def _required_id(value: Any, field: str, message: str) -> str:
+    if value is None or not str(value).strip():
+        raise Invalid(f"missing_{field}", message, field=field)
+    return str(value).strip()
+
+
+def _when(value: Any, field: str) -> datetime:
+    """An aware datetime from a datetime or an ISO string; naive means America/Sao_Paulo."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise Invalid("invalid_datetime", "Data e hora inválidas: use AAAA-MM-DDTHH:MM.", field=field) from None
+    if not isinstance(value, datetime):
+        raise Invalid("invalid_datetime", "Informe a data e a hora.", field=field)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=LOCAL_TZ)
+    return value
+
+
+def _check_range(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise Invalid("invalid_time_range", "O fim da visita deve ser depois do início.", field="end")
+    if end - start > timedelta(hours=12):
+        raise Invalid("invalid_time_range", "Uma visita não pode durar mais de 12 horas.", field="end")
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
 
 
 def _clip(name: str, value: Any) -> Any:
@@ -315,3 +317,63 @@ def _clip(name: str, value: Any) -> Any:
     if length and isinstance(value, str) and len(value) > length:
         return value[:length]
     return value
+
+
+def _text_list(value: Any, field: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise Invalid("invalid_list", "Informe uma lista.", field=field)
+    items: list[str] = []
+    for item in value:
+        text = _text(item)
+        if text and text not in items:
+            items.append(text)
+    if len(items) > _MAX_EXAMS:
+        raise Invalid("too_many_exams", f"No máximo {_MAX_EXAMS} exames por visita.", field=field)
+    return items
+
+
+def _exam_names(value: Any) -> list[str]:
+    # Names may hold commas (see the import): kept as the texts given, never split.
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    return [text for text in (_text(item) for item in value or ()) if text]
+
+
+def _payers(value: Any, patient: Row) -> list[dict]:
+    if value is None:
+        if not (patient.health_plan_code or patient.health_plan_name):
+            return []
+        return [{"code": patient.health_plan_code, "name": patient.health_plan_name,
+                 "card_number": patient.health_plan_card_number}]
+    payers: list[dict] = []
+    for item in value:
+        if not isinstance(item, Mapping):
+            raise Invalid("invalid_payer", "Convênio inválido.", field="payers")
+        payer = {"code": _text(item.get("code")), "name": _text(item.get("name")),
+                 "card_number": _text(item.get("card_number"))}
+        if (payer["code"] or payer["name"]) and payer not in payers:
+            payers.append(payer)
+    return payers
+
+
+def _address(data: Mapping[str, Any], patient: Row) -> dict[str, Any]:
+    given = data.get("address")
+    if given is None and any(name in data for name in (*_ADDRESS, "reference")):
+        given = data
+    if given is None:
+        values = {name: getattr(patient, name) for name in _ADDRESS}
+        values["address_reference"] = patient.address_reference
+        return values
+    values = {name: _text(given.get(name)) for name in _ADDRESS}
+    if values["state"]:
+        values["state"] = values["state"].upper()
+    if values["zip_code"]:
+        digits = "".join(c for c in values["zip_code"] if c.isdigit())
+        if len(digits) != 8:
+            raise Invalid("invalid_zip_code", "CEP deve ter 8 dígitos.", field="address.zip_code")
+        values["zip_code"] = digits
+    values = {name: _clip(name, value) for name, value in values.items()}
+    values["address_reference"] = _text(given.get("reference"))
+    return values

@@ -15,7 +15,8 @@ def test_reindex_is_queued_and_a_real_worker_swaps_the_alias(api_client, make_ac
     before = lifecycle.live_indices(client, "patients")
     response = api_client.post("/api/v1/admin/reindex", json={"index": "patients"}, headers=admin)
     assert response.status_code == 202
-    assert response.json() == {"index": "patients", "status": "queued"}
+    job_id = response.json()["job_id"]
+    assert (response.json()["index"], response.json()["status"]) == ("patients", "queued")
     # The worker swaps the alias first and deletes the old index just after, so wait for both.
     finished = wait_until(
         lambda: lifecycle.live_indices(client, "patients") != before and not client.indices.exists(index=before[0]),
@@ -24,6 +25,10 @@ def test_reindex_is_queued_and_a_real_worker_swaps_the_alias(api_client, make_ac
     )
     assert finished
     assert not client.indices.exists_alias(name=names.rebuild_alias("patients"))
+    job = wait_until(lambda: (lambda j: j if j["status"] == "done" else None)(
+        api_client.get(f"/api/v1/admin/reindex/{job_id}", headers=admin).json()), timeout=10, interval=0.1)
+    assert (job["status"], job["new_index"], job["failure"]) == (
+        "done", lifecycle.live_indices(client, "patients")[0], None)
 
 
 def test_unknown_index_is_a_validation_error(api_client, make_account):

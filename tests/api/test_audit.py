@@ -102,9 +102,10 @@ def test_admins_read_the_trail_newest_first_with_a_cursor(api_client, make_accou
     assert [e["action"] for e in page["items"]] == ["patient.read"] * 3
     assert {e["actor_id"] for e in page["items"]} == {operator.id}
     assert set(page["items"][0]) == {
-        "id", "occurred_at", "actor_id", "actor_role", "action", "entity_type", "entity_id", "ip",
+        "id", "occurred_at", "actor_id", "actor_name", "actor_role", "action", "entity_type", "entity_id", "ip",
         "request_id", "user_agent", "details",
     }
+    assert page["items"][0]["actor_name"] == "Usuária de Teste"
     rest = api_client.get(
         f"{PATIENTS}/{pid}/audit", params={"limit": 3, "cursor": page["next_cursor"]}, headers=admin.headers
     ).json()

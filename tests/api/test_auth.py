@@ -326,7 +326,7 @@ def test_with_redis_down_a_refresh_works_once_and_a_replay_still_revokes(redis_d
 
 def test_the_throttle_counts_in_redis_again_once_it_is_back(throwaway_redis, make_account):
     from api.throttle import LocalCounters, LoginThrottle
-    from workers.breaker import Breaker
+    from observability.breaker import Breaker
 
     account = make_account("operator")
     client = throwaway_redis.client()

@@ -14,15 +14,16 @@ from sqlalchemy import select
 
 from indexing import names, sync
 from indexing.client import get_client
+from storage import indexed
 from storage.audit.models import AuditEvent
 from storage.cars import service as car_service
 from storage.db import unit_of_work
+from storage.imports import visit_writer
 from storage.jobs import service as job_service
 from storage.patients import service as patient_service
-from storage.visits import service as visit_service
 from tests.factories import patient_data, visit_content
 from tests.fixtures import wait_until
-from workers.bulk_tasks import run_job
+from workers.tasks.jobs import run_job
 
 BULK = "/api/v1/bulk"
 TZ = ZoneInfo("America/Sao_Paulo")
@@ -43,12 +44,12 @@ def world(committed):
         ana = patient_service.create(session, patient_data(name="Ana Lima", tags=["idosa"])).id
         bia = patient_service.create(session, patient_data(name="Bia Souza", tags=["idosa"])).id
         caio = patient_service.create(session, patient_data(name="Caio Gonçalves")).id
-        visits = visit_service.insert_many(session, [
+        visits = visit_writer.insert_many(session, [
             visit_content(ana, car, datetime.combine(day, time(6, 40), TZ)),
             visit_content(bia, car, datetime.combine(day, time(7, 20), TZ)),
             visit_content(caio, car, datetime.combine(day, time(8, 0), TZ)),
         ], import_id=None)
-        visit_service.record_changes(session, visits, [ana, bia, caio])
+        indexed.mark_changed(session, visits=visits, stale_patients=[ana, bia, caio])
     sync.drain(max_batches=100)
     get_client().indices.refresh(index=names.alias("patients"))
     return {"car": car, "ana": ana, "bia": bia, "caio": caio, "visits": visits, "day": day}
@@ -78,6 +79,11 @@ def error_code(response) -> tuple[int, str]:
         ({"action": "add_tags", "search": {"visit_from": "2025-06-20", "visit_to": "2025-06-01"},
           "params": {"tags": ["x"]}}, 422, "invalid_visit_range"),
         ({"action": "add_tags", "search": {"sexo": "f"}, "params": {"tags": ["x"]}}, 422, "validation_error"),
+        # The search is the API's PatientSearch: bad values are refused by it, before storage sees them.
+        ({"action": "add_tags", "search": {"confirmation_status": ["talvez"]}, "params": {"tags": ["x"]}}, 422,
+         "validation_error"),
+        ({"action": "add_tags", "search": {"visit_from": "2025-13-01"}, "params": {"tags": ["x"]}}, 422,
+         "validation_error"),
     ],
 )
 def test_bad_requests_are_refused_up_front(api_client, operator, world, body, status, code):

@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.settings import get_settings as get_api_settings
 from indexing.client import reset_client
 from indexing.settings import get_settings as get_index_settings
-from workers.settings import get_settings as get_worker_settings
 
 
 @pytest.fixture
@@ -31,14 +31,14 @@ def test_readyz_names_what_is_down(client, monkeypatch):
     # Nothing listens on port 9: Redis and OpenSearch are really unreachable there.
     monkeypatch.setenv("COLETA_REDIS_URL", "redis://127.0.0.1:9/0")
     monkeypatch.setenv("COLETA_OPENSEARCH_URL", "http://127.0.0.1:9")
-    get_worker_settings.cache_clear()
+    get_api_settings.cache_clear()
     get_index_settings.cache_clear()
     reset_client()
     try:
         response = client.get("/readyz")
     finally:
         monkeypatch.undo()
-        get_worker_settings.cache_clear()
+        get_api_settings.cache_clear()
         get_index_settings.cache_clear()
         reset_client()
     assert response.status_code == 503

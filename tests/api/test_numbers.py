@@ -22,14 +22,15 @@ from sqlalchemy import select, text
 
 from indexing import names, sync
 from indexing.client import get_client
+from storage import indexed
 from storage.cars import service as car_service
 from storage.db import unit_of_work
+from storage.imports import visit_writer
 from storage.jobs import service as job_service
 from storage.jobs.models import BulkJobItem
 from storage.patients import service as patient_service
-from storage.visits import service as visit_service
 from tests.factories import patient_data, visit_content
-from workers.bulk_tasks import run_job
+from workers.tasks.jobs import run_job
 
 TZ = ZoneInfo("America/Sao_Paulo")
 PATIENTS = "/api/v1/patients"
@@ -94,8 +95,8 @@ def network(committed) -> dict[str, Any]:
             visit_content(iara, cars["c4"], datetime.combine(days[1], time(9, 0), TZ), unit_code="248",
                           confirmation_status="confirmed"),
         ]
-        visits = visit_service.insert_many(session, contents, import_id=None)
-        visit_service.record_changes(session, visits, patients)
+        visits = visit_writer.insert_many(session, contents, import_id=None)
+        indexed.mark_changed(session, visits=visits, stale_patients=patients)
     sync.drain(max_batches=1000)
     get_client().indices.refresh(index=f"{names.alias('patients')},{names.alias('visits')}")
     return {"cars": cars, "days": days, "iara": iara, "patients": patients}

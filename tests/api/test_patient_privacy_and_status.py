@@ -15,10 +15,10 @@ from storage.db import unit_of_work
 from storage.jobs import service as job_service
 from storage.messages import service as message_service
 from storage.patients import service as patient_service
-from storage.visits import commands
+from storage.visits import service as visit_service
 from tests.factories import patient_data
 from tests.storage.visits.helpers import make_car
-from workers.bulk_tasks import run_job
+from workers.tasks.jobs import run_job
 
 TZ = ZoneInfo("America/Sao_Paulo")
 PATIENTS = "/api/v1/patients"
@@ -43,7 +43,7 @@ def walter(committed) -> dict[str, str]:
         patient = patient_service.create(session, patient_data(
             name="Walter Pinto", cpf=CPF, phones=[PHONE], email=EMAIL,
             health_plan={"code": "80", "name": "AMIL", "card_number": CARD})).id
-        visit, _ = commands.create(session, {"patient_id": patient, "car_id": car, "start": tomorrow(7, 20),
+        visit, _ = visit_service.create(session, {"patient_id": patient, "car_id": car, "start": tomorrow(7, 20),
                                              "end": tomorrow(8, 0)}, actor_id=None)
         message_service.request(session, template="reminder", channel="whatsapp", visit_id=visit.id, actor_id=None)
         visit_id = visit.id
@@ -65,8 +65,10 @@ def shown(api_client, role_headers, walter) -> dict[str, object]:
         "suggest": suggestion["cpf_masked"],
         "profile": (profile["cpf"], [p["number"] for p in profile["phones"]], profile["email"],
                     profile["health_plan"]["card_number"], profile["messages"][0]["to_phone"]),
-        "schedule": (schedule["patient"]["phones"], schedule["patient"]["email"], schedule["payers"][0]["card_number"]),
-        "visit": (visit["patient"]["phones"], visit["patient"]["email"], visit["payers"][0]["card_number"]),
+        "schedule": ([p["number"] for p in schedule["patient"]["phones"]], schedule["patient"]["email"],
+                     schedule["payers"][0]["card_number"]),
+        "visit": ([p["number"] for p in visit["patient"]["phones"]], visit["patient"]["email"],
+                  visit["payers"][0]["card_number"]),
         "messages": log["items"][0]["to_phone"],
     }
 
@@ -110,7 +112,7 @@ def registry(committed) -> dict[str, str]:
         car = make_car(session, label="CARRO 5").id
         ids = {key: patient_service.create(session, patient_data(name=name)).id for key, name in (
             ("inactive", "Maria Souza"), ("active", "Maria Souza Lima"), ("other", "Maria de Souza Costa"))}
-        visit, _ = commands.create(session, {"patient_id": ids["inactive"], "car_id": car, "start": tomorrow(9, 0),
+        visit, _ = visit_service.create(session, {"patient_id": ids["inactive"], "car_id": car, "start": tomorrow(9, 0),
                                              "end": tomorrow(9, 40)}, actor_id=None)
         patient_service.update(session, ids["inactive"], {"status": "inactive"})
     drain()

@@ -166,15 +166,16 @@ def test_search_filters_of_api_md_over_http(api_client, operator):
 
 def test_a_declined_visit_is_a_facet_value_and_a_filter(api_client, operator):
     from storage.db import unit_of_work
-    from storage.visits import commands, confirmations
+    from storage.visits import confirmations
+    from storage.visits import service as visit_service
     from tests.storage.visits.helpers import booking, make_car, make_patient
 
     with unit_of_work() as session:
         car = make_car(session)
         declined = make_patient(session, name="Paciente Recusou").id
         pending = make_patient(session, name="Paciente Pendente").id
-        visit, _ = commands.create(session, booking(declined, car.id, "07:00", "07:40"), actor_id=None)
-        commands.create(session, booking(pending, car.id, "08:00", "08:40"), actor_id=None)
+        visit, _ = visit_service.create(session, booking(declined, car.id, "07:00", "07:40"), actor_id=None)
+        visit_service.create(session, booking(pending, car.id, "08:00", "08:40"), actor_id=None)
         confirmations.record_attempt(session, visit.id, channel="phone", outcome="declined", actor_id=None)
     assert sync.drain().failed_entities == 0
     get_client().indices.refresh(index=names.alias("patients"))

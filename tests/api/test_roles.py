@@ -26,6 +26,8 @@ PUBLIC = {
     # Messaging providers' webhooks: no token, but every request's signature is verified (401 otherwise).
     ("POST", "/api/v1/webhooks/twilio/status"), ("POST", "/api/v1/webhooks/twilio/inbound"),
     ("GET", "/api/v1/webhooks/whatsapp"), ("POST", "/api/v1/webhooks/whatsapp"),
+    # A route sheet's signed link: the token itself is the credential (api.route_sheet_links).
+    ("GET", "/api/v1/route-sheets/{token}"),
 }
 
 OPERATIONS = sorted(

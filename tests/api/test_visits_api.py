@@ -73,7 +73,7 @@ def test_booking_returns_the_visit_with_warnings_and_get_adds_nothing_but_an_aud
     assert visit["warnings"] == []
     assert (visit["date"], visit["start"], visit["end"], visit["status"], visit["row_version"]) == (
         "2025-06-18", "2025-06-18T07:20:00-03:00", "2025-06-18T08:00:00-03:00", "scheduled", 1)
-    assert visit["patient"]["phones"] == [PHONE]
+    assert visit["patient"]["phones"] == [{"number": PHONE, "kind": "mobile"}]
     assert visit["patient"]["email"] == "heloisa@example.com.br"
     assert visit["car"] == {"id": world["car1"], "label": "CARRO 1", "base": "AV CENTER 1"}
     assert visit["payers"] == [{"code": "67", "name": "BRADESCO SAÚDE", "card_number": "12345678901"}]
@@ -231,7 +231,7 @@ def test_the_schedule_from_the_index_by_car_and_time_with_filters_and_masking(ap
         ("CARRO 1", ["c1-early", "c1-late", "c1-cancelled"]), ("CARRO 10", ["c10"])]
     c10 = day["cars"][1]["visits"][0]
     assert c10["patient"]["name"] == "Heloísa Gonçalves"
-    assert c10["patient"]["phones"] == [PHONE]
+    assert c10["patient"]["phones"] == [{"number": PHONE, "kind": "mobile"}]
     assert c10["payers"] == [{"code": "67", "name": "BRADESCO SAÚDE", "card_number": "12345678901"}]
     assert (c10["notes"], c10["exams"]["codes"], c10["address"]["street"], c10["address"]["city"]) == (
         "nota c10", ["1009"], "Rua das Flores", "São Paulo")
@@ -250,7 +250,7 @@ def test_the_schedule_from_the_index_by_car_and_time_with_filters_and_masking(ap
                             headers=make_account("viewer").headers).json()
     masked = viewer["cars"][0]["visits"][0]
     assert (masked["patient"]["phones"], masked["patient"]["email"], masked["payers"][0]["card_number"]) == (
-        ["(21) *****-5432"], "h***@example.com.br", "*******8901")
+        [{"number": "(21) *****-5432", "kind": "mobile"}], "h***@example.com.br", "*******8901")
     today = api_client.get(VISITS, headers=operator.headers).json()
     assert today["date"] == datetime.now(ZoneInfo("America/Sao_Paulo")).date().isoformat()
 

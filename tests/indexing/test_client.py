@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from indexing import bulk, names
+from indexing import names, writer
 from indexing.client import get_client, reset_client
 from indexing.settings import get_settings
 
@@ -34,6 +34,6 @@ def test_a_compressing_client_still_writes_for_remote_clusters(fresh_client, mon
     monkeypatch.setenv("COLETA_OPENSEARCH_HTTP_COMPRESS", "true")
     assert _compresses() == [True]
     alias = names.alias("visits")
-    outcome = bulk.write(get_client(), [bulk.IndexOp(alias, "v-1", 3, {"id": "v-1", "city": "São Paulo"})], refresh=True)
+    outcome = writer.write(get_client(), [writer.IndexOp(alias, "v-1", 3, {"id": "v-1", "city": "São Paulo"})], refresh=True)
     assert outcome.failed == {}
     assert get_client().get(index=alias, id="v-1")["_source"] == {"id": "v-1", "city": "São Paulo"}

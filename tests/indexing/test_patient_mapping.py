@@ -7,6 +7,7 @@ import mappings
 from indexing import lifecycle, names, sync
 from indexing.client import get_client
 from indexing.queries.patients import PatientQuery, search
+from storage.indexed import mark_changed
 from storage.db import unit_of_work
 from storage.patients import service as patient_service
 from tests.factories import patient_data
@@ -95,7 +96,7 @@ def test_a_live_v3_install_upgrades_to_nested_visits_through_setup_index_upgrade
     from zoneinfo import ZoneInfo
 
     from storage.cars import service as car_service
-    from storage.visits import service as visit_service
+    from storage.imports import visit_writer
     from tests.factories import visit_content
     from workers import __main__ as cli
 
@@ -111,11 +112,11 @@ def test_a_live_v3_install_upgrades_to_nested_visits_through_setup_index_upgrade
         car = car_service.create(session, {"label": "CARRO 7", "base": "AV CENTER 1"}).id
         other = car_service.create(session, {"label": "CARRO 8", "base": "AV CENTER 1"}).id
         ana = patient_service.create(session, patient_data(name="Ana Upgrade")).id
-        ids = visit_service.insert_many(session, [
+        ids = visit_writer.insert_many(session, [
             visit_content(ana, car, start, confirmation_status="pending"),
             visit_content(ana, other, start + timedelta(days=1), confirmation_status="confirmed"),
         ], import_id=None)
-        visit_service.record_changes(session, ids, [ana])
+        mark_changed(session, visits=ids, stale_patients=[ana])
     assert sync.drain().failed_entities == 0
     refresh()
     assert "visits" not in indexed(ana) and indexed(ana)["cars"] == ["CARRO 7", "CARRO 8"]

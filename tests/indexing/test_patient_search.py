@@ -252,18 +252,18 @@ def test_relevance_pages_deep_and_stable_with_ties(committed):
 
 def _index_visit_fields(patient_ids: list[str], fields: list[dict]) -> None:
     """Write documents with visit-derived fields straight into the live alias (the builder is tested elsewhere)."""
-    from indexing import bulk, names
+    from indexing import names, writer
     from indexing.documents import patient as patient_document
     from storage.patients import repo as patient_repo
 
     with unit_of_work() as session:
         rows = {p.id: p for p in patient_repo.get_many(session, patient_ids)}
         ops = [
-            bulk.IndexOp(names.alias("patients"), pid, rows[pid].row_version,
+            writer.IndexOp(names.alias("patients"), pid, rows[pid].row_version,
                          {**patient_document.build(rows[pid]), **extra})
             for pid, extra in zip(patient_ids, fields)
         ]
-    assert bulk.write(get_client(), ops, refresh=True).failed == {}
+    assert writer.write(get_client(), ops, refresh=True).failed == {}
 
 
 def _visit(day: str, car: str, status: str = "pending", unit: str = "248") -> dict:
@@ -352,3 +352,208 @@ def test_suggest_gives_at_most_ten(committed):
     refresh()
     assert len(suggest(get_client(), "ana pa")) == 10
     assert [s["name"] for s in suggest(get_client(), "ana paula so")] == ["Ana Paula Souza"]
+
+
+# -- issue 15: birth dates in the box, two slips, namesakes told apart ----------------------------------
+
+
+@pytest.fixture
+def namesakes(committed):
+    """Joanas and Marias sharing names, told apart by birth date, phone, neighbourhood; a CEP that reads as a date."""
+    people = {
+        "joana_1952": patient_data(name="Joana Ferreira", birth_date="1952-07-14", phones=["(21) 98888-1111"],
+                                   address=_address("Rua A", "1", "Tijuca", "Rio de Janeiro")),
+        "joana_1960": patient_data(name="JOANA FERREIRA", birth_date="1960-03-02", phones=["(21) 98888-2222"],
+                                   address=_address("Rua B", "2", "Méier", "Rio de Janeiro")),
+        "joana_lima": patient_data(name="Joana Lima Ferreira", birth_date="1971-11-30", phones=["(21) 98888-3333"],
+                                   address=_address("Rua C", "3", "Copacabana", "Rio de Janeiro")),
+        "joana_2020": patient_data(name="Joana Costa", birth_date="2020-02-01", phones=["(21) 98888-4444"],
+                                   address=_address("Rua D", "4")),
+        "joana_1920": patient_data(name="Joana Rocha", birth_date="1920-02-01", phones=["(21) 98888-5555"],
+                                   address=_address("Rua E", "5")),
+        "maria_tijuca": patient_data(name="Maria da Silva", birth_date="1948-05-09", phones=["(21) 97777-4321"],
+                                     address=_address("Rua F", "6", "Tijuca", "Rio de Janeiro")),
+        "maria_meier": patient_data(name="Maria da Silva", birth_date="1955-01-20", phones=["(21) 97777-8765"],
+                                    address=_address("Rua G", "7", "Méier", "Rio de Janeiro")),
+        "maria_castro": patient_data(name="Maria da Silva Castro", birth_date="1966-09-12", phones=["(21) 97777-0001"],
+                                     address=_address("Rua H", "8", "Centro", "Rio de Janeiro")),
+        # Her neighbourhood is two slips from the other's surname (Castelo, Castro).
+        "maria_castelo": patient_data(name="Maria da Silva", birth_date="1950-10-10", phones=["(19) 97777-0002"],
+                                      address=_address("Rua K", "11", "Castelo", "Campinas")),
+        # A CEP whose 8 digits read as 14/07/1952 too.
+        "cep": patient_data(name="Walter Pinto", birth_date="1980-01-01", phones=["(11) 96666-0000"],
+                            address={**_address("Rua I", "9"), "zip_code": "14071-952"}),
+        # A CEP whose digits are an impossible date (31/02/1990): just digits.
+        "impossible": patient_data(name="Rafael Nunes", birth_date="1990-02-28", phones=["(11) 96666-0001"],
+                                   address={**_address("Rua J", "10"), "zip_code": "31021-990"}),
+    }
+    with unit_of_work() as session:
+        ids = {key: patient_service.create(session, data).id for key, data in people.items()}
+    sync.drain()
+    refresh()
+    return ids
+
+
+@pytest.mark.parametrize("q", [
+    "joana ferreira 14/07/1952", "joana ferreira 14/07/52", "joana ferreira 14-07-1952", "joana ferreira 1952-07-14",
+    "joana ferreira 14071952", "joana ferreira 14.07.1952", "14/07/1952 joana ferreira", "JOANA FERREIRA 14/7/1952",
+])
+def test_a_name_beside_a_birth_date_in_any_form_finds_that_patient_alone(namesakes, q):
+    assert found("joana ferreira")[1].total == 3
+    assert found(q)[0] == [namesakes["joana_1952"]]
+
+
+def test_a_first_name_and_a_birth_date_find_the_person_and_a_date_alone_everyone_born_that_day(namesakes):
+    assert found("joana 14/07/1952")[0] == [namesakes["joana_1952"]]
+    assert found("joaan 14/07/1952")[0] == [namesakes["joana_1952"]]  # a slip in the name too
+    assert found("30/11/1971")[0] == [namesakes["joana_lima"]]
+    assert found("1971-11-30")[0] == [namesakes["joana_lima"]]
+
+
+def test_a_two_digit_year_is_every_century_that_is_not_in_the_future(namesakes):
+    # 01/02/20: 2020 has passed, so a child born in 2020 or someone born in 1920; the name decides.
+    assert sorted(found("01/02/20")[0]) == sorted([namesakes["joana_2020"], namesakes["joana_1920"]])
+    assert found("joana costa 01/02/20")[0] == [namesakes["joana_2020"]]
+    assert found("joana rocha 01/02/20")[0] == [namesakes["joana_1920"]]
+
+
+def test_eight_digits_are_a_birth_date_and_a_cep_by_score(namesakes):
+    # 14071952 is Joana's birth date and Walter's CEP: both found, on the same tier.
+    ids, _ = found("14071952")
+    assert sorted(ids) == sorted([namesakes["joana_1952"], namesakes["cep"]])
+    assert found("walter 14071952")[0] == [namesakes["cep"]]
+
+
+def test_an_impossible_date_is_just_digits(namesakes):
+    # 31/02/1990 is no day: its digits are a CEP like any other 8 digits, never a birth date.
+    assert found("31/02/1990")[0] == [namesakes["impossible"]]
+    assert found("rafael 31/02/1990")[0] == [namesakes["impossible"]]
+    assert found("28/02/1990")[0] == [namesakes["impossible"]]
+
+
+def test_a_date_nobody_has_beside_a_name_still_finds_the_namesakes(namesakes):
+    # Typed wrong, or missing from the record: the date never hides the name.
+    ids, hits = found("joana ferreira 15/07/1952")
+    assert hits.total == 3 and set(ids) == {namesakes["joana_1952"], namesakes["joana_1960"], namesakes["joana_lima"]}
+    # Nobody meets every word and the date: a name meeting all but one, born that day, comes first.
+    ids, _ = found("joana aparecida ferreira 14/07/1952")
+    assert ids[0] == namesakes["joana_1952"]
+    assert found("joana ferreira 15071952")[1].total == 3
+    # The facets follow the same two passes.
+    from indexing.queries.patients import facet
+
+    assert [(b["label"], b["count"]) for b in facet(get_client(), PatientQuery(q="joana ferreira 15/07/1952"),
+                                                   "neighborhood")] == [("Copacabana", 1), ("Méier", 1), ("Tijuca", 1)]
+    assert [(b["label"], b["count"]) for b in facet(get_client(), PatientQuery(q="joana ferreira 14/07/1952"),
+                                                   "neighborhood")] == [("Tijuca", 1)]
+
+
+def test_namesakes_told_apart_by_phone_digits_neighbourhood_or_birth_date(namesakes):
+    assert found("maria da silva")[1].total == 4
+    assert found("maria da silva 4321")[0] == [namesakes["maria_tijuca"]]
+    assert found("maria silva 97777-8765")[0] == [namesakes["maria_meier"]]
+    assert found("maria da silva 20/01/1955")[0] == [namesakes["maria_meier"]]
+    assert found("maria da silva tijuca")[0][0] == namesakes["maria_tijuca"]
+    assert found("maria silva meier")[0][0] == namesakes["maria_meier"]
+    # Where she lives, typed exactly, beats a surname two slips away.
+    assert found("maria da silva castelo")[0][0] == namesakes["maria_castelo"]
+
+
+def test_a_name_word_that_is_also_a_neighbourhood_never_puts_its_residents_before_the_name(committed):
+    # "rosa santos" names Camila Santos Rosa (and, a slip away, Rosa Sabtos); Raul dos Santos only lives in
+    # Santa Rosa. The neighbourhood tells namesakes apart; it never outranks a name meeting every word.
+    people = {
+        "camila": patient_data(name="Camila Santos Rosa", address=_address("Rua A", "1", "Pituba", "Salvador")),
+        "slip": patient_data(name="Rosa Sabtos", address=_address("Rua B", "2", "Icaraí", "Niterói")),
+        "raul": patient_data(name="Raul Batista dos Santos", address=_address("Rua C", "3", "Santa Rosa", "Niterói")),
+    }
+    with unit_of_work() as session:
+        ids = {key: patient_service.create(session, data).id for key, data in people.items()}
+    sync.drain()
+    refresh()
+    assert found("rosa santos")[0] == [ids["camila"], ids["slip"], ids["raul"]]
+    # Beside a name it does not hold, the neighbourhood still finds her.
+    assert found("raul santos santa rosa")[0][0] == ids["raul"]
+
+
+def test_a_slip_or_a_swap_in_the_first_and_the_last_name(namesakes):
+    assert found("joaan ferriera")[0][0] in {namesakes["joana_1952"], namesakes["joana_1960"]}
+    assert found("jaona lmia ferreria")[0][0] == namesakes["joana_lima"]
+    # No flood: the exact namesakes come before names merely near them.
+    ids, _ = found("maria silva")
+    assert set(ids[:3]) == {namesakes["maria_tijuca"], namesakes["maria_meier"], namesakes["maria_castelo"]}
+
+
+def test_suggestions_take_a_birth_date(namesakes):
+    from indexing.queries.patients import suggest
+
+    assert [s["id"] for s in suggest(get_client(), "joana fer 14/07/1952")][0] == namesakes["joana_1952"]
+    assert [s["id"] for s in suggest(get_client(), "30/11/1971")] == [namesakes["joana_lima"]]
+
+
+def test_an_upcoming_visit_breaks_a_tie_between_namesakes_and_inactive_ones_come_last(committed):
+    from datetime import timedelta
+
+    from indexing.queries.patients import upcoming_visit_bonus
+    from storage.clock import local_today
+    from tests.indexing.conftest import create_patients
+
+    today = local_today()
+    ids = create_patients(4, name="Paulo Souza")
+    with unit_of_work() as session:
+        patient_service.update(session, ids[3], {"status": "inactive"})
+    _index_visit_fields(ids, [
+        _with_visits(_visit((today - timedelta(days=3)).isoformat(), "1")),  # a visit, but past
+        {},
+        _with_visits(_visit(today.isoformat(), "2")),  # a visit today: upcoming
+        _with_visits(_visit((today + timedelta(days=2)).isoformat(), "3")),  # upcoming, but inactive
+    ])
+    ids_found, hits = found("paulo souza")
+    assert ids_found[0] == ids[2]
+    assert ids_found[-1] == ids[3]
+    assert [item["status"] for item in hits.items] == ["active", "active", "active", "inactive"]
+    assert upcoming_visit_bonus(today)["constant_score"]["filter"] == {"range": {"visit_dates": {"gte": today.isoformat()}}}
+
+
+@pytest.mark.parametrize(("token", "readings"), [
+    ("14/07/1952", ["1952-07-14"]), ("4/7/1952", ["1952-07-04"]), ("14-07-1952", ["1952-07-14"]),
+    ("14.07.1952", ["1952-07-14"]), ("1952-07-14", ["1952-07-14"]), ("14071952", ["1952-07-14"]),
+    ("14/07/52", ["1952-07-14"]),  # 2052 is still to come
+    ("06/12/26", ["2026-12-06", "1926-12-06"]),  # today: both
+    ("07/12/26", ["1926-12-07"]),  # tomorrow in 2026: only 1926
+    ("01/02/20", ["2020-02-01", "1920-02-01"]),
+    ("31/02/1990", []), ("29/02/1991", []), ("00/01/1990", []), ("14/13/1952", []),
+    ("14/07-1952", []), ("529.982.247", []), ("98765-4321", []), ("1407195", []),
+])
+def test_date_readings(token, readings):
+    from datetime import date
+
+    from indexing.queries.patients import date_readings
+
+    assert [d.isoformat() for d in date_readings(token, date(2026, 12, 6))] == readings
+
+
+def test_the_box_splits_words_digits_and_dates():
+    from datetime import date
+
+    from indexing.queries.patients import ParsedText, parse
+
+    today = date(2026, 12, 6)
+    assert parse("joana 14/07/1952", today) == ParsedText(["joana"], "", (date(1952, 7, 14),))
+    # 8 bare digits stay digits (a CEP, a CPF start, a phone end) that may also be a date.
+    assert parse("14071952", today) == ParsedText([], "14071952", (), (date(1952, 7, 14),))
+    # An impossible date is digits like any other.
+    assert parse("31/02/1990", today) == ParsedText([], "31021990")
+    assert parse("maria (21) 98765-4321 1952-07-14", today) == ParsedText(["maria"], "21987654321", (date(1952, 7, 14),))
+
+
+def test_one_slip_is_nearer_than_two_in_a_long_word(committed):
+    # "msrcio" is one slip from Márcio, two from Mário: with AUTO both were one tier, a tie among the crowd.
+    with unit_of_work() as session:
+        marcio = patient_service.create(session, patient_data(name="Márcio Nunes Lima")).id
+        for _ in range(5):
+            patient_service.create(session, patient_data(name="Mário Lima"))
+    sync.drain()
+    refresh()
+    ids, hits = found("msrcio lmia")
+    assert ids[0] == marcio and hits.total == 6

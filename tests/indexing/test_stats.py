@@ -14,10 +14,11 @@ from api.app import create_app
 from indexing import names, sync
 from indexing.client import get_client
 from indexing.queries import stats
+from storage import indexed
 from storage.db import unit_of_work
 from storage.errors import Invalid
+from storage.imports import visit_writer
 from storage.patients import service as patient_service
-from storage.visits import service as visit_service
 from storage.visits.models import Visit
 from tests.storage.imports.helpers import CSV_SAMPLE, DASAEXP_SAMPLE, SIMPLIFIED_SAMPLE, run
 
@@ -33,6 +34,10 @@ DAY_CONFIRMED = "(v.status = 'collected' OR (v.status = 'scheduled' AND v.confir
 DAY_DECLINED = "(v.status = 'scheduled' AND v.confirmation_status = 'declined')"
 DAY_PENDING = "(v.status = 'scheduled' AND v.confirmation_status NOT IN ('confirmed', 'declined'))"
 DAY_NO_SHOW = "(v.status = 'no_show')"
+DAY_COLLECTED = "(v.status = 'collected')"
+# Lead time: calendar days (America/Sao_Paulo) from the booking to the visit.
+LEAD_DAYS = ("((v.start_at AT TIME ZONE 'America/Sao_Paulo')::date "
+             "- (v.booked_at AT TIME ZONE 'America/Sao_Paulo')::date)")
 WEEKDAYS = {1: "segunda-feira", 2: "terça-feira", 3: "quarta-feira", 4: "quinta-feira", 5: "sexta-feira",
             6: "sábado", 7: "domingo"}
 CHANNELS = {"phone": "Telefone", "sms": "SMS", "whatsapp": "WhatsApp", "email": "E-mail"}
@@ -92,13 +97,28 @@ def expected_dashboard(day: date, unit: str | None = None) -> dict[str, Any]:
     )[0]
     by_car = [
         {"car_id": car_id, "label": label, "base": base, "unit": car_unit, "unit_name": car_unit_name,
-         "visits": n, "confirmed": c}
-        for car_id, label, base, car_unit, car_unit_name, n, c in _rows(
+         "visits": n, "confirmed": c, "declined": d, "pending": p, "no_show": ns, "collected": col}
+        for car_id, label, base, car_unit, car_unit_name, n, c, d, p, ns, col in _rows(
             f"SELECT v.car_id, c.label, c.base, c.unit_code, c.unit_name, count(*), "
-            f"count(*) FILTER (WHERE {DAY_CONFIRMED}) FROM visits v LEFT JOIN cars c ON c.id = v.car_id "
+            f"count(*) FILTER (WHERE {DAY_CONFIRMED}), count(*) FILTER (WHERE {DAY_DECLINED}), "
+            f"count(*) FILTER (WHERE {DAY_PENDING}), count(*) FILTER (WHERE {DAY_NO_SHOW}), "
+            f"count(*) FILTER (WHERE {DAY_COLLECTED}) FROM visits v LEFT JOIN cars c ON c.id = v.car_id "
             f"WHERE v.visit_date = :day AND {LIVE}{in_unit} GROUP BY 1, 2, 3, 4, 5", day=day, unit=unit,
         )
     ]
+    collected, cancelled, active_cars, no_show_rate = _rows(
+        f"SELECT count(*) FILTER (WHERE {LIVE} AND {DAY_COLLECTED}), count(*) FILTER (WHERE v.status = 'cancelled'), "
+        f"count(DISTINCT v.car_id) FILTER (WHERE {LIVE}), "
+        f"round((count(*) FILTER (WHERE {LIVE} AND {DAY_NO_SHOW}))::numeric "
+        f"/ nullif(count(*) FILTER (WHERE {LIVE} AND ({DAY_NO_SHOW} OR {DAY_COLLECTED})), 0), 4) "
+        f"FROM visits v WHERE v.visit_date = :day AND NOT v.missing_from_latest_export{in_unit}", day=day, unit=unit,
+    )[0]
+    lead_visits, median, p90, mean = _rows(
+        f"SELECT count(*), round((percentile_cont(0.5) WITHIN GROUP (ORDER BY {LEAD_DAYS}))::numeric, 2), "
+        f"round((percentile_cont(0.9) WITHIN GROUP (ORDER BY {LEAD_DAYS}))::numeric, 2), round(avg({LEAD_DAYS}), 2) "
+        f"FROM visits v WHERE v.visit_date = :day AND {LIVE} AND v.booked_at IS NOT NULL{in_unit}",
+        day=day, unit=unit,
+    )[0]
     by_status = [
         {"value": s, "count": n}
         for s, n in _rows(
@@ -127,7 +147,24 @@ def expected_dashboard(day: date, unit: str | None = None) -> dict[str, Any]:
         "by_car": _cars_ordered(by_car),
         "by_status": _ordered(by_status, "value"),
         "by_channel": _ordered(by_channel, "value"),
+        "collected_today": collected,
+        "cancelled_today": cancelled,
+        "active_cars": active_cars,
+        "no_show_rate": _float(no_show_rate),
+        "lead_time": {"visits": lead_visits, "median_days": _float(median), "p90_days": _float(p90),
+                      "mean_days": _float(mean)},
     }
+
+
+def served(expected: dict[str, Any], teams: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An expected dashboard as the route serves it: ISO date, each car with its team (none by default)."""
+    by_car = [{**car, "team": (teams or {}).get(car["car_id"])} for car in expected["by_car"]]
+    return {**expected, "date": expected["date"].isoformat(), "by_car": by_car}
+
+
+def _float(value: Any) -> float | None:
+    """A PostgreSQL numeric as the API's float (None stays None)."""
+    return None if value is None else float(value)
 
 
 def expected_rates(group_by: str, visit_from: date | None, visit_to: date | None,
@@ -273,7 +310,7 @@ def test_stats_follow_edits_cancellations_and_deletes(imported):
         session.flush()
         # As every visit command does: the visits' and their patients' outbox rows (the patient
         # document's visit summary, `recurring` included, feeds the dashboard too).
-        visit_service.record_changes(session, [confirm_id, cancel_id], [visit.patient_id, cancelled.patient_id])
+        indexed.mark_changed(session, visits=[confirm_id, cancel_id], stale_patients=[visit.patient_id, cancelled.patient_id])
         lonely = patient_service.create(session, {"name": "Paciente Sem Visitas"}).id
     sync_index()
     after = stats.dashboard(get_client(), day)
@@ -296,7 +333,7 @@ def test_stats_follow_edits_cancellations_and_deletes(imported):
         changed[declined].confirmation_status = "declined"
         changed[declined].confirmation_channel = "whatsapp"
         session.flush()
-        visit_service.record_changes(session, list(changed), [v.patient_id for v in changed.values()])
+        indexed.mark_changed(session, visits=list(changed), stale_patients=[v.patient_id for v in changed.values()])
     sync_index()
     after = stats.dashboard(get_client(), day)
     assert (after.visits_today, after.pending_confirmations) == (split_before.visits_today,
@@ -330,10 +367,10 @@ def test_stats_routes(imported, api_client, make_account):
     assert response.status_code == 200, response.json()
     body = response.json()
     expected = expected_dashboard(day)
-    assert body == {**expected, "date": day.isoformat()}
+    assert body == served(expected)
     unit_body = api_client.get("/api/v1/stats/dashboard", params={"date": day.isoformat(), "unit": "248"},
                                headers=headers).json()
-    assert unit_body == {**expected_dashboard(day, "248"), "date": day.isoformat()}
+    assert unit_body == served(expected_dashboard(day, "248"))
 
     response = api_client.get("/api/v1/stats/dashboard", headers=headers)
     assert response.status_code == 200

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from indexing import bulk, names, sync
+from indexing import names, sync, writer
 from indexing.documents import patient as patient_document
 from opensearchpy import OpenSearch
 from storage import outbox
@@ -53,7 +53,7 @@ def test_replayed_or_out_of_order_writes_never_overwrite_newer_data(committed, c
     assert indexed(patient_id)["_version"] == 2
 
     # An old batch arriving late (version 1) is a conflict: counted as success, data untouched.
-    outcome = bulk.write(client, [bulk.IndexOp(names.alias("patients"), patient_id, 1, stale)])
+    outcome = writer.write(client, [writer.IndexOp(names.alias("patients"), patient_id, 1, stale)])
     assert outcome.failed == {}
     assert indexed(patient_id)["name"] == "Nome Atual"
 
@@ -74,7 +74,7 @@ def test_a_stale_write_after_a_delete_cannot_bring_the_document_back(committed, 
         patient_service.delete(session, patient_id)
     sync.drain()
     assert indexed(patient_id) is None
-    bulk.write(client, [bulk.IndexOp(names.alias("patients"), patient_id, 1, stale)])
+    writer.write(client, [writer.IndexOp(names.alias("patients"), patient_id, 1, stale)])
     assert indexed(patient_id) is None
 
 
@@ -162,8 +162,8 @@ def test_rows_whose_own_document_failed_keep_their_backoff_after_a_clean_write(c
 def test_only_429_and_5xx_item_failures_count_as_opensearch_failures(committed, client):
     bad, good = create_patients(2)
     alias = names.alias("patients")
-    outcome = bulk.write(client, [bulk.IndexOp(alias, bad, 1, {"id": bad, "unknown_field": 1}),
-                                  bulk.IndexOp(alias, good, 1, {"id": good, "name": "ok"})])
+    outcome = writer.write(client, [writer.IndexOp(alias, bad, 1, {"id": bad, "unknown_field": 1}),
+                                  writer.IndexOp(alias, good, 1, {"id": good, "name": "ok"})])
     assert (list(outcome.failed), outcome.transient) == ([bad], set())
 
 
@@ -174,9 +174,9 @@ def test_item_level_failures_are_backed_off_per_entity(committed, client):
         entries = outbox.claim_due(session, 10)
         assert {e.entity_id for e in entries} == {good, bad}
     alias = names.alias("patients")
-    outcome = bulk.write(
+    outcome = writer.write(
         client,
-        [bulk.IndexOp(alias, good, 1, {"id": good, "name": "ok"}), bulk.IndexOp(alias, bad, 1, {"id": bad, "unknown_field": 1})],
+        [writer.IndexOp(alias, good, 1, {"id": good, "name": "ok"}), writer.IndexOp(alias, bad, 1, {"id": bad, "unknown_field": 1})],
     )
     assert list(outcome.failed) == [bad]
     assert outcome.failed[bad].startswith("strict_dynamic_mapping_exception")

@@ -14,8 +14,8 @@ from tests.standins import twilio as twilio_fake
 from tests.standins import whatsapp as whatsapp_fake
 from tests.standins.twilio import TwilioStandIn
 from tests.standins.whatsapp import WhatsAppStandIn
-from workers.messaging import providers, ratelimit
-from workers.messaging import settings as messaging_settings
+from messaging import providers, ratelimit
+from messaging import settings as messaging_settings
 
 
 def reset_messaging_caches() -> None:

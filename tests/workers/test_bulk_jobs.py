@@ -14,23 +14,24 @@ from indexing import names, sync
 from indexing.client import get_client
 from indexing.queries import bulk_targets
 from indexing.queries.patients import PatientQuery, search
+from storage import indexed
 from storage import outbox
 from storage.audit.models import AuditEvent
 from storage.audit.service import Actor
 from storage.cars import service as car_service
 from storage.db import unit_of_work
+from storage.imports import visit_writer
 from storage.jobs import service as job_service
 from storage.jobs.models import BulkJob, BulkJobItem
 from storage.messages.models import Message
 from storage.patients import service as patient_service
 from storage.patients.models import Patient
-from storage.visits import service as visit_service
 from storage.visits.models import ConfirmationAttempt, Visit
 from tests.factories import patient_data, visit_content
 from tests.fixtures import wait_until
 from tests.standins.fixtures import configure_messaging, twilio_standin, whatsapp_standin  # noqa: F401
 from workers import enqueue
-from workers.bulk_tasks import run_job
+from workers.tasks.jobs import run_job
 
 pytestmark = pytest.mark.usefixtures("committed")
 
@@ -78,10 +79,10 @@ def test_tags_over_a_search_and_a_rerun_after_a_crash_changes_nothing():
         car = car_service.get_or_create_by_source_key(session, "379|CARRO 1", {"label": "CARRO 1"}).id
         diabetic = [patient_service.create(session, patient_data(tags=["diabetes"])).id for _ in range(5)]
         others = [patient_service.create(session, patient_data(tags=["gestante"])).id for _ in range(3)]
-        ids = visit_service.insert_many(
+        ids = visit_writer.insert_many(
             session, [visit_content(p, car, at(1, 6, 40) + timedelta(minutes=40 * i)) for i, p in enumerate(diabetic)],
             import_id=None)
-        visit_service.record_changes(session, ids, diabetic)
+        indexed.mark_changed(session, visits=ids, stale_patients=diabetic)
     drain()
 
     job_id = create_job("add_tags", {"tags": ["jejum"]}, search={"tag": ["diabetes"]})
@@ -118,11 +119,11 @@ def test_a_search_job_resolves_visits_through_the_index_in_the_worker_code():
         car = car_service.get_or_create_by_source_key(session, "379|CARRO 1", {"label": "CARRO 1"}).id
         ana = patient_service.create(session, patient_data(name="Ana Lima", tags=["lote"])).id
         bia = patient_service.create(session, patient_data(name="Bia Souza")).id
-        ids = visit_service.insert_many(session, [
+        ids = visit_writer.insert_many(session, [
             visit_content(ana, car, at(1, 6, 40)), visit_content(ana, car, at(9, 6, 40)),
             visit_content(bia, car, at(1, 7, 20)),
         ], import_id=None)
-        visit_service.record_changes(session, ids, [ana, bia])
+        indexed.mark_changed(session, visits=ids, stale_patients=[ana, bia])
     drain()
 
     job_id = create_job("export", {"format": "csv", "rows": "visits"},
@@ -146,8 +147,8 @@ def make_many(patients: int, tagged: int) -> dict:
                 contents.append(visit_content(patient_id, cars[n % 5], at(day, 6, 40) + slot))
             if n < tagged and n % 3 == 0:
                 contents.append(visit_content(patient_id, cars[n % 5], at(5, 6, 40) + slot))
-        visit_ids = visit_service.insert_many(session, contents, import_id=None)
-        visit_service.record_changes(session, visit_ids, ids)
+        visit_ids = visit_writer.insert_many(session, contents, import_id=None)
+        indexed.mark_changed(session, visits=visit_ids, stale_patients=ids)
     drain()
     return {"patients": ids, "cars": cars}
 
@@ -169,7 +170,7 @@ def test_confirm_over_a_search_matching_thousands_of_visits_with_a_real_worker(c
             f"WHERE {in_window} AND confirmation_status = 'pending' ORDER BY id DESC LIMIT 50) RETURNING id, patient_id"),
             params).all()
         assert len(changed) == 150
-        visit_service.record_changes(session, [v for v, _ in changed], [p for _, p in changed])
+        indexed.mark_changed(session, visits=[v for v, _ in changed], stale_patients=[p for _, p in changed])
         total_visits = session.scalar(select(func.count(Visit.id)))
         assert total_visits == 1200 * 2 + 334
         pending_outside = session.scalar(text(
@@ -225,7 +226,7 @@ def test_confirm_over_a_search_matching_thousands_of_visits_with_a_real_worker(c
 
 
 def test_the_sweep_requeues_stalled_jobs_and_gives_up_after_too_many_runs():
-    from workers.bulk_tasks import BULK_MAX_RUNS, resume_stalled_jobs
+    from workers.tasks.jobs import BULK_MAX_RUNS, resume_stalled_jobs
 
     lost = create_job("add_tags", {"tags": ["x"]}, visit_ids=["a"])
     hopeless = create_job("add_tags", {"tags": ["x"]}, visit_ids=["b"])
@@ -257,7 +258,7 @@ def test_send_message_queues_each_message_after_its_batch_and_the_worker_sends_i
         ana = patient_service.create(session, patient_data(name="Ana Lima", phones=["(21) 98765-4321"])).id
         bia = patient_service.create(session, patient_data(name="Bia Souza", phones=["(21) 98765-1234"])).id
         session.get(Patient, bia).opted_out_at = func.now()
-        visits = visit_service.insert_many(session, [visit_content(ana, car, at(1, 6, 40)),
+        visits = visit_writer.insert_many(session, [visit_content(ana, car, at(1, 6, 40)),
                                                      visit_content(bia, car, at(1, 7, 20))], import_id=None)
     job_id = create_job("send_message", {"template": "confirmation_request", "channel": "sms"}, visit_ids=visits)
     enqueue.enqueue_bulk(job_id)

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from workers.tasks import yielding
+from workers.tasks.imports import yielding
 
 
 def _my_nice() -> int:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from tests.standins import twilio as twilio_fake
 from tests.standins import whatsapp as whatsapp_fake
 from tests.standins.fixtures import twilio_standin, whatsapp_standin  # noqa: F401
-from workers.messaging.providers import (
+from messaging.providers import (
     DevProvider,
     InboundText,
     ProviderError,
@@ -24,7 +24,7 @@ from workers.messaging.providers import (
     WhatsAppCloud,
     twilio_signature,
 )
-from workers.messaging.settings import MessagingSettings
+from messaging.settings import MessagingSettings
 
 
 def _twilio(server, token=twilio_fake.AUTH_TOKEN, timeout=2.0):

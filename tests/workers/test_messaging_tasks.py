@@ -21,10 +21,10 @@ from tests.standins.fixtures import (  # noqa: F401
     whatsapp_standin,
 )
 from tests.storage.messages.helpers import at, make_patient, make_visit, messages_of, tomorrow
-from workers.messaging import ratelimit
-from workers.messaging.delivery import Outcome, deliver, retry_delay
-from workers.messaging.settings import get_settings
-from workers.messaging_tasks import send_message, send_reminders, sweep_messages
+from messaging import ratelimit
+from workers.delivery import Outcome, deliver, retry_delay
+from messaging.settings import get_settings
+from workers.tasks.messages import send_message, send_reminders, sweep_messages
 
 pytestmark = pytest.mark.usefixtures("committed")
 

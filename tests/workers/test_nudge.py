@@ -6,7 +6,7 @@ import time
 
 from tests.throwaway import throwaway_redis  # noqa: F401
 from workers.app import SYNC_QUEUE
-from workers.tasks import Nudger
+from workers.tasks.sync import Nudger
 
 
 def test_with_redis_down_a_nudge_fails_once_then_is_skipped_until_the_cool_down_and_resumes(throwaway_redis):

@@ -13,7 +13,7 @@ from storage.imports.models import Import
 from tests.fixtures import wait_until
 from tests.storage.imports.helpers import DASAEXP_SAMPLE, report, upload
 from workers.app import DEFAULT_QUEUE, celery_app
-from workers.tasks import resume_stalled_imports
+from workers.tasks.imports import resume_stalled_imports
 
 pytestmark = pytest.mark.usefixtures("committed")
 

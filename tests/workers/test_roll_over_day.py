@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from indexing import names, sync
 from indexing.client import get_client
 from storage.db import unit_of_work
-from storage.visits import commands
+from storage.visits import service as visit_service
 from tests.indexing.conftest import indexed, refresh
 from tests.storage.visits.helpers import SAO_PAULO, booking, make_car, make_patient
 from workers.app import DEFAULT_QUEUE, celery_app
-from workers.tasks import roll_over_day
+from workers.tasks.sync import roll_over_day
 
 
 def test_beat_runs_it_just_after_midnight_on_the_default_queue():
@@ -28,8 +28,8 @@ def test_patients_with_a_visit_yesterday_get_fresh_next_and_last_visits(committe
         car = make_car(session)
         recent = make_patient(session).id
         old = make_patient(session).id
-        commands.create(session, booking(recent, car.id, "07:00", "07:40", day=yesterday), actor_id=None)
-        commands.create(session, booking(old, car.id, "08:00", "08:40", day=long_ago), actor_id=None)
+        visit_service.create(session, booking(recent, car.id, "07:00", "07:40", day=yesterday), actor_id=None)
+        visit_service.create(session, booking(old, car.id, "08:00", "08:40", day=long_ago), actor_id=None)
     assert sync.drain().failed_entities == 0
     refresh()
 

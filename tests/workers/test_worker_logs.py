@@ -11,7 +11,7 @@ import sys
 from tests.fixtures import ROOT, wait_until
 from workers import app as worker_app
 from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app
-from workers.tasks import drain_outbox
+from workers.tasks.sync import drain_outbox
 
 
 def test_a_task_line_is_json_with_the_task_id_and_nothing_personal(capsys):

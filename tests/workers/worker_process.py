@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.fixtures import ROOT
 from workers.app import celery_app
-from workers.tasks import apply_import
+from workers.tasks.imports import apply_import
 
 # Fast clocks for tests of the resume sweep (production: a beat every 5 s, dead after 20 s, a sweep every 10 s).
 FAST_RESUME = {"COLETA_TASK_HEARTBEAT_SECONDS": "0.5", "COLETA_TASK_DEAD_AFTER_SECONDS": "4",
@@ -57,7 +57,7 @@ class Worker:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if int(stat[1]) == self.process.pid and b"storage.imports.parsing_process" in cmdline:
+            if int(stat[1]) == self.process.pid and b"storage.imports.parsing.process" in cmdline:
                 found.append(int(entry.name))
         return found
 

@@ -1,6 +1,7 @@
 """Role rules of the message routes.
 
-Decided: staff (admin, operator) send messages to patients; readers (admin, operator,
+Decided: staff (admin, operator) send messages to patients (and preview them), follow the daily reminder
+and work the confirmation queue; readers (admin, operator,
 viewer) read a patient's message log (viewers see phones masked). Drivers neither. The
 provider webhooks are public (signature-verified) and listed in test_roles.PUBLIC.
 """
@@ -41,8 +42,18 @@ SUCCESS = {
         202,
     ),
     ("GET", "/api/v1/messages"): (lambda: {"params": {"patient_id": _patient_with_mobile()}}, 200),
+    ("POST", "/api/v1/messages/preview"): (
+        lambda: {"json": {"visit_id": _visit_with_mobile(), "template": "reminder", "channel": "whatsapp"}}, 200),
+    ("GET", "/api/v1/messages/reminder"): (lambda: {}, 200),
+    ("GET", "/api/v1/messages/reminder/recipients"): (lambda: {}, 200),
+    ("GET", "/api/v1/confirmations/queue"): (lambda: {}, 200),
 }
 DECIDED = {
+    "POST /api/v1/messages/preview": ["admin", "operator"],
+    "GET /api/v1/messages/reminder": ["admin", "operator"],
+    "GET /api/v1/messages/reminder/recipients": ["admin", "operator"],
+    # The confirmation queue shows every open visit's phones: staff work.
+    "GET /api/v1/confirmations/queue": ["admin", "operator"],
     "POST /api/v1/messages": ["admin", "operator"],
     "GET /api/v1/messages": ["admin", "operator", "viewer"],
 }

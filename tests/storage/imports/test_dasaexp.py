@@ -18,15 +18,15 @@ import openpyxl
 import pytest
 
 from storage.errors import Invalid
-from storage.imports.dasaexp import (
+from storage.imports.parsing.dasaexp import (
     ParsedRow,
     RowIssue,
     parse,
     patient_key,
     split_visit_key,
 )
-from storage.imports.parsing_sources import Limits, detect_encoding
-from storage.imports.parsing_values import Address, Phone, Physician, parse_documents
+from storage.imports.parsing.sources import Limits, detect_encoding
+from storage.imports.parsing.values import Address, Phone, Physician, parse_documents
 
 from tests.samples import CSV_SAMPLE, DASAEXP_SAMPLE, SIMPLIFIED_SAMPLE
 
@@ -186,7 +186,7 @@ def test_dasaexp_sample_matches_the_domain_table():
     assert Counter(row.kind for row in rows) == {"visit": 67, "skipped": 60, "error": 2}
 
     skipped = [row for row in rows if row.kind == "skipped"]
-    assert {row.skip_reason for row in skipped} == {"not_home_visit"}
+    assert Counter(row.skip_reason for row in skipped) == {"not_a_car_room": 48, "empty_room": 12}
     assert [row for row in skipped if row.issues] == []
     assert Counter(row.room_name for row in skipped) == {
         "CARDIO_DR PAULO": 13,
@@ -346,7 +346,7 @@ def test_quirky_csv_sample_matches_the_domain_table():
     assert parsed.total_rows == 45
     assert Counter(row.kind for row in rows) == {"visit": 42, "skipped": 1, "error": 2}
     assert [(row.row_number, row.room_name, row.skip_reason) for row in rows if row.kind == "skipped"] == [
-        (33, "SALA 5 - Unidade Paulista", "not_home_visit")
+        (33, "SALA 5 - Unidade Paulista", "not_a_car_room")
     ]
     assert [(row.row_number, codes(row)) for row in rows if row.kind == "error"] == [
         (11, ["invalid_date"]),
@@ -816,7 +816,8 @@ def test_rooms_that_are_not_cars_are_skipped_without_issues(tmp_path, code, room
         dasaexp({"Código da Sala": code, "Nome da Sala": room, "Nome do Paciente": None, "Nascimento": "31/02/1990"}),
     )
 
-    assert (row.kind, row.skip_reason, row.issues, row.car_key) == ("skipped", "not_home_visit", (), None)
+    reason = "not_a_car_room" if room else "empty_room"
+    assert (row.kind, row.skip_reason, row.issues, row.car_key) == ("skipped", reason, (), None)
 
 
 @pytest.mark.parametrize(

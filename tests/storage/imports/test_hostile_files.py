@@ -11,9 +11,9 @@ import pytest
 from bench import hostile_files as hostile
 from bench.dasaexp_export import HEADERS
 from storage.errors import Invalid
-from storage.imports import batching
-from storage.imports.dasaexp import parse
-from storage.imports.parsing_sources import Limits
+from storage.imports.parsing import batching
+from storage.imports.parsing.dasaexp import parse
+from storage.imports.parsing.sources import Limits
 from tests.storage.imports.helpers import row, run, xlsx
 
 

@@ -12,7 +12,7 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
 from storage.errors import Invalid
-from storage.imports.parsing_xlsx import FormulaCell, XlsxSheetReader, XlsxWorkbook
+from storage.imports.parsing.xlsx import FormulaCell, XlsxSheetReader, XlsxWorkbook
 
 WIDTH = 8
 

@@ -11,8 +11,8 @@ from storage.errors import Conflict, Invalid, NotFound
 from storage.outbox import OutboxEntry
 from storage.patients import service as patient_service
 from storage.patients.models import Patient
-from storage.visits import commands
 from storage.visits import repo as visit_repo
+from storage.visits import service as visit_service
 from storage.visits.models import Visit, VisitStatusChange
 from tests.storage.visits.helpers import DAY, at, booking, make_car, make_patient
 
@@ -54,7 +54,7 @@ def test_create_books_a_visit_with_the_patients_address_and_plan_history_and_out
     version = patient.row_version
     clear_outbox(db_session)
 
-    visit, warnings = commands.create(
+    visit, warnings = visit_service.create(
         db_session,
         booking(patient.id, car.id, "07:20", "08:00", exam_codes=["1009", " 1004", "1009"],
                 exam_names="VITAMINA D, 25 HIDROXI", notes="  portão azul "),
@@ -78,7 +78,7 @@ def test_create_books_a_visit_with_the_patients_address_and_plan_history_and_out
 
 
 def test_a_given_address_and_payers_replace_the_defaults(db_session, car, patient):
-    visit, _ = commands.create(
+    visit, _ = visit_service.create(
         db_session,
         booking(patient.id, car.id, "07:20", "08:00", payers=[{"code": "44", "name": "PARTICULAR"}],
                 address={"street": "Rua Nova", "number": "5", "neighborhood": "Tijuca", "city": "Rio de Janeiro",
@@ -91,7 +91,7 @@ def test_a_given_address_and_payers_replace_the_defaults(db_session, car, patien
 
 
 def test_iso_strings_and_naive_times_are_local(db_session, car, patient):
-    visit, _ = commands.create(
+    visit, _ = visit_service.create(
         db_session,
         {"patient_id": patient.id, "car_id": car.id, "start": "2025-06-18T23:20:00", "end": "2025-06-19T02:40:00+00:00"},
         actor_id=None,
@@ -115,20 +115,20 @@ def test_iso_strings_and_naive_times_are_local(db_session, car, patient):
 def test_invalid_bookings_are_refused_with_a_field(db_session, car, patient, changes, code, field):
     data = {**booking(patient.id, car.id, "07:20", "08:00"), **changes}
     with pytest.raises(Invalid) as excinfo:
-        commands.create(db_session, data, actor_id=None)
+        visit_service.create(db_session, data, actor_id=None)
     assert (excinfo.value.code, excinfo.value.details) == (code, {"field": field})
 
 
 def test_unknown_car_or_patient_is_not_found(db_session, car, patient):
     with pytest.raises(NotFound) as excinfo:
-        commands.create(db_session, booking(patient.id, "no-such-car", "07:20", "08:00"), actor_id=None)
+        visit_service.create(db_session, booking(patient.id, "no-such-car", "07:20", "08:00"), actor_id=None)
     assert excinfo.value.code == "car_not_found"
     with pytest.raises(NotFound) as excinfo:
-        commands.create(db_session, booking("no-such-patient", car.id, "07:20", "08:00"), actor_id=None)
+        visit_service.create(db_session, booking("no-such-patient", car.id, "07:20", "08:00"), actor_id=None)
     assert excinfo.value.code == "patient_not_found"
     for call in (
-        lambda: commands.reschedule(db_session, "nope", start=at("09:00"), actor_id=None),
-        lambda: commands.change_status(db_session, "nope", "cancelled", actor_id=None),
+        lambda: visit_service.reschedule(db_session, "nope", start=at("09:00"), actor_id=None),
+        lambda: visit_service.change_status(db_session, "nope", "cancelled", actor_id=None),
     ):
         with pytest.raises(NotFound) as excinfo:
             call()
@@ -139,11 +139,11 @@ def test_unknown_car_or_patient_is_not_found(db_session, car, patient):
 
 
 def test_a_car_booked_at_an_overlapping_time_is_a_conflict_naming_the_other_visit(db_session, car, patient):
-    first, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    first, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
     other = make_patient(db_session)
 
     with pytest.raises(Conflict) as excinfo:
-        commands.create(db_session, booking(other.id, car.id, "07:40", "08:20"), actor_id=None)
+        visit_service.create(db_session, booking(other.id, car.id, "07:40", "08:20"), actor_id=None)
 
     assert conflict(excinfo) == (
         "visit_overlap_car",
@@ -154,11 +154,11 @@ def test_a_car_booked_at_an_overlapping_time_is_a_conflict_naming_the_other_visi
 
 
 def test_a_patient_booked_in_another_car_at_an_overlapping_time_is_a_conflict(db_session, car, patient):
-    first, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    first, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
     car2 = make_car(db_session, label="CARRO 2")
 
     with pytest.raises(Conflict) as excinfo:
-        commands.create(db_session, booking(patient.id, car2.id, "06:40", "07:21"), actor_id=None)
+        visit_service.create(db_session, booking(patient.id, car2.id, "06:40", "07:21"), actor_id=None)
 
     assert conflict(excinfo) == (
         "visit_overlap_patient",
@@ -168,35 +168,35 @@ def test_a_patient_booked_in_another_car_at_an_overlapping_time_is_a_conflict(db
 
 
 def test_adjacent_slots_do_not_overlap(db_session, car, patient):
-    commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
-    before, _ = commands.create(db_session, booking(patient.id, car.id, "06:40", "07:20"), actor_id=None)
-    after, _ = commands.create(db_session, booking(make_patient(db_session).id, car.id, "08:00", "08:40"), actor_id=None)
+    visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    before, _ = visit_service.create(db_session, booking(patient.id, car.id, "06:40", "07:20"), actor_id=None)
+    after, _ = visit_service.create(db_session, booking(make_patient(db_session).id, car.id, "08:00", "08:40"), actor_id=None)
     car2 = make_car(db_session, label="CARRO 2")
-    other_car, _ = commands.create(db_session, booking(patient.id, car2.id, "08:00", "08:40"), actor_id=None)
+    other_car, _ = visit_service.create(db_session, booking(patient.id, car2.id, "08:00", "08:40"), actor_id=None)
     assert [v.start_at for v in (before, after, other_car)] == [at("06:40"), at("08:00"), at("08:00")]
 
 
 def test_cancelled_visits_and_visits_dropped_by_an_export_do_not_block(db_session, car, patient):
-    cancelled, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
-    commands.change_status(db_session, cancelled.id, "cancelled", actor_id=None)
-    dropped, _ = commands.create(db_session, booking(make_patient(db_session).id, car.id, "08:00", "08:40"),
+    cancelled, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    visit_service.change_status(db_session, cancelled.id, "cancelled", actor_id=None)
+    dropped, _ = visit_service.create(db_session, booking(make_patient(db_session).id, car.id, "08:00", "08:40"),
                                  actor_id=None)
     dropped.missing_from_latest_export = True
     db_session.flush()
 
-    again, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
-    later, _ = commands.create(db_session, booking(make_patient(db_session).id, car.id, "08:00", "08:40"), actor_id=None)
+    again, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    later, _ = visit_service.create(db_session, booking(make_patient(db_session).id, car.id, "08:00", "08:40"), actor_id=None)
 
     assert (again.status, later.status) == ("scheduled", "scheduled")
 
 
 def test_capacity_counts_the_cars_live_visits_of_the_local_day_and_only_warns(db_session, patient):
     car = make_car(db_session, capacity=2)
-    commands.create(db_session, booking(patient.id, car.id, "06:40", "07:20"), actor_id=None)
-    _, warnings = commands.create(db_session, booking(make_patient(db_session).id, car.id, "07:20", "08:00"), actor_id=None)
+    visit_service.create(db_session, booking(patient.id, car.id, "06:40", "07:20"), actor_id=None)
+    _, warnings = visit_service.create(db_session, booking(make_patient(db_session).id, car.id, "07:20", "08:00"), actor_id=None)
     assert warnings == []
     # 23:30 local is already the next day in UTC: it still counts for the 18th.
-    third, warnings = commands.create(db_session, booking(make_patient(db_session).id, car.id, "23:30", "23:50"),
+    third, warnings = visit_service.create(db_session, booking(make_patient(db_session).id, car.id, "23:30", "23:50"),
                                       actor_id=None)
     assert warnings == [{
         "code": "car_over_capacity",
@@ -204,18 +204,18 @@ def test_capacity_counts_the_cars_live_visits_of_the_local_day_and_only_warns(db
     }]
     assert third.status == "scheduled"
     # Another day is another count; a cancelled visit frees its place.
-    _, warnings = commands.create(db_session, booking(patient.id, car.id, "06:40", "07:20", day=date(2025, 6, 19)),
+    _, warnings = visit_service.create(db_session, booking(patient.id, car.id, "06:40", "07:20", day=date(2025, 6, 19)),
                                   actor_id=None)
     assert warnings == []
-    commands.change_status(db_session, third.id, "cancelled", actor_id=None)
-    _, warnings = commands.create(db_session, booking(make_patient(db_session).id, car.id, "10:00", "10:40"),
+    visit_service.change_status(db_session, third.id, "cancelled", actor_id=None)
+    _, warnings = visit_service.create(db_session, booking(make_patient(db_session).id, car.id, "10:00", "10:40"),
                                   actor_id=None)
     assert [w["code"] for w in warnings] == ["car_over_capacity"]
 
 
 def test_a_car_in_maintenance_is_a_warning(db_session, patient):
     car = make_car(db_session, label="CARRO 4", base=None, status="maintenance")
-    _, warnings = commands.create(db_session, booking(patient.id, car.id, "06:40", "07:20"), actor_id=None)
+    _, warnings = visit_service.create(db_session, booking(patient.id, car.id, "06:40", "07:20"), actor_id=None)
     assert warnings == [{"code": "car_not_active", "message": "O CARRO 4 está em manutenção."}]
 
 
@@ -223,14 +223,14 @@ def test_a_car_in_maintenance_is_a_warning(db_session, patient):
 
 
 def test_reschedule_keeps_the_duration_resets_the_confirmation_and_writes_history(db_session, car, patient):
-    visit, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    visit, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
     visit.confirmation_status, visit.confirmation_channel = "confirmed", "whatsapp"
     visit.confirmed_at = datetime.now(timezone.utc)
     db_session.flush()
     clear_outbox(db_session)
 
     # Overlapping its own old slot is fine.
-    moved, warnings = commands.reschedule(db_session, visit.id, start=at("07:40"), actor_id=USER, reason="pedido do paciente")
+    moved, warnings = visit_service.reschedule(db_session, visit.id, start=at("07:40"), actor_id=USER, reason="pedido do paciente")
 
     assert warnings == []
     assert (moved.start_at, moved.end_at, moved.row_version) == (at("07:40"), at("08:20"), 3)
@@ -241,49 +241,49 @@ def test_reschedule_keeps_the_duration_resets_the_confirmation_and_writes_histor
 
 
 def test_reschedule_to_another_car_and_day_checks_that_car_and_keeps_a_confirmation(db_session, car, patient):
-    visit, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    visit, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
     visit.confirmation_status = "confirmed"
     car2 = make_car(db_session, label="CARRO 2", capacity=1)
-    blocker, _ = commands.create(db_session, booking(make_patient(db_session).id, car2.id, "07:00", "07:40"), actor_id=None)
+    blocker, _ = visit_service.create(db_session, booking(make_patient(db_session).id, car2.id, "07:00", "07:40"), actor_id=None)
 
     with pytest.raises(Conflict) as excinfo:
-        commands.reschedule(db_session, visit.id, car_id=car2.id, actor_id=None)
+        visit_service.reschedule(db_session, visit.id, car_id=car2.id, actor_id=None)
     assert (excinfo.value.code, excinfo.value.details) == ("visit_overlap_car", {"visit_id": blocker.id})
 
-    moved, warnings = commands.reschedule(db_session, visit.id, car_id=car2.id, start=at("08:00"), end=at("08:40"),
+    moved, warnings = visit_service.reschedule(db_session, visit.id, car_id=car2.id, start=at("08:00"), end=at("08:40"),
                                           actor_id=None)
     assert (moved.car_id, moved.start_at, moved.end_at) == (car2.id, at("08:00"), at("08:40"))
     assert [w["code"] for w in warnings] == ["car_over_capacity"]
 
-    moved, _ = commands.reschedule(db_session, visit.id, car_id=car2.id, actor_id=None)  # nothing changes
+    moved, _ = visit_service.reschedule(db_session, visit.id, car_id=car2.id, actor_id=None)  # nothing changes
     assert len(history(db_session, visit.id)) == 2
 
-    moved, _ = commands.reschedule(db_session, visit.id, car_id=car.id, actor_id=None)  # only the car
+    moved, _ = visit_service.reschedule(db_session, visit.id, car_id=car.id, actor_id=None)  # only the car
     assert (moved.car_id, moved.confirmation_status) == (car.id, "pending")
 
     next_day = date(2025, 6, 19)
-    moved, _ = commands.reschedule(db_session, visit.id, start=at("06:40", next_day), actor_id=None)
+    moved, _ = visit_service.reschedule(db_session, visit.id, start=at("06:40", next_day), actor_id=None)
     assert (moved.visit_date, moved.end_at) == (next_day, at("07:20", next_day))
 
 
 def test_reschedule_into_the_patients_other_visit_is_a_conflict(db_session, car, patient):
-    visit, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
-    other, _ = commands.create(db_session, booking(patient.id, make_car(db_session, label="CARRO 2").id, "10:00", "10:40"),
+    visit, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    other, _ = visit_service.create(db_session, booking(patient.id, make_car(db_session, label="CARRO 2").id, "10:00", "10:40"),
                                actor_id=None)
     with pytest.raises(Conflict) as excinfo:
-        commands.reschedule(db_session, visit.id, start=at("10:20"), actor_id=None)
+        visit_service.reschedule(db_session, visit.id, start=at("10:20"), actor_id=None)
     assert (excinfo.value.code, excinfo.value.details) == ("visit_overlap_patient", {"visit_id": other.id})
 
 
 def test_only_scheduled_visits_are_rescheduled(db_session, car, patient):
-    visit, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
-    commands.change_status(db_session, visit.id, "collected", actor_id=None)
+    visit, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    visit_service.change_status(db_session, visit.id, "collected", actor_id=None)
     with pytest.raises(Conflict) as excinfo:
-        commands.reschedule(db_session, visit.id, start=at("09:00"), actor_id=None)
+        visit_service.reschedule(db_session, visit.id, start=at("09:00"), actor_id=None)
     assert conflict(excinfo) == (
         "visit_not_scheduled", "Só visitas agendadas podem ser reagendadas; esta está coletada.", {"visit_id": visit.id})
     with pytest.raises(Invalid):
-        commands.create(db_session, booking(patient.id, car.id, "09:00", "09:00"), actor_id=None)
+        visit_service.create(db_session, booking(patient.id, car.id, "09:00", "09:00"), actor_id=None)
 
 
 # ---------------------------------------------------------------- status
@@ -301,11 +301,11 @@ def test_only_scheduled_visits_are_rescheduled(db_session, car, patient):
     ],
 )
 def test_allowed_status_changes_write_history_and_bump_versions(db_session, car, patient, path):
-    visit, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    visit, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
     for status in path:
         clear_outbox(db_session)
         version = db_session.scalar(select(Patient.row_version).where(Patient.id == patient.id))
-        visit = commands.change_status(db_session, visit.id, status, actor_id=USER, reason=f"para {status}")
+        visit = visit_service.change_status(db_session, visit.id, status, actor_id=USER, reason=f"para {status}")
         assert visit.status == status
         assert outbox(db_session) == sorted([("patient", patient.id), ("visit", visit.id)])
         assert db_session.scalar(select(Patient.row_version).where(Patient.id == patient.id)) == version + 1
@@ -328,38 +328,38 @@ def test_allowed_status_changes_write_history_and_bump_versions(db_session, car,
     ],
 )
 def test_forbidden_status_changes_are_conflicts(db_session, car, patient, first, then, message):
-    visit, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
-    commands.change_status(db_session, visit.id, first, actor_id=None)
+    visit, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    visit_service.change_status(db_session, visit.id, first, actor_id=None)
     with pytest.raises(Conflict) as excinfo:
-        commands.change_status(db_session, visit.id, then, actor_id=None)
+        visit_service.change_status(db_session, visit.id, then, actor_id=None)
     assert conflict(excinfo) == ("visit_status_transition", message, {"visit_id": visit.id, "status": first})
 
 
 def test_the_same_status_changes_nothing_and_an_unknown_one_is_invalid(db_session, car, patient):
-    visit, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    visit, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
     clear_outbox(db_session)
-    assert commands.change_status(db_session, visit.id, "scheduled", actor_id=None).row_version == 1
+    assert visit_service.change_status(db_session, visit.id, "scheduled", actor_id=None).row_version == 1
     assert outbox(db_session) == []
     with pytest.raises(Invalid) as excinfo:
-        commands.change_status(db_session, visit.id, "done", actor_id=None)
+        visit_service.change_status(db_session, visit.id, "done", actor_id=None)
     assert excinfo.value.code == "invalid_status"
 
 
 def test_reinstating_a_cancelled_visit_checks_overlaps_again(db_session, car, patient):
-    visit, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
-    commands.change_status(db_session, visit.id, "cancelled", actor_id=None)
-    taken, _ = commands.create(db_session, booking(make_patient(db_session).id, car.id, "07:20", "08:00"), actor_id=None)
+    visit, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    visit_service.change_status(db_session, visit.id, "cancelled", actor_id=None)
+    taken, _ = visit_service.create(db_session, booking(make_patient(db_session).id, car.id, "07:20", "08:00"), actor_id=None)
 
     with pytest.raises(Conflict) as excinfo:
-        commands.change_status(db_session, visit.id, "scheduled", actor_id=None)
+        visit_service.change_status(db_session, visit.id, "scheduled", actor_id=None)
     assert (excinfo.value.code, excinfo.value.details) == ("visit_overlap_car", {"visit_id": taken.id})
 
-    commands.change_status(db_session, taken.id, "cancelled", actor_id=None)
-    assert commands.change_status(db_session, visit.id, "scheduled", actor_id=None).status == "scheduled"
+    visit_service.change_status(db_session, taken.id, "cancelled", actor_id=None)
+    assert visit_service.change_status(db_session, visit.id, "scheduled", actor_id=None).status == "scheduled"
 
 
 def test_a_patient_loaded_in_the_session_can_still_be_updated_after_a_booking(db_session, car, patient):
-    commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
     updated = patient_service.update(db_session, patient.id, {"tags": ["acamada"]})
     db_session.flush()
     assert updated.tags == ["acamada"]
@@ -367,9 +367,9 @@ def test_a_patient_loaded_in_the_session_can_still_be_updated_after_a_booking(db
 
 
 def test_history_rows_are_oldest_first(db_session, car, patient):
-    visit, _ = commands.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
-    commands.reschedule(db_session, visit.id, start=at("09:00"), actor_id=None)
-    commands.change_status(db_session, visit.id, "cancelled", actor_id=None)
+    visit, _ = visit_service.create(db_session, booking(patient.id, car.id, "07:20", "08:00"), actor_id=None)
+    visit_service.reschedule(db_session, visit.id, start=at("09:00"), actor_id=None)
+    visit_service.change_status(db_session, visit.id, "cancelled", actor_id=None)
     assert [h.kind for h in visit_repo.history(db_session, visit.id)] == ["created", "rescheduled", "status"]
     assert db_session.scalar(select(func.count(VisitStatusChange.id))) == 3
     assert visit.end_at - visit.start_at == timedelta(minutes=40)

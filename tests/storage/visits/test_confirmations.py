@@ -8,8 +8,10 @@ from sqlalchemy import select
 from storage.errors import Conflict, Invalid, NotFound
 from storage.outbox import OutboxEntry
 from storage.patients.models import Patient
-from storage.visits import commands, confirmations
+from storage.visits import confirmations
+from storage.visits import index_repo as visit_index_repo
 from storage.visits import repo as visit_repo
+from storage.visits import service as visit_service
 from tests.storage.visits.helpers import DAY, booking, make_car, make_patient
 
 OPERATOR = "00000000-0000-0000-0000-0000000000bb"
@@ -18,7 +20,7 @@ OPERATOR = "00000000-0000-0000-0000-0000000000bb"
 @pytest.fixture
 def visit(db_session):
     car = make_car(db_session)
-    visit, _ = commands.create(db_session, booking(make_patient(db_session).id, car.id, "07:20", "08:00"), actor_id=None)
+    visit, _ = visit_service.create(db_session, booking(make_patient(db_session).id, car.id, "07:20", "08:00"), actor_id=None)
     return visit
 
 
@@ -73,19 +75,19 @@ def test_unanswered_calls_never_undo_a_confirmation_but_a_reschedule_request_doe
 
 def test_the_patients_record_counts_attempts_and_channels_that_confirmed(db_session, visit):
     car2 = make_car(db_session, label="CARRO 2")
-    other, _ = commands.create(db_session, booking(visit.patient_id, car2.id, "10:00", "10:40"), actor_id=None)
+    other, _ = visit_service.create(db_session, booking(visit.patient_id, car2.id, "10:00", "10:40"), actor_id=None)
     for visit_id, channel, outcome in [
         (visit.id, "phone", "no_answer"), (visit.id, "whatsapp", "confirmed"), (other.id, "sms", "confirmed"),
         (other.id, "phone", "declined"),
     ]:
         confirmations.record_attempt(db_session, visit_id, channel=channel, outcome=outcome, actor_id=None)
-    commands.change_status(db_session, other.id, "cancelled", actor_id=None)
+    visit_service.change_status(db_session, other.id, "cancelled", actor_id=None)
 
-    stats = visit_repo.patient_visit_stats(db_session, [visit.patient_id], DAY)[visit.patient_id]
+    stats = visit_index_repo.patient_visit_stats(db_session, [visit.patient_id], DAY)[visit.patient_id]
 
     assert (stats.confirmation_attempts, stats.confirmed_attempts, stats.confirmation_channels) == (
         4, 2, ("sms", "whatsapp"))
-    assert visit_repo.attempt_stats(db_session, [make_patient(db_session).id]) == {}
+    assert visit_index_repo.attempt_stats(db_session, [make_patient(db_session).id]) == {}
 
 
 def test_attempts_need_a_scheduled_visit_and_valid_values(db_session, visit):
@@ -102,7 +104,7 @@ def test_attempts_need_a_scheduled_visit_and_valid_values(db_session, visit):
         confirmations.record_attempt(db_session, "nope", channel="sms", outcome="confirmed", actor_id=None)
     assert excinfo.value.code == "visit_not_found"
 
-    commands.change_status(db_session, visit.id, "cancelled", actor_id=None)
+    visit_service.change_status(db_session, visit.id, "cancelled", actor_id=None)
     with pytest.raises(Conflict) as excinfo:
         confirmations.record_attempt(db_session, visit.id, channel="sms", outcome="confirmed", actor_id=None)
     assert (excinfo.value.code, excinfo.value.message, excinfo.value.details) == (

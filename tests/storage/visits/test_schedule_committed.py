@@ -15,8 +15,9 @@ from indexing.queries import visits as visit_queries
 from storage.db import get_sessionmaker, unit_of_work
 from storage.errors import Conflict
 from storage.imports import service as import_service
-from storage.visits import commands, confirmations
+from storage.visits import confirmations
 from storage.visits import repo as visit_repo
+from storage.visits import service as visit_service
 from storage.visits.models import Visit
 from tests.fixtures import wait_until
 from tests.indexing.conftest import indexed
@@ -55,13 +56,13 @@ def test_two_concurrent_bookings_cannot_both_pass(committed, same):
 
     first = get_sessionmaker()()
     try:
-        visit, _ = commands.create(first, first_booking, actor_id=None)  # holds the locks until it commits
+        visit, _ = visit_service.create(first, first_booking, actor_id=None)  # holds the locks until it commits
         outcome: dict = {}
 
         def second() -> None:
             try:
                 with unit_of_work() as session:
-                    commands.create(session, second_booking, actor_id=None)
+                    visit_service.create(session, second_booking, actor_id=None)
                 outcome["result"] = "booked"
             except Conflict as error:
                 outcome["result"] = (error.code, error.details)
@@ -87,9 +88,9 @@ def test_a_later_import_neither_flags_a_visit_made_by_hand_nor_undoes_staff_chan
     import_file(xlsx(row()), "agenda.xlsx")
     with unit_of_work() as session:
         imported = session.query(Visit).one()
-        hand, _ = commands.create(
+        hand, _ = visit_service.create(
             session, booking(make_patient(session).id, imported.car_id, "10:00", "10:40"), actor_id=None)
-        commands.change_status(session, imported.id, "cancelled", actor_id=None, reason="paciente desistiu")
+        visit_service.change_status(session, imported.id, "cancelled", actor_id=None, reason="paciente desistiu")
         hand_id, imported_id = hand.id, imported.id
     import_file(xlsx(row({"Observação": "outra"})), "agenda-2.xlsx")
 
@@ -106,7 +107,7 @@ def test_the_index_reflects_each_change_of_a_visit_and_its_patients_record(commi
         car = make_car(session, label="CARRO 3")
         car2 = make_car(session, label="CARRO 10")
         patient = make_patient(session, name="Ruth Gonçalves")
-        visit, _ = commands.create(session, booking(patient.id, car.id, "07:20", "08:00", exam_codes=["1009"],
+        visit, _ = visit_service.create(session, booking(patient.id, car.id, "07:20", "08:00", exam_codes=["1009"],
                                                     exam_names=["VITAMINA D"], notes="portão azul"), actor_id=None)
         visit_id, patient_id, car_id, car2_id = visit.id, patient.id, car.id, car2.id
     drain()
@@ -143,7 +144,7 @@ def test_the_index_reflects_each_change_of_a_visit_and_its_patients_record(commi
         2, 1, 0.5, ["whatsapp"], ["confirmed"])
 
     with unit_of_work() as session:
-        commands.reschedule(session, visit_id, car_id=car2_id, start=at("10:00"), actor_id=None)
+        visit_service.reschedule(session, visit_id, car_id=car2_id, start=at("10:00"), actor_id=None)
     drain()
     document = visit_document(visit_id)
     assert (document["car"], document["start"], document["confirmation_status"], document["_version"]) == (
@@ -151,7 +152,7 @@ def test_the_index_reflects_each_change_of_a_visit_and_its_patients_record(commi
     assert indexed(patient_id)["cars"] == ["CARRO 10"]
 
     with unit_of_work() as session:
-        commands.change_status(session, visit_id, "cancelled", actor_id=None, reason="paciente viajou")
+        visit_service.change_status(session, visit_id, "cancelled", actor_id=None, reason="paciente viajou")
     drain()
     assert visit_document(visit_id)["status"] == "cancelled"
     assert (indexed(patient_id)["visit_count"], indexed(patient_id)["cars"]) == (0, [])
@@ -168,10 +169,10 @@ def test_the_schedule_query_groups_by_car_in_natural_order_and_filters(committed
             ("c2", car2, "07:20", "08:00"), ("c2b", car2b, "07:20", "08:00"), ("other-day", car2, "06:40", "07:20"),
         ]:
             day = DAY if key != "other-day" else DAY.replace(day=19)
-            visit, _ = commands.create(session, booking(make_patient(session).id, car.id, start, end, day=day),
+            visit, _ = visit_service.create(session, booking(make_patient(session).id, car.id, start, end, day=day),
                                        actor_id=None)
             ids[key] = visit.id
-        commands.change_status(session, ids["c10-late"], "cancelled", actor_id=None)
+        visit_service.change_status(session, ids["c10-late"], "cancelled", actor_id=None)
         car10_id, car2_id = car10.id, car2.id
     drain()
     client = get_client()
@@ -218,7 +219,7 @@ def test_the_visits_mappings_keep_their_fields_and_a_live_v1_index_rolls_over_by
     client.indices.update_aliases(
         body={"actions": [{"add": {"index": old, "alias": names.alias("visits"), "is_write_index": True}}]})
     with unit_of_work() as session:
-        visit, _ = commands.create(session, booking(make_patient(session).id, make_car(session).id, "07:20", "08:00",
+        visit, _ = visit_service.create(session, booking(make_patient(session).id, make_car(session).id, "07:20", "08:00",
                                                     notes="portão azul"), actor_id=None)
         visit_id = visit.id
     drain()

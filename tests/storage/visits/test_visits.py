@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-
 from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
+from storage import indexed
 from storage.cars import service as car_service
+from storage.imports import visit_writer
 from storage.outbox import OutboxEntry
 from storage.patients import service as patient_service
-from storage.visits import repo as visit_repo
-from storage.visits import service as visit_service
+from storage.visits import index_repo as visit_index_repo
 from storage.visits.models import Visit
 
 LEARNED = datetime(2025, 6, 17, 12, 0, tzinfo=timezone.utc)
@@ -32,7 +32,7 @@ def source(**changes):
 
 
 def compose(sources, existing=None):
-    return visit_service.compose(sources, patient_id="p", car_id="c", existing=existing, learned_at=LEARNED)
+    return visit_writer.compose(sources, patient_id="p", car_id="c", existing=existing, learned_at=LEARNED)
 
 
 def test_a_split_visit_merges_exams_payers_and_names_in_row_order():
@@ -93,9 +93,9 @@ def test_a_refusal_we_recorded_survives_an_export_unless_it_now_says_confirmed()
 def test_group_key_is_stable_and_tells_stops_apart():
     start = datetime(2025, 6, 18, 6, 40)
 
-    assert visit_service.group_key("379|C1", start, "jose", "1") == visit_service.group_key("379|C1", start, "jose", "1")
-    assert visit_service.group_key("379|C1", start, "jose", "1") != visit_service.group_key("380|C1", start, "jose", "1")
-    assert len(visit_service.group_key("379|C1", start, "jose", None)) == 40
+    assert visit_writer.group_key("379|C1", start, "jose", "1") == visit_writer.group_key("379|C1", start, "jose", "1")
+    assert visit_writer.group_key("379|C1", start, "jose", "1") != visit_writer.group_key("380|C1", start, "jose", "1")
+    assert len(visit_writer.group_key("379|C1", start, "jose", None)) == 40
 
 
 def test_writing_visits_records_the_outbox_and_bumps_the_patients_version(db_session):
@@ -104,16 +104,16 @@ def test_writing_visits_records_the_outbox_and_bumps_the_patients_version(db_ses
     version = patient.row_version
     before = len(db_session.scalars(select(OutboxEntry)).all())
 
-    content = visit_service.compose([source()], patient_id=patient.id, car_id=car_id, existing=None, learned_at=LEARNED)
-    (visit_id,) = visit_service.insert_many(db_session, [content], import_id=None)
-    visit_service.record_changes(db_session, [visit_id], [patient.id])
+    content = visit_writer.compose([source()], patient_id=patient.id, car_id=car_id, existing=None, learned_at=LEARNED)
+    (visit_id,) = visit_writer.insert_many(db_session, [content], import_id=None)
+    indexed.mark_changed(db_session, visits=[visit_id], stale_patients=[patient.id])
 
     outbox = [(e.entity_type, e.entity_id) for e in db_session.scalars(select(OutboxEntry).order_by(OutboxEntry.id))]
     assert outbox[before:] == [("visit", visit_id), ("patient", patient.id)]
     db_session.refresh(patient)
     assert patient.row_version == version + 1
 
-    visit_service.update_many(db_session, [{"id": visit_id, **{**content, "notes": "ligar antes"}}], import_id=None)
+    visit_writer.update_many(db_session, [{"id": visit_id, **{**content, "notes": "ligar antes"}}], import_id=None)
     stored = db_session.scalars(select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)).one()
     assert (stored.row_version, stored.notes) == (2, "ligar antes")
 
@@ -123,9 +123,9 @@ def test_patient_visit_stats_skip_cancelled_and_missing_visits(db_session):
     car_id = car_service.get_or_create_by_source_key(db_session, "379|CARRO 1", {"label": "CARRO 1"}).id
 
     def visit(day: str, **changes):
-        content = visit_service.compose([source(start=f"{day}T06:40:00", end=f"{day}T07:20:00")], patient_id=patient.id,
+        content = visit_writer.compose([source(start=f"{day}T06:40:00", end=f"{day}T07:20:00")], patient_id=patient.id,
                                         car_id=car_id, existing=None, learned_at=LEARNED)
-        visit_service.insert_many(db_session, [{**content, **changes}], import_id=None)
+        visit_writer.insert_many(db_session, [{**content, **changes}], import_id=None)
 
     other_car = car_service.get_or_create_by_source_key(db_session, "380|CARRO 2", {"label": "CARRO 2"}).id
     visit("2025-06-10", neighborhood="Leblon")
@@ -134,11 +134,11 @@ def test_patient_visit_stats_skip_cancelled_and_missing_visits(db_session):
     visit("2025-06-21", missing_from_latest_export=True, car_id=other_car, neighborhood="Centro")
     visit("2025-06-25", neighborhood="Leblon")
 
-    stats = visit_repo.patient_visit_stats(db_session, [patient.id], today=date(2025, 6, 20))
+    stats = visit_index_repo.patient_visit_stats(db_session, [patient.id], today=date(2025, 6, 20))
 
     # Only the live visits count: the cancelled and the missing one bring no car, day or neighbourhood.
     live = stats[patient.id].live_visits
-    assert dataclasses.replace(stats[patient.id], live_visits=()) == visit_repo.PatientVisitStats(
+    assert dataclasses.replace(stats[patient.id], live_visits=()) == visit_index_repo.PatientVisitStats(
         next_visit=date(2025, 6, 20), last_visit=date(2025, 6, 10), visit_count=3,
         cars=("CARRO 1",), confirmation_statuses=("confirmed", "pending"),
         visit_dates=(date(2025, 6, 10), date(2025, 6, 20), date(2025, 6, 25)), confirmed_visits=1,
@@ -158,16 +158,16 @@ def test_patient_visit_stats_recurring_means_two_distinct_live_days(db_session):
     car_id = car_service.get_or_create_by_source_key(db_session, "379|CARRO 1", {"label": "CARRO 1"}).id
 
     def visit(patient_id: str, start: str, **changes):
-        content = visit_service.compose([source(start=start, end=start)], patient_id=patient_id,
+        content = visit_writer.compose([source(start=start, end=start)], patient_id=patient_id,
                                         car_id=car_id, existing=None, learned_at=LEARNED)
-        visit_service.insert_many(db_session, [{**content, **changes}], import_id=None)
+        visit_writer.insert_many(db_session, [{**content, **changes}], import_id=None)
 
     visit(once.id, "2025-06-10T06:40:00")
     visit(once.id, "2025-06-11T06:40:00", status="cancelled")
     visit(twice_same_day.id, "2025-06-10T06:40:00")
     visit(twice_same_day.id, "2025-06-10T09:40:00")
 
-    stats = visit_repo.patient_visit_stats(db_session, [once.id, twice_same_day.id], today=date(2025, 6, 20))
+    stats = visit_index_repo.patient_visit_stats(db_session, [once.id, twice_same_day.id], today=date(2025, 6, 20))
 
     assert (stats[once.id].recurring, stats[once.id].visit_count) == (False, 1)
     assert (stats[twice_same_day.id].recurring, stats[twice_same_day.id].visit_count) == (False, 2)

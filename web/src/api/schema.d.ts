@@ -7,13 +7,39 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List Reindex Jobs
+         * @description The latest rebuilds (optionally of one index), newest first.
+         */
+        get: operations["listReindexJobs"];
         put?: never;
         /**
          * Request Reindex
-         * @description Queue a rebuild of an index from PostgreSQL (searches keep answering; the alias swaps in one call).
+         * @description Queue a rebuild of an index from PostgreSQL (searches keep answering; the alias swaps in one call) and
+         *     return the job to follow. 409 `reindex_running` (`details.job_id`) while one of the same index is queued
+         *     or running.
          */
         post: operations["requestReindex"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reindex/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Reindex Job
+         * @description One rebuild's status and progress (`processed` of `total` while backfilling).
+         */
+        get: operations["getReindexJob"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -32,6 +58,27 @@ export interface paths {
          * @description Outbox backlog, age of the oldest pending change, rows in PostgreSQL vs documents in the index.
          */
         get: operations["getSyncStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Audit
+         * @description The audit trail newest first, by actor, action, entity and period (local days, both inclusive); each
+         *     event with its actor's name. 422 `invalid_range` when `to` is before `from`.
+         */
+        get: operations["searchAudit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -87,7 +134,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List Bulk Jobs
+         * @description Bulk jobs newest first, without their items. Operators see their own; admins may ask `actor=all`
+         *     (an operator asking for all gets 403).
+         */
+        get: operations["listBulkJobs"];
         put?: never;
         /**
          * Create Bulk Job
@@ -123,6 +175,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bulk/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Bulk Job
+         * @description Stop a job (its creator or an admin; 403 `not_your_job`): queued → `cancelled` at once; running →
+         *     `cancelling`, and the worker stops before its next batch (items not done stay `pending`), then
+         *     `cancelled`. 409 `bulk_job_finished` once done, failed or cancelled.
+         */
+        post: operations["cancelBulkJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bulk/{job_id}/download": {
         parameters: {
             query?: never;
@@ -137,6 +211,27 @@ export interface paths {
         get: operations["downloadBulkExport"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bulk/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Bulk Job
+         * @description What a job would touch if created now, nothing stored: patients and (live) visits, whether it passes the
+         *     cap and the first 5 targets. The same 4xx as creating it, except that `params` may be empty.
+         */
+        post: operations["previewBulkJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -218,6 +313,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cars/{car_id}/route-sheet/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Route Sheet Link
+         * @description A link to the route sheet of a car on a day (default today) that opens without `Authorization` for
+         *     5 minutes, as the user who made it. Staff: any car; a driver: the car of their team that day (403
+         *     `not_your_car`).
+         */
+        post: operations["createRouteSheetLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collectors": {
         parameters: {
             query?: never;
@@ -268,6 +385,28 @@ export interface paths {
          * @description Change name, phone, status or registration.
          */
         patch: operations["updateCollector"];
+        trace?: never;
+    };
+    "/api/v1/confirmations/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Confirmation Queue
+         * @description A day's live visits (scheduled, still in the latest export) not confirmed yet, by start then car label,
+         *     with the patient's phones and their kind, the attempts so far (the latest with who made it) and the
+         *     latest message's delivery status.
+         */
+        get: operations["getConfirmationQueue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/drivers": {
@@ -420,8 +559,51 @@ export interface paths {
         /**
          * Get Import
          * @description Status, live progress (`processed_rows` of `total_rows`) and, when done, the report with its issues.
+         *     Weak `ETag` of the body; 304 on a matching `If-None-Match`.
          */
         get: operations["getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/issues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Import Issues
+         * @description An import's issues in row order: errors, warnings and skipped rows (`level=skipped`: rows that are not
+         *     home visits, each with its reason code), paged, with the total under the filters; 404 `import_not_found`.
+         */
+        get: operations["listImportIssues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Import Visits
+         * @description The visits the import created, updated, left unchanged or found missing (optionally of one day and car),
+         *     by start time; patient names shown as in `GET /visits`; 404 `import_not_found`.
+         */
+        get: operations["listImportVisits"];
         put?: never;
         post?: never;
         delete?: never;
@@ -439,7 +621,9 @@ export interface paths {
         };
         /**
          * List Messages
-         * @description A patient's messages, newest first (audited as a read of the patient); viewers see phones masked.
+         * @description The message log, newest first: a patient's (audited as a read of the patient), a visit's, or the
+         *     messages about a day's visits (`date`), optionally of some statuses and channels. Viewers see phones
+         *     masked.
          */
         get: operations["listMessages"];
         put?: never;
@@ -451,6 +635,69 @@ export interface paths {
          *     `visit_patient_mismatch`. A worker sends it (retries, rate limits); follow its `status`.
          */
         post: operations["createMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Message
+         * @description The exact text `POST /messages` would queue, its number and channel, nothing stored; the same 404, 409
+         *     (`patient_opted_out`, `visit_cancelled`) and 422 (`no_mobile_phone`, `no_upcoming_visit`, …).
+         */
+        post: operations["previewMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/reminder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Reminder
+         * @description The daily reminder: its next run (America/Sao_Paulo), the day that run reminds, and — by the reminder's
+         *     own rule, as of now — how many visits it would write to and how many it leaves out, by reason.
+         */
+        get: operations["getReminder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/reminder/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Reminder Recipients
+         * @description Who the reminder would write to now, in start order (the reminder's own rule; a day holds a few
+         *     hundred visits, so the page is cut from the whole plan).
+         */
+        get: operations["listReminderRecipients"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -617,6 +864,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/route-sheets/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open Route Sheet Link
+         * @description The route sheet a signed link names (no `Authorization`), audited as the user who made the link.
+         *
+         *     410 `link_expired`; 404 `link_not_found` (not a link of ours, or its user was deactivated or signed
+         *     out everywhere since); 403 `not_your_car` when a driver's team changed since.
+         */
+        get: operations["openRouteSheetLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/confirmation-rates": {
         parameters: {
             query?: never;
@@ -646,9 +916,31 @@ export interface paths {
         };
         /**
          * Get Dashboard
-         * @description The numbers of one day (default: today in America/Sao_Paulo), optionally of one unit.
+         * @description The numbers of one day (default: today in America/Sao_Paulo), optionally of one unit; each car with its
+         *     team of the day. Weak `ETag` of the body; 304 on a matching `If-None-Match`.
          */
         get: operations["getDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Trend
+         * @description One item per day of the period (default: the 30 days ending today), each as the dashboard of that day;
+         *     422 `invalid_range` when `visit_to` precedes `visit_from` or the period passes 366 days.
+         */
+        get: operations["getTrend"];
         put?: never;
         post?: never;
         delete?: never;
@@ -707,6 +999,26 @@ export interface paths {
          * @description Change the driver, the collector or the notes of a team.
          */
         patch: operations["updateTeam"];
+        trace?: never;
+    };
+    "/api/v1/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Units
+         * @description The units of the cars, by code, with their name and how many active cars each has.
+         */
+        get: operations["listUnits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/users": {
@@ -787,6 +1099,7 @@ export interface paths {
         /**
          * Get Schedule
          * @description The day's schedule by car and time, from the index; a driver gets their own car's day, reduced.
+         *     Weak `ETag` of the body (`Cache-Control: private, no-cache`); 304 on a matching `If-None-Match`.
          */
         get: operations["getSchedule"];
         put?: never;
@@ -823,7 +1136,9 @@ export interface paths {
          * @description Reschedule (`start`, `end`, `car_id`) and/or change the status; 409 on an overlap or a forbidden move.
          *
          *     With both: reinstating (`status: scheduled`) happens before the new slot is checked,
-         *     any other status after it.
+         *     any other status after it. A driver may only mark a visit of their car that day `collected` or
+         *     `no_show` (with an optional `reason`), from scheduled: 403 `driver_field_forbidden` for anything
+         *     else, `not_your_car` for another car's visit; they get the visit as the driver's schedule shows it.
          */
         patch: operations["updateVisit"];
         trace?: never;
@@ -1030,6 +1345,8 @@ export interface components {
             action: "duplicate.decide" | "patient.bulk" | "patient.create" | "patient.delete" | "patient.export" | "patient.merge" | "patient.read" | "patient.unmerge" | "patient.update" | "user.create" | "user.update";
             /** Actor Id */
             actor_id: string | null;
+            /** Actor Name */
+            actor_name?: string | null;
             /** Actor Role */
             actor_role: ("admin" | "operator" | "viewer" | "driver") | null;
             /** Details */
@@ -1063,7 +1380,8 @@ export interface components {
         };
         /**
          * BulkCreate
-         * @description An action over explicit visits (`visit_ids`) or over a patient search (`search`), with its parameters.
+         * @description An action over explicit visits (`visit_ids`), explicit patients (`patient_ids`: for visit actions, their
+         *     live visits from today) or a patient search (`search`), with its parameters.
          *
          *     `params` per action: confirm `{"channel": "phone"|"sms"|"whatsapp"|"email"}`; send_message
          *     `{"template": "confirmation_request"|"reminder"|"reschedule_notice"|"preparation", "channel":
@@ -1082,6 +1400,8 @@ export interface components {
             params?: {
                 [key: string]: unknown;
             };
+            /** Patient Ids */
+            patient_ids?: string[] | null;
             search?: components["schemas"]["BulkSearch"] | null;
             /** Visit Ids */
             visit_ids?: string[] | null;
@@ -1137,9 +1457,16 @@ export interface components {
             /** Position */
             position: number;
         };
+        /** BulkJobPage */
+        BulkJobPage: {
+            /** Items */
+            items: components["schemas"]["BulkJobSummary"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /**
          * BulkJobRead
-         * @description A job: what, over what, status, progress (`processed` of `total`), counters and a page of item results.
+         * @description A job and a page of its item results (`pending` until processed; still pending after a cancel).
          */
         BulkJobRead: {
             /**
@@ -1149,6 +1476,8 @@ export interface components {
             action: "confirm" | "send_message" | "reschedule" | "move_car" | "add_tags" | "remove_tags" | "export";
             /** Actor Id */
             actor_id: string | null;
+            /** Actor Name */
+            actor_name?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1170,6 +1499,8 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
+            /** Patient Count */
+            patient_count?: number | null;
             /** Processed */
             processed: number;
             /** Progress */
@@ -1186,18 +1517,120 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "running" | "done" | "failed";
+            status: "queued" | "running" | "cancelling" | "done" | "failed" | "cancelled";
             /** Succeeded */
             succeeded: number;
             /**
              * Target
              * @enum {string}
              */
-            target: "visit_ids" | "patient_search";
+            target: "visit_ids" | "patient_search" | "patient_ids";
             /** Total */
             total: number | null;
             /** Visit Count */
             visit_count: number | null;
+        };
+        /**
+         * BulkJobSummary
+         * @description A job without its items: what, over what, who asked, status, progress (`processed` of `total`), counters.
+         */
+        BulkJobSummary: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "confirm" | "send_message" | "reschedule" | "move_car" | "add_tags" | "remove_tags" | "export";
+            /** Actor Id */
+            actor_id: string | null;
+            /** Actor Name */
+            actor_name?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            download: components["schemas"]["BulkDownload"] | null;
+            /** Failed */
+            failed: number;
+            failure: components["schemas"]["BulkFailure"] | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Patient Count */
+            patient_count?: number | null;
+            /** Processed */
+            processed: number;
+            /** Progress */
+            progress: number;
+            /** Search */
+            search: {
+                [key: string]: unknown;
+            } | null;
+            /** Skipped */
+            skipped: number;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "cancelling" | "done" | "failed" | "cancelled";
+            /** Succeeded */
+            succeeded: number;
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "visit_ids" | "patient_search" | "patient_ids";
+            /** Total */
+            total: number | null;
+            /** Visit Count */
+            visit_count: number | null;
+        };
+        /**
+         * BulkPreview
+         * @description What the job would touch if created now: `patients`, `visits` (live ones), whether it passes the
+         *     50.000 cap (`too_many`: creating it would fail with `too_many_targets`), and the first 5 targets.
+         */
+        BulkPreview: {
+            /**
+             * Item Kind
+             * @enum {string}
+             */
+            item_kind: "visit" | "patient";
+            /** Patients */
+            patients: number;
+            /** Sample */
+            sample: components["schemas"]["BulkPreviewItem"][];
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "visit_ids" | "patient_search" | "patient_ids";
+            /** Too Many */
+            too_many: boolean;
+            /** Visits */
+            visits: number;
+        };
+        /**
+         * BulkPreviewItem
+         * @description One of the first targets: the patient, and for visit actions the visit (start, car).
+         */
+        BulkPreviewItem: {
+            car: components["schemas"]["PreviewCar"] | null;
+            /** Patient Id */
+            patient_id: string | null;
+            /** Patient Name */
+            patient_name: string | null;
+            /** Start */
+            start: string | null;
+            /** Visit Id */
+            visit_id: string | null;
         };
         /** BulkQueued */
         BulkQueued: {
@@ -1207,45 +1640,47 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "running" | "done" | "failed";
+            status: "queued" | "running" | "cancelling" | "done" | "failed" | "cancelled";
         };
         /**
          * BulkSearch
-         * @description The parameters of GET /api/v1/patients (repeated parameters as lists; a single string is taken too).
+         * @description The patient search of GET /api/v1/patients as a job's target (`PatientSearch`); unknown keys are refused.
          *
-         *     The visit filters (`visit_from`, `visit_to`, `car`, `unit`, `confirmation_status`) hold on one
-         *     live visit, as in the search. `car` takes ids, or labels that name one car (422
-         *     `ambiguous_car` / `unknown_car` otherwise): the job stores the ids.
+         *     `car` takes ids, or labels that name one car (422 `ambiguous_car` / `unknown_car` otherwise):
+         *     the job stores the ids.
          */
         BulkSearch: {
-            /** Car */
-            car?: string[] | string | null;
+            /**
+             * Car
+             * @description Id do carro (ou rótulo, se único); repetível
+             */
+            car?: string[] | null;
             /** City */
-            city?: string[] | string | null;
+            city?: string[] | null;
             /** Confirmation Status */
-            confirmation_status?: ("confirmed" | "pending" | "declined")[] | ("confirmed" | "pending" | "declined") | null;
+            confirmation_status?: ("confirmed" | "pending" | "declined")[] | null;
             /** Health Plan */
-            health_plan?: string[] | string | null;
+            health_plan?: string[] | null;
             /** Neighborhood */
-            neighborhood?: string[] | string | null;
+            neighborhood?: string[] | null;
             /** Priority */
-            priority?: string[] | string | null;
+            priority?: ("low" | "normal" | "high" | "urgent")[] | null;
             /** Q */
             q?: string | null;
             /** Recurring */
             recurring?: boolean | null;
             /**
              * Status
-             * @description active | inactive
+             * @description active | inactive; repetível
              */
-            status?: ("active" | "inactive")[] | ("active" | "inactive") | null;
+            status?: ("active" | "inactive")[] | null;
             /** Tag */
-            tag?: string[] | string | null;
+            tag?: string[] | null;
             /**
              * Unit
-             * @description Código da unidade da visita
+             * @description Código da unidade da visita; repetível
              */
-            unit?: string[] | string | null;
+            unit?: string[] | null;
             /** Visit From */
             visit_from?: string | null;
             /** Visit To */
@@ -1275,15 +1710,37 @@ export interface components {
             /** Car Id */
             car_id: string | null;
             /**
+             * Collected
+             * @description Coletadas (parte de `confirmed`)
+             */
+            collected: number;
+            /**
              * Confirmed
              * @description Como `confirmed_today`: coletadas, ou agendadas e confirmadas
              */
             confirmed: number;
             /**
+             * Declined
+             * @description Ainda agendadas e recusadas pelo paciente
+             */
+            declined: number;
+            /**
              * Label
              * @description Rótulo do carro, ex.: CARRO 1 (vários carros podem ter o mesmo)
              */
             label: string | null;
+            /**
+             * No Show
+             * @description Marcadas como 'não compareceu'
+             */
+            no_show: number;
+            /**
+             * Pending
+             * @description Ainda agendadas, nem confirmadas nem recusadas
+             */
+            pending: number;
+            /** @description A equipe do carro no dia (null: sem equipe ou sem carro) */
+            team?: components["schemas"]["CarTeam"] | null;
             /**
              * Unit
              * @description Código da unidade do carro
@@ -1321,6 +1778,33 @@ export interface components {
             unit_code?: string | null;
             /** Unit Name */
             unit_name?: string | null;
+        };
+        /**
+         * CarDayCount
+         * @description What the import did to the visits of one car on one day (the day and car it left each visit with).
+         */
+        CarDayCount: {
+            /** Base */
+            base: string | null;
+            /** Car Id */
+            car_id: string | null;
+            /** Created */
+            created: number;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Label */
+            label: string | null;
+            /** Missing */
+            missing: number;
+            /** Unchanged */
+            unchanged: number;
+            /** Unit */
+            unit: string | null;
+            /** Updated */
+            updated: number;
         };
         /** CarPage */
         CarPage: {
@@ -1379,6 +1863,14 @@ export interface components {
             id: string;
             /** Label */
             label?: string | null;
+        };
+        /**
+         * CarTeam
+         * @description The team of a car on the day: its driver and its collector.
+         */
+        CarTeam: {
+            collector: components["schemas"]["Person"];
+            driver: components["schemas"]["Person"];
         };
         /** CarUpdate */
         CarUpdate: {
@@ -1479,6 +1971,23 @@ export interface components {
              */
             status: "confirmed" | "pending" | "declined";
         };
+        /**
+         * ConfirmationQueue
+         * @description A day's live visits still to confirm, by start then car label; `total` counts every page.
+         */
+        ConfirmationQueue: {
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Items */
+            items: components["schemas"]["QueueItem"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Total */
+            total: number;
+        };
         /** ConfirmationRatesRead */
         ConfirmationRatesRead: {
             /**
@@ -1500,6 +2009,11 @@ export interface components {
          * @description The day's numbers: `visits_today = confirmed_today + declined_today + pending_confirmations + no_show_today`.
          */
         DashboardRead: {
+            /**
+             * Active Cars
+             * @description Carros com ao menos uma visita viva no dia
+             */
+            active_cars: number;
             /** By Car */
             by_car: components["schemas"]["CarCount"][];
             /**
@@ -1509,6 +2023,16 @@ export interface components {
             by_channel: components["schemas"]["ValueCount"][];
             /** By Status */
             by_status: components["schemas"]["ValueCount"][];
+            /**
+             * Cancelled Today
+             * @description Visitas do dia canceladas (ainda na última exportação), como `by_status`
+             */
+            cancelled_today: number;
+            /**
+             * Collected Today
+             * @description Visitas vivas coletadas (parte de `confirmed_today`)
+             */
+            collected_today: number;
             /**
              * Confirmed Today
              * @description Coletadas, ou ainda agendadas e confirmadas
@@ -1524,6 +2048,12 @@ export interface components {
              * @description Ainda agendadas e recusadas pelo paciente
              */
             declined_today: number;
+            lead_time: components["schemas"]["LeadTime"];
+            /**
+             * No Show Rate
+             * @description no_show / (collected + no_show), 4 casas; null quando ambos são 0
+             */
+            no_show_rate: number | null;
             /**
              * No Show Today
              * @description Marcadas como 'não compareceu'
@@ -1939,6 +2469,44 @@ export interface components {
             /** Message */
             message: string;
         };
+        /**
+         * ImportIssueItem
+         * @description One issue of a row: an error, a warning, or why a row was skipped.
+         */
+        ImportIssueItem: {
+            /** Code */
+            code: string;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "error" | "warning" | "skipped";
+            /** Message */
+            message: string;
+            /** Patient Id */
+            patient_id?: string | null;
+            /** Row */
+            row: number;
+            /** Score */
+            score?: number | null;
+            /**
+             * Sheet
+             * @description Nome da planilha do arquivo
+             */
+            sheet: string | null;
+        };
+        /** ImportIssuePage */
+        ImportIssuePage: {
+            /** Items */
+            items: components["schemas"]["ImportIssueItem"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description Quantos problemas atendem aos filtros
+             */
+            total: number;
+        };
         /** ImportIssueRead */
         ImportIssueRead: {
             /** Code */
@@ -1976,9 +2544,21 @@ export interface components {
         };
         /**
          * ImportRead
-         * @description The report: totals and every issue with the spreadsheet's own row number.
+         * @description The report: totals, the days it touched, skipped rows by reason, issues by code, visits by car and day,
+         *     and its errors and warnings with the spreadsheet's own row number (at most 5,000; page them with
+         *     `GET /imports/{id}/issues`).
          */
         ImportRead: {
+            /**
+             * By Car Day
+             * @description Vazio para importações anteriores a este registro (os totais continuam nos contadores)
+             */
+            by_car_day: components["schemas"]["CarDayCount"][];
+            /**
+             * Dates
+             * @description Dias das visitas que a importação tocou (listadas ou ausentes)
+             */
+            dates: string[];
             /** Duplicates */
             duplicates: number;
             /** Errors */
@@ -1992,6 +2572,8 @@ export interface components {
             id: string;
             /** Imported */
             imported: number;
+            /** Issue Codes */
+            issue_codes: components["schemas"]["IssueCode"][];
             /** Issues */
             issues: components["schemas"]["ImportIssueRead"][];
             /** Layout */
@@ -2008,6 +2590,8 @@ export interface components {
             size: number;
             /** Skipped */
             skipped: number;
+            /** Skipped By Reason */
+            skipped_by_reason: components["schemas"]["SkippedReason"][];
             /** Started At */
             started_at: string | null;
             /**
@@ -2094,12 +2678,73 @@ export interface components {
             /** Warnings */
             warnings: number;
         };
+        /** ImportVisitCar */
+        ImportVisitCar: {
+            /** Base */
+            base: string | null;
+            /** Id */
+            id: string;
+            /** Label */
+            label: string | null;
+        };
+        /**
+         * ImportVisitItem
+         * @description A visit the import created, updated, left unchanged or found missing (as the visit is now).
+         */
+        ImportVisitItem: {
+            car: components["schemas"]["ImportVisitCar"] | null;
+            /**
+             * Change
+             * @enum {string}
+             */
+            change: "created" | "updated" | "unchanged" | "missing";
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Patient Id */
+            patient_id: string;
+            /** Patient Name */
+            patient_name: string | null;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /** Visit Id */
+            visit_id: string;
+        };
+        /** ImportVisitPage */
+        ImportVisitPage: {
+            /** Items */
+            items: components["schemas"]["ImportVisitItem"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** IndexCounts */
         IndexCounts: {
             /** Index */
             index: number | null;
             /** Postgres */
             postgres: number;
+        };
+        /** IssueCode */
+        IssueCode: {
+            /** Code */
+            code: string;
+            /** Count */
+            count: number;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "error" | "warning";
         };
         /** LastAttempt */
         LastAttempt: {
@@ -2112,6 +2757,32 @@ export interface components {
             channel?: ("phone" | "sms" | "whatsapp" | "email") | null;
             /** Outcome */
             outcome?: ("confirmed" | "no_answer" | "declined" | "reschedule_requested" | "wrong_number") | null;
+        };
+        /**
+         * LeadTime
+         * @description Days from the booking (`booked_at`) to the visit, over the live visits that have a booking time.
+         */
+        LeadTime: {
+            /**
+             * Mean Days
+             * @description Média, 2 casas; null sem visitas
+             */
+            mean_days: number | null;
+            /**
+             * Median Days
+             * @description Mediana (percentil contínuo), 2 casas; null sem visitas
+             */
+            median_days: number | null;
+            /**
+             * P90 Days
+             * @description Percentil 90 (contínuo), 2 casas; null sem visitas
+             */
+            p90_days: number | null;
+            /**
+             * Visits
+             * @description Visitas vivas com data de marcação
+             */
+            visits: number;
         };
         /** Liveness */
         Liveness: {
@@ -2206,6 +2877,32 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * MessagePreview
+         * @description The exact text a message would carry, where to and through which channel; nothing was stored.
+         */
+        MessagePreview: {
+            /** Body */
+            body: string;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "sms" | "whatsapp";
+            /** Patient Id */
+            patient_id: string;
+            /** Segments */
+            segments: number;
+            /**
+             * Template
+             * @enum {string}
+             */
+            template: "confirmation_request" | "reminder" | "reschedule_notice" | "preparation";
+            /** To Phone */
+            to_phone: string;
+            /** Visit Id */
+            visit_id: string;
+        };
+        /**
          * MessageRead
          * @description One message of the log. Viewers see the phone masked.
          */
@@ -2283,9 +2980,10 @@ export interface components {
             opted_out: boolean;
             /**
              * Phones
+             * @description Telefones com o tipo, na ordem do cadastro
              * @default []
              */
-            phones: string[];
+            phones: components["schemas"]["Phone"][];
             /** Preferred Channel */
             preferred_channel?: ("phone" | "sms" | "whatsapp" | "email") | null;
             /** Priority */
@@ -2620,6 +3318,13 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** Person */
+        Person: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
         /** PersonBrief */
         PersonBrief: {
             /** Id */
@@ -2643,6 +3348,119 @@ export interface components {
             kind?: ("mobile" | "landline" | "residential" | "commercial" | "whatsapp" | "other") | null;
             /** Number */
             number: string;
+        };
+        /** PreviewCar */
+        PreviewCar: {
+            /** Base */
+            base: string | null;
+            /** Id */
+            id: string;
+            /** Label */
+            label: string | null;
+        };
+        /** QueueAttempt */
+        QueueAttempt: {
+            /** Actor Id */
+            actor_id: string | null;
+            /** Actor Name */
+            actor_name: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "phone" | "sms" | "whatsapp" | "email";
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "confirmed" | "no_answer" | "declined" | "reschedule_requested" | "wrong_number";
+        };
+        /** QueueCar */
+        QueueCar: {
+            /** Base */
+            base: string | null;
+            /** Id */
+            id: string;
+            /** Label */
+            label: string | null;
+        };
+        /** QueueConfirmation */
+        QueueConfirmation: {
+            /** Attempts */
+            attempts: number;
+            last_attempt: components["schemas"]["QueueAttempt"] | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "confirmed" | "pending" | "declined";
+        };
+        /** QueueItem */
+        QueueItem: {
+            car: components["schemas"]["QueueCar"] | null;
+            confirmation: components["schemas"]["QueueConfirmation"];
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            last_message: components["schemas"]["QueueMessage"] | null;
+            patient: components["schemas"]["QueuePatient"];
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /** Visit Id */
+            visit_id: string;
+        };
+        /** QueueMessage */
+        QueueMessage: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "sms" | "whatsapp";
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "cancelled";
+            /**
+             * Template
+             * @enum {string}
+             */
+            template: "confirmation_request" | "reminder" | "reschedule_notice" | "preparation";
+        };
+        /**
+         * QueuePatient
+         * @description Who to call: phones with their kind (mobiles first for texts), preferences, whether they opted out.
+         */
+        QueuePatient: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Opted Out */
+            opted_out: boolean;
+            /** Phones */
+            phones: components["schemas"]["Phone"][];
+            /** Preferred Channel */
+            preferred_channel: ("phone" | "sms" | "whatsapp" | "email") | null;
+            /** Preferred Contact Time */
+            preferred_contact_time: string | null;
         };
         /**
          * RateItem
@@ -2723,15 +3541,55 @@ export interface components {
             /** State */
             state: string;
         };
-        /** ReindexQueued */
-        ReindexQueued: {
-            /** Index */
-            index: string;
+        /** ReindexFailure */
+        ReindexFailure: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+        };
+        /** ReindexJobPage */
+        ReindexJobPage: {
+            /** Items */
+            items: components["schemas"]["ReindexJobRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * ReindexJobRead
+         * @description A rebuild and how far it got: `processed` of `total` rows while backfilling, then swapping, done or failed.
+         */
+        ReindexJobRead: {
+            /** Actor Id */
+            actor_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            failure: components["schemas"]["ReindexFailure"] | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Index
+             * @enum {string}
+             */
+            index: "patients" | "visits";
+            /** Job Id */
+            job_id: string;
+            /** New Index */
+            new_index: string | null;
+            /** Processed */
+            processed: number;
+            /** Started At */
+            started_at: string | null;
             /**
              * Status
-             * @constant
+             * @enum {string}
              */
-            status: "queued";
+            status: "queued" | "backfilling" | "swapping" | "done" | "failed";
+            /** Total */
+            total: number | null;
         };
         /** ReindexRequest */
         ReindexRequest: {
@@ -2741,6 +3599,108 @@ export interface components {
              * @enum {string}
              */
             index: "patients" | "visits";
+        };
+        /** ReminderCar */
+        ReminderCar: {
+            /** Base */
+            base: string | null;
+            /** Id */
+            id: string;
+            /** Label */
+            label: string | null;
+        };
+        /**
+         * ReminderExcluded
+         * @description Visits of the target day the reminder leaves out, by reason.
+         */
+        ReminderExcluded: {
+            /** Already Sent */
+            already_sent: number;
+            /** Confirmed */
+            confirmed: number;
+            /** Declined */
+            declined: number;
+            /** Invalid */
+            invalid: number;
+            /** No Mobile Phone */
+            no_mobile_phone: number;
+            /** Opted Out */
+            opted_out: number;
+        };
+        /** ReminderRecipient */
+        ReminderRecipient: {
+            car: components["schemas"]["ReminderCar"] | null;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "sms" | "whatsapp";
+            /** Patient Id */
+            patient_id: string;
+            /** Patient Name */
+            patient_name: string;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /** To Phone */
+            to_phone: string;
+            /** Visit Id */
+            visit_id: string;
+        };
+        /** ReminderRecipientPage */
+        ReminderRecipientPage: {
+            /** Items */
+            items: components["schemas"]["ReminderRecipient"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /**
+             * Target Date
+             * Format: date
+             */
+            target_date: string;
+        };
+        /**
+         * ReminderStatus
+         * @description The daily reminder: when it runs next (America/Sao_Paulo), which day it reminds, and what it would do now.
+         */
+        ReminderStatus: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "sms" | "whatsapp";
+            /** Enabled */
+            enabled: boolean;
+            excluded: components["schemas"]["ReminderExcluded"];
+            /** Next Run At */
+            next_run_at: string | null;
+            /** Recipients */
+            recipients: number;
+            /**
+             * Target Date
+             * Format: date
+             */
+            target_date: string;
+            /**
+             * Template
+             * @enum {string}
+             */
+            template: "confirmation_request" | "reminder" | "reschedule_notice" | "preparation";
+        };
+        /**
+         * RouteSheetLinkRead
+         * @description Where the route sheet opens without a token (a path of this API), and until when.
+         */
+        RouteSheetLinkRead: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Url */
+            url: string;
         };
         /**
          * Schedule
@@ -2812,6 +3772,18 @@ export interface components {
             status: "scheduled" | "cancelled" | "collected" | "no_show";
             /** Unit Code */
             unit_code?: string | null;
+        };
+        /** SkippedReason */
+        SkippedReason: {
+            /**
+             * Code
+             * @description not_a_car_room | empty_room | repeated_header
+             */
+            code: string;
+            /** Count */
+            count: number;
+            /** Message */
+            message: string;
         };
         /** SyncStatus */
         SyncStatus: {
@@ -2902,6 +3874,115 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
+        };
+        /**
+         * TrendItem
+         * @description One day: the numbers of `GET /stats/dashboard?date=` of that day (zeros and null rates without visits).
+         */
+        TrendItem: {
+            /**
+             * Cancelled
+             * @description Como `cancelled_today`
+             */
+            cancelled: number;
+            /**
+             * Collected
+             * @description Como `collected_today`
+             */
+            collected: number;
+            /**
+             * Confirmation Rate
+             * @description confirmed / visits, 4 casas; null sem visitas
+             */
+            confirmation_rate: number | null;
+            /**
+             * Confirmed
+             * @description Como `confirmed_today`
+             */
+            confirmed: number;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * Declined
+             * @description Como `declined_today`
+             */
+            declined: number;
+            /**
+             * Lead Time Median Days
+             * @description Como `lead_time.median_days` do painel
+             */
+            lead_time_median_days: number | null;
+            /**
+             * No Show
+             * @description Como `no_show_today`
+             */
+            no_show: number;
+            /**
+             * No Show Rate
+             * @description Como `no_show_rate` do painel
+             */
+            no_show_rate: number | null;
+            /**
+             * Pending
+             * @description Como `pending_confirmations`
+             */
+            pending: number;
+            /**
+             * Visits
+             * @description Como `visits_today`
+             */
+            visits: number;
+        };
+        /** TrendRead */
+        TrendRead: {
+            /**
+             * Items
+             * @description Um item por dia do período, em ordem
+             */
+            items: components["schemas"]["TrendItem"][];
+            /** Unit */
+            unit: string | null;
+            /**
+             * Visit From
+             * Format: date
+             */
+            visit_from: string;
+            /**
+             * Visit To
+             * Format: date
+             */
+            visit_to: string;
+        };
+        /** UnitPage */
+        UnitPage: {
+            /** Items */
+            items: components["schemas"]["UnitRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * UnitRead
+         * @description A lab unit, as its cars' agendas name it.
+         */
+        UnitRead: {
+            /**
+             * Cars
+             * @description Carros ativos da unidade
+             */
+            cars: number;
+            /**
+             * Code
+             * @description Código da unidade, ex.: 248
+             */
+            code: string;
+            /**
+             * Name
+             * @description Nome da unidade, ex.: Barra - Aventura Center (o mais comum entre os carros)
+             */
+            name: string | null;
         };
         /** UserCreate */
         UserCreate: {
@@ -3185,6 +4266,67 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listReindexJobs: {
+        parameters: {
+            query?: {
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                index?: ("patients" | "visits") | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexJobPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     requestReindex: {
         parameters: {
             query?: never;
@@ -3204,7 +4346,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReindexQueued"];
+                    "application/json": components["schemas"]["ReindexJobRead"];
                 };
             };
             /** @description Malformed request body */
@@ -3272,6 +4414,73 @@ export interface operations {
             };
         };
     };
+    getReindexJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexJobRead"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     getSyncStatus: {
         parameters: {
             query?: never;
@@ -3301,6 +4510,83 @@ export interface operations {
             };
             /** @description The user's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    searchAudit: {
+        parameters: {
+            query?: {
+                action?: ("duplicate.decide" | "patient.bulk" | "patient.create" | "patient.delete" | "patient.export" | "patient.merge" | "patient.read" | "patient.unmerge" | "patient.update" | "user.create" | "user.update") | null;
+                actor_id?: string | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                entity_id?: string | null;
+                entity_type?: string | null;
+                /** @description Primeiro dia (local), inclusive */
+                from?: string | null;
+                limit?: number;
+                /** @description Último dia (local), inclusive */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3457,6 +4743,70 @@ export interface operations {
             };
             /** @description Too many attempts */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listBulkJobs: {
+        parameters: {
+            query?: {
+                action?: ("confirm" | "send_message" | "reschedule" | "move_car" | "add_tags" | "remove_tags" | "export") | null;
+                /** @description me: as suas; all: de todos (admin) */
+                actor?: "me" | "all";
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                limit?: number;
+                status?: ("queued" | "running" | "cancelling" | "done" | "failed" | "cancelled") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkJobPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3643,6 +4993,82 @@ export interface operations {
             };
         };
     };
+    cancelBulkJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkJobSummary"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     downloadBulkExport: {
         parameters: {
             query?: never;
@@ -3684,6 +5110,102 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    previewBulkJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkPreview"];
+                };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4169,6 +5691,84 @@ export interface operations {
             };
         };
     };
+    createRouteSheetLink: {
+        parameters: {
+            query?: {
+                date?: string | null;
+            };
+            header?: never;
+            path: {
+                car_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteSheetLinkRead"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listCollectors: {
         parameters: {
             query?: {
@@ -4530,6 +6130,72 @@ export interface operations {
             };
             /** @description Request or file too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getConfirmationQueue: {
+        parameters: {
+            query?: {
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                /** @description Dia local; padrão: amanhã */
+                date?: string | null;
+                limit?: number;
+                /** @description Padrão: pending e declined (o que falta confirmar) */
+                status?: ("confirmed" | "pending" | "declined")[] | null;
+                /** @description Código da unidade */
+                unit?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmationQueue"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5364,6 +7030,165 @@ export interface operations {
                     "application/json": components["schemas"]["ImportRead"];
                 };
             };
+            /** @description Não modificado: o corpo é o mesmo da `ETag` enviada em `If-None-Match` (corpo vazio). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listImportIssues: {
+        parameters: {
+            query?: {
+                /** @description Código estável, ex.: missing_patient_name */
+                code?: string | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                level?: ("error" | "warning" | "skipped") | null;
+                limit?: number;
+                /** @description Trecho da mensagem ou número da linha */
+                q?: string | null;
+            };
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportIssuePage"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listImportVisits: {
+        parameters: {
+            query?: {
+                /** @description Carro (como em `by_car_day`) */
+                car_id?: string | null;
+                change?: ("created" | "updated" | "unchanged" | "missing") | null;
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                /** @description Dia da visita (como em `by_car_day`) */
+                date?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportVisitPage"];
+                };
+            };
             /** @description Missing, invalid or expired token (or a bad webhook signature) */
             401: {
                 headers: {
@@ -5413,11 +7238,15 @@ export interface operations {
     };
     listMessages: {
         parameters: {
-            query: {
+            query?: {
+                channel?: ("sms" | "whatsapp")[] | null;
                 /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
                 cursor?: string | null;
+                /** @description Dia (local) da visita da mensagem */
+                date?: string | null;
                 limit?: number;
-                patient_id: string;
+                patient_id?: string | null;
+                status?: ("queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "cancelled")[] | null;
                 visit_id?: string | null;
             };
             header?: never;
@@ -5551,6 +7380,223 @@ export interface operations {
             };
             /** @description Request or file too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    previewMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePreview"];
+                };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, concurrent change, wrong status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getReminder: {
+        parameters: {
+            query?: {
+                /** @description Dia lembrado; padrão: o da próxima execução */
+                date?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderStatus"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listReminderRecipients: {
+        parameters: {
+            query?: {
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                /** @description Dia lembrado; padrão: o da próxima execução */
+                date?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderRecipientPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6378,6 +8424,73 @@ export interface operations {
             };
         };
     };
+    openRouteSheetLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     getConfirmationRates: {
         parameters: {
             query: {
@@ -6460,6 +8573,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DashboardRead"];
+                };
+            };
+            /** @description Não modificado: o corpo é o mesmo da `ETag` enviada em `If-None-Match` (corpo vazio). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getTrend: {
+        parameters: {
+            query?: {
+                /** @description Código da unidade das visitas (padrão: todas) */
+                unit?: string | null;
+                visit_from?: string | null;
+                visit_to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrendRead"];
                 };
             };
             /** @description Missing, invalid or expired token (or a bad webhook signature) */
@@ -6907,6 +9088,67 @@ export interface operations {
             };
         };
     };
+    listUnits: {
+        parameters: {
+            query?: {
+                /** @description O `next_cursor` da página anterior (opaco); omita na primeira. */
+                cursor?: string | null;
+                /** @description Itens por página. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listUsers: {
         parameters: {
             query?: {
@@ -7302,6 +9544,13 @@ export interface operations {
                     "application/json": components["schemas"]["Schedule"] | components["schemas"]["DriverSchedule"];
                 };
             };
+            /** @description Não modificado: o corpo é o mesmo da `ETag` enviada em `If-None-Match` (corpo vazio). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Missing, invalid or expired token (or a bad webhook signature) */
             401: {
                 headers: {
@@ -7515,7 +9764,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VisitRead"];
+                    "application/json": components["schemas"]["VisitRead"] | components["schemas"]["DriverVisit"];
                 };
             };
             /** @description Malformed request body */
