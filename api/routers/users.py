@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from api import auth_cache
 from api.deps import SessionDep, commit
 from api.paging import Cursor, ListLimit
 from api.schemas.users import UserCreate, UserPage, UserRead, UserUpdate
@@ -47,4 +48,5 @@ def update_user(user_id: str, body: UserUpdate, session: SessionDep, actor: Audi
     """Change name, role, car, password or active; access changes end the account's current tokens."""
     user = user_service.update(session, user_id, body.changes(), actor=actor)
     commit(session)
+    auth_cache.changed(user.id)
     return UserRead.from_row(user)
