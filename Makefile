@@ -1,4 +1,4 @@
-.PHONY: run stop test status restart-worker reindex sync-status lint relevance bench-search bench-duplicates chaos web screens bench-web
+.PHONY: run stop test status restart-worker reindex sync-status lint relevance bench-search bench-duplicates chaos web screens bench-web bench-perf
 
 run:  ## install what is missing, start everything, serve the API on :8000
 	@bash scripts/run.sh
@@ -30,6 +30,15 @@ relevance:  ## search quality on 20,000 generated patients, 40 judged queries of
 
 bench-search:  ## search at 1M patients + 3M visits: API at 20 req/s vs PostgreSQL alone (first load ~40 min, then reused)
 	@.venv/bin/python -m bench.search_scale all --save
+
+PERF_PATIENTS ?= 1000000
+PERF_VISITS ?= 3000000
+PERF_IMPORT_ROWS ?= 100000
+bench-perf:  ## issue 14's figures, each beside the code before it: rebuild docs/s per phase, API overhead and every search kind, freshness and search during an import
+	@.venv/bin/python -m bench.search_scale load --patients $(PERF_PATIENTS) --visits $(PERF_VISITS)
+	@.venv/bin/python -m bench.rebuild_bench --patients $(PERF_PATIENTS) --visits $(PERF_VISITS) --save
+	@.venv/bin/python -m bench.api_overhead --patients $(PERF_PATIENTS) --visits $(PERF_VISITS) --save
+	@.venv/bin/python -m bench.freshness --import-rows $(PERF_IMPORT_ROWS) --save
 
 web:  ## install the web app's Node packages and build it (each only when something changed)
 	@bash scripts/web.sh build

@@ -31,8 +31,13 @@ async def get_session() -> AsyncIterator[Session]:
         session.close()
 
 
+async def search_client() -> OpenSearch:
+    """The process-wide OpenSearch client, handed out on the event loop (a sync dependency costs a thread hop)."""
+    return get_client()
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
-SearchDep = Annotated[OpenSearch, Depends(get_client)]
+SearchDep = Annotated[OpenSearch, Depends(search_client)]
 
 
 def commit(session: Session) -> None:

@@ -18,6 +18,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from api import auth_cache
 from api.deps import SessionDep
 from api.errors import ApiError
 from api.schemas.types import IsoDate
@@ -101,7 +102,10 @@ def decode_token(token: str, kind: TokenType) -> dict[str, Any]:
 
 def user_for_claims(session: Session, claims: dict[str, Any]) -> User:
     """Re-load the token's user: it must exist, be active and carry the token's version; 401 otherwise."""
-    user = user_repo.get(session, str(claims["sub"]))
+    return _check_user(user_repo.get(session, str(claims["sub"])), claims)
+
+
+def _check_user(user: User | None, claims: dict[str, Any]) -> User:
     if user is None or user.token_version != claims.get("ver"):
         raise _invalid_token()
     if not user.active:
@@ -113,11 +117,13 @@ def _invalid_token() -> ApiError:
     return ApiError(401, "invalid_token", "Token inválido ou expirado.", headers=_INVALID_CHALLENGE)
 
 
-def get_current_user(request: Request, session: SessionDep, token: Annotated[str | None, Depends(_bearer)]) -> User:
-    """The user of the request's bearer access token, re-loaded on every request."""
+async def get_current_user(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> User:
+    """The user of the request's bearer access token: checked on every request, from a brief per-process
+    copy while nothing about the user changed (api/auth_cache.py). Async: no thread hop on a cached user."""
     if not token:
         raise ApiError(401, "not_authenticated", "Autenticação necessária.", headers=_CHALLENGE)
-    user = user_for_claims(session, decode_token(token, "access"))
+    claims = decode_token(token, "access")
+    user = _check_user(await auth_cache.user(str(claims["sub"]), claims.get("ver")), claims)
     request.state.user_id = user.id
     return user
 
@@ -128,7 +134,7 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 def _role_guard(roles: tuple[str, ...]):
     allowed = frozenset(roles)
 
-    def require_role(user: CurrentUser) -> None:
+    async def require_role(user: CurrentUser) -> None:
         if user.role not in allowed:
             raise ApiError(403, "forbidden", "Você não tem permissão para esta ação.")
 
@@ -181,7 +187,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def audit_actor(request: Request, user: CurrentUser) -> Actor:
+async def audit_actor(request: Request, user: CurrentUser) -> Actor:
     """Who acts and from where, for the audit trail."""
     return Actor(
         user_id=user.id,

@@ -35,6 +35,9 @@ class ApiSettings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     access_token_minutes: int = 15
     refresh_token_hours: int = 8
+    # How long an API process may reuse the signed-in user without asking PostgreSQL, at most; changes
+    # through the API or the CLI end the copy at once (api/auth_cache.py). 0 turns the copy off.
+    auth_cache_seconds: float = 10.0
 
     # Login throttling: failures counted per account and per client address in a fixed window.
     login_max_failures_per_account: int = 5

@@ -20,15 +20,24 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError
 
 import mappings
-from indexing import names, writer
+from indexing import backfill, names
 from indexing.client import get_client
 from indexing.registry import by_index
-from indexing.settings import get_settings
 from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
 
 INDICES = ("patients", "visits")
+
+# While the backfill runs nobody searches the new index: no refresh (segments are built once, not
+# every second), no replica to copy to, and a translog synced every few seconds instead of on every
+# bulk request. `_settings_after_backfill` puts the mapping's own values back before the swap.
+BACKFILL_SETTINGS = {
+    "refresh_interval": "-1",
+    "number_of_replicas": 0,
+    "translog.durability": "async",
+    "translog.flush_threshold_size": "1gb",
+}
 
 
 class RebuildError(RuntimeError):
@@ -49,6 +58,7 @@ class RebuildReport:
     new_index: str
     documents: int
     seconds: float
+    phases: backfill.Phases | None = None
 
 
 def live_indices(client: OpenSearch, index: str) -> list[str]:
@@ -131,12 +141,17 @@ def rebuild(
     try:
         if on_phase:
             on_phase("backfilling", new)
-        client.indices.put_settings(index=new, body={"index": {"refresh_interval": "-1"}})
-        total = _backfill(client, entity, new, progress)
+        client.indices.put_settings(index=new, body={"index": BACKFILL_SETTINGS})
+        phases = backfill.backfill(client, entity, new, progress)
         if on_phase:
             on_phase("swapping", new)
-        client.indices.put_settings(index=new, body={"index": {"refresh_interval": "1s"}})
+        # Back to the mapping's own settings (and a durable translog) before the counts are compared.
+        client.indices.put_settings(index=new, body={"index": _settings_after_backfill(index)})
+        client.indices.flush(index=new)
         _wait_for_matching_counts(client, entity, new, count_retries)
+    except backfill.BackfillError as error:
+        client.indices.delete(index=new, ignore_unavailable=True)
+        raise RebuildError(str(error), "backfill_failed") from error
     except BaseException:
         client.indices.delete(index=new, ignore_unavailable=True)
         raise
@@ -148,8 +163,20 @@ def rebuild(
     if not keep_old:
         for name in old:
             client.indices.delete(index=name, ignore_unavailable=True)
-    log.info("index rebuilt", extra={"index": index, "documents": total, "new_index": new})
-    return RebuildReport(index, old, new, total, time.monotonic() - started)
+    log.info("index rebuilt", extra={"index": index, "documents": phases.documents, "new_index": new,
+                                     "phases": phases.summary()})
+    return RebuildReport(index, old, new, phases.documents, time.monotonic() - started, phases)
+
+
+def _settings_after_backfill(index: str) -> dict:
+    """The mapping file's refresh interval and replicas, and the default translog, for the swapped-in index."""
+    settings = mappings.load(index, mappings.latest_version(index)).get("settings", {})
+    return {
+        "refresh_interval": settings.get("refresh_interval", "1s"),
+        "number_of_replicas": settings.get("number_of_replicas", 1),
+        "translog.durability": "request",
+        "translog.flush_threshold_size": None,
+    }
 
 
 def _drop_abandoned_rebuild(client: OpenSearch, rebuild_alias: str, abandoned_after_seconds: float) -> None:
@@ -163,36 +190,6 @@ def _drop_abandoned_rebuild(client: OpenSearch, rebuild_alias: str, abandoned_af
     log.warning("dropping an abandoned rebuild", extra={"indices": pending})
     for name in pending:
         client.indices.delete(index=name, ignore_unavailable=True)
-
-
-def _backfill(client: OpenSearch, entity, target: str, progress: Callable[[int, int], None] | None) -> int:
-    chunk = get_settings().backfill_chunk_size
-    with unit_of_work() as session:
-        expected = entity.count(session)
-    done = 0
-    after: str | None = None
-    while True:
-        with unit_of_work() as session:
-            ids = entity.ids_after(session, after, chunk)
-            if not ids:
-                break
-            rows = entity.load(session, ids)
-            ops = [writer.IndexOp(target, row.id, row.row_version, entity.build(row)) for row in rows]
-        # Writes straight to the concrete index: the rebuild alias is the drain's door, not ours.
-        outcome = _write_concrete(client, ops)
-        if outcome.failed:
-            raise RebuildError(
-                f"{len(outcome.failed)} documentos falharam no preenchimento do novo índice.", "backfill_failed"
-            )
-        done += len(ids)
-        after = ids[-1]
-        if progress:
-            progress(done, max(expected, done))
-    return done
-
-
-def _write_concrete(client: OpenSearch, ops: list[writer.IndexOp]) -> writer.WriteResult:
-    return writer.write(client, ops, require_alias=False)
 
 
 def _wait_for_matching_counts(client: OpenSearch, entity, new: str, retries: int) -> None:

@@ -12,7 +12,9 @@ from indexing.documents import patient as patient_document
 from indexing.documents import visit as visit_document
 from storage.clock import local_today
 from storage.patients import repo as patient_repo
+from storage.patients.models import Patient
 from storage.visits import index_repo as visit_index_repo
+from storage.visits.models import Visit
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class IndexedEntity:
     build: Callable[[Any], dict[str, Any]]
     count: Callable[[Session], int]
     ids_after: Callable[[Session, str | None, int], list[str]]
+    # The primary key column: the backfill cuts it into ranges read side by side.
+    key: Any = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ ENTITIES: dict[str, IndexedEntity] = {
         build=lambda loaded: patient_document.build(loaded.patient, loaded.visits),
         count=patient_repo.count,
         ids_after=patient_repo.ids_after,
+        key=Patient.id,
     ),
     "visit": IndexedEntity(
         index="visits",
@@ -84,6 +89,7 @@ ENTITIES: dict[str, IndexedEntity] = {
         build=lambda loaded: visit_document.build(loaded.row),
         count=visit_index_repo.count,
         ids_after=visit_index_repo.ids_after,
+        key=Visit.id,
     ),
 }
 

@@ -25,7 +25,14 @@ class IndexingSettings(BaseSettings):
     # Every index and alias name starts with this; tests use a per-run prefix.
     index_prefix: str = "coleta-"
     drain_batch_size: int = 500
+    # A drain that finds fewer due outbox rows than this (people's writes, not an import) refreshes
+    # what it wrote, so the change is searchable in milliseconds instead of at the next refresh
+    # (1 s). Larger drains leave it to the refresh interval: a refresh per batch would slow imports.
+    drain_refresh_below: int = 50
+    # A rebuild's backfill: keys per chunk (one bulk request each) and chunks in flight at once
+    # (each reads, builds and writes on its own thread: PostgreSQL, Python and OpenSearch overlap).
     backfill_chunk_size: int = 1000
+    backfill_workers: int = 3
 
 
 @lru_cache

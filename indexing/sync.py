@@ -76,12 +76,21 @@ def mapped_fields(client: OpenSearch, target: str) -> frozenset[str] | None:
     return frozenset.intersection(*found) if found else None
 
 
-def drain_batch(session: Session, client: OpenSearch, limit: int) -> DrainResult:
-    """Apply up to `limit` due outbox rows inside the caller's transaction (idempotent)."""
-    entries = outbox.claim_due(session, limit)
+def drain_batch(
+    session: Session, client: OpenSearch, limit: int, refresh_below: int = 0, newest_first: bool = False
+) -> DrainResult:
+    """Apply up to `limit` due outbox rows inside the caller's transaction (idempotent).
+
+    Fewer than `refresh_below` rows (a person's few writes, not an import's stream) are made
+    searchable at once: the bulk requests refresh the shards they touched, instead of leaving the
+    change to the index's refresh interval (up to a second later). `newest_first` claims the latest
+    rows instead of the oldest (see `drain`).
+    """
+    entries = outbox.claim_due(session, limit, newest_first=newest_first)
     result = DrainResult(claimed=len(entries))
     if not entries:
         return result
+    refresh = len(entries) < refresh_below
 
     grouped: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for entry in entries:
@@ -98,7 +107,7 @@ def drain_batch(session: Session, client: OpenSearch, limit: int) -> DrainResult
             _fail(session, groups, "unknown entity type", result)
             continue
         try:
-            outcome = _write_type(session, client, entity, groups)
+            outcome = _write_type(session, client, entity, groups, refresh)
         except Exception as error:  # OpenSearch down or rejecting: every row of this type waits
             log.warning("bulk write failed; backing off", extra={"entity_type": entity_type, "error": type(error).__name__})
             _fail(session, groups, f"{type(error).__name__}: {error}"[:500], result, transient=_is_outage(error))
@@ -121,7 +130,9 @@ def _is_outage(error: Exception) -> bool:
     return isinstance(status, int) and (status == 429 or status >= 500)
 
 
-def _write_type(session: Session, client: OpenSearch, entity, groups: dict[str, list[Row]]) -> writer.WriteResult:
+def _write_type(
+    session: Session, client: OpenSearch, entity, groups: dict[str, list[Row]], refresh: bool = False
+) -> writer.WriteResult:
     """Build the current documents (or tombstones) of these entities and write them everywhere."""
     targets = write_targets(client, entity.index)
     # A live index made from an older (strict) mapping rejects fields a newer builder adds; until
@@ -141,7 +152,7 @@ def _write_type(session: Session, client: OpenSearch, entity, groups: dict[str, 
             else:
                 version = max((e.deleted_version or 0) for e in group) or 1
                 ops.append(writer.DeleteOp(target, entity_id, version))
-    return writer.write(client, ops)
+    return writer.write(client, ops, refresh=refresh)
 
 
 def _fail(
@@ -180,13 +191,21 @@ def _answers(client: OpenSearch) -> bool:
 
 def drain(max_batches: int = 20, batch_size: int | None = None, client: OpenSearch | None = None) -> DrainResult:
     """Drain due outbox rows batch by batch, each in its own transaction, until none are left."""
-    size = batch_size or get_settings().drain_batch_size
+    settings = get_settings()
+    size = batch_size or settings.drain_batch_size
     client = client or get_client()
     total = DrainResult()
     released = False
-    for _ in range(max_batches):
+    for batch in range(max_batches):
+        # The first batch takes the newest rows: a person's edit made during an import (whose rows
+        # fill the outbox) is written by the very drain its commit nudged, not after the backlog; the
+        # later batches go oldest first, so no row waits for ever. Order never matters for
+        # correctness: every write is version guarded. Only a drain whose first batch is small
+        # refreshes: a backlog (an import) keeps the refresh interval.
+        first = batch == 0
+        refresh_below = settings.drain_refresh_below if first else 0
         with unit_of_work() as session:
-            result = drain_batch(session, client, size)
+            result = drain_batch(session, client, size, refresh_below, newest_first=first)
         total.add(result)
         if result.claimed < size:
             # Nothing more is due. Once per drain (a row failing again must not spin the loop), retry

@@ -55,6 +55,14 @@ def write(
     client: OpenSearch, ops: Iterable[IndexOp | DeleteOp], refresh: bool = False, require_alias: bool = True
 ) -> WriteResult:
     """Send the operations in one bulk request; report per-id failures (idempotent)."""
+    body, order = encode(ops)
+    if not order:
+        return WriteResult()
+    return send(client, body, order, refresh=refresh, require_alias=require_alias)
+
+
+def encode(ops: Iterable[IndexOp | DeleteOp]) -> tuple[bytes, list[str]]:
+    """The bulk request body of these operations and their document ids in order (for `send`)."""
     # orjson writes the UTF-8 bytes several times faster than json; dates and datetimes come out
     # as ISO 8601, anything else it does not know as str().
     lines: list[bytes] = []
@@ -67,9 +75,15 @@ def write(
         else:
             lines.append(orjson.dumps({"delete": meta}))
         order.append(op.doc_id)
+    return b"\n".join(lines) + b"\n", order
+
+
+def send(
+    client: OpenSearch, body: bytes, order: list[str], refresh: bool = False, require_alias: bool = True,
+    timeout: float | None = None,
+) -> WriteResult:
+    """Send one encoded bulk body (`encode`); report per-id failures. `timeout` overrides the client's (seconds)."""
     result = WriteResult()
-    if not lines:
-        return result
     # The drain writes through aliases: a missing alias must fail, never auto-create an index.
     params = {
         "refresh": str(refresh).lower(),
@@ -78,7 +92,9 @@ def write(
         # per item (about 1 MB for a 4,000-op batch) for OpenSearch to write and us to parse.
         "filter_path": "errors,items.*.status,items.*.error",
     }
-    response = client.bulk(body=b"\n".join(lines) + b"\n", params=params)
+    if timeout is not None:
+        params["request_timeout"] = timeout
+    response = client.bulk(body=body, params=params)
     if not response.get("errors"):
         return result
     permanent: set[str] = set()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -56,3 +59,17 @@ class Invalid(DomainError):
         if field:
             details["field"] = field
         super().__init__(code, message, **details)
+
+
+def found(row: T | None, entity: str, entity_id: Any) -> T:
+    """The row a look-up found, or NotFound(entity, entity_id) when it found none."""
+    if row is None:
+        raise NotFound(entity, entity_id)
+    return row
+
+
+def refuse_unknown(fields: Iterable[str], allowed: Iterable[str]) -> None:
+    """Invalid `unknown_fields` (naming them) when `fields` holds a name outside `allowed`."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise Invalid("unknown_fields", "Campos não permitidos.", fields=sorted(unknown))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 import phonenumbers
 
@@ -139,3 +140,13 @@ def clean_name(value: str | None) -> str | None:
     """Trim and collapse the spaces of a person's name, keeping case and accents."""
     cleaned = _SPACES.sub(" ", value or "").strip()
     return cleaned or None
+
+
+def required_name(value: Any, missing: str, max_length: int = 200) -> str:
+    """A person's name, cleaned (`clean_name`); Invalid `missing_name` (with the `missing` message) or `invalid_name`."""
+    name = clean_name(value if isinstance(value, str) else None)
+    if not name:
+        raise Invalid("missing_name", missing, field="name")
+    if len(name) > max_length:
+        raise Invalid("invalid_name", f"O nome deve ter no máximo {max_length} caracteres.", field="name")
+    return name

@@ -46,8 +46,8 @@ def record(session: Session, entity_type: str, entity_id: str, deleted_version: 
     session.info[OUTBOX_DIRTY] = True
 
 
-def claim_due(session: Session, limit: int) -> list[Row]:
-    """Lock up to `limit` due rows, oldest first, skipping rows another drainer holds.
+def claim_due(session: Session, limit: int, newest_first: bool = False) -> list[Row]:
+    """Lock up to `limit` due rows, oldest first (or newest first), skipping rows another drainer holds.
 
     Plain rows (id, entity_type, entity_id, deleted_version, attempts), not ORM objects:
     the drain only reads them, and thousands per batch would fill the identity map.
@@ -56,7 +56,7 @@ def claim_due(session: Session, limit: int) -> list[Row]:
     stmt = (
         select(table.c.id, table.c.entity_type, table.c.entity_id, table.c.deleted_version, table.c.attempts)
         .where(table.c.available_at <= func.now())
-        .order_by(table.c.id)
+        .order_by(table.c.id.desc() if newest_first else table.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )

@@ -37,6 +37,11 @@ class Work:
     # A status of a run asked to stop that still runs (its heartbeat keeps it alive); None if there is none.
     stopping: str | None = None
 
+    @property
+    def alive_statuses(self) -> tuple[str, ...]:
+        """The statuses a heartbeat keeps alive: running, and stopping while the run winds down."""
+        return (self.running, self.stopping) if self.stopping else (self.running,)
+
 
 @dataclass
 class Swept:
@@ -52,7 +57,7 @@ def touch(session: Session, work: Work, row_id: str) -> None:
     table = work.model.__table__
     session.execute(
         update(table)
-        .where(table.c.id == row_id, table.c.status.in_([work.running, work.stopping or work.running]))
+        .where(table.c.id == row_id, table.c.status.in_(work.alive_statuses))
         .values(updated_at=func.now())
     )
 

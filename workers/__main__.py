@@ -18,6 +18,7 @@ from storage.errors import DomainError, NotFound
 from storage.users import repo as user_repo
 from storage.users import service as user_service
 from storage.users.models import ROLES
+from workers import user_generation
 from workers.settings import get_settings
 
 # Where a new password may come from besides --password-stdin (never the command line itself).
@@ -106,8 +107,7 @@ def _users_create(args: argparse.Namespace) -> int:
         return 2
     data = {"email": args.email, "name": args.name, "role": args.role, "password": password, "car_id": args.car_id}
     with unit_of_work() as session:
-        user = user_service.create(session, data)
-        audit_service.record(session, _cli_actor(), "user.create", "user", user.id, {"fields": sorted(data)})
+        user = user_service.create(session, data, actor=_cli_actor())
     print(f"Usuário criado: {user.id} ({user.email}, {user.role}).")
     return 0
 
@@ -132,8 +132,8 @@ def _find(session, email: str):
 def _users_change(args: argparse.Namespace, changes: dict, done: str) -> int:
     with unit_of_work() as session:
         user = _find(session, args.email)
-        user_service.update(session, user.id, changes)
-        audit_service.record(session, _cli_actor(), "user.update", "user", user.id, {"fields": sorted(changes)})
+        user_service.update(session, user.id, changes, actor=_cli_actor())
+    user_generation.bump(user.id)  # committed: API processes drop their copy of the user now
     print(done)
     return 0
 
@@ -170,6 +170,8 @@ def _users_ensure_admin(args: argparse.Namespace) -> int:
             audit_service.record(session, _cli_actor(), "user.create", "user", user.id, {"fields": ["email", "name", "password", "role"]})
         elif args.reset:
             audit_service.record(session, _cli_actor(), "user.update", "user", user.id, {"fields": ["active", "password", "role"]})
+    if args.reset:
+        user_generation.bump(user.id)
     state = "criado" if created else ("redefinido" if args.reset else "já existia")
     print(f"Administrador {user.email}: {state}.")
     return 0

@@ -7,6 +7,9 @@ from workers.tasks.imports import apply_import
 from workers.tasks.messages import enqueue_send
 # nudge_drain (best effort, after a commit) lives beside the drain task; the API asks for it here.
 from workers.tasks.sync import nudge_drain, reindex  # noqa: F401
+# A user's generation in Redis (best effort, like the nudge): bumped after a committed change of the user,
+# read on every request by the API's cache of the signed-in user (api/auth_cache.py).
+from workers import user_generation  # noqa: F401
 
 
 def enqueue_import(import_id: str) -> None:

@@ -25,6 +25,11 @@ class WorkerSettings(BaseSettings):
     resume_sweep_seconds: float = 10.0
     # Queue names start with this; tests use a per-run prefix so parallel runs never share a queue.
     queue_prefix: str = ""
+    # How much lower the CPU priority of an import's work is (a nice increment, 0-19; 0 = the same):
+    # searches and the drain come first on a busy machine (workers/tasks.py `yielding`).
+    import_nice: int = 10
+    # Prefix of every Redis key (the same COLETA_REDIS_KEY_PREFIX as the API's; tests use a per-run prefix).
+    redis_key_prefix: str = "coleta:"
     environment: str = "development"
     log_level: str = "INFO"
     # The first admin, for `python -m workers users ensure-admin` (`make run` runs it).

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 
+from api import auth_cache
 from api.deps import SessionDep, commit
 from api.errors import ApiError
 from api.openapi import errors_for
@@ -50,6 +51,7 @@ def login(
         )
     throttle.succeeded(form.username)
     commit(session)
+    auth_cache.changed(user.id)  # its last_login_at
     request.state.user_id = user.id
     log.info("login succeeded", extra={"user_id": user.id})
     return _token_read(user)
@@ -65,6 +67,7 @@ def refresh_tokens(request: Request, body: RefreshRequest, session: SessionDep) 
         # A refresh token used twice was copied: end every session of the account.
         user_service.revoke_tokens(session, user.id)
         commit(session)
+        auth_cache.changed(user.id)
         log.warning("refresh token replayed; sessions revoked", extra={"user_id": user.id})
         raise ApiError(401, "invalid_token", "Token inválido ou expirado.", headers={"WWW-Authenticate": "Bearer"})
     commit(session)

@@ -12,11 +12,10 @@ from api.paging import Cursor, ListLimit
 from api.routers import route_sheets
 from api.schemas.types import IsoDate
 from api.schemas.cars import CarCreate, CarPage, CarRead, CarStatus, CarUpdate
-from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow, driver_car_on, local_today
-from storage.audit import service as audit_service
+from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow, local_today
 from storage.cars import repo as car_repo
 from storage.cars import service as car_service
-from storage.errors import NotFound
+from storage.errors import found
 
 router = APIRouter(prefix="/api/v1/cars", tags=["cars"])
 
@@ -46,10 +45,7 @@ def create_car(body: CarCreate, session: SessionDep) -> CarRead:
 @router.get("/{car_id}", response_model=CarRead, **allow(*READERS))
 def get_car(car_id: str, session: SessionDep) -> CarRead:
     """One car."""
-    car = car_repo.get(session, car_id)
-    if car is None:
-        raise NotFound("car", car_id)
-    return CarRead.from_row(car)
+    return CarRead.from_row(found(car_repo.get(session, car_id), "car", car_id))
 
 
 @router.patch("/{car_id}", response_model=CarRead, **allow(*STAFF))

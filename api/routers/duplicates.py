@@ -25,12 +25,9 @@ from api.schemas.duplicates import (
 )
 from api.schemas.patients import PatientRead
 from api.security import READERS, STAFF, AuditActor, allow
-from storage.audit import service as audit_service
 from storage.duplicates import merging
-from storage.duplicates import repo as duplicate_repo
 from storage.duplicates import service as duplicate_service
 from storage.duplicates.models import DuplicatePair, PatientMerge
-from storage.errors import NotFound
 from storage.patients import repo as patient_repo
 
 router = APIRouter(prefix="/api/v1/duplicates", tags=["duplicates"])
@@ -63,13 +60,9 @@ def list_duplicates(
     Filters: `status` (default `pending`), `min_score` (0–1), `patient_id` (pairs of one patient).
     Pending pairs whose patient was merged away are left out. Audited as a read of every patient listed.
     """
-    if patient_id is not None and patient_repo.get(session, patient_id) is None:
-        raise NotFound("patient", patient_id)
-    page = duplicate_repo.page(session, status=status, min_score=min_score, patient_id=patient_id,
-                               cursor=cursor, limit=limit)
+    page = duplicate_service.page(session, actor, status=status, min_score=min_score, patient_id=patient_id,
+                                  cursor=cursor, limit=limit)
     items = [_pair_read(session, pair, masked=actor.role == "viewer") for pair in page.items]
-    for patient_id_read in sorted({p.id for item in items for p in item.patients}):
-        audit_service.record(session, actor, "patient.read", "patient", patient_id_read, {"view": "duplicates"})
     commit(session)
     return DuplicatePage(items=items, next_cursor=page.next_cursor)
 

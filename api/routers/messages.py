@@ -26,15 +26,11 @@ from api.schemas.messages import (
 from api.schemas.types import IsoDate
 from api.security import READERS, STAFF, AuditActor, allow
 from storage import paging
-from storage.audit import service as audit_service
 from storage.cars import repo as car_repo
 from storage.clock import LOCAL_TZ, local_today
-from storage.errors import NotFound
 from storage.messages import reminders
-from storage.messages import repo as message_repo
 from storage.messages import service as message_service
 from storage.messages.segments import sms_segments
-from storage.patients import repo as patient_repo
 from messaging.reminder import next_reminder
 from workers import enqueue
 from messaging.settings import get_settings as messaging_settings
@@ -73,17 +69,13 @@ def list_messages(
     """The message log, newest first: a patient's (audited as a read of the patient), a visit's, or the
     messages about a day's visits (`date`), optionally of some statuses and channels. Viewers see phones
     masked."""
-    if patient_id is not None and patient_repo.get(session, patient_id) is None:
-        raise NotFound("patient", patient_id)
-    page = message_repo.page_log(
-        session, day=day, statuses=message_status or (), channels=channel or (), patient_id=patient_id,
+    page = message_service.page_log(
+        session, actor, day=day, statuses=message_status or (), channels=channel or (), patient_id=patient_id,
         visit_id=visit_id, cursor=cursor, limit=limit,
     )
     mask = masking.for_role(actor.role)
     items = [MessageRead.from_row(m, mask) for m in page.items]
-    if patient_id is not None:
-        audit_service.record(session, actor, "patient.read", "patient", patient_id, {"view": "messages"})
-        commit(session)
+    commit(session)
     return MessagePage(items=items, next_cursor=page.next_cursor)
 
 

@@ -31,13 +31,10 @@ from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow
 from indexing.queries import patients as patient_queries
 from storage import paging
 from storage.audit import repo as audit_repo
-from storage.audit import service as audit_service
 from storage.cars import service as car_service
 from storage.clock import LOCAL_TZ
 from storage.duplicates import service as duplicate_service
-from storage.errors import NotFound
 from storage.messages import repo as message_repo
-from storage.patients import repo as patient_repo
 from storage.patients import service as patient_service
 from storage.users import repo as user_repo
 from storage.visits import repo as visit_repo
@@ -46,8 +43,6 @@ router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
 
 ENTITY = "patient"
-# Bookkeeping, not patient data: left out of the audit's list of changed fields.
-_NOT_AUDITED = {"id", "row_version", "created_at", "updated_at", "visits", "messages"}
 # How many of the latest messages the profile shows (the full log: GET /api/v1/messages?patient_id=).
 PROFILE_MESSAGES = 50
 # Audit ids are bigint: a larger `before` is refused as input, never sent to PostgreSQL.
@@ -130,10 +125,8 @@ def create_patient(body: PatientCreate, session: SessionDep, actor: AuditActor) 
     `warnings` lists registered patients this one may be (`possible_duplicate`, with the score); they
     also enter the review queue (GET /api/v1/duplicates). A valid CPF already registered is 409.
     """
-    changes = body.changes()
-    patient = patient_service.create(session, changes)
+    patient = patient_service.create(session, body.changes(), actor=actor)
     warnings = duplicate_service.check_on_write(session, [patient.id], found_by="create").get(patient.id, [])
-    audit_service.record(session, actor, "patient.create", ENTITY, patient.id, {"fields": sorted(changes)})
     commit(session)
     profile = PatientRead.from_row(patient)
     profile.warnings = [PatientWarning(code=w.code, patient_id=w.patient_id, score=w.score) for w in warnings]
@@ -143,16 +136,13 @@ def create_patient(body: PatientCreate, session: SessionDep, actor: AuditActor) 
 @router.get("/{patient_id}", response_model=PatientRead, **allow(*READERS))
 def get_patient(patient_id: str, session: SessionDep, actor: AuditActor) -> PatientRead:
     """Return the full profile from PostgreSQL (audited: every read commits a patient.read row)."""
-    patient = patient_repo.get(session, patient_id)
-    if patient is None:
-        raise NotFound("patient", patient_id)
+    patient = patient_service.read(session, patient_id, actor)
     mask = masking.for_role(actor.role)
     profile = _with_visits(session, PatientRead.from_row(patient, mask))
     profile.messages = [
         MessageRead.from_row(m, mask)
         for m in message_repo.list_for_patient(session, patient.id, limit=PROFILE_MESSAGES)
     ]
-    audit_service.record(session, actor, "patient.read", ENTITY, patient.id)
     commit(session)
     return profile
 
@@ -160,14 +150,8 @@ def get_patient(patient_id: str, session: SessionDep, actor: AuditActor) -> Pati
 @router.patch("/{patient_id}", response_model=PatientRead, **allow(*STAFF))
 def update_patient(patient_id: str, body: PatientUpdate, session: SessionDep, actor: AuditActor) -> PatientRead:
     """Change the fields sent; the others stay as they are (audited: the names of the fields that changed)."""
-    current = patient_repo.get_for_update(session, patient_id)
-    if current is None:
-        raise NotFound(ENTITY, patient_id)
-    before = PatientRead.from_row(current).model_dump(exclude=_NOT_AUDITED)
-    patient = patient_service.update(session, patient_id, body.changes())
+    patient = patient_service.update(session, patient_id, body.changes(), actor=actor)
     profile = _with_visits(session, PatientRead.from_row(patient))
-    fields = _changed_fields(before, profile.model_dump(exclude=_NOT_AUDITED))
-    audit_service.record(session, actor, "patient.update", ENTITY, patient.id, {"fields": fields})
     commit(session)
     return profile
 
@@ -175,8 +159,7 @@ def update_patient(patient_id: str, body: PatientUpdate, session: SessionDep, ac
 @router.delete("/{patient_id}", status_code=status.HTTP_204_NO_CONTENT, **allow(*ADMIN))
 def delete_patient(patient_id: str, session: SessionDep, actor: AuditActor) -> Response:
     """Remove a patient from the registry (and, through the outbox, from search); audited, admins only."""
-    patient_service.delete(session, patient_id)
-    audit_service.record(session, actor, "patient.delete", ENTITY, patient_id)
+    patient_service.delete(session, patient_id, actor=actor)
     commit(session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -214,14 +197,3 @@ def _with_visits(session: Session, profile: PatientRead) -> PatientRead:
     ]
     return profile
 
-
-def _changed_fields(before: dict[str, Any], after: dict[str, Any], prefix: str = "") -> list[str]:
-    """Names (dotted for nested objects) of the fields whose values differ; never the values."""
-    changed: list[str] = []
-    for key in sorted(before.keys() | after.keys()):
-        old, new = before.get(key), after.get(key)
-        if isinstance(old, dict) and isinstance(new, dict):
-            changed.extend(_changed_fields(old, new, f"{prefix}{key}."))
-        elif old != new:
-            changed.append(f"{prefix}{key}")
-    return changed

@@ -15,11 +15,10 @@ from api.errors import ApiError
 from api.openapi import errors_for
 from api.schemas.types import IsoDate
 from api.security import CurrentUser, allow, client_ip, driver_car_on, local_today, public
-from storage.audit import service as audit_service
 from storage.audit.service import Actor
 from storage.cars import repo as car_repo
 from storage.errors import NotFound
-from storage.teams import repo as team_repo
+from storage.teams import service as team_service
 from storage.users import repo as user_repo
 
 router = APIRouter(tags=["cars"])
@@ -43,15 +42,8 @@ def check_driver_car(session, user, car_id: str, day: date) -> None:
 
 def render_page(session, actor: Actor, car_id: str, day: date, via: str) -> str:
     """The route sheet page of a car on a day; every patient listed gets a `patient.read` audit row."""
-    car = car_repo.get(session, car_id)
-    if car is None:
-        raise NotFound("car", car_id)
-    team = team_repo.team_of_car(session, car.id, day)
-    rows = car_repo.route_sheet_rows(session, car.id, day)
-    page = route_sheet.render(car, day, team, rows, datetime.now(UTC))
-    details = {"via": via, "car_id": car.id, "date": day.isoformat()}
-    for patient_id in dict.fromkeys(row.patient_id for row in rows):
-        audit_service.record(session, actor, "patient.read", "patient", patient_id, details)
+    sheet = team_service.route_sheet(session, car_id, day, actor, via)
+    page = route_sheet.render(sheet.car, day, sheet.team, sheet.rows, datetime.now(UTC))
     return page
 
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import SessionDep, commit
 from api.paging import Cursor, ListLimit
-from api.routers.drivers import DateParam
+from api.routers.crew import DateParam
 from api.schemas.teams import TeamCreate, TeamPage, TeamRead, TeamUpdate
 from api.security import READERS, STAFF, allow, local_today
-from storage.errors import NotFound
+from storage.errors import found
 from storage.teams import repo as team_repo
 from storage.teams import service as team_service
 
@@ -40,10 +40,7 @@ def create_team(body: TeamCreate, session: SessionDep) -> TeamRead:
 @router.get("/{team_id}", response_model=TeamRead, **allow(*READERS))
 def get_team(team_id: str, session: SessionDep) -> TeamRead:
     """One team."""
-    team = team_repo.get_team(session, team_id)
-    if team is None:
-        raise NotFound("team", team_id)
-    return TeamRead.from_row(team)
+    return TeamRead.from_row(found(team_repo.get_team(session, team_id), "team", team_id))
 
 
 @router.patch("/{team_id}", response_model=TeamRead, **allow(*STAFF))

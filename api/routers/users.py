@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from api import auth_cache
 from api.deps import SessionDep, commit
 from api.paging import Cursor, ListLimit
 from api.schemas.users import UserCreate, UserPage, UserRead, UserUpdate
 from api.security import ADMIN, ANYONE, AuditActor, CurrentUser, allow
-from storage.audit import service as audit_service
-from storage.errors import NotFound
+from storage.errors import found
 from storage.users import repo as user_repo
 from storage.users import service as user_service
 
@@ -26,8 +26,7 @@ def list_users(session: SessionDep, cursor: Cursor = None, limit: ListLimit = 10
 @router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED, **allow(*ADMIN))
 def create_user(body: UserCreate, session: SessionDep, actor: AuditActor) -> UserRead:
     """Create an account."""
-    user = user_service.create(session, body.data())
-    audit_service.record(session, actor, "user.create", "user", user.id, {"fields": sorted(body.model_fields_set)})
+    user = user_service.create(session, body.data(), actor=actor)
     commit(session)
     return UserRead.from_row(user)
 
@@ -41,17 +40,13 @@ def get_current_user(user: CurrentUser) -> UserRead:
 @router.get("/{user_id}", response_model=UserRead, **allow(*ADMIN))
 def get_user(user_id: str, session: SessionDep) -> UserRead:
     """One account."""
-    user = user_repo.get(session, user_id)
-    if user is None:
-        raise NotFound("user", user_id)
-    return UserRead.from_row(user)
+    return UserRead.from_row(found(user_repo.get(session, user_id), "user", user_id))
 
 
 @router.patch("/{user_id}", response_model=UserRead, **allow(*ADMIN))
 def update_user(user_id: str, body: UserUpdate, session: SessionDep, actor: AuditActor) -> UserRead:
     """Change name, role, car, password or active; access changes end the account's current tokens."""
-    changes = body.changes()
-    user = user_service.update(session, user_id, changes)
-    audit_service.record(session, actor, "user.update", "user", user.id, {"fields": sorted(changes)})
+    user = user_service.update(session, user_id, body.changes(), actor=actor)
     commit(session)
+    auth_cache.changed(user.id)
     return UserRead.from_row(user)

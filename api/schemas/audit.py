@@ -16,7 +16,8 @@ class AuditEventRead(BaseModel):
     id: int
     occurred_at: datetime
     actor_id: str | None
-    actor_role: Literal["admin", "operator", "viewer", "driver"] | None
+    # "system": the workers and the command line (storage.audit.service.SYSTEM, `python -m workers`).
+    actor_role: Literal["admin", "operator", "viewer", "driver", "system"] | None
     action: Literal[tuple(sorted(ACTIONS))]  # type: ignore[valid-type]
     entity_type: str
     entity_id: str | None

@@ -7,18 +7,18 @@ answers with stable codes and pt-BR messages; these schemas only fix the shapes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.types import Strict, changes
+from api.schemas.types import Create, Update
 from storage.cars.models import Car
 
 CarStatus = Literal["active", "maintenance", "inactive"]
 Id = Annotated[str, Field(max_length=36)]
 
 
-class CarCreate(Strict):
+class CarCreate(Create):
     label: str = Field(max_length=40)
     base: str | None = Field(default=None, max_length=120)
     unit_code: str | None = Field(default=None, max_length=20)
@@ -29,22 +29,14 @@ class CarCreate(Strict):
     status: CarStatus = "active"
     daily_capacity: int = 7
 
-    def data(self) -> dict[str, Any]:
-        """Plain data for the storage service."""
-        return self.model_dump()
 
-
-class CarUpdate(Strict):
+class CarUpdate(Update):
     label: str | None = Field(default=None, max_length=40)
     base: str | None = Field(default=None, max_length=120)
     plate: str | None = Field(default=None, max_length=12)
     model: str | None = Field(default=None, max_length=60)
     status: CarStatus | None = None
     daily_capacity: int | None = None
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent."""
-        return changes(self)
 
 
 class CarRead(BaseModel):

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from api.schemas.cars import CarBrief, Id
-from api.schemas.types import IsoDate, Strict, changes
+from api.schemas.types import Create, IsoDate, Strict, Update
 from storage.identifiers import mask_phone
 from storage.teams.models import Collector, Driver, Team
 
@@ -24,60 +24,64 @@ PersonName = Annotated[str, Field(max_length=200)]
 Phone = Annotated[str, Field(max_length=40)]
 
 
-# ---------------------------------------------------------------- cars
+# ---------------------------------------------------------------- crew: drivers and collectors
+# The two kinds share their first fields and their rules (storage.teams.service.CREW); each adds its own
+# (a driver's user account, a collector's registration). Field order is the API document's.
 
 
-# ---------------------------------------------------------------- drivers
-
-
-class DriverCreate(Strict):
+class CrewCreate(Create):
     name: PersonName
     phone: Phone | None = None
     status: PersonStatus = "active"
-    user_id: Id | None = None
-
-    def data(self) -> dict[str, Any]:
-        """Plain data for the storage service."""
-        return self.model_dump()
 
 
-class DriverUpdate(Strict):
+class CrewUpdate(Update):
     name: PersonName | None = None
     phone: Phone | None = None
     status: PersonStatus | None = None
-    user_id: Id | None = None
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent (`phone`/`user_id` null clear them)."""
-        return changes(self)
 
 
-class DriverRead(BaseModel):
+class CrewRead(BaseModel):
     id: str
     name: str
     phone: str | None
     phone_masked: str | None
     status: PersonStatus
+
+    @classmethod
+    def from_row(cls, member: Driver | Collector, reveal: bool) -> "CrewRead":
+        """Shape a Driver or Collector row; the phone digits only when `reveal` (staff), else masked."""
+        return cls(
+            id=member.id, name=member.name, phone=member.phone if reveal else None,
+            phone_masked=mask_phone(member.phone), status=member.status, created_at=member.created_at,
+            updated_at=member.updated_at, **_own_fields(member),
+        )
+
+
+def _own_fields(member: Driver | Collector) -> dict[str, Any]:
+    """What only the kind has: a driver's user account, a collector's registration."""
+    if isinstance(member, Collector):
+        return {"registration": RegistrationRead.from_row(member)}
+    return {"user_id": member.user_id}
+
+
+class DriverCreate(CrewCreate):
+    user_id: Id | None = None
+
+
+class DriverUpdate(CrewUpdate):
+    user_id: Id | None = None
+
+
+class DriverRead(CrewRead):
     user_id: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
-
-    @classmethod
-    def from_row(cls, driver: Driver, reveal: bool) -> "DriverRead":
-        """Shape a Driver row; the phone digits only when `reveal` (staff), else masked."""
-        return cls(
-            id=driver.id, name=driver.name, phone=driver.phone if reveal else None,
-            phone_masked=mask_phone(driver.phone), status=driver.status, user_id=driver.user_id,
-            created_at=driver.created_at, updated_at=driver.updated_at,
-        )
 
 
 class DriverPage(BaseModel):
     items: list[DriverRead]
     next_cursor: str | None
-
-
-# ---------------------------------------------------------------- collectors
 
 
 class Registration(Strict):
@@ -103,47 +107,18 @@ class RegistrationRead(BaseModel):
         )
 
 
-class CollectorCreate(Strict):
-    name: PersonName
-    phone: Phone | None = None
-    status: PersonStatus = "active"
+class CollectorCreate(CrewCreate):
     registration: Registration | None = None
 
-    def data(self) -> dict[str, Any]:
-        """Plain data for the storage service."""
-        return self.model_dump()
 
-
-class CollectorUpdate(Strict):
-    name: PersonName | None = None
-    phone: Phone | None = None
-    status: PersonStatus | None = None
+class CollectorUpdate(CrewUpdate):
     registration: Registration | None = None
 
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent (`registration: null` clears it)."""
-        return changes(self)
 
-
-class CollectorRead(BaseModel):
-    id: str
-    name: str
-    phone: str | None
-    phone_masked: str | None
-    status: PersonStatus
+class CollectorRead(CrewRead):
     registration: RegistrationRead | None
     created_at: dt.datetime
     updated_at: dt.datetime
-
-    @classmethod
-    def from_row(cls, collector: Collector, reveal: bool) -> "CollectorRead":
-        """Shape a Collector row; the phone digits only when `reveal` (staff), else masked."""
-        return cls(
-            id=collector.id, name=collector.name, phone=collector.phone if reveal else None,
-            phone_masked=mask_phone(collector.phone), status=collector.status,
-            registration=RegistrationRead.from_row(collector),
-            created_at=collector.created_at, updated_at=collector.updated_at,
-        )
 
 
 class CollectorPage(BaseModel):
@@ -168,14 +143,10 @@ class TeamCreate(Strict):
         return data
 
 
-class TeamUpdate(Strict):
+class TeamUpdate(Update):
     driver_id: Id | None = None
     collector_id: Id | None = None
     notes: str | None = Field(default=None, max_length=1000)
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent."""
-        return changes(self)
 
 
 class PersonBrief(BaseModel):

@@ -42,3 +42,19 @@ class Strict(BaseModel):
 def changes(body: BaseModel) -> dict[str, Any]:
     """The fields a partial update sent (absent ones stay as they are)."""
     return body.model_dump(exclude_unset=True)
+
+
+class Create(Strict):
+    # A create body whose fields (defaults included) are the storage command's plain data.
+
+    def data(self) -> dict[str, Any]:
+        """Plain data for the storage service."""
+        return self.model_dump()
+
+
+class Update(Strict):
+    # A partial update: only the fields sent reach the storage command (a null clears a nullable one).
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent."""
+        return changes(self)

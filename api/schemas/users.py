@@ -23,8 +23,8 @@ class UserCreate(Strict):
     active: bool = True
 
     def data(self) -> dict[str, Any]:
-        """Plain data for the storage service."""
-        return {**self.model_dump(exclude={"password"}), "password": self.password.get_secret_value()}
+        """Plain data for the storage service: the fields sent (its defaults are these ones), the password unwrapped."""
+        return {**self.model_dump(exclude_unset=True, exclude={"password"}), "password": self.password.get_secret_value()}
 
 
 class UserUpdate(Strict):

@@ -3,7 +3,7 @@ together); nothing here commits, updates or deletes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,3 +67,23 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_reads(
+    session: Session, actor: Actor, patient_ids: Iterable[str], details: Mapping[str, Any] | None = None
+) -> None:
+    """Add one `patient.read` row per patient (in the order given, each once) to the caller's transaction."""
+    for patient_id in dict.fromkeys(patient_ids):
+        record(session, actor, "patient.read", "patient", patient_id, details)
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Names (dotted for nested objects) of the fields whose values differ, sorted; never the values."""
+    changed: list[str] = []
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key), after.get(key)
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            changed.extend(changed_fields(old, new, f"{prefix}{key}."))
+        elif old != new:
+            changed.append(f"{prefix}{key}")
+    return changed

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from storage import indexed
 from storage.cars import repo
 from storage.cars.models import MAX_CAPACITY, MIN_CAPACITY, STATUSES, Car, new_id
-from storage.errors import Conflict, Invalid, NotFound
+from storage.errors import Conflict, Invalid, NotFound, found, refuse_unknown
 
 ENTITY = "car"
 # The columns an import may set when it first sees a car agenda.
@@ -41,7 +41,7 @@ _PLATE_NOISE = re.compile(r"[\s\-.]+")
 
 def create(session: Session, data: Mapping[str, Any]) -> Car:
     """Create a car by hand from {label, base, unit_code, unit_name, operational_unit, plate, model, status, daily_capacity}."""
-    _refuse_unknown(data, CREATE_FIELDS)
+    refuse_unknown(data, CREATE_FIELDS)
     car = Car(
         id=new_id(),
         source_key=None,
@@ -66,10 +66,8 @@ def update(session: Session, car_id: str, changes: Mapping[str, Any]) -> Car:
     A new label or base bumps the car's visits and their patients and records their
     outbox rows, so their search documents show it.
     """
-    _refuse_unknown(changes, UPDATE_FIELDS)
-    car = repo.get_for_update(session, car_id)
-    if car is None:
-        raise NotFound(ENTITY, car_id)
+    refuse_unknown(changes, UPDATE_FIELDS)
+    car = found(repo.get_for_update(session, car_id), ENTITY, car_id)
     old_label, old_base = car.label, car.base
     if "label" in changes:
         car.label = _label(changes["label"])
@@ -98,9 +96,7 @@ def delete(session: Session, car_id: str) -> None:
     Conflict `car_has_visits` when visits were booked in it and `car_imported` for a
     car agenda of the export: those are deactivated (`status` inactive), never deleted.
     """
-    car = repo.get_for_update(session, car_id)
-    if car is None:
-        raise NotFound(ENTITY, car_id)
+    car = found(repo.get_for_update(session, car_id), ENTITY, car_id)
     if repo.has_visits(session, car.id):
         raise Conflict(
             "car_has_visits", "O carro tem visitas registradas e não pode ser excluído; desative-o.",
@@ -230,12 +226,6 @@ def _plate_taken(other_id: str | None = None) -> Conflict:
 
 def _invalid_plate() -> Invalid:
     return Invalid("invalid_plate", "Placa inválida: use o formato ABC1234 ou ABC1D23.", field="plate")
-
-
-def _refuse_unknown(data: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise Invalid("unknown_fields", "Campos não permitidos.", fields=sorted(unknown))
 
 
 def _label(value: Any) -> str:

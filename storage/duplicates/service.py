@@ -15,11 +15,13 @@ from datetime import datetime, timezone
 import numpy as np
 from sqlalchemy.orm import Session
 
+from storage import paging
 from storage.audit import service as audit_service
 from storage.duplicates import repo
 from storage.duplicates.models import DECISIONS, DuplicatePair, new_id
 from storage.errors import Conflict, Invalid, NotFound
 from storage.linkage import features, model
+from storage.patients import repo as patient_repo
 
 WARNING_CODE = "possible_duplicate"
 # How many possible duplicates one created patient reports at most (the best scores).
@@ -104,6 +106,19 @@ def _frequencies(session: Session, parts: list[features.NameParts]) -> tuple[mod
     given = {key: count for (kind, key), count in counts.items() if kind == "given_name"}
     others = {key: count for (kind, key), count in counts.items() if kind == "surname"}
     return model.term_frequencies(given, others, total), total
+
+
+def page(
+    session: Session, actor: audit_service.Actor, *, status: str | None, min_score: float | None,
+    patient_id: str | None, cursor: str | None, limit: int,
+) -> paging.Page[DuplicatePair]:
+    """A page of the review queue (`repo.page`), audited as a read of every patient listed."""
+    if patient_id is not None and patient_repo.get(session, patient_id) is None:
+        raise NotFound("patient", patient_id)
+    found = repo.page(session, status=status, min_score=min_score, patient_id=patient_id, cursor=cursor, limit=limit)
+    listed = sorted({pid for pair in found.items for pid in (pair.patient_a_id, pair.patient_b_id)})
+    audit_service.record_reads(session, actor, listed, {"view": "duplicates"})
+    return found
 
 
 def decide(session: Session, pair_id: str, decision: str, actor: audit_service.Actor) -> DuplicatePair:

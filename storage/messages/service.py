@@ -20,7 +20,9 @@ from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, object_session
 
-from storage import indexed
+from storage import indexed, paging
+from storage.audit import service as audit_service
+from storage.audit.service import Actor
 from storage.clock import local_today
 from storage.errors import Conflict, Invalid, NotFound
 from storage.identifiers import digits_only, phone_e164
@@ -146,6 +148,18 @@ class ReminderRun:
     no_mobile_phone: int = 0
     already_reminded: int = 0
     invalid: int = 0
+
+
+def page_log(
+    session: Session, actor: Actor, *, patient_id: str | None = None, cursor: str | None, limit: int, **filters: Any
+) -> paging.Page[Message]:
+    """A page of the message log (`repo.page_log`); a patient's log is audited as a read of the patient."""
+    if patient_id is not None and patient_repo.get(session, patient_id) is None:
+        raise NotFound("patient", patient_id)
+    page = repo.page_log(session, patient_id=patient_id, cursor=cursor, limit=limit, **filters)
+    if patient_id is not None:
+        audit_service.record(session, actor, "patient.read", "patient", patient_id, {"view": "messages"})
+    return page
 
 
 def request_reminders(session: Session, day: date, *, default_channel: str = "whatsapp") -> ReminderRun:

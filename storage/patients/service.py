@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import indexed
+from storage.audit import service as audit_service
+from storage.audit.service import Actor
 from storage.duplicates import service as duplicate_service
 from storage.errors import Conflict, Invalid, NotFound
 from storage.identifiers import (
@@ -64,8 +66,11 @@ _HEALTH_PLAN_FIELDS = {
 }
 
 
-def create(session: Session, data: Mapping[str, Any]) -> Patient:
-    """Create a patient from API-shaped data; Conflict if the CPF is already registered."""
+def create(session: Session, data: Mapping[str, Any], *, actor: Actor | None = None) -> Patient:
+    """Create a patient from API-shaped data; Conflict if the CPF is already registered.
+
+    With an `actor` (a person through the API), audited as `patient.create` with the names of the fields given.
+    """
     if not clean_name(data.get("name")):
         raise Invalid("missing_name", "Informe o nome do paciente.", field="name")
     patient = Patient(phones=[], tags=[], priority="normal", status="active")
@@ -76,14 +81,29 @@ def create(session: Session, data: Mapping[str, Any]) -> Patient:
     indexed.mark_changed(session, patients=[patient.id])
     # Its match keys, so a later registration of the same person finds it (storage.duplicates).
     duplicate_service.save_keys_of(session, patient)
+    if actor is not None:
+        audit_service.record(session, actor, "patient.create", ENTITY, patient.id, {"fields": sorted(data)})
     return patient
 
 
-def update(session: Session, patient_id: str, changes: Mapping[str, Any]) -> Patient:
-    """Apply a partial update (only the keys present); bumps row_version and records the outbox row."""
+def read(session: Session, patient_id: str, actor: Actor) -> Patient:
+    """The patient, its read audited (`patient.read`); NotFound when there is none."""
+    patient = repo.get(session, patient_id)
+    if patient is None:
+        raise NotFound(ENTITY, patient_id)
+    audit_service.record(session, actor, "patient.read", ENTITY, patient.id)
+    return patient
+
+
+def update(session: Session, patient_id: str, changes: Mapping[str, Any], *, actor: Actor | None = None) -> Patient:
+    """Apply a partial update (only the keys present); bumps row_version and records the outbox row.
+
+    With an `actor`, audited as `patient.update` with the names of the fields whose values changed.
+    """
     patient = repo.get_for_update(session, patient_id)
     if patient is None:
         raise NotFound(ENTITY, patient_id)
+    before = audited_fields(patient)
     _refuse_merged(patient)
     if "name" in changes and not clean_name(changes.get("name")):
         raise Invalid("missing_name", "O nome do paciente não pode ficar vazio.", field="name")
@@ -96,11 +116,14 @@ def update(session: Session, patient_id: str, changes: Mapping[str, Any]) -> Pat
     if modified:
         indexed.mark_changed(session, patients=[patient.id])
         duplicate_service.save_keys_of(session, patient)
+    if actor is not None:
+        fields = audit_service.changed_fields(before, audited_fields(patient))
+        audit_service.record(session, actor, "patient.update", ENTITY, patient.id, {"fields": fields})
     return patient
 
 
-def delete(session: Session, patient_id: str) -> None:
-    """Delete a patient; the outbox row carries the version the index delete must use."""
+def delete(session: Session, patient_id: str, *, actor: Actor | None = None) -> None:
+    """Delete a patient; the outbox row carries the version the index delete must use (audited with an `actor`)."""
     patient = repo.get_for_update(session, patient_id)
     if patient is None:
         raise NotFound(ENTITY, patient_id)
@@ -120,6 +143,28 @@ def delete(session: Session, patient_id: str) -> None:
     session.delete(patient)
     session.flush()
     indexed.mark_deleted(session, ENTITY, patient_id, tombstone_version)
+    if actor is not None:
+        audit_service.record(session, actor, "patient.delete", ENTITY, patient_id)
+
+
+def audited_fields(patient: Patient) -> dict[str, Any]:
+    """The patient's data as the API names it (nested `address` and `health_plan`), to name what an update changed.
+
+    Bookkeeping (ids, versions, times) and the visit and message lists are left out: not patient data.
+    """
+    address = {**_ADDRESS_FIELDS, "state": "state", "zip_code": "zip_code"}
+    return {
+        "name": patient.name, "cpf": patient.cpf, "birth_date": patient.birth_date, "gender": patient.gender,
+        "phones": [{"number": p["number"], "kind": p["kind"]} for p in patient.phones or [] if p.get("number")],
+        "email": patient.email, "preferred_channel": patient.preferred_channel,
+        "preferred_contact_time": patient.preferred_contact_time,
+        "address": {name: getattr(patient, column) for name, column in address.items()},
+        "health_plan": {name: getattr(patient, column) for name, column in _HEALTH_PLAN_FIELDS.items()},
+        "tags": list(patient.tags or []), "priority": patient.priority, "special_needs": patient.special_needs,
+        "collection_preferences": patient.collection_preferences, "notes": patient.notes, "status": patient.status,
+        "merged_into": patient.merged_into_id, "opted_out_at": patient.opted_out_at,
+        "opted_out_channel": patient.opted_out_channel,
+    }
 
 
 def _refuse_merged(patient: Patient) -> None:

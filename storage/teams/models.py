@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Literal
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,8 @@ from storage.base import Base, Timestamps
 from storage.cars.models import Car
 
 STATUSES = ("active", "inactive")
+# The two kinds of crew member of a team, as their ids and errors name them.
+CrewKind = Literal["driver", "collector"]
 # Professional councils of the people who draw samples: nursing, biomedicine, pharmacy, biology.
 COUNCILS = ("COREN", "CRBM", "CRF", "CRBIO")
 

@@ -9,54 +9,38 @@ from sqlalchemy.orm import Session
 
 from storage import paging
 from storage.cars.models import Car
-from storage.teams.models import Collector, Driver, Team
+from storage.teams.models import Collector, CrewKind, Driver, Team
 
 
-def get_driver(session: Session, driver_id: str) -> Driver | None:
-    """Return the driver with this id, or None."""
-    return session.get(Driver, driver_id)
+MODELS: dict[str, type[Driver] | type[Collector]] = {"driver": Driver, "collector": Collector}
 
 
-def list_drivers(session: Session, status: str | None = None) -> list[Driver]:
-    """Drivers (optionally of one status), by name."""
-    stmt = select(Driver).order_by(Driver.name, Driver.id)
+def get_member(session: Session, kind: CrewKind, member_id: str) -> Driver | Collector | None:
+    """Return the driver or the collector with this id, or None."""
+    return session.get(MODELS[kind], member_id)
+
+
+def list_members(session: Session, kind: CrewKind, status: str | None = None) -> list[Driver] | list[Collector]:
+    """The drivers or the collectors (optionally of one status), by name."""
+    model = MODELS[kind]
+    stmt = select(model).order_by(model.name, model.id)
     if status:
-        stmt = stmt.where(Driver.status == status)
+        stmt = stmt.where(model.status == status)
     return list(session.scalars(stmt))
 
 
-def page_drivers(
-    session: Session, status: str | None = None, *, cursor: str | None, limit: int
-) -> paging.Page[Driver]:
-    """A page of drivers (optionally of one status), by name."""
-    stmt = select(Driver).where(Driver.status == status) if status else select(Driver)
-    return paging.keyset(session, stmt, [Driver.name, Driver.id], cursor=cursor, limit=limit)
+def page_members(
+    session: Session, kind: CrewKind, status: str | None = None, *, cursor: str | None, limit: int
+) -> paging.Page[Driver] | paging.Page[Collector]:
+    """A page of drivers or collectors (optionally of one status), by name."""
+    model = MODELS[kind]
+    stmt = select(model).where(model.status == status) if status else select(model)
+    return paging.keyset(session, stmt, [model.name, model.id], cursor=cursor, limit=limit)
 
 
 def driver_of_user(session: Session, user_id: str) -> Driver | None:
     """Return the driver linked to this user account, or None."""
     return session.scalars(select(Driver).where(Driver.user_id == user_id)).first()
-
-
-def get_collector(session: Session, collector_id: str) -> Collector | None:
-    """Return the collector with this id, or None."""
-    return session.get(Collector, collector_id)
-
-
-def list_collectors(session: Session, status: str | None = None) -> list[Collector]:
-    """Collectors (optionally of one status), by name."""
-    stmt = select(Collector).order_by(Collector.name, Collector.id)
-    if status:
-        stmt = stmt.where(Collector.status == status)
-    return list(session.scalars(stmt))
-
-
-def page_collectors(
-    session: Session, status: str | None = None, *, cursor: str | None, limit: int
-) -> paging.Page[Collector]:
-    """A page of collectors (optionally of one status), by name."""
-    stmt = select(Collector).where(Collector.status == status) if status else select(Collector)
-    return paging.keyset(session, stmt, [Collector.name, Collector.id], cursor=cursor, limit=limit)
 
 
 def find_collector_by_registration(session: Session, council: str, state: str, number: str) -> Collector | None:
@@ -106,14 +90,10 @@ def team_of_car(session: Session, car_id: str, day: date) -> Team | None:
     return session.scalars(select(Team).where(Team.car_id == car_id, Team.day == day)).first()
 
 
-def team_of_driver(session: Session, driver_id: str, day: date) -> Team | None:
-    """Return the team a driver is in on a day, or None."""
-    return session.scalars(select(Team).where(Team.driver_id == driver_id, Team.day == day)).first()
-
-
-def team_of_collector(session: Session, collector_id: str, day: date) -> Team | None:
-    """Return the team a collector is in on a day, or None."""
-    return session.scalars(select(Team).where(Team.collector_id == collector_id, Team.day == day)).first()
+def team_of_member(session: Session, kind: CrewKind, member_id: str, day: date) -> Team | None:
+    """Return the team a driver or a collector is in on a day, or None."""
+    column = _TEAM_COLUMNS[kind]
+    return session.scalars(select(Team).where(column == member_id, Team.day == day)).first()
 
 
 def car_of_user(session: Session, user_id: str, day: date) -> str | None:
@@ -123,11 +103,9 @@ def car_of_user(session: Session, user_id: str, day: date) -> str | None:
     )
 
 
-def driver_has_teams(session: Session, driver_id: str) -> bool:
-    """Tell whether the driver is in any team, of any day."""
-    return bool(session.scalar(select(select(Team.id).where(Team.driver_id == driver_id).exists())))
+def member_has_teams(session: Session, kind: CrewKind, member_id: str) -> bool:
+    """Tell whether the driver or the collector is in any team, of any day."""
+    return bool(session.scalar(select(select(Team.id).where(_TEAM_COLUMNS[kind] == member_id).exists())))
 
 
-def collector_has_teams(session: Session, collector_id: str) -> bool:
-    """Tell whether the collector is in any team, of any day."""
-    return bool(session.scalar(select(select(Team.id).where(Team.collector_id == collector_id).exists())))
+_TEAM_COLUMNS = {"driver": Team.driver_id, "collector": Team.collector_id}

@@ -1,4 +1,4 @@
-"""Driver, collector and team commands: create, update, delete, assign. Validate, change rows, never commit.
+"""Crew (driver and collector) and team commands: create, update, delete, assign. Validate, change rows, never commit.
 
 A car has one team per day, and a driver or a collector is in one team per day:
 checked up front (so the 409 names the other team) and guarded by unique constraints
@@ -8,112 +8,73 @@ checked up front (so the 409 names the other team) and guarded by unique constra
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.audit import service as audit_service
+from storage.audit.service import Actor
 from storage.cars import repo as car_repo
-from storage.errors import Conflict, Invalid, NotFound
-from storage.identifiers import clean_name, normalize_phone
+from storage.cars.models import Car
+from storage.errors import Conflict, Invalid, found, refuse_unknown
+from storage.identifiers import normalize_phone, required_name
 from storage.teams import repo
-from storage.teams.models import COUNCILS, STATUSES, Collector, Driver, Team
+from storage.teams.models import COUNCILS, STATUSES, Collector, CrewKind, Driver, Team
 from storage.users import repo as user_repo
 
 UFS = frozenset(
     "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split()
 )
-DRIVER_FIELDS = frozenset({"name", "phone", "status", "user_id"})
-COLLECTOR_FIELDS = frozenset({"name", "phone", "status", "registration"})
 TEAM_CREATE_FIELDS = frozenset({"car_id", "day", "driver_id", "collector_id", "notes"})
 TEAM_UPDATE_FIELDS = frozenset({"driver_id", "collector_id", "notes"})
 MAX_NOTES = 1000
 _REGISTRATION_NUMBER = re.compile(r"^[0-9]{1,12}(-?[A-Z]{1,4})?$")
 
 
-# ---------------------------------------------------------------- drivers
+# ---------------------------------------------------------------- crew: drivers and collectors
 
 
-def create_driver(session: Session, data: Mapping[str, Any]) -> Driver:
-    """Create a driver from {name, phone, status, user_id}; the user (role driver) may be linked to one driver only."""
-    _refuse_unknown(data, DRIVER_FIELDS)
-    driver = Driver(
-        name=_name(data.get("name")),
-        phone=_phone(data.get("phone")),
-        status=_status(data.get("status", "active")),
-        user_id=_user_id(session, data.get("user_id"), None),
-    )
-    _flush(session, driver)
-    return driver
-
-
-def update_driver(session: Session, driver_id: str, changes: Mapping[str, Any]) -> Driver:
-    """Apply a partial update (name, phone, status, user_id)."""
-    _refuse_unknown(changes, DRIVER_FIELDS)
-    driver = _driver(session, driver_id)
-    if "name" in changes:
-        driver.name = _name(changes["name"])
-    if "phone" in changes:
-        driver.phone = _phone(changes["phone"])
-    if "status" in changes:
-        driver.status = _status(changes["status"])
-    if "user_id" in changes:
-        driver.user_id = _user_id(session, changes["user_id"], driver.id)
-    _flush(session, driver)
-    return driver
-
-
-def delete_driver(session: Session, driver_id: str) -> None:
-    """Delete a driver who was never in a team; Conflict `driver_has_teams` otherwise (deactivate instead)."""
-    driver = _driver(session, driver_id)
-    if repo.driver_has_teams(session, driver.id):
-        raise Conflict("driver_has_teams", "O motorista já fez parte de equipes e não pode ser excluído; desative-o.")
-    session.delete(driver)
-    session.flush()
-
-
-# ---------------------------------------------------------------- collectors
-
-
-def create_collector(session: Session, data: Mapping[str, Any]) -> Collector:
-    """Create a collector from {name, phone, status, registration: {council, number, state} | None}."""
-    _refuse_unknown(data, COLLECTOR_FIELDS)
-    collector = Collector(
-        name=_name(data.get("name")),
+def create_member(session: Session, kind: CrewKind, data: Mapping[str, Any]) -> Driver | Collector:
+    """Create a driver or a collector from {name, phone, status} and its own field (see `CREW`)."""
+    crew = CREW[kind]
+    refuse_unknown(data, crew.fields)
+    member = crew.model(
+        name=required_name(data.get("name"), "Informe o nome."),
         phone=_phone(data.get("phone")),
         status=_status(data.get("status", "active")),
     )
-    _set_registration(session, collector, data.get("registration"))
-    _flush(session, collector)
-    return collector
+    crew.set_own(session, member, data.get(crew.own_field))
+    _flush(session, member)
+    return member
 
 
-def update_collector(session: Session, collector_id: str, changes: Mapping[str, Any]) -> Collector:
-    """Apply a partial update (name, phone, status, registration)."""
-    _refuse_unknown(changes, COLLECTOR_FIELDS)
-    collector = _collector(session, collector_id)
+def update_member(session: Session, kind: CrewKind, member_id: str, changes: Mapping[str, Any]) -> Driver | Collector:
+    """Apply a partial update (name, phone, status and the kind's own field) to a driver or a collector."""
+    crew = CREW[kind]
+    refuse_unknown(changes, crew.fields)
+    member = _member(session, kind, member_id)
     if "name" in changes:
-        collector.name = _name(changes["name"])
+        member.name = required_name(changes["name"], "Informe o nome.")
     if "phone" in changes:
-        collector.phone = _phone(changes["phone"])
+        member.phone = _phone(changes["phone"])
     if "status" in changes:
-        collector.status = _status(changes["status"])
-    if "registration" in changes:
-        _set_registration(session, collector, changes["registration"])
-    _flush(session, collector)
-    return collector
+        member.status = _status(changes["status"])
+    if crew.own_field in changes:
+        crew.set_own(session, member, changes[crew.own_field])
+    _flush(session, member)
+    return member
 
 
-def delete_collector(session: Session, collector_id: str) -> None:
-    """Delete a collector who was never in a team; Conflict `collector_has_teams` otherwise (deactivate instead)."""
-    collector = _collector(session, collector_id)
-    if repo.collector_has_teams(session, collector.id):
-        raise Conflict(
-            "collector_has_teams", "A coletora já fez parte de equipes e não pode ser excluída; desative-a."
-        )
-    session.delete(collector)
+def delete_member(session: Session, kind: CrewKind, member_id: str) -> None:
+    """Delete a driver or a collector who was never in a team; Conflict `<kind>_has_teams` otherwise (deactivate)."""
+    member = _member(session, kind, member_id)
+    if repo.member_has_teams(session, kind, member.id):
+        raise Conflict(f"{kind}_has_teams", CREW[kind].has_teams_message)
+    session.delete(member)
     session.flush()
 
 
@@ -127,12 +88,10 @@ def assign(session: Session, data: Mapping[str, Any]) -> Team:
     `collector_already_assigned` (each naming the other team), `car_not_active`,
     `driver_inactive`, `collector_inactive`.
     """
-    _refuse_unknown(data, TEAM_CREATE_FIELDS)
+    refuse_unknown(data, TEAM_CREATE_FIELDS)
     day = _day(data.get("day"))
     car_id = _required_id(data.get("car_id"), "car_id", "Informe o carro.")
-    car = car_repo.get(session, car_id)
-    if car is None:
-        raise NotFound("car", car_id)
+    car = found(car_repo.get(session, car_id), "car", car_id)
     if car.status != "active":
         raise Conflict("car_not_active", "O carro não está ativo (em manutenção ou inativo) e não pode receber equipe.",
                        status=car.status)
@@ -140,132 +99,103 @@ def assign(session: Session, data: Mapping[str, Any]) -> Team:
     if existing is not None:
         raise Conflict("team_exists", "Este carro já tem uma equipe neste dia.", team_id=existing.id)
     team = Team(car_id=car.id, day=day, notes=_notes(data.get("notes")))
-    team.driver_id = _team_driver(session, data.get("driver_id"), day, None)
-    team.collector_id = _team_collector(session, data.get("collector_id"), day, None)
-    _flush_team(session, team)
+    team.driver_id = _team_member(session, "driver", data.get("driver_id"), day, None)
+    team.collector_id = _team_member(session, "collector", data.get("collector_id"), day, None)
+    _flush(session, team, _TEAM_CONSTRAINTS)
     return team
 
 
 def update_team(session: Session, team_id: str, changes: Mapping[str, Any]) -> Team:
     """Change a team's driver, collector or notes (the same one-team-per-day rules as `assign`)."""
-    _refuse_unknown(changes, TEAM_UPDATE_FIELDS)
-    team = repo.get_team_for_update(session, team_id)
-    if team is None:
-        raise NotFound("team", team_id)
+    refuse_unknown(changes, TEAM_UPDATE_FIELDS)
+    team = found(repo.get_team_for_update(session, team_id), "team", team_id)
     if "driver_id" in changes and changes["driver_id"] != team.driver_id:
-        team.driver_id = _team_driver(session, changes["driver_id"], team.day, team.id)
+        team.driver_id = _team_member(session, "driver", changes["driver_id"], team.day, team.id)
     if "collector_id" in changes and changes["collector_id"] != team.collector_id:
-        team.collector_id = _team_collector(session, changes["collector_id"], team.day, team.id)
+        team.collector_id = _team_member(session, "collector", changes["collector_id"], team.day, team.id)
     if "notes" in changes:
         team.notes = _notes(changes["notes"])
-    _flush_team(session, team)
+    _flush(session, team, _TEAM_CONSTRAINTS)
     session.expire(team, ["driver", "collector"])  # read-only relationships: reload the new people
     return team
 
 
 def delete_team(session: Session, team_id: str) -> None:
     """Undo a team (the car, driver and collector stay)."""
-    team = repo.get_team_for_update(session, team_id)
-    if team is None:
-        raise NotFound("team", team_id)
+    team = found(repo.get_team_for_update(session, team_id), "team", team_id)
     session.delete(team)
     session.flush()
+
+
+# ---------------------------------------------------------------- the day of a car
+
+
+@dataclass(frozen=True)
+class RouteSheet:
+    """A car's day: the car, its team (or None) and its stops in time order."""
+
+    car: Car
+    team: Team | None
+    rows: list[Any]
+
+
+def route_sheet(session: Session, car_id: str, day: date, actor: Actor, via: str) -> RouteSheet:
+    """What the route sheet of a car on a day shows; every patient listed gets a `patient.read` audit row."""
+    car = found(car_repo.get(session, car_id), "car", car_id)
+    rows = car_repo.route_sheet_rows(session, car.id, day)
+    audit_service.record_reads(session, actor, (row.patient_id for row in rows),
+                               {"via": via, "car_id": car.id, "date": day.isoformat()})
+    return RouteSheet(car=car, team=repo.team_of_car(session, car.id, day), rows=rows)
 
 
 # ---------------------------------------------------------------- helpers
 
 
-def _driver(session: Session, driver_id: str) -> Driver:
-    driver = repo.get_driver(session, driver_id)
-    if driver is None:
-        raise NotFound("driver", driver_id)
-    return driver
+def _member(session: Session, kind: CrewKind, member_id: str) -> Driver | Collector:
+    return found(repo.get_member(session, kind, member_id), kind, member_id)
 
 
-def _collector(session: Session, collector_id: str) -> Collector:
-    collector = repo.get_collector(session, collector_id)
-    if collector is None:
-        raise NotFound("collector", collector_id)
-    return collector
-
-
-def _team_driver(session: Session, value: Any, day: date, team_id: str | None) -> str:
-    driver = _driver(session, _required_id(value, "driver_id", "Informe o motorista."))
-    if driver.status != "active":
-        raise Conflict("driver_inactive", "Motorista inativo não pode ser escalado.")
-    other = repo.team_of_driver(session, driver.id, day)
+def _team_member(session: Session, kind: CrewKind, value: Any, day: date, team_id: str | None) -> str:
+    crew = CREW[kind]
+    member = _member(session, kind, _required_id(value, f"{kind}_id", crew.missing_message))
+    if member.status != "active":
+        raise Conflict(f"{kind}_inactive", crew.inactive_message)
+    other = repo.team_of_member(session, kind, member.id, day)
     if other is not None and other.id != team_id:
-        raise _driver_taken(other)
-    return driver.id
+        raise _taken(kind, other)
+    return member.id
 
 
-def _team_collector(session: Session, value: Any, day: date, team_id: str | None) -> str:
-    collector = _collector(session, _required_id(value, "collector_id", "Informe a coletora."))
-    if collector.status != "active":
-        raise Conflict("collector_inactive", "Coletora inativa não pode ser escalada.")
-    other = repo.team_of_collector(session, collector.id, day)
-    if other is not None and other.id != team_id:
-        raise _collector_taken(other)
-    return collector.id
-
-
-def _driver_taken(other: Team | None) -> Conflict:
+def _taken(kind: CrewKind, other: Team | None) -> Conflict:
     details = {"team_id": other.id, "car_id": other.car_id} if other else {}
-    return Conflict("driver_already_assigned", "Motorista já escalado em outra equipe neste dia.", **details)
-
-
-def _collector_taken(other: Team | None) -> Conflict:
-    details = {"team_id": other.id, "car_id": other.car_id} if other else {}
-    return Conflict("collector_already_assigned", "Coletora já escalada em outra equipe neste dia.", **details)
+    return Conflict(f"{kind}_already_assigned", CREW[kind].taken_message, **details)
 
 
 # A concurrent assignment that won the race between the check and the insert.
 _TEAM_CONSTRAINTS = {
     "uq_teams_car_id_day": lambda: Conflict("team_exists", "Este carro já tem uma equipe neste dia."),
-    "uq_teams_driver_id_day": lambda: _driver_taken(None),
-    "uq_teams_collector_id_day": lambda: _collector_taken(None),
+    "uq_teams_driver_id_day": lambda: _taken("driver", None),
+    "uq_teams_collector_id_day": lambda: _taken("collector", None),
 }
 
 
-def _flush_team(session: Session, team: Team) -> None:
-    try:
-        with session.begin_nested():
-            session.add(team)
-            session.flush()
-    except IntegrityError as error:
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        if constraint in _TEAM_CONSTRAINTS:
-            raise _TEAM_CONSTRAINTS[constraint]() from None
-        raise
+# A unique key another writer took between the check and the insert (a concurrent create or assignment).
+_CREW_CONSTRAINTS = {
+    "uq_drivers_user_id": lambda: _user_linked(None),
+    "uq_collectors_registration": lambda: _registration_taken(),
+}
 
 
-def _flush(session: Session, row: Driver | Collector) -> None:
+def _flush(session: Session, row: Driver | Collector | Team, constraints=_CREW_CONSTRAINTS) -> None:
     try:
         with session.begin_nested():
             session.add(row)
             session.flush()
     except IntegrityError as error:
         constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        if constraint == "uq_drivers_user_id":
-            raise _user_linked(None) from None
-        if constraint == "uq_collectors_registration":
-            raise _registration_taken() from None
+        if constraint in constraints:
+            raise constraints[constraint]() from None
         raise
-
-
-def _refuse_unknown(data: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise Invalid("unknown_fields", "Campos não permitidos.", fields=sorted(unknown))
-
-
-def _name(value: Any) -> str:
-    name = clean_name(value if isinstance(value, str) else None)
-    if not name:
-        raise Invalid("missing_name", "Informe o nome.", field="name")
-    if len(name) > 200:
-        raise Invalid("invalid_name", "O nome deve ter no máximo 200 caracteres.", field="name")
-    return name
 
 
 def _phone(value: Any) -> str | None:
@@ -284,13 +214,16 @@ def _status(value: Any) -> str:
     return value
 
 
+def _set_user(session: Session, driver: Driver, value: Any) -> None:
+    """Link the driver to a user account (role driver) that no other driver has, or unlink it (None)."""
+    driver.user_id = _user_id(session, value, driver.id)
+
+
 def _user_id(session: Session, value: Any, driver_id: str | None) -> str | None:
     user_id = value.strip() if isinstance(value, str) else None
     if not user_id:
         return None
-    user = user_repo.get(session, user_id)
-    if user is None:
-        raise NotFound("user", user_id)
+    user = found(user_repo.get(session, user_id), "user", user_id)
     if user.role != "driver":
         raise Invalid("user_not_driver", "O usuário vinculado precisa ter o perfil de motorista.", field="user_id")
     linked = repo.driver_of_user(session, user.id)
@@ -337,6 +270,40 @@ def _registration_taken() -> Conflict:
 def _incomplete_registration() -> Invalid:
     return Invalid("incomplete_registration", "Informe conselho, número e UF do registro profissional.",
                    field="registration")
+
+
+@dataclass(frozen=True)
+class Crew:
+    """One kind of crew member: its row, its fields, the field only it has and how that is set."""
+
+    model: type[Driver] | type[Collector]
+    own_field: str
+    set_own: Callable[[Session, Any, Any], None]
+    # pt-BR, in the kind's grammatical gender.
+    missing_message: str
+    inactive_message: str
+    taken_message: str
+    has_teams_message: str
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return frozenset({"name", "phone", "status", self.own_field})
+
+
+CREW: dict[str, Crew] = {
+    "driver": Crew(
+        Driver, "user_id", _set_user, missing_message="Informe o motorista.",
+        inactive_message="Motorista inativo não pode ser escalado.",
+        taken_message="Motorista já escalado em outra equipe neste dia.",
+        has_teams_message="O motorista já fez parte de equipes e não pode ser excluído; desative-o.",
+    ),
+    "collector": Crew(
+        Collector, "registration", _set_registration, missing_message="Informe a coletora.",
+        inactive_message="Coletora inativa não pode ser escalada.",
+        taken_message="Coletora já escalada em outra equipe neste dia.",
+        has_teams_message="A coletora já fez parte de equipes e não pode ser excluída; desative-a.",
+    ),
+}
 
 
 def _upper(value: Any) -> str:

@@ -11,8 +11,10 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.errors import Conflict, Invalid, NotFound
-from storage.identifiers import clean_name
+from storage.audit import service as audit_service
+from storage.audit.service import Actor
+from storage.errors import Conflict, Invalid, found, refuse_unknown
+from storage.identifiers import required_name
 from storage.users import passwords, repo
 from storage.users.models import ROLES, User
 
@@ -34,12 +36,15 @@ def normalize_email(value: str | None) -> str:
     return email
 
 
-def create(session: Session, data: Mapping[str, Any]) -> User:
-    """Create a user from {email, name, role, password[, car_id, active]}; Conflict if the e-mail exists."""
+def create(session: Session, data: Mapping[str, Any], *, actor: Actor | None = None) -> User:
+    """Create a user from {email, name, role, password[, car_id, active]}; Conflict if the e-mail exists.
+
+    With an `actor`, audited as `user.create` with the names of the fields given.
+    """
     email = normalize_email(data.get("email"))
     user = User(
         email=email,
-        name=_name(data.get("name")),
+        name=required_name(data.get("name"), "Informe o nome do usuário."),
         role=_role(data.get("role")),
         active=bool(data.get("active", True)),
         password_hash=passwords.hash_password(_password(data.get("password"), email)),
@@ -54,20 +59,21 @@ def create(session: Session, data: Mapping[str, Any]) -> User:
             session.flush()
     except IntegrityError:  # a concurrent create with the same e-mail won the race
         raise _email_taken() from None
+    if actor is not None:
+        audit_service.record(session, actor, "user.create", ENTITY, user.id, {"fields": sorted(data)})
     return user
 
 
-def update(session: Session, user_id: str, changes: Mapping[str, Any]) -> User:
-    """Apply a partial update (name, role, active, password, car_id); revokes tokens when access changes."""
-    unknown = set(changes) - _UPDATABLE
-    if unknown:
-        raise Invalid("unknown_fields", "Campos não permitidos.", fields=sorted(unknown))
-    user = repo.get_for_update(session, user_id)
-    if user is None:
-        raise NotFound(ENTITY, user_id)
+def update(session: Session, user_id: str, changes: Mapping[str, Any], *, actor: Actor | None = None) -> User:
+    """Apply a partial update (name, role, active, password, car_id); revokes tokens when access changes.
+
+    With an `actor`, audited as `user.update` with the names of the fields given.
+    """
+    refuse_unknown(changes, _UPDATABLE)
+    user = found(repo.get_for_update(session, user_id), ENTITY, user_id)
     revoke = False
     if "name" in changes:
-        user.name = _name(changes["name"])
+        user.name = required_name(changes["name"], "Informe o nome do usuário.")
     if "role" in changes and changes["role"] != user.role:
         _keep_an_admin(session, user)
         user.role = _role(changes["role"])
@@ -87,14 +93,14 @@ def update(session: Session, user_id: str, changes: Mapping[str, Any]) -> User:
     if revoke:
         user.token_version = user.token_version + 1
     session.flush()
+    if actor is not None:
+        audit_service.record(session, actor, "user.update", ENTITY, user.id, {"fields": sorted(changes)})
     return user
 
 
 def revoke_tokens(session: Session, user_id: str) -> User:
     """Invalidate every token issued to the user so far (bumps its token version)."""
-    user = repo.get_for_update(session, user_id)
-    if user is None:
-        raise NotFound(ENTITY, user_id)
+    user = found(repo.get_for_update(session, user_id), ENTITY, user_id)
     user.token_version = user.token_version + 1
     session.flush()
     return user
@@ -144,15 +150,6 @@ def _keep_an_admin(session: Session, user: User) -> None:
 
 def _email_taken() -> Conflict:
     return Conflict("user_email_exists", "Já existe um usuário com este e-mail.")
-
-
-def _name(value: Any) -> str:
-    name = clean_name(value if isinstance(value, str) else None)
-    if not name:
-        raise Invalid("missing_name", "Informe o nome do usuário.", field="name")
-    if len(name) > 200:
-        raise Invalid("invalid_name", "O nome deve ter no máximo 200 caracteres.", field="name")
-    return name
 
 
 def _role(value: Any) -> str:

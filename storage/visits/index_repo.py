@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Row, and_, distinct, func, select, true
+from sqlalchemy import Row, distinct, func, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -137,6 +137,8 @@ class LiveVisit:
     car_unit_name: str | None
     unit_code: str | None
     unit_name: str | None
+    # Not nested in the document: the patient's `neighborhoods` summary is made from it.
+    neighborhood: str | None = None
 
 
 def live_visits(session: Session, patient_ids: Sequence[str]) -> dict[str, list[LiveVisit]]:
@@ -146,7 +148,7 @@ def live_visits(session: Session, patient_ids: Sequence[str]) -> dict[str, list[
     rows = session.execute(
         select(
             Visit.patient_id, Visit.id, Visit.visit_date, Visit.status, Visit.confirmation_status, Visit.car_id,
-            Car.label, Car.base, Car.unit_code, Car.unit_name, Visit.unit_code, Visit.unit_name,
+            Car.label, Car.base, Car.unit_code, Car.unit_name, Visit.unit_code, Visit.unit_name, Visit.neighborhood,
         )
         .outerjoin(Car, Car.id == Visit.car_id)
         .where(any_of(Visit.patient_id, list(patient_ids)), repo.live())
@@ -169,54 +171,41 @@ def patient_ids_with_visits_between(session: Session, first: date, last: date) -
 
 
 def patient_visit_stats(session: Session, patient_ids: Sequence[str], today: date) -> dict[str, PatientVisitStats]:
-    """The summary of each patient's live visits; one query for the whole batch.
+    """The summary of each patient's live visits; two queries for the whole batch.
 
     Next (from today) and last (before today) visit day, how many, the distinct car labels,
     confirmation statuses, days and neighbourhoods (sorted), how many are confirmed, and
     whether they fall on two or more distinct days (recurring). Cancelled visits and visits
-    a newer export no longer lists do not count. Patients without any visit are left out.
-    Their confirmation attempts come from a second query, their live visits one by one from a third.
+    a newer export no longer lists do not count. Patients with neither a live visit nor a
+    confirmation attempt are left out (their document is the one of a patient without visits).
+    The summary is made here from the live visits (which the document nests anyway) rather than
+    by a grouping query: a third less reading per patient in a rebuild.
     """
     if not patient_ids:
         return {}
-    live = and_(Visit.status != "cancelled", Visit.missing_from_latest_export.is_(False))
-    rows = session.execute(
-        select(
-            Visit.patient_id,
-            func.min(Visit.visit_date).filter(live, Visit.visit_date >= today),
-            func.max(Visit.visit_date).filter(live, Visit.visit_date < today),
-            func.count(Visit.id).filter(live),
-            func.array_agg(distinct(Car.label)).filter(live, Car.label.isnot(None)),
-            func.array_agg(distinct(Visit.confirmation_status)).filter(live, Visit.confirmation_status.isnot(None)),
-            func.array_agg(distinct(Visit.visit_date)).filter(live),
-            func.count(Visit.id).filter(live, Visit.confirmation_status == "confirmed"),
-            func.count(distinct(Visit.visit_date)).filter(live),
-            func.array_agg(distinct(Visit.neighborhood)).filter(live, Visit.neighborhood.isnot(None)),
-        )
-        .outerjoin(Car, Car.id == Visit.car_id)
-        .where(any_of(Visit.patient_id, patient_ids))
-        .group_by(Visit.patient_id)
-    )
     attempts = attempt_stats(session, patient_ids)
     visits = live_visits(session, patient_ids)
-    return {
-        pid: PatientVisitStats(
-            next_visit=nxt,
-            last_visit=last,
-            visit_count=n,
-            cars=tuple(cars or ()),
-            confirmation_statuses=tuple(statuses or ()),
-            visit_dates=tuple(days or ()),
-            confirmed_visits=confirmed,
-            recurring=distinct_days >= 2,
-            neighborhoods=tuple(neighborhoods or ()),
-            confirmation_attempts=attempts.get(pid, AttemptStats()).attempts,
-            confirmed_attempts=attempts.get(pid, AttemptStats()).confirmed,
-            confirmation_channels=attempts.get(pid, AttemptStats()).channels,
-            live_visits=tuple(visits.get(pid, ())),
+    result = {}
+    for pid in visits.keys() | attempts.keys():
+        live = visits.get(pid, [])
+        days = sorted({v.visit_date for v in live})
+        tried = attempts.get(pid, AttemptStats())
+        result[pid] = PatientVisitStats(
+            next_visit=next((day for day in days if day >= today), None),
+            last_visit=next((day for day in reversed(days) if day < today), None),
+            visit_count=len(live),
+            cars=tuple(sorted({v.car_label for v in live if v.car_label is not None})),
+            confirmation_statuses=tuple(sorted({v.confirmation_status for v in live if v.confirmation_status is not None})),
+            visit_dates=tuple(days),
+            confirmed_visits=sum(1 for v in live if v.confirmation_status == "confirmed"),
+            recurring=len(days) >= 2,
+            neighborhoods=tuple(sorted({v.neighborhood for v in live if v.neighborhood is not None})),
+            confirmation_attempts=tried.attempts,
+            confirmed_attempts=tried.confirmed,
+            confirmation_channels=tried.channels,
+            live_visits=tuple(live),
         )
-        for pid, nxt, last, n, cars, statuses, days, confirmed, distinct_days, neighborhoods in rows
-    }
+    return result
 
 
 @dataclass(frozen=True)

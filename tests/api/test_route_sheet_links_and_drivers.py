@@ -185,3 +185,17 @@ def test_the_audit_trail_is_searched_by_actor_action_entity_and_period(api_clien
     far = api_client.get("/api/v1/audit", params={"from": "0001-01-01", "to": "9999-12-31"}, headers=admin.headers)
     assert len(far.json()["items"]) == 2
     assert api_client.get("/api/v1/audit", headers=operator.headers).status_code == 403
+
+
+def test_the_trail_shows_what_the_system_and_the_command_line_did(api_client, make_account):
+    from storage.audit import service as audit_service
+
+    admin = make_account("admin")
+    with unit_of_work() as session:
+        user_service.create(session, {"email": "cli@coleta.local", "name": "Pela Linha", "role": "viewer",
+                                      "password": "senha-da-linha-123"},
+                            actor=audit_service.Actor(user_id=None, role="system", user_agent="cli"))
+    response = api_client.get("/api/v1/audit", params={"action": "user.create"}, headers=admin.headers)
+    assert response.status_code == 200, response.text
+    created = [e for e in response.json()["items"] if e["actor_id"] is None]
+    assert [(e["actor_role"], e["actor_name"], e["user_agent"]) for e in created] == [("system", None, "cli")]

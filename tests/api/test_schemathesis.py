@@ -54,8 +54,8 @@ def world() -> Iterator[dict[str, str]]:
         patient = make_patient(session, name="Paciente Gerada")
         visit = make_visit(session, patient, at(tomorrow(), 8, 0))
         car = car_service.create(session, {"label": "CARRO 77", "base": "AV CENTER 9"})
-        driver = team_service.create_driver(session, {"name": "Davi Motorista"})
-        collector = team_service.create_collector(session, {"name": "Cecília Coletora"})
+        driver = team_service.create_member(session, "driver", {"name": "Davi Motorista"})
+        collector = team_service.create_member(session, "collector", {"name": "Cecília Coletora"})
         ids = {"patient_id": patient.id, "visit_id": visit.id, "car_id": car.id, "driver_id": driver.id,
                "collector_id": collector.id, "survivor_id": patient.id}
     from tests.api.role_rules.duplicates import _pair

@@ -133,13 +133,13 @@ def test_the_dashboard_names_each_cars_team(imported, api_client, make_account):
     car_ids = [row[0] for row in _rows(
         f"SELECT DISTINCT v.car_id FROM visits v WHERE v.visit_date = :day AND {LIVE} ORDER BY 1", day=day)]
     with unit_of_work() as session:
-        driver = team_service.create_driver(session, {"name": "Olga Motorista"})
-        collector = team_service.create_collector(session, {"name": "Rute Coletora"})
+        driver = team_service.create_member(session, "driver", {"name": "Olga Motorista"})
+        collector = team_service.create_member(session, "collector", {"name": "Rute Coletora"})
         team_service.assign(session, {"car_id": car_ids[0], "day": day, "driver_id": driver.id,
                                       "collector_id": collector.id})
         # A team of another day is not this day's.
-        other_driver = team_service.create_driver(session, {"name": "Walter Motorista"})
-        other_collector = team_service.create_collector(session, {"name": "Ester Coletora"})
+        other_driver = team_service.create_member(session, "driver", {"name": "Walter Motorista"})
+        other_collector = team_service.create_member(session, "collector", {"name": "Ester Coletora"})
         team_service.assign(session, {"car_id": car_ids[1], "day": day + timedelta(days=1),
                                       "driver_id": other_driver.id, "collector_id": other_collector.id})
         team = {"driver": {"id": driver.id, "name": "Olga Motorista"},

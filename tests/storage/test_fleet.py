@@ -157,8 +157,8 @@ def test_an_imported_car_or_a_car_with_visits_is_never_deleted(db_session):
     assert car_service.update(db_session, imported.id, {"status": "inactive"}).status == "inactive"
 
     spare = car_service.create(db_session, {"label": "CARRO 3"})
-    driver = team_service.create_driver(db_session, {"name": "Carlos"})
-    collector = team_service.create_collector(db_session, {"name": "Beatriz"})
+    driver = team_service.create_member(db_session, "driver", {"name": "Carlos"})
+    collector = team_service.create_member(db_session, "collector", {"name": "Beatriz"})
     team = team_service.assign(db_session, {"car_id": spare.id, "day": DAY, "driver_id": driver.id,
                                             "collector_id": collector.id})
     team_id = team.id
@@ -183,38 +183,38 @@ def test_list_cars_filters_by_status_and_unit(db_session):
 def test_drivers_normalise_phones_and_link_only_driver_accounts(db_session):
     account = user_service.create(db_session, {"email": "carlos@coleta.test", "name": "Carlos", "role": "driver",
                                                "password": "senha-do-carlos"})
-    driver = team_service.create_driver(db_session, {"name": " Carlos  Souza ", "phone": "(21) 99876-5432",
+    driver = team_service.create_member(db_session, "driver", {"name": " Carlos  Souza ", "phone": "(21) 99876-5432",
                                                      "user_id": account.id})
     assert (driver.name, driver.phone, driver.status, driver.user_id) == ("Carlos Souza", "21998765432", "active",
                                                                           account.id)
-    assert conflict(lambda: team_service.create_driver(db_session, {"name": "Outro", "user_id": account.id})) == (
+    assert conflict(lambda: team_service.create_member(db_session, "driver", {"name": "Outro", "user_id": account.id})) == (
         "user_already_linked", "Este usuário já está vinculado a outro motorista.", {"driver_id": driver.id})
     viewer = user_service.create(db_session, {"email": "vera@coleta.test", "name": "Vera", "role": "viewer",
                                               "password": "senha-da-vera1"})
-    assert invalid(lambda: team_service.create_driver(db_session, {"name": "Vera", "user_id": viewer.id})) == (
+    assert invalid(lambda: team_service.create_member(db_session, "driver", {"name": "Vera", "user_id": viewer.id})) == (
         "user_not_driver", "O usuário vinculado precisa ter o perfil de motorista.", "user_id")
-    assert invalid(lambda: team_service.create_driver(db_session, {"name": "X", "phone": "123"})) == (
+    assert invalid(lambda: team_service.create_member(db_session, "driver", {"name": "X", "phone": "123"})) == (
         "invalid_phone", "Telefone inválido: use DDD + número.", "phone")
-    assert invalid(lambda: team_service.update_driver(db_session, driver.id, {"status": "on_leave"})) == (
+    assert invalid(lambda: team_service.update_member(db_session, "driver", driver.id, {"status": "on_leave"})) == (
         "invalid_status", "Situação inválida: use active ou inactive.", "status")
-    assert invalid(lambda: team_service.create_driver(db_session, {"name": ""})) == (
+    assert invalid(lambda: team_service.create_member(db_session, "driver", {"name": ""})) == (
         "missing_name", "Informe o nome.", "name")
-    updated = team_service.update_driver(db_session, driver.id, {"phone": None, "user_id": None, "status": "inactive"})
+    updated = team_service.update_member(db_session, "driver", driver.id, {"phone": None, "user_id": None, "status": "inactive"})
     assert (updated.phone, updated.user_id, updated.status) == (None, None, "inactive")
     with pytest.raises(NotFound) as caught:
-        team_service.update_driver(db_session, "missing", {"name": "X"})
+        team_service.update_member(db_session, "driver", "missing", {"name": "X"})
     assert (caught.value.code, caught.value.message) == ("driver_not_found", "Motorista não encontrado.")
 
 
 def test_collectors_keep_a_complete_unique_registration(db_session):
-    collector = team_service.create_collector(db_session, {
+    collector = team_service.create_member(db_session, "collector", {
         "name": "Beatriz Lima", "phone": "21 3456-7890",
         "registration": {"council": "coren", "number": "123.456", "state": "rj"},
     })
     assert (collector.phone, collector.council, collector.registration_number, collector.registration_state) == (
         "2134567890", "COREN", "123456", "RJ")
     same = {"name": "Outra", "registration": {"council": "COREN", "number": "123456", "state": "RJ"}}
-    assert conflict(lambda: team_service.create_collector(db_session, same)) == (
+    assert conflict(lambda: team_service.create_member(db_session, "collector", same)) == (
         "collector_registration_exists", "Já existe uma coletora com este registro profissional.", {})
     cases = [
         ({"council": "COREN", "number": "1"}, ("incomplete_registration",
@@ -230,24 +230,24 @@ def test_collectors_keep_a_complete_unique_registration(db_session):
             "invalid_state", "UF inválida: use a sigla do estado (ex.: RJ).", "registration.state")),
     ]
     for registration, expected in cases:
-        assert invalid(lambda: team_service.create_collector(
-            db_session, {"name": "X", "registration": registration})) == expected
-    cleared = team_service.update_collector(db_session, collector.id, {"registration": None})
+        assert invalid(lambda: team_service.create_member(
+            db_session, "collector", {"name": "X", "registration": registration})) == expected
+    cleared = team_service.update_member(db_session, "collector", collector.id, {"registration": None})
     assert (cleared.council, cleared.registration_number, cleared.registration_state) == (None, None, None)
 
 
 def test_people_in_teams_are_deactivated_not_deleted(db_session):
     car = car_service.create(db_session, {"label": "CARRO 1"})
-    driver = team_service.create_driver(db_session, {"name": "Carlos"})
-    collector = team_service.create_collector(db_session, {"name": "Beatriz"})
-    spare_driver = team_service.create_driver(db_session, {"name": "Davi"})
+    driver = team_service.create_member(db_session, "driver", {"name": "Carlos"})
+    collector = team_service.create_member(db_session, "collector", {"name": "Beatriz"})
+    spare_driver = team_service.create_member(db_session, "driver", {"name": "Davi"})
     team_service.assign(db_session, {"car_id": car.id, "day": DAY, "driver_id": driver.id,
                                      "collector_id": collector.id})
-    assert conflict(lambda: team_service.delete_driver(db_session, driver.id))[0] == "driver_has_teams"
-    assert conflict(lambda: team_service.delete_collector(db_session, collector.id)) == (
+    assert conflict(lambda: team_service.delete_member(db_session, "driver", driver.id))[0] == "driver_has_teams"
+    assert conflict(lambda: team_service.delete_member(db_session, "collector", collector.id)) == (
         "collector_has_teams", "A coletora já fez parte de equipes e não pode ser excluída; desative-a.", {})
-    team_service.delete_driver(db_session, spare_driver.id)
-    assert team_repo.get_driver(db_session, spare_driver.id) is None
+    team_service.delete_member(db_session, "driver", spare_driver.id)
+    assert team_repo.get_member(db_session, "driver", spare_driver.id) is None
 
 
 # ---------------------------------------------------------------- teams
@@ -257,8 +257,8 @@ def test_people_in_teams_are_deactivated_not_deleted(db_session):
 def crew(db_session):
     """Two active cars, two drivers and two collectors."""
     cars = [car_service.create(db_session, {"label": f"CARRO {n}", "base": "AV CENTER 1"}) for n in (1, 2)]
-    drivers = [team_service.create_driver(db_session, {"name": name}) for name in ("Carlos", "Davi")]
-    collectors = [team_service.create_collector(db_session, {"name": name}) for name in ("Beatriz", "Elisa")]
+    drivers = [team_service.create_member(db_session, "driver", {"name": name}) for name in ("Carlos", "Davi")]
+    collectors = [team_service.create_member(db_session, "collector", {"name": name}) for name in ("Beatriz", "Elisa")]
     return cars, drivers, collectors
 
 
@@ -303,8 +303,8 @@ def test_a_team_per_car_and_day_and_a_person_in_one_team_per_day(db_session, cre
 def test_only_active_cars_and_people_make_a_team(db_session, crew):
     (car1, car2), (carlos, davi), (beatriz, elisa) = crew
     car_service.update(db_session, car1.id, {"status": "maintenance"})
-    team_service.update_driver(db_session, davi.id, {"status": "inactive"})
-    team_service.update_collector(db_session, elisa.id, {"status": "inactive"})
+    team_service.update_member(db_session, "driver", davi.id, {"status": "inactive"})
+    team_service.update_member(db_session, "collector", elisa.id, {"status": "inactive"})
     data = {"day": DAY, "driver_id": carlos.id, "collector_id": beatriz.id}
     assert conflict(lambda: team_service.assign(db_session, {**data, "car_id": car1.id})) == (
         "car_not_active", "O carro não está ativo (em manutenção ou inativo) e não pode receber equipe.",
@@ -324,7 +324,7 @@ def test_the_car_of_a_driver_account_comes_from_the_team_of_the_day(db_session, 
     (car1, car2), (carlos, davi), (beatriz, elisa) = crew
     account = user_service.create(db_session, {"email": "davi@coleta.test", "name": "Davi", "role": "driver",
                                                "password": "senha-do-davi1"})
-    team_service.update_driver(db_session, davi.id, {"user_id": account.id})
+    team_service.update_member(db_session, "driver", davi.id, {"user_id": account.id})
     team_service.assign(db_session, {"car_id": car2.id, "day": DAY, "driver_id": davi.id, "collector_id": elisa.id})
     team_service.assign(db_session, {"car_id": car1.id, "day": DAY, "driver_id": carlos.id,
                                      "collector_id": beatriz.id})
@@ -356,8 +356,8 @@ def test_of_two_concurrent_assignments_of_one_driver_only_one_wins(committed):
     """The up-front check cannot see an uncommitted team; the unique constraint can, and says the same 409."""
     with unit_of_work() as session:
         cars = [car_service.create(session, {"label": f"CARRO {n}"}).id for n in (1, 2)]
-        driver = team_service.create_driver(session, {"name": "Carlos"}).id
-        collectors = [team_service.create_collector(session, {"name": n}).id for n in ("Beatriz", "Elisa")]
+        driver = team_service.create_member(session, "driver", {"name": "Carlos"}).id
+        collectors = [team_service.create_member(session, "collector", {"name": n}).id for n in ("Beatriz", "Elisa")]
     first, second = get_sessionmaker()(), get_sessionmaker()()
     outcome: dict = {}
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import contextvars
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
 from storage.imports import service as import_service
 from workers.app import DEFAULT_QUEUE
+from workers.settings import get_settings
 from workers.tasks import task, throttled
 from workers.tasks.resumable import resume_stalled, run_resumable
 from workers.tasks.sync import nudge_drain
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Tries of an import task that keeps failing (database down, a bug) before the import is marked failed.
 IMPORT_MAX_RETRIES = 3
@@ -27,7 +39,10 @@ def apply_import(self, import_id: str) -> str:
     """
 
     def run() -> str:
-        status = import_service.apply_import(import_id, on_batch_committed=throttled(nudge_drain, every=0.5))
+        status = yielding(
+            lambda: import_service.apply_import(import_id, on_batch_committed=throttled(nudge_drain, every=0.5)),
+            get_settings().import_nice,
+        )
         nudge_drain()  # the last batch's changes, whatever the throttle skipped
         return status
 
@@ -40,6 +55,30 @@ def apply_import(self, import_id: str) -> str:
             "novamente para concluir.",
         ),
     )
+
+
+def yielding(work: Callable[[], T], nice: int) -> T:
+    """Run `work` on a thread of its own whose CPU priority is lowered by `nice`, and return its result.
+
+    Searches must not wait behind an import (issue 14): on a busy machine the scheduler gives the
+    API and the drain the CPU first. Linux sets a thread's nice value alone (setpriority on its
+    thread id), and raising it needs no privilege, unlike lowering it back: hence a thread that
+    ends with the work, never the worker process itself. Processes the work starts (the file
+    parser's child) inherit the value.
+    """
+    if nice <= 0:
+        return work()
+
+    def niced() -> T:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        except OSError as error:  # not Linux, or refused: the import runs at normal priority
+            log.warning("could not lower the import's priority", extra={"error": type(error).__name__})
+        return work()
+
+    context = contextvars.copy_context()  # the task's log context (task id) goes along
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import") as pool:
+        return pool.submit(context.run, niced).result()
 
 
 @task("workers.imports.resume_stalled", queue=DEFAULT_QUEUE)

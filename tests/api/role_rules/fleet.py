@@ -36,12 +36,12 @@ def _driver_team_today() -> str:
     with unit_of_work() as session:
         car_id = _car(session)
         for user_id in session.scalars(select(User.id).where(User.role == "driver")):
-            driver = team_repo.driver_of_user(session, user_id) or team_service.create_driver(
-                session, {"name": "Motorista da Matriz", "user_id": user_id})
-            earlier = team_repo.team_of_driver(session, driver.id, today)
+            driver = team_repo.driver_of_user(session, user_id) or team_service.create_member(
+                session, "driver", {"name": "Motorista da Matriz", "user_id": user_id})
+            earlier = team_repo.team_of_member(session, "driver", driver.id, today)
             if earlier is not None:
                 team_service.delete_team(session, earlier.id)
-            collector = team_service.create_collector(session, {"name": "Coletora da Matriz"})
+            collector = team_service.create_member(session, "collector", {"name": "Coletora da Matriz"})
             team_service.assign(session, {"car_id": car_id, "day": today, "driver_id": driver.id,
                                           "collector_id": collector.id})
     return car_id
@@ -49,12 +49,12 @@ def _driver_team_today() -> str:
 
 def _new_driver() -> str:
     with unit_of_work() as session:
-        return team_service.create_driver(session, {"name": "Motorista Alvo", "phone": "21998765432"}).id
+        return team_service.create_member(session, "driver", {"name": "Motorista Alvo", "phone": "21998765432"}).id
 
 
 def _new_collector() -> str:
     with unit_of_work() as session:
-        return team_service.create_collector(session, {"name": "Coletora Alvo"}).id
+        return team_service.create_member(session, "collector", {"name": "Coletora Alvo"}).id
 
 
 def _team_parts() -> dict[str, str]:
@@ -62,8 +62,8 @@ def _team_parts() -> dict[str, str]:
     with unit_of_work() as session:
         return {
             "car_id": _car(session),
-            "driver_id": team_service.create_driver(session, {"name": "Motorista Equipe"}).id,
-            "collector_id": team_service.create_collector(session, {"name": "Coletora Equipe"}).id,
+            "driver_id": team_service.create_member(session, "driver", {"name": "Motorista Equipe"}).id,
+            "collector_id": team_service.create_member(session, "collector", {"name": "Coletora Equipe"}).id,
             "date": (date(2030, 1, 1) + timedelta(days=next(_days))).isoformat(),
         }
 

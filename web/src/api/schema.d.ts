@@ -1348,7 +1348,7 @@ export interface components {
             /** Actor Name */
             actor_name?: string | null;
             /** Actor Role */
-            actor_role: ("admin" | "operator" | "viewer" | "driver") | null;
+            actor_role: ("admin" | "operator" | "viewer" | "driver" | "system") | null;
             /** Details */
             details: {
                 [key: string]: unknown;
