@@ -267,7 +267,10 @@ function Issues({ item }: { item: ImportRead }) {
   const total = issues.data?.pages[0]?.total ?? 0;
   return (
     <Paper withBorder p={{ base: "sm", sm: "md" }} radius="md" component="section" aria-labelledby="issues-title">
-      <Title order={2} size="h4" id="issues-title">Problemas encontrados ({formatCount(problems)})</Title>
+      <Title order={2} size="h4" id="issues-title">
+        {/* The table below lists the skipped rows too: the title counts both, as the table does. */}
+        Problemas encontrados ({formatCount(problems)}){item.skipped > 0 ? ` e linhas ignoradas (${formatCount(item.skipped)})` : ""}
+      </Title>
       {problems === 0 && item.skipped === 0 ? <Text mt="sm">Nenhum problema: todas as linhas de visita domiciliar foram importadas.</Text> : (
         <>
           <Group gap="sm" my="sm" align="flex-end">
