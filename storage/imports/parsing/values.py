@@ -395,7 +395,13 @@ def parse_car_room(name: str) -> CarRoom | None:
         return None
     # The base is the last hyphen-separated piece before the car: "AD-SF-FQ-AC-AV CENTER 2 ".
     base = collapse_spaces(name[: match.start()].rsplit("-", 1)[-1])
-    unit = _OPERATIONAL_UNIT.search(name[match.end() :])
+    after = name[match.end() :]
+    unit = _OPERATIONAL_UNIT.search(after)
+    if not base and not unit:
+        # The simplified layout names no base: "CARRO 1 - Coleta Domiciliar" and "Carro 01 - Coleta
+        # Especial" are two agendas told apart only by what follows the car, so that is their base
+        # (staff would otherwise see two columns, cards and facet values all reading "CARRO 1").
+        base = collapse_spaces(after.strip(" -"))
     return CarRoom(
         label=f"CARRO {int(match.group(1))}",
         base=base.upper() if base else None,

@@ -360,7 +360,10 @@ def test_quirky_csv_sample_matches_the_domain_table():
 
     by_number = {row.row_number: row for row in rows}
     # `Carro 01 - Coleta Especial` is CARRO 1, but a different agenda from `CARRO 1 - Coleta Domiciliar`.
-    assert (by_number[4].car_label, by_number[4].car_key) == ("CARRO 1", "001|CARRO 01 - COLETA ESPECIAL")
+    assert (by_number[4].car_label, by_number[4].car_base, by_number[4].car_key) == (
+        "CARRO 1", "COLETA ESPECIAL", "001|CARRO 01 - COLETA ESPECIAL"
+    )
+    assert by_number[2].car_base == "COLETA DOMICILIAR"
     assert by_number[2].car_key == "001|CARRO 1 - COLETA DOMICILIAR"
     assert (by_number[3].start, by_number[3].end) == (datetime(2025, 1, 20, 7, 30), datetime(2025, 1, 20, 8, 20))
     assert (by_number[3].cpf, by_number[3].rgs) == ("52985115540", ("189344247",))
@@ -824,8 +827,10 @@ def test_rooms_that_are_not_cars_are_skipped_without_issues(tmp_path, code, room
     ("room", "label", "base", "unit"),
     [
         ("AD-SF-FQ-AC-AV CENTER 2 CARRO 1 - UND84", "CARRO 1", "AV CENTER 2", "UND84"),
-        ("CARRO 2 - Coleta Domiciliar", "CARRO 2", None, None),
-        ("Carro 03 - Coleta Especial", "CARRO 3", None, None),
+        ("CARRO 2 - Coleta Domiciliar", "CARRO 2", "COLETA DOMICILIAR", None),
+        ("Carro 03 - Coleta Especial", "CARRO 3", "COLETA ESPECIAL", None),
+        ("CARRO 4", "CARRO 4", None, None),
+        ("CARRO 5 - UND12", "CARRO 5", None, "UND12"),
     ],
 )
 def test_car_rooms_are_home_visits(tmp_path, room, label, base, unit):
