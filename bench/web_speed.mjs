@@ -10,6 +10,8 @@
 //    of the registry's own patients, plus common names).
 // 2. First load (cold cache, signed in): navigation to the first results painted, and the
 //    JavaScript and CSS the first screen loaded, gzip-compressed as served over the wire.
+// 3. The same for staff's home, the dashboard (`/`), up to the day's numbers painted (the trend
+//    chart's chunk, loaded when scrolled to, is not part of it).
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -149,7 +151,7 @@ async function typing(browser, auth, list) {
   return times;
 }
 
-async function firstLoad(browser, auth) {
+async function firstLoad(browser, auth, path = "/pacientes", ready = '[data-results-for=""]') {
   const results = [];
   for (let i = 0; i < loads; i++) {
     const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "pt-BR" });
@@ -160,8 +162,8 @@ async function firstLoad(browser, auth) {
       const type = response.request().resourceType();
       if (type === "script" || type === "stylesheet") assets.push({ type, body: response.body().catch(() => Buffer.alloc(0)) });
     });
-    await page.goto(`${api}/pacientes`);
-    await page.locator('[data-results-for=""]').waitFor();
+    await page.goto(`${api}${path}`);
+    await page.locator(ready).waitFor();
     const painted = await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => setTimeout(() => done(performance.now()), 0))));
     const sizes = { script: 0, stylesheet: 0 };
     for (const asset of assets) sizes[asset.type] += gzipSync(await asset.body, { level: 9 }).length;
@@ -180,6 +182,7 @@ const breakdown = await typing(browser, auth, list);
 const typed = breakdown.map((b) => b.total);
 const part = (key) => pct(breakdown.map((b) => b[key]).filter((v) => !Number.isNaN(v)), 50);
 const loaded = await firstLoad(browser, auth);
+const home = await firstLoad(browser, auth, "/", '[data-kpi="visits"] [data-value]');
 await browser.close();
 
 const result = {
@@ -188,6 +191,8 @@ const result = {
   keystroke_parts_p50_ms: { debounce_and_route: part("wait"), request: part("request"), render_and_paint: part("render") },
   first_load_ms: { p50: pct(loaded.map((l) => l.painted), 50), max: Math.max(...loaded.map((l) => l.painted)) },
   first_screen_gzip_bytes: { js: loaded[0].js, css: loaded[0].css },
+  dashboard_first_load_ms: { p50: pct(home.map((l) => l.painted), 50), max: Math.max(...home.map((l) => l.painted)) },
+  dashboard_first_screen_gzip_bytes: { js: home[0].js, css: home[0].css },
 };
 console.log(`\nColeta web — ${api}`);
 console.log(`Tecla → resultados pintados (${typed.length} buscas digitadas a ${KEY_DELAY} ms/tecla, debounce de 200 ms incluído):`);
@@ -196,6 +201,8 @@ console.log(`  p50 por parte: até a requisição sair ${ms(result.keystroke_par
 console.log(`Primeira carga (cache vazio, já autenticado, até os primeiros resultados pintados), ${loads} vezes:`);
 console.log(`  p50 ${ms(result.first_load_ms.p50)}   máx ${ms(result.first_load_ms.max)}`);
 console.log(`Primeira tela, gzip: JS ${kb(result.first_screen_gzip_bytes.js)}   CSS ${kb(result.first_screen_gzip_bytes.css)}`);
+console.log(`Painel (início da equipe), até os números do dia pintados: p50 ${ms(result.dashboard_first_load_ms.p50)}   máx ${ms(result.dashboard_first_load_ms.max)}`);
+console.log(`  gzip: JS ${kb(result.dashboard_first_screen_gzip_bytes.js)}   CSS ${kb(result.dashboard_first_screen_gzip_bytes.css)}`);
 if (args.save) {
   mkdirSync(resolve(root, "bench/results"), { recursive: true });
   const file = resolve(root, `bench/results/web_speed-${result.when.slice(0, 10)}.json`);

@@ -26,7 +26,10 @@ export default defineConfig({
     trace: "off",
   },
   projects: [
-    { name: "e2e", testMatch: /.*\.spec\.ts/, testIgnore: /screens\.spec\.ts/, use: { viewport: { width: 1366, height: 768 } } },
-    { name: "screens", testMatch: /screens\.spec\.ts/ },
+    // Part 1's specs count the seeded registry exactly; the day's specs (e2e/day/) change it
+    // (confirmations, bulk jobs, an imported agenda), so they run after, in file order.
+    { name: "e2e", testMatch: /.*\.spec\.ts/, testIgnore: [/screens.*\.spec\.ts/, /day\//], use: { viewport: { width: 1366, height: 768 } } },
+    { name: "day", testMatch: /day\/.*\.spec\.ts/, dependencies: ["e2e"], use: { viewport: { width: 1366, height: 768 } } },
+    { name: "screens", testMatch: /screens.*\.spec\.ts/ },
   ],
 });

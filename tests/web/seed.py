@@ -118,7 +118,31 @@ def seed_registry(url: str, email: str, password: str) -> None:
             client.post("/api/v1/messages", json={"visit_id": josefa, "template": template,
                                                   "channel": "whatsapp"}).raise_for_status()
         book(len(ids) - 1, today + timedelta(days=2))  # Benedita
+        seed_fleet(client, cars, today)
         _wait_indexed(client, len(ids))
+
+
+def seed_fleet(client: httpx.Client, cars: list[str], today: date) -> None:
+    """Drivers and collectors; today's team of CARRO 1 is driven by the `driver` account (the driver view's car)."""
+    users = client.get("/api/v1/users", params={"limit": 500}).raise_for_status().json()["items"]
+    account = next((u["id"] for u in users if u["role"] == "driver"), None)
+    drivers = [
+        client.post("/api/v1/drivers", json={"name": name, "phone": phone, "user_id": user, "status": "active"})
+        .raise_for_status().json()["id"]
+        for name, phone, user in (("Diego Motorista", "21 97000-1001", account), ("Roberto Alves", "21 97000-1002", None),
+                                  ("Sérgio Nunes", "21 97000-1003", None))
+    ]
+    collectors = [
+        client.post("/api/v1/collectors", json={"name": name, "phone": phone, "status": "active",
+                                                "registration": {"council": "COREN", "number": number, "state": "RJ"}})
+        .raise_for_status().json()["id"]
+        for name, phone, number in (("Cláudia Reis", "21 97100-2001", "123456"), ("Tânia Moura", "21 97100-2002", "234567"),
+                                    ("Vânia Castro", "21 97100-2003", "345678"))
+    ]
+    # CARRO 1 and CARRO 2 have a team today; CARRO 3 has none (the fleet screen assigns one).
+    for car, driver, collector in zip(cars[:2], drivers[:2], collectors[:2]):
+        client.post("/api/v1/teams", json={"car_id": car, "date": today.isoformat(), "driver_id": driver,
+                                           "collector_id": collector}).raise_for_status()
 
 
 def _wait_indexed(client: httpx.Client, count: int) -> None:

@@ -29,6 +29,7 @@ ACCOUNTS = {
     "admin": "admin@coleta.test",
     "operator": "operadora@coleta.test",
     "viewer": "consulta@coleta.test",
+    "driver": "motorista@coleta.test",
 }
 
 
@@ -134,7 +135,8 @@ def running_stack(seed: bool = True) -> Iterator[dict[str, str]]:
             server.dispose()
 
 
-_NAMES = {"admin": "Ana Administradora", "operator": "Olga Operadora", "viewer": "Vera Consulta"}
+_NAMES = {"admin": "Ana Administradora", "operator": "Olga Operadora", "viewer": "Vera Consulta",
+          "driver": "Diego Motorista"}
 
 
 def _wait_for(url: str, processes: list[subprocess.Popen]) -> None:

@@ -36,7 +36,7 @@ def test_playwright_specs_against_a_real_stack():
     _require(WEB / "dist" / "index.html", "rode `bash scripts/web.sh build` (ou `make test`)")
     _require(Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")), "rode `bash scripts/web.sh browser` (ou `make test`)")
     command = [sys.executable, "-m", "tests.web.stack", "--",
-               str(BIN / "playwright"), "test", "--config", str(WEB / "playwright.config.ts"), "--project=e2e"]
+               str(BIN / "playwright"), "test", "--config", str(WEB / "playwright.config.ts"), "--project=e2e", "--project=day"]
     result = _run(command, ROOT, timeout=1200)
     print(result.stdout[-6000:])
     assert result.returncode == 0, result.stdout[-12000:] + result.stderr[-4000:]

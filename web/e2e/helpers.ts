@@ -1,11 +1,12 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, type Page } from "@playwright/test";
+import { type APIRequestContext, expect, type Page } from "@playwright/test";
 
 export const PASSWORD = process.env.COLETA_WEB_PASSWORD ?? "";
 export const USERS = {
   admin: process.env.COLETA_WEB_ADMIN ?? "",
   operator: process.env.COLETA_WEB_OPERATOR ?? "",
   viewer: process.env.COLETA_WEB_VIEWER ?? "",
+  driver: process.env.COLETA_WEB_DRIVER ?? "",
 };
 
 /** Sign in through the login page, landing on `path` (the login keeps it as the way back). */
@@ -44,4 +45,21 @@ export async function expectAccessible(page: Page, context: string) {
     .analyze();
   const summary = results.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(" | ")}`);
   expect(summary, `violações de acessibilidade em ${context}`).toEqual([]);
+}
+
+/** GET an API path as `role` (a token of its own, not the page's session): what the screens must show. */
+export async function apiGet<T = unknown>(request: APIRequestContext, role: keyof typeof USERS, path: string): Promise<T> {
+  const token = await request.post("/api/v1/auth/token", { form: { username: USERS[role], password: PASSWORD } });
+  expect(token.status()).toBe(200);
+  const { access_token } = (await token.json()) as { access_token: string };
+  const response = await request.get(path, { headers: { Authorization: `Bearer ${access_token}` } });
+  expect(response.status(), path).toBe(200);
+  return (await response.json()) as T;
+}
+
+/** A day in São Paulo, `offset` days from today (YYYY-MM-DD). */
+export function spDay(offset = 0): string {
+  const now = new Date(new Date().toLocaleString("en-US", { timeZone: "America/Sao_Paulo" }));
+  now.setDate(now.getDate() + offset);
+  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
 }

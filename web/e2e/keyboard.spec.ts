@@ -4,11 +4,11 @@ import { expectAccessible, login, resultsSettled } from "./helpers";
 test("keyboard only: search box, suggestions, facets", async ({ page }) => {
   await login(page, "operator");
   await resultsSettled(page);
-  // From the top of the page: skip link, then through the header to the box.
+  // From the top of the page: skip link, then through the header and the menu to the box.
   await page.keyboard.press("Tab");
   await expect(page.getByRole("link", { name: "Pular para o conteúdo" })).toBeFocused();
   const box = page.getByTestId("search-box");
-  for (let i = 0; i < 10 && !(await box.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
+  for (let i = 0; i < 20 && !(await box.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
   await expect(box).toBeFocused();
   await page.keyboard.type("josefa", { delay: 30 });
   const listbox = page.getByRole("listbox", { name: "Sugestões de pacientes" });

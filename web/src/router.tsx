@@ -8,6 +8,10 @@ import { SearchPage } from "./features/search/SearchPage";
 import { parsePatientSearch, parseSearch, stringifySearch } from "./features/search/searchParams";
 import { NotFound, RouteError, Shell } from "./layout/Shell";
 import { queryClient } from "./queryClient";
+import {
+  adminSearch, boardSearch, bulkJobSearch, confirmationsSearch, dashboardSearch, driverSearch, fleetSearch, importSearch,
+} from "./routeSearch";
+import { parseBulkListSearch, parseBulkNewSearch } from "./features/bulk/bulkSearch";
 import { meQuery } from "./session";
 
 const rootRoute = createRootRoute({ component: Outlet, notFoundComponent: NotFound });
@@ -24,8 +28,11 @@ const loginRoute = createRoute({
 const appRoute = createRoute({
   getParentRoute: () => rootRoute,
   id: "app",
-  beforeLoad: ({ location }) => {
+  beforeLoad: async ({ location }) => {
     if (!hasSession()) throw redirect({ to: "/login", search: { redirect: location.href }, replace: true });
+    // A driver has only their own day: a staff address (typed, bookmarked, shared) leads there.
+    const me = await queryClient.ensureQueryData(meQuery);
+    if (me.role === "driver" && location.pathname !== "/motorista") throw redirect({ to: "/motorista", replace: true });
   },
   loader: () => queryClient.ensureQueryData(meQuery),
   component: Shell,
@@ -35,9 +42,59 @@ const appRoute = createRoute({
 const indexRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/",
-  beforeLoad: () => {
-    throw redirect({ to: "/pacientes", replace: true });
+  // Staff start the day on the dashboard; a driver on their own day.
+  beforeLoad: async () => {
+    const me = await queryClient.ensureQueryData(meQuery);
+    throw redirect({ to: me.role === "driver" ? "/motorista" : "/painel", replace: true });
   },
+});
+
+// Each screen is its own chunk: the first screen downloads only itself.
+const screen = lazyRouteComponent;
+
+export const dashboardRoute = createRoute({
+  getParentRoute: () => appRoute, path: "/painel", validateSearch: dashboardSearch,
+  component: screen(() => import("./features/dashboard/DashboardPage"), "DashboardPage"),
+});
+export const boardRoute = createRoute({
+  getParentRoute: () => appRoute, path: "/agenda", validateSearch: boardSearch,
+  component: screen(() => import("./features/board/BoardPage"), "BoardPage"),
+});
+export const confirmationsRoute = createRoute({
+  getParentRoute: () => appRoute, path: "/confirmacoes", validateSearch: confirmationsSearch,
+  component: screen(() => import("./features/confirmations/ConfirmationsPage"), "ConfirmationsPage"),
+});
+export const importsRoute = createRoute({
+  getParentRoute: () => appRoute, path: "/importacoes",
+  component: screen(() => import("./features/imports/ImportsPage"), "ImportsPage"),
+});
+export const importRoute = createRoute({
+  getParentRoute: () => appRoute, path: "/importacoes/$importId", validateSearch: importSearch,
+  component: screen(() => import("./features/imports/ImportPage"), "ImportPage"),
+});
+export const bulkListRoute = createRoute({
+  getParentRoute: () => appRoute, path: "/lotes", validateSearch: parseBulkListSearch,
+  component: screen(() => import("./features/bulk/BulkListPage"), "BulkListPage"),
+});
+export const bulkNewRoute = createRoute({
+  getParentRoute: () => appRoute, path: "/lotes/novo", validateSearch: parseBulkNewSearch,
+  component: screen(() => import("./features/bulk/BulkNewPage"), "BulkNewPage"),
+});
+export const bulkJobRoute = createRoute({
+  getParentRoute: () => appRoute, path: "/lotes/$jobId", validateSearch: bulkJobSearch,
+  component: screen(() => import("./features/bulk/BulkJobPage"), "BulkJobPage"),
+});
+export const fleetRoute = createRoute({
+  getParentRoute: () => appRoute, path: "/frota", validateSearch: fleetSearch,
+  component: screen(() => import("./features/fleet/FleetPage"), "FleetPage"),
+});
+export const adminRoute = createRoute({
+  getParentRoute: () => appRoute, path: "/admin", validateSearch: adminSearch,
+  component: screen(() => import("./features/admin/AdminPage"), "AdminPage"),
+});
+export const driverRoute = createRoute({
+  getParentRoute: () => appRoute, path: "/motorista", validateSearch: driverSearch,
+  component: screen(() => import("./features/driver/DriverPage"), "DriverPage"),
 });
 
 export const patientsRoute = createRoute({
@@ -68,7 +125,10 @@ export const patientRoute = createRoute({
 
 const routeTree = rootRoute.addChildren([
   loginRoute,
-  appRoute.addChildren([indexRoute, patientsRoute, newPatientRoute, patientRoute]),
+  appRoute.addChildren([
+    indexRoute, patientsRoute, newPatientRoute, patientRoute, dashboardRoute, boardRoute, confirmationsRoute,
+    importsRoute, importRoute, bulkListRoute, bulkNewRoute, bulkJobRoute, fleetRoute, adminRoute, driverRoute,
+  ]),
 ]);
 
 export const router = createRouter({

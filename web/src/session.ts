@@ -15,13 +15,23 @@ export interface Abilities {
   editPatients: boolean;
   seeAudit: boolean;
   seeContactsInFull: boolean;
+  /** Reschedule, change statuses, log attempts, send messages, import, run bulk jobs, manage the fleet. */
+  operate: boolean;
+  /** Users, audit, sync status, reindex. */
+  administer: boolean;
+  /** The staff screens (a driver has only their own day). */
+  staff: boolean;
 }
 
 export function abilities(role: string): Abilities {
+  const operate = role === "admin" || role === "operator";
   return {
-    editPatients: role === "admin" || role === "operator",
+    editPatients: operate,
     seeAudit: role === "admin",
-    seeContactsInFull: role === "admin" || role === "operator",
+    seeContactsInFull: operate,
+    operate,
+    administer: role === "admin",
+    staff: role !== "driver",
   };
 }
 

@@ -10,7 +10,7 @@ import { useMe } from "../session";
 
 function Logo() {
   return (
-    <AnchorLink to="/pacientes" underline="never" c="inherit" aria-label="Coleta: início">
+    <AnchorLink to="/" underline="never" c="inherit" aria-label="Coleta: início">
       <Group gap={8} wrap="nowrap">
         <svg width="28" height="28" viewBox="0 0 32 32" aria-hidden="true">
           <rect width="32" height="32" rx="7" fill="var(--mantine-color-indigo-8)" />
@@ -22,6 +22,24 @@ function Logo() {
   );
 }
 
+type NavTo = "/painel" | "/agenda" | "/confirmacoes" | "/pacientes" | "/importacoes" | "/lotes" | "/frota" | "/admin" | "/motorista";
+
+/** The sections a role may open, in the order of a morning's work. */
+export function navLinks(can: ReturnType<typeof useMe>["can"]): { to: NavTo; label: string }[] {
+  if (!can.staff) return [{ to: "/motorista", label: "Meu dia" }];
+  const links: { to: NavTo; label: string; show: boolean }[] = [
+    { to: "/painel", label: "Painel", show: true },
+    { to: "/agenda", label: "Agenda", show: true },
+    { to: "/confirmacoes", label: "Confirmações", show: can.operate },
+    { to: "/pacientes", label: "Pacientes", show: true },
+    { to: "/importacoes", label: "Importações", show: true },
+    { to: "/lotes", label: "Ações em lote", show: can.operate },
+    { to: "/frota", label: "Frota", show: true },
+    { to: "/admin", label: "Administração", show: can.administer },
+  ];
+  return links.filter((l) => l.show);
+}
+
 export function Shell() {
   const me = useMe();
   const navigate = useNavigate();
@@ -31,27 +49,16 @@ export function Shell() {
     queryClient.clear();
     void navigate({ to: "/login", search: {}, replace: true });
   };
-  const links = [
-    { to: "/pacientes" as const, label: "Pacientes", show: me.role !== "driver" },
-    { to: "/pacientes/novo" as const, label: "Novo paciente", show: me.can.editPatients },
-  ].filter((l) => l.show);
+  const links = navLinks(me.can);
 
   return (
-    <AppShell header={{ height: 60 }} navbar={{ width: 240, breakpoint: "sm", collapsed: { desktop: true, mobile: !opened } }} padding="md">
+    <AppShell header={{ height: 60 }} navbar={{ width: 200, breakpoint: "md", collapsed: { mobile: !opened } }} padding="md">
       <a className="skip-link" href="#conteudo">Pular para o conteúdo</a>
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="lg" wrap="nowrap">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? "Fechar menu" : "Abrir menu"} />
+            <Burger opened={opened} onClick={toggle} hiddenFrom="md" size="sm" aria-label={opened ? "Fechar menu" : "Abrir menu"} />
             <Logo />
-            <Group component="nav" aria-label="Principal" gap="xs" visibleFrom="sm">
-              {links.map((l) => (
-                <Button key={l.to} component={Link} to={l.to} variant="subtle" activeOptions={{ exact: true, includeSearch: false }}
-                  activeProps={{ "aria-current": "page", "data-active": true }}>
-                  {l.label}
-                </Button>
-              ))}
-            </Group>
           </Group>
           <Menu position="bottom-end" withinPortal>
             <Menu.Target>
@@ -69,27 +76,22 @@ export function Shell() {
           </Menu>
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar p="md" component="nav" aria-label="Menu">
-        <Stack gap="xs">
+      <AppShell.Navbar p="sm" component="nav" aria-label="Principal">
+        <Stack gap={4}>
           {links.map((l) => (
-            <Button key={l.to} component={Link} to={l.to} variant="subtle" justify="flex-start" onClick={close}>{l.label}</Button>
+            <Button key={l.to} component={Link} to={l.to} variant="subtle" justify="flex-start" onClick={close}
+              activeOptions={{ includeSearch: false }} activeProps={{ "aria-current": "page", "data-active": true }}
+              className="nav-link">
+              {l.label}
+            </Button>
           ))}
-          <Button variant="subtle" justify="flex-start" onClick={logout}>Sair</Button>
+          <Button variant="subtle" justify="flex-start" onClick={logout} hiddenFrom="md">Sair</Button>
         </Stack>
       </AppShell.Navbar>
       <AppShell.Main id="conteudo" tabIndex={-1}>
-        {me.role === "driver" ? <DriverNotice /> : <Outlet />}
+        <Outlet />
       </AppShell.Main>
     </AppShell>
-  );
-}
-
-function DriverNotice() {
-  return (
-    <Container size="sm" py="xl">
-      <Title order={1} size="h2" mb="md">Seu dia de visitas</Title>
-      <Text>O roteiro do motorista chega na próxima versão do aplicativo. Enquanto isso, peça à operação o roteiro impresso do seu carro.</Text>
-    </Container>
   );
 }
 
@@ -98,7 +100,7 @@ export function NotFound() {
     <Container size="sm" py="xl">
       <Title order={1} size="h2" mb="md">Página não encontrada</Title>
       <Text mb="md">O endereço aberto não existe no Coleta.</Text>
-      <AnchorLink to="/pacientes">Ir para a busca de pacientes</AnchorLink>
+      <AnchorLink to="/">Ir para o início</AnchorLink>
     </Container>
   );
 }

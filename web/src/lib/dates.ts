@@ -44,3 +44,36 @@ export function formatDateTime(iso: string | null | undefined): string {
 export function formatTime(iso: string | null | undefined): string {
   return iso ? timeOnly.format(new Date(iso)) : "—";
 }
+
+const parts = new Intl.DateTimeFormat("en-GB", { timeZone: TIME_ZONE, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+
+/** Minutes since midnight in São Paulo of an ISO timestamp (07:20 → 440). */
+export function localMinutes(iso: string): number {
+  const [h, m] = parts.format(new Date(iso)).split(":").map(Number) as [number, number];
+  return h * 60 + m;
+}
+
+/** The São Paulo day of an ISO timestamp, YYYY-MM-DD. */
+export function localDay(iso: string): string {
+  return todayIso(new Date(iso));
+}
+
+/** 440 → "07:20". */
+export function hhmm(minutes: number): string {
+  const h = Math.floor(minutes / 60);
+  return `${String(h).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+}
+
+/** A São Paulo wall-clock time as the API reads it (no offset: the API takes it as America/Sao_Paulo). */
+export function localDateTime(day: string, minutes: number): string {
+  return `${day}T${hhmm(minutes)}:00`;
+}
+
+/** "segunda-feira, 07/12/2026" for a YYYY-MM-DD. */
+export function formatLongDate(iso: string): string {
+  const [y, m, d] = iso.split("-").map(Number) as [number, number, number];
+  const weekday = new Intl.DateTimeFormat("pt-BR", { weekday: "long", timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d)));
+  return `${weekday}, ${formatDate(iso)}`;
+}
+
+export const isoDateRe = /^\d{4}-\d{2}-\d{2}$/;

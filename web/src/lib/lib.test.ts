@@ -62,7 +62,7 @@ describe("after login", () => {
     const { safeRedirect } = await import("../features/login/redirect");
     expect(safeRedirect("/pacientes?q=ana")).toBe("/pacientes?q=ana");
     for (const bad of ["//evil.example", "https://evil.example", "/login?redirect=/x", undefined, 42]) {
-      expect(safeRedirect(bad)).toBe("/pacientes");
+      expect(safeRedirect(bad)).toBe("/");
     }
   });
 });

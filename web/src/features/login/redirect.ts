@@ -2,5 +2,5 @@
 export function safeRedirect(value: unknown): string {
   return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/login")
     ? value
-    : "/pacientes";
+    : "/";
 }

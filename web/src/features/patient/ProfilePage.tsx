@@ -55,7 +55,7 @@ export function ProfilePage() {
   const query = useQuery(patientQuery(patientId));
   const tab: Tab = aba === "auditoria" && !me.can.seeAudit ? "dados" : (aba ?? "dados");
 
-  if (query.isPending) return <Group justify="center" py="xl"><Loader aria-label="Carregando paciente" /></Group>;
+  if (query.isPending) return <Group justify="center" py="xl"><Loader role="status" aria-label="Carregando paciente" /></Group>;
   if (query.error) {
     const notFound = query.error instanceof ApiProblem && query.error.status === 404;
     return (

@@ -131,7 +131,7 @@ function VisitHistory({ visitId }: { visitId: string }) {
     queryKey: ["visit", visitId],
     queryFn: ({ signal }) => unwrap(api.GET("/api/v1/visits/{visit_id}", { params: { path: { visit_id: visitId } }, signal })),
   });
-  if (query.isPending) return <Loader size="sm" aria-label="Carregando histórico" />;
+  if (query.isPending) return <Loader size="sm" role="status" aria-label="Carregando histórico" />;
   if (query.error) return <Alert color="red" role="alert">{problemMessage(query.error)}</Alert>;
   const history = query.data.history ?? [];
   return (
@@ -274,7 +274,7 @@ export function AuditTab({ patientId }: { patientId: string }) {
       params: { path: { patient_id: patientId }, query: { limit: 100 } }, signal,
     })),
   });
-  if (query.isPending) return <Loader size="sm" aria-label="Carregando auditoria" />;
+  if (query.isPending) return <Loader size="sm" role="status" aria-label="Carregando auditoria" />;
   if (query.error) return <Alert color="red" role="alert">{problemMessage(query.error)}</Alert>;
   return (
     <Table.ScrollContainer minWidth={640}>

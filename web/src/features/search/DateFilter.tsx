@@ -25,7 +25,7 @@ export function DateFilter({ search }: { search: PatientSearch }) {
         </Group>
       </Chip.Group>
       {search.periodo === "personalizado" && (
-        <Suspense fallback={<Loader size="xs" aria-label="Carregando calendário" />}>
+        <Suspense fallback={<Loader size="xs" role="status" aria-label="Carregando calendário" />}>
           <RangePicker from={search.de} to={search.ate} onChange={(de, ate) => void update({ de, ate })} />
         </Suspense>
       )}

@@ -104,7 +104,7 @@ function Facet({ name, buckets, selected, search }: {
             />
           );
         })}
-        {asked && more.isFetching && <Loader size="xs" aria-label={`Buscando valores de ${label.toLowerCase()}`} />}
+        {asked && more.isFetching && <Loader size="xs" role="status" aria-label={`Buscando valores de ${label.toLowerCase()}`} />}
         {wanted && matching.length === 0 && !more.isFetching && <Text size="sm" c="dimmed">Nenhum valor com “{filter}”.</Text>}
       </Stack>
       {!wanted && ordered.length > visible.length && (

@@ -1,5 +1,5 @@
 import { AnchorLink } from "../../lib/links";
-import { Badge, Card, Group, SimpleGrid, Stack, Table, Text } from "@mantine/core";
+import { Badge, Card, Checkbox, Group, SimpleGrid, Stack, Table, Text } from "@mantine/core";
 import { formatDate } from "../../lib/dates";
 import { formatCpf, formatPhone, maskCpf, maskPhone, plural } from "../../lib/format";
 import { priorityLabel } from "../../lib/labels";
@@ -10,6 +10,13 @@ interface Props {
   items: PatientSummary[];
   view: "lista" | "cartoes";
   masked: boolean;
+  /** Staff: patients ticked for a bulk action (patient_ids). */
+  marked?: Set<string>;
+  onMark?: (id: string) => void;
+}
+
+function Mark({ item, marked, onMark }: { item: PatientSummary; marked: Set<string>; onMark: (id: string) => void }) {
+  return <Checkbox size="sm" checked={marked.has(item.id)} onChange={() => onMark(item.id)} aria-label={`Marcar ${item.name} para ação em lote`} />;
 }
 
 function cpfOf(item: PatientSummary, masked: boolean) {
@@ -41,7 +48,8 @@ function PriorityBadge({ priority }: { priority?: string | null | undefined }) {
   );
 }
 
-export function Results({ items, view, masked }: Props) {
+export function Results({ items, view, masked, marked, onMark }: Props) {
+  const marking = !!marked && !!onMark;
   if (view === "cartoes") {
     return (
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} spacing="sm" component="ul" style={{ listStyle: "none", padding: 0, margin: 0 }} data-testid="results">
@@ -49,7 +57,10 @@ export function Results({ items, view, masked }: Props) {
           <Card component="li" key={item.id} withBorder padding="sm" radius="md" data-patient-id={item.id}>
             <Stack gap={4}>
               <Group justify="space-between" wrap="nowrap" align="flex-start">
-                <PatientLink item={item} />
+                <Group gap={8} wrap="nowrap" align="flex-start">
+                  {marking && <Mark item={item} marked={marked} onMark={onMark} />}
+                  <PatientLink item={item} />
+                </Group>
                 <Group gap={4}><StatusBadge status={item.status} /><PriorityBadge priority={item.priority} /></Group>
               </Group>
               <Text size="sm" ff="monospace">{cpfOf(item, masked)}</Text>
@@ -70,10 +81,11 @@ export function Results({ items, view, masked }: Props) {
     );
   }
   return (
-    <Table.ScrollContainer minWidth={880}>
+    <Table.ScrollContainer minWidth={marking ? 920 : 880}>
       <Table striped highlightOnHover verticalSpacing="xs" data-testid="results">
         <Table.Thead>
           <Table.Tr>
+            {marking && <Table.Th scope="col" w={40}><span className="sr-only">Marcar</span></Table.Th>}
             <Table.Th scope="col">Nome</Table.Th>
             <Table.Th scope="col">CPF</Table.Th>
             <Table.Th scope="col">Telefone</Table.Th>
@@ -86,6 +98,7 @@ export function Results({ items, view, masked }: Props) {
         <Table.Tbody>
           {items.map((item) => (
             <Table.Tr key={item.id} data-patient-id={item.id}>
+              {marking && <Table.Td><Mark item={item} marked={marked} onMark={onMark} /></Table.Td>}
               <Table.Td>
                 <Group gap={6} wrap="nowrap"><PatientLink item={item} /><StatusBadge status={item.status} /><PriorityBadge priority={item.priority} /></Group>
               </Table.Td>

@@ -86,7 +86,7 @@ export function SearchBox({ search, fetching }: { search: PatientSearch; fetchin
           }}
           rightSection={
             text ? (
-              fetching ? <Loader size="sm" aria-label="Buscando" /> : (
+              fetching ? <Loader size="sm" role="status" aria-label="Buscando" /> : (
                 <CloseButton aria-label="Limpar busca" onClick={() => { setText(""); pushed.current = ""; void update({ q: undefined }, { replace: true }); }} />
               )
             ) : null

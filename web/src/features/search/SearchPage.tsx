@@ -3,7 +3,7 @@ import { Alert, Box, Button, Drawer, Grid, Group, Loader, Select, SegmentedContr
 import { useDisclosure, useIntersection, useMediaQuery } from "@mantine/hooks";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useSearch } from "@tanstack/react-router";
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { ApiProblem, problemMessage } from "../../api/errors";
 import { formatCount, plural } from "../../lib/format";
 import { useMe } from "../../session";
@@ -30,6 +30,13 @@ export function SearchPage() {
   // Shown data belongs to the state in the URL (not the previous state kept while the new one loads).
   const current = !!first && !query.isPlaceholderData;
   const problem = query.error instanceof ApiProblem ? query.error : null;
+  // Patients ticked for a bulk action: kept while the search changes, so a list can be built from several searches.
+  const [marked, setMarked] = useState<Set<string>>(() => new Set());
+  const toggleMark = (id: string) => setMarked((prev) => {
+    const next = new Set(prev);
+    if (next.has(id)) next.delete(id); else next.add(id);
+    return next;
+  });
   rememberSearch(search);
 
   const filterPanel = (
@@ -44,7 +51,23 @@ export function SearchPage() {
       <Group justify="space-between" align="flex-end">
         <Title order={1} size="h2">Pacientes</Title>
         {me.can.editPatients && (
-          <ButtonLink to="/pacientes/novo" variant="light">Novo paciente</ButtonLink>
+          <Group gap="sm">
+            {/* "All matching this search": the bulk page takes the same search from the URL. */}
+            <ButtonLink to="/lotes/novo" search={{ ...search, ordem: undefined, visao: undefined }} variant="default"
+              disabled={!current || !first?.total}>
+              Ação em lote{current && first ? ` (${formatCount(first.total)})` : ""}
+            </ButtonLink>
+            {marked.size > 0 && (
+              <>
+                {/* Or only the patients ticked in the list (patient_ids). */}
+                <ButtonLink to="/lotes/novo" search={{ paciente: [...marked] }} variant="filled">
+                  Marcados: ação em lote ({formatCount(marked.size)})
+                </ButtonLink>
+                <Button variant="subtle" onClick={() => setMarked(new Set())}>Desmarcar</Button>
+              </>
+            )}
+            <ButtonLink to="/pacientes/novo" variant="light">Novo paciente</ButtonLink>
+          </Group>
         )}
       </Group>
       <SearchBox search={search} fetching={query.isFetching && !query.isFetchingNextPage} />
@@ -98,11 +121,12 @@ export function SearchPage() {
               {problem ? (
                 <SearchProblem problem={problem} retry={() => void query.refetch()} />
               ) : query.isPending ? (
-                <Group justify="center" py="xl"><Loader aria-label="Carregando resultados" /></Group>
+                <Group justify="center" py="xl"><Loader role="status" aria-label="Carregando resultados" /></Group>
               ) : items.length === 0 ? (
                 <Empty search={search} />
               ) : (
-                <Results items={items} view={view} masked={!me.can.seeContactsInFull} />
+                <Results items={items} view={view} masked={!me.can.seeContactsInFull}
+                  {...(me.can.editPatients ? { marked, onMark: toggleMark } : {})} />
               )}
             </Box>
             {query.hasNextPage && !problem && (
