@@ -161,7 +161,9 @@ def _driver_schedule(client, session, user, day: date, statuses: list[str]) -> D
         # No car that day: nothing to drive to.
         return DriverSchedule(date=day, total=0, cars=[])
     found = visit_queries.schedule(client, visit_queries.ScheduleQuery(day=day, cars=[car_id], statuses=statuses))
-    return DriverSchedule.from_result(day, found, car_id)
+    own = [doc["patient_id"] for group in found.cars if group.car_id == car_id for doc in group.visits]
+    phones = patient_repo.phones_by_id(session, own)
+    return DriverSchedule.from_result(day, found, car_id, phones)
 
 
 def _read(session, visit_id: str, role: str | None, warnings: list[dict] | None = None) -> VisitRead:

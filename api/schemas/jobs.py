@@ -67,6 +67,12 @@ class BulkDownload(BaseModel):
     url: str
 
 
+class PreviewCar(BaseModel):
+    id: str
+    label: str | None
+    base: str | None
+
+
 class BulkItemRead(BaseModel):
     """One item's result: `pending` until processed; `code` and pt-BR `message` for errors and skips."""
 
@@ -78,6 +84,10 @@ class BulkItemRead(BaseModel):
     code: str | None
     message: str | None
     details: dict[str, Any] | None
+    # For people to read the results: the patient's name; for visit items the visit's start and car.
+    patient_name: str | None = None
+    start: datetime | None = None
+    car: PreviewCar | None = None
 
 
 class BulkJobSummary(BaseModel):
@@ -116,12 +126,6 @@ class BulkJobRead(BulkJobSummary):
 class BulkJobPage(BaseModel):
     items: list[BulkJobSummary]
     next_cursor: str | None
-
-
-class PreviewCar(BaseModel):
-    id: str
-    label: str | None
-    base: str | None
 
 
 class BulkPreviewItem(BaseModel):

@@ -396,7 +396,7 @@ class Schedule(BaseModel):
 
 class DriverPatient(BaseModel):
     name: str | None = None
-    phones: list[str] = []
+    phones: list[Phone] = Field(default=[], description="Telefones com o tipo, na ordem do cadastro")
 
 
 class DriverVisit(BaseModel):
@@ -412,13 +412,15 @@ class DriverVisit(BaseModel):
     notes: str | None = None
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any], patient: dict[str, Any] | None) -> "DriverVisit":
-        """Shape a visit document with its patient's document, as a driver sees it."""
+    def from_document(
+        cls, doc: dict[str, Any], patient: dict[str, Any] | None, phones: list[dict] | None
+    ) -> "DriverVisit":
+        """Shape a visit document with its patient's document and phones (with kinds), as a driver sees it."""
         patient = patient or {}
         return cls(
             id=doc["id"], start=doc["start"], end=doc["end"], status=doc["status"],
             patient=DriverPatient(name=patient.get("name") or doc.get("patient_name"),
-                                  phones=_DRIVER.phones(patient.get("phones") or [])),
+                                  phones=_phones(phones or [], _DRIVER)),
             address=VisitAddress.from_document(doc), exams=Exams.from_document(doc),
             notes=(doc.get("display") or {}).get("notes"),
         )
@@ -430,7 +432,7 @@ class DriverVisit(BaseModel):
         return cls(
             id=visit.id, start=visit.start_at.astimezone(LOCAL_TZ), end=visit.end_at.astimezone(LOCAL_TZ),
             status=visit.status,
-            patient=DriverPatient(name=patient.name, phones=_DRIVER.phones([p["number"] for p in patient.phones or []])),
+            patient=DriverPatient(name=patient.name, phones=_phones(list(patient.phones or []), _DRIVER)),
             address=VisitAddress.from_row(visit), exams=Exams.from_row(visit), notes=visit.notes,
         )
 
@@ -450,12 +452,18 @@ class DriverSchedule(BaseModel):
     cars: list[DriverCarDay]
 
     @classmethod
-    def from_result(cls, day: date, found: visit_queries.Schedule, car_id: str) -> "DriverSchedule":
-        """Shape the index's schedule of the driver's car (`cars` matches ids or labels: the car by id only)."""
+    def from_result(
+        cls, day: date, found: visit_queries.Schedule, car_id: str, phones: dict[str, list[dict]]
+    ) -> "DriverSchedule":
+        """Shape the index's schedule of the driver's car (`cars` matches ids or labels: the car by id only);
+        `phones` (with kinds, from PostgreSQL) by patient id."""
         cars = [
             DriverCarDay(
                 car_id=group.car_id, car=group.car, car_base=group.car_base,
-                visits=[DriverVisit.from_document(doc, found.patients.get(doc["patient_id"])) for doc in group.visits],
+                visits=[
+                    DriverVisit.from_document(doc, found.patients.get(doc["patient_id"]), phones.get(doc["patient_id"]))
+                    for doc in group.visits
+                ],
             )
             for group in found.cars
             if group.car_id == car_id

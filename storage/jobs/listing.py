@@ -14,7 +14,7 @@ from storage import paging
 from storage.sql import any_of
 from storage.cars.models import Car
 from storage.clock import local_today
-from storage.jobs import service
+from storage.jobs import repo, service
 from storage.jobs.models import BulkJob
 from storage.patients.models import Patient
 from storage.visits.models import Visit
@@ -37,19 +37,6 @@ def page(
 
 
 @dataclass(frozen=True)
-class SampleRow:
-    """One target of a preview: the patient, and the visit for visit actions."""
-
-    patient_id: str | None
-    patient_name: str | None
-    visit_id: str | None
-    start: datetime | None
-    car_id: str | None
-    car_label: str | None
-    car_base: str | None
-
-
-@dataclass(frozen=True)
 class Preview:
     """What a job would touch if created now: patients, visits, whether it passes the cap, the first targets."""
 
@@ -58,7 +45,7 @@ class Preview:
     patients: int
     visits: int
     too_many: bool
-    sample: list[SampleRow]
+    sample: list[repo.TargetRow]
 
 
 def preview(
@@ -95,12 +82,12 @@ def preview(
         visit_rows = [row for row in rows if row[0] in live]
         patient_count = len({patient_id for _, _, patient_id in visit_rows})
         visit_count = len(visit_rows)
-        sample = _visit_sample(session, [row[0] for row in visit_rows[:SAMPLE_SIZE]])
+        sample = repo.visit_targets(session, [row[0] for row in visit_rows[:SAMPLE_SIZE]])
     else:
         patient_rows = [row for row in rows if row[1] == "patient"]
         patient_count = len(patient_rows)
         visit_count = _upcoming_visits(session, [row[0] for row in patient_rows])
-        sample = _patient_sample(session, [row[0] for row in patient_rows[:SAMPLE_SIZE]])
+        sample = repo.patient_targets(session, [row[0] for row in patient_rows[:SAMPLE_SIZE]])
     return Preview(job.target, kind, patient_count, visit_count, too_many, sample)
 
 
@@ -120,28 +107,3 @@ def _upcoming_visits(session: Session, patient_ids: Sequence[str]) -> int:
     stmt = _live(select(func.count()).select_from(Visit).where(
         any_of(Visit.patient_id, list(patient_ids)), Visit.visit_date >= local_today()))
     return session.scalar(stmt) or 0
-
-
-def _visit_sample(session: Session, visit_ids: Sequence[str]) -> list[SampleRow]:
-    if not visit_ids:
-        return []
-    found = {
-        row.id: row
-        for row in session.execute(
-            select(Visit.id, Visit.start_at, Visit.patient_id, Patient.name, Car.id.label("car_id"), Car.label, Car.base)
-            .join(Patient, Patient.id == Visit.patient_id)
-            .outerjoin(Car, Car.id == Visit.car_id)
-            .where(any_of(Visit.id, list(visit_ids)))
-        )
-    }
-    return [
-        SampleRow(r.patient_id, r.name, r.id, r.start_at, r.car_id, r.label, r.base)
-        for r in (found[v] for v in visit_ids if v in found)
-    ]
-
-
-def _patient_sample(session: Session, patient_ids: Sequence[str]) -> list[SampleRow]:
-    if not patient_ids:
-        return []
-    names = dict(session.execute(select(Patient.id, Patient.name).where(any_of(Patient.id, list(patient_ids)))).all())
-    return [SampleRow(p, names[p], None, None, None, None, None) for p in patient_ids if p in names]

@@ -11,6 +11,7 @@ from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.sql import any_of
+from storage.clock import LOCAL_TZ
 from storage.cars.models import Car
 from storage.jobs.models import BulkJob, BulkJobItem
 from storage.patients.models import Patient
@@ -184,3 +185,43 @@ def next_visits(session: Session, patient_ids: Sequence[str], today: date) -> di
         .group_by(Visit.patient_id)
     )
     return dict(rows.all())
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One target of a job, for people to read: the patient, and the visit (start, car) for visit actions."""
+
+    patient_id: str | None
+    patient_name: str | None
+    visit_id: str | None
+    start: datetime | None
+    car_id: str | None
+    car_label: str | None
+    car_base: str | None
+
+
+def visit_targets(session: Session, visit_ids: Sequence[str]) -> list[TargetRow]:
+    """The visits (in the order given, unknown ids left out) with their patient's name, start and car."""
+    if not visit_ids:
+        return []
+    found = {
+        row.id: row
+        for row in session.execute(
+            select(Visit.id, Visit.start_at, Visit.patient_id, Patient.name, Car.id.label("car_id"), Car.label, Car.base)
+            .join(Patient, Patient.id == Visit.patient_id)
+            .outerjoin(Car, Car.id == Visit.car_id)
+            .where(any_of(Visit.id, list(visit_ids)))
+        )
+    }
+    return [
+        TargetRow(r.patient_id, r.name, r.id, r.start_at.astimezone(LOCAL_TZ), r.car_id, r.label, r.base)
+        for r in (found[v] for v in visit_ids if v in found)
+    ]
+
+
+def patient_targets(session: Session, patient_ids: Sequence[str]) -> list[TargetRow]:
+    """The patients (in the order given, unknown ids left out) with their names."""
+    if not patient_ids:
+        return []
+    names = dict(session.execute(select(Patient.id, Patient.name).where(any_of(Patient.id, list(patient_ids)))).all())
+    return [TargetRow(p, names[p], None, None, None, None, None) for p in patient_ids if p in names]

@@ -699,15 +699,30 @@ def report(
         raise NotFound(ENTITY, job_id)
     after = paging.decode(cursor, [BulkJobItem.position])[0] if cursor is not None else None
     page = repo.items(session, job_id, outcome=outcome, after=after, limit=limit + 1)
+    shown = page[:limit]
+    # Who and when, for people to read the results (an item whose record is gone has neither).
+    visits = {row.visit_id: row for row in repo.visit_targets(
+        session, [i.item_id for i in shown if i.item_kind == "visit"])}
+    names = {row.patient_id: row.patient_name for row in repo.patient_targets(
+        session, list({i.patient_id for i in shown if i.patient_id}))}
     return {
         **summary(job),
         "items": [
             {"position": i.position, "item_id": i.item_id, "kind": i.item_kind, "patient_id": i.patient_id,
-             "outcome": i.outcome or "pending", "code": i.code, "message": i.message, "details": i.details}
-            for i in page[:limit]
+             "outcome": i.outcome or "pending", "code": i.code, "message": i.message, "details": i.details,
+             "patient_name": names.get(i.patient_id) if i.patient_id else None,
+             **_visit_fields(visits.get(i.item_id) if i.item_kind == "visit" else None)}
+            for i in shown
         ],
         "next_cursor": paging.encode([page[limit - 1].position]) if len(page) > limit else None,
     }
+
+
+def _visit_fields(row: repo.TargetRow | None) -> dict[str, Any]:
+    if row is None:
+        return {"start": None, "car": None}
+    car = {"id": row.car_id, "label": row.car_label, "base": row.car_base} if row.car_id else None
+    return {"start": row.start, "car": car}
 
 
 def result_file(session: Session, job_id: str) -> tuple[str, str, bytes]:

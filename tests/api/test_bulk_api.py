@@ -127,6 +127,9 @@ def test_a_job_over_a_search_is_queued_then_reports_progress_and_items(api_clien
     # Search order: by name.
     assert [(i["item_id"], i["kind"], i["outcome"]) for i in report["items"]] == [
         (world["ana"], "patient", "ok"), (world["bia"], "patient", "ok")]
+    # Named for people to read; a patient item has no visit.
+    assert [(i["patient_name"], i["start"], i["car"]) for i in report["items"]] == [
+        ("Ana Lima", None, None), ("Bia Souza", None, None)]
     assert report["download"] is None
     # Audited per patient, with the job id and who asked (the request's user, ip and request id).
     with unit_of_work() as session:
@@ -147,6 +150,11 @@ def test_a_partial_failure_is_reported_per_item(api_client, operator, world):
         (MISSING, "visit_not_found", "Visita não encontrada.")]
     skipped = api_client.get(f"{BULK}/{job_id}", headers=operator.headers, params={"outcome": "skipped"}).json()
     assert [(i["item_id"], i["code"]) for i in skipped["items"]] == [(world["visits"][0], "already_in_car")]
+    # A visit item says whose visit, when and in which car; the missing visit says nothing.
+    start = datetime.combine(world["day"], time(6, 40), TZ).isoformat()
+    assert [(i["patient_name"], i["start"], i["car"]) for i in skipped["items"]] == [
+        ("Ana Lima", start, {"id": world["car"], "label": "CARRO 1", "base": None})]
+    assert [(i["patient_name"], i["start"], i["car"]) for i in report["items"]] == [(None, None, None)]
     paged = api_client.get(f"{BULK}/{job_id}", headers=operator.headers, params={"limit": 1}).json()
     assert len(paged["items"]) == 1 and isinstance(paged["next_cursor"], str)
     rest = api_client.get(f"{BULK}/{job_id}", headers=operator.headers,

@@ -269,7 +269,7 @@ def test_a_driver_sees_only_their_cars_day_without_payers(api_client, operator, 
     assert (mine["total"], [c["car"] for c in mine["cars"]]) == (2, ["CARRO 1"])
     first = mine["cars"][0]["visits"][0]
     assert set(first) == {"id", "start", "end", "status", "patient", "address", "exams", "notes"}
-    assert first["patient"] == {"name": "Heloísa Gonçalves", "phones": [PHONE]}
+    assert first["patient"] == {"name": "Heloísa Gonçalves", "phones": [{"number": PHONE, "kind": "mobile"}]}
     assert (first["start"], first["notes"]) == ("2025-06-18T06:40:00-03:00", "cão bravo")
     assert "12345678901" not in response.text
 

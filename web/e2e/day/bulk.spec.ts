@@ -24,6 +24,10 @@ test("a bulk confirm over 'all matching this search', followed to the end", asyn
   expect((await value("succeeded")) + (await value("skipped"))).toBe(visits);
   await expect(page.getByTestId("bulk-progress")).toHaveText(`${visits} de ${visits} ${visits === 1 ? "item" : "itens"}`);
   await expect(page.getByTestId("bulk-items")).toContainText(/Feito|Ignorado/);
+  // Each item names its patient and says when and in which car the visit is.
+  const firstItem = page.getByTestId("bulk-items").locator("tbody tr").first();
+  await expect(firstItem.getByRole("link")).not.toHaveText("Paciente");
+  await expect(firstItem).toContainText(/\d{2}\/\d{2}\/\d{4}.*CARRO \d/);
   await expectAccessible(page, "lote concluído");
 
   await page.getByRole("link", { name: "← Ações em lote" }).click();

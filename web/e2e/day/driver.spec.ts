@@ -14,6 +14,8 @@ test("a driver sees only their own car's day, in order, with maps links", async 
   await expect(stops.nth(2)).toContainText("3. 08:00");
   await expect(stops.first().getByRole("link", { name: "Abrir no mapa" })).toHaveAttribute("href", /google\.com\/maps/);
   await expect(stops.first().getByRole("button", { name: "Coletado" })).toBeVisible();
+  // The patient's phone, dialable, with its kind (the seed's phones are mobiles).
+  await expect(stops.first().locator('a[href^="tel:+55"]')).toContainText("Celular");
   // Exactly CARRO 1's live visits of the staff schedule, none of another car's.
   interface Day { cars: { car: string | null; car_base: string | null; visits: { id: string; status: string }[] }[] }
   const staff = await apiGet<Day>(request, "operator", `/api/v1/visits?date=${spDay(0)}`);

@@ -1432,6 +1432,7 @@ export interface components {
          * @description One item's result: `pending` until processed; `code` and pt-BR `message` for errors and skips.
          */
         BulkItemRead: {
+            car?: components["schemas"]["PreviewCar"] | null;
             /** Code */
             code: string | null;
             /** Details */
@@ -1454,8 +1455,12 @@ export interface components {
             outcome: "pending" | "ok" | "error" | "skipped";
             /** Patient Id */
             patient_id: string | null;
+            /** Patient Name */
+            patient_name?: string | null;
             /** Position */
             position: number;
+            /** Start */
+            start?: string | null;
         };
         /** BulkJobPage */
         BulkJobPage: {
@@ -2141,9 +2146,10 @@ export interface components {
             name?: string | null;
             /**
              * Phones
+             * @description Telefones com o tipo, na ordem do cadastro
              * @default []
              */
-            phones: string[];
+            phones: components["schemas"]["Phone"][];
         };
         /** DriverRead */
         DriverRead: {

@@ -6,7 +6,7 @@ import { Loading, Problem } from "../../components/states";
 import { formatDateTime } from "../../lib/dates";
 import { downloadFile } from "../../lib/download";
 import { formatCount, plural } from "../../lib/format";
-import { bulkActionLabel, bulkOutcomeLabel, bulkStatusLabel } from "../../lib/labels";
+import { bulkActionLabel, bulkOutcomeLabel, bulkStatusLabel, carName } from "../../lib/labels";
 import { AnchorLink } from "../../lib/links";
 import { queryClient } from "../../queryClient";
 import { bulkJobQuery, cancelJob, jobCancellable, jobRunning, type BulkJob } from "./queries";
@@ -115,8 +115,13 @@ function Items({ job }: { job: BulkJob }) {
                 <Table.Td>{i.position + 1}</Table.Td>
                 <Table.Td>
                   {i.patient_id
-                    ? <AnchorLink to="/pacientes/$patientId" params={{ patientId: i.patient_id }}>{i.kind === "visit" ? "Visita de paciente" : "Paciente"}</AnchorLink>
-                    : i.kind === "visit" ? "Visita" : "Paciente"}
+                    ? <AnchorLink to="/pacientes/$patientId" params={{ patientId: i.patient_id }}>{i.patient_name ?? "Paciente"}</AnchorLink>
+                    : i.kind === "visit" ? "Visita não encontrada" : "Paciente não encontrado"}
+                  {i.start && (
+                    <Text size="xs" c="dimmed">
+                      {formatDateTime(i.start)}{i.car ? ` · ${carName(i.car.label, i.car.base)}` : " · sem carro"}
+                    </Text>
+                  )}
                   {i.message && <Text size="xs" c="dimmed" hiddenFrom="sm">{i.message}</Text>}
                 </Table.Td>
                 <Table.Td><Badge color={i.outcome === "ok" ? "teal" : i.outcome === "error" ? "red" : "gray"}>{bulkOutcomeLabel(i.outcome)}</Badge></Table.Td>

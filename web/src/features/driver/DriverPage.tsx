@@ -10,7 +10,8 @@ import { Loading, Problem } from "../../components/states";
 import { formatLongDate, formatTime, todayIso } from "../../lib/dates";
 import { openRouteSheet } from "../../lib/download";
 import { formatPhone, plural } from "../../lib/format";
-import { carName, visitStatusColor, visitStatusLabel } from "../../lib/labels";
+import { carName, phoneKindLabel, visitStatusColor, visitStatusLabel } from "../../lib/labels";
+import { sortPhones } from "../../components/Phones";
 import { queryClient } from "../../queryClient";
 
 type DriverSchedule = Schemas["DriverSchedule"];
@@ -104,7 +105,12 @@ function Stop({ visit, order, date }: { visit: DriverVisit; order: number; date:
       {visit.notes && <Text size="sm" mt={4}><strong>Observação:</strong> {visit.notes}</Text>}
       <Group gap="sm" mt={6}>
         {maps && <Anchor href={maps} target="_blank" rel="noopener noreferrer" size="sm">Abrir no mapa</Anchor>}
-        {visit.patient.phones.map((p) => <Anchor key={p} href={`tel:+55${p.replace(/\D/g, "")}`} size="sm">{formatPhone(p)}</Anchor>)}
+        {/* Mobiles first (the patient answers there); the kind said, so a landline is not a surprise. */}
+        {sortPhones(visit.patient.phones).map((p) => (
+          <Anchor key={p.number} href={`tel:+55${p.number.replace(/\D/g, "")}`} size="sm">
+            {formatPhone(p.number)}<Text span size="xs" c="dimmed"> · {phoneKindLabel(p.kind)}</Text>
+          </Anchor>
+        ))}
       </Group>
       {visit.status === "scheduled" && (
         <Group grow mt="sm">
