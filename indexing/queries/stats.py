@@ -53,8 +53,11 @@ Definitions (the same ones the tests check against PostgreSQL, to the unit):
   reached (confirmed there = confirmed without a channel).
 
 Every grouping pages through a composite aggregation to the end, so no bucket is ever
-cut off and no count is approximate (no `terms` size, no `cardinality`); a bucket's labels
-are terms of size one under it (a car's label, base and unit are the same on all its visits).
+cut off and no count is approximate (no `terms` size, no `cardinality`). The dashboard and the
+trend count visits by plain values only (status, confirmation, channel, car, lead time, day) and
+`counted_as` sorts those counts by the definitions above (a filter under every bucket costs
+~100 ms a day at 3M visits); a car's labels are extra sources there (the same on all its visits),
+and terms of size one under its bucket in the rates.
 """
 
 from __future__ import annotations
@@ -83,36 +86,64 @@ GROUP_FIELDS = {
     "channel": "contact_channels",
 }
 PAGE_SIZE = 1000
+# Pages of the dashboard's and trend's composites: plain counts without sub-aggregations, so a bucket is
+# small and a long trend fits in one or two passes (each page is a pass over every matching visit);
+# well under search.max_buckets (65,535 by default).
+COUNT_PAGE_SIZE = 10000
 
 _LIVE = [
     {"bool": {"must_not": [{"term": {"status": "cancelled"}}, {"term": {"missing_from_latest_export": True}}]}},
 ]
 _LISTED = [{"bool": {"must_not": [{"term": {"missing_from_latest_export": True}}]}}]
 _CONFIRMED = {"term": {"confirmation_status": "confirmed"}}
-_SCHEDULED = {"term": {"status": "scheduled"}}
-# The day's split (see the module docstring); each applies to live visits.
-_NO_SHOW = {"term": {"status": "no_show"}}
-_COLLECTED = {"term": {"status": "collected"}}
-_CANCELLED = {"term": {"status": "cancelled"}}
-_DAY_CONFIRMED = {"bool": {"should": [
-    {"term": {"status": "collected"}}, {"bool": {"filter": [_SCHEDULED, _CONFIRMED]}},
-], "minimum_should_match": 1}}
-_DECLINED = {"bool": {"filter": [_SCHEDULED, {"term": {"confirmation_status": "declined"}}]}}
-_PENDING = {"bool": {"filter": [_SCHEDULED], "must_not": [
-    _CONFIRMED, {"term": {"confirmation_status": "declined"}},
-]}}
-# The day's split of live visits (module docstring), under any bucket: its `live` filter's sub-aggregations.
-_SPLIT = {
-    "confirmed": {"filter": _DAY_CONFIRMED},
-    "declined": {"filter": _DECLINED},
-    "pending": {"filter": _PENDING},
-    "no_show": {"filter": _NO_SHOW},
-    "collected": {"filter": _COLLECTED},
-}
+# The counts of the day's split (module docstring), in the order the dashboard shows them.
+SPLIT = ("confirmed", "declined", "pending", "no_show", "collected")
+
+
+def counted_as(status: str | None, confirmation_status: str | None) -> tuple[str, ...]:
+    """The counts a visit still listed by the export adds to (module docstring): `cancelled`, or `live`
+    and its part of the day's split (a collected visit is `confirmed` and `collected`).
+
+    The one definition of the split: the aggregations only count visits by (status,
+    confirmation_status), and this sorts those counts.
+    """
+    if not is_live(status):
+        return ("cancelled",)
+    if status == "no_show":
+        return ("live", "no_show")
+    if status == "collected":
+        return ("live", "confirmed", "collected")
+    if status == "scheduled":
+        if confirmation_status == "confirmed":
+            return ("live", "confirmed")
+        if confirmation_status == "declined":
+            return ("live", "declined")
+        return ("live", "pending")
+    return ("live",)
+
+
+def is_live(status: str | None) -> bool:
+    """Whether a visit still listed by the export is live (not cancelled)."""
+    return status != "cancelled"
+
+
+def confirmed_channel(confirmation_status: str | None, confirmation_channel: str | None) -> str | None:
+    """The `by_channel` group of a `confirmed_today` visit: the channel that confirmed it (None: collected
+    without a confirmation, or confirmed without a channel)."""
+    return confirmation_channel if confirmation_status == "confirmed" else None
 
 
 # A car's labels under its bucket (visits mapping v3 adds the car's own unit).
 _CAR_LABELS = {"label": "car", "base": "car_base", "unit": "car_unit_code", "unit_name": "car_unit_name"}
+
+
+def _terms(name: str, field_name: str | None = None, missing_bucket: bool = True) -> dict[str, Any]:
+    """A composite source of a field's plain values (by default with a bucket for visits without one)."""
+    return {name: {"terms": {"field": field_name or name, "missing_bucket": missing_bucket}}}
+
+
+# What `counted_as` sorts visits by.
+_STATUS_SOURCES = [_terms("status"), _terms("confirmation_status")]
 
 
 @dataclass
@@ -162,91 +193,88 @@ class ConfirmationRates:
 def dashboard(client: OpenSearch, day: date, unit: str | None = None) -> Dashboard:
     """The dashboard of one America/Sao_Paulo day, optionally of one unit; exact counts.
 
-    One round trip (`_msearch`): one pass over the day's visits still listed by the export
-    (every grouping an aggregation of it: a bucket counts through its live, or live and
-    confirmed, sub-filter, and groups left empty by that filter are dropped), plus two counts
-    of the patient documents. Only a grouping with more than PAGE_SIZE values pages on.
+    One round trip (`_msearch`): one pass over the day's visits still listed by the export,
+    counted by plain values only (three composite aggregations: by car with its labels, status
+    and confirmation; by status, confirmation and channel; by status and lead time), sorted into
+    the day's numbers by `counted_as`; plus two counts of the patient documents. Only a grouping
+    with more than COUNT_PAGE_SIZE value combinations pages on.
     """
     on_day = [{"term": {"date": day.isoformat()}}, *_LISTED]
     if unit:
         on_day.append({"term": {"unit_code": unit}})
     listed_today = {"bool": {"filter": on_day}}
-    live_aggs = {"live": {"filter": _LIVE[0], "aggs": _SPLIT}, "cancelled": {"filter": _CANCELLED}}
-    car_aggs = {
-        "live": {"filter": _LIVE[0], "aggs": _SPLIT},
-        **{name: {"terms": {"field": field_name, "size": 1}} for name, field_name in _CAR_LABELS.items()},
+    groupings = {
+        # A car's labels are the same on all its visits: as sources they add no combinations.
+        "by_car": [_terms("car_id"), *_STATUS_SOURCES, *(_terms(name, field) for name, field in _CAR_LABELS.items())],
+        "by_channel": [*_STATUS_SOURCES, _terms("confirmation_channel")],
+        # The day's lead times, value by value (a visit without a booking time has none), for exact percentiles.
+        "lead_time": [_STATUS_SOURCES[0], _terms("lead_time_days", missing_bucket=False)],
     }
-    day_confirmed = {"bool": {"filter": [*_LIVE, _DAY_CONFIRMED]}}
-    groupings: dict[str, tuple[str, dict[str, Any]]] = {
-        "by_car": ("car_id", car_aggs),
-        "by_status": ("status", {}),
-        # The channel of a confirmation; a collected visit nobody confirmed has none (its bucket is null).
-        "by_channel": ("confirmation_channel", {
-            "counted": {"filter": {"bool": {"filter": [day_confirmed, _CONFIRMED]}}}
-        }),
-        # The day's lead times, value by value (null bucket: no booking time), for exact percentiles.
-        "lead_time": ("lead_time_days", {"live": {"filter": _LIVE[0]}}),
-    }
-    day_aggs: dict[str, Any] = dict(live_aggs)
-    day_aggs["collected_unconfirmed"] = {"filter": {"bool": {"filter": [day_confirmed], "must_not": [_CONFIRMED]}}}
-    for name, (field_name, sub_aggs) in groupings.items():
-        day_aggs[name] = {"composite": _composite_source(field_name), "aggs": sub_aggs}
     patients_query: dict[str, Any] = {"match_all": {}}
     if unit:
         patients_query = has_visit([{"term": {"visits.unit": unit}}])
     visits, patients, recurring = _msearch(client, [
-        (names.alias("visits"), {"size": 0, "query": listed_today, "aggs": day_aggs}),
+        (names.alias("visits"), {"size": 0, "query": listed_today, "aggs": _composites(groupings)}),
         (names.alias("patients"), {"size": 0, "track_total_hits": True, "query": patients_query}),
         (names.alias("patients"), {"size": 0, "track_total_hits": True, "query": {
             "bool": {"filter": [patients_query, {"term": {"recurring": True}}]}
         }}),
     ])
-    aggregations = visits["aggregations"]
-    buckets = {
-        name: _all_buckets(client, listed_today, field_name, sub_aggs, aggregations[name])
-        for name, (field_name, sub_aggs) in groupings.items()
-    }
+    counts = {name: _all_counts(client, listed_today, sources, visits["aggregations"][name])
+              for name, sources in groupings.items()}
+    day_counts: Counter = Counter()
+    by_status: Counter = Counter()
+    channels: Counter = Counter()
+    for key, n in counts["by_channel"]:
+        by_status[key["status"]] += n
+        counted = counted_as(key["status"], key["confirmation_status"])
+        day_counts.update(dict.fromkeys(counted, n))
+        if "confirmed" in counted:
+            channels[confirmed_channel(key["confirmation_status"], key["confirmation_channel"])] += n
+    car_counts: dict[str | None, Counter] = {}
+    car_labels: dict[str | None, dict[str, Counter]] = {}
+    for key, n in counts["by_car"]:
+        car_counts.setdefault(key["car_id"], Counter()).update(
+            dict.fromkeys(counted_as(key["status"], key["confirmation_status"]), n))
+        labels_seen = car_labels.setdefault(key["car_id"], {name: Counter() for name in _CAR_LABELS})
+        for name in _CAR_LABELS:
+            if key[name] is not None:
+                labels_seen[name][key[name]] += n
     by_car = [
-        {**_car(key, bucket), "visits": bucket["live"]["doc_count"], **_split_counts(bucket["live"])}
-        for key, bucket in buckets["by_car"]
-        if bucket["live"]["doc_count"]
+        {"car_id": car_id, **{name: _most_common(car_labels[car_id][name]) for name in _CAR_LABELS},
+         "visits": car["live"], **{name: car[name] for name in SPLIT}}
+        for car_id, car in car_counts.items()
+        if car["live"]
     ]
-    lead_days = Counter({key: bucket["live"]["doc_count"] for key, bucket in buckets["lead_time"]
-                         if key is not None and bucket["live"]["doc_count"]})
-    by_status = [{"value": key, "count": bucket["doc_count"]} for key, bucket in buckets["by_status"]]
-    channels: dict[str | None, int] = {}
-    for key, bucket in buckets["by_channel"]:
-        if bucket["counted"]["doc_count"]:
-            channels[key] = bucket["counted"]["doc_count"]
-    unconfirmed = aggregations["collected_unconfirmed"]["doc_count"]
-    if unconfirmed:
-        channels[None] = channels.get(None, 0) + unconfirmed
-    live = aggregations["live"]
-    counts = _split_counts(live)
+    lead_days: Counter = Counter()
+    for key, n in counts["lead_time"]:
+        if is_live(key["status"]):
+            lead_days[key["lead_time_days"]] += n
     return Dashboard(
         date=day,
         unit=unit,
         total_patients=patients["hits"]["total"]["value"],
-        visits_today=live["doc_count"],
-        confirmed_today=live["confirmed"]["doc_count"],
-        declined_today=live["declined"]["doc_count"],
-        pending_confirmations=live["pending"]["doc_count"],
-        no_show_today=live["no_show"]["doc_count"],
+        visits_today=day_counts["live"],
+        confirmed_today=day_counts["confirmed"],
+        declined_today=day_counts["declined"],
+        pending_confirmations=day_counts["pending"],
+        no_show_today=day_counts["no_show"],
         recurring_patients=recurring["hits"]["total"]["value"],
         by_car=_cars_ordered(by_car),
-        by_status=_ordered(by_status, "value"),
+        by_status=_ordered([{"value": key, "count": n} for key, n in by_status.items()], "value"),
         by_channel=_ordered([{"value": key, "count": n} for key, n in channels.items()], "value"),
-        collected_today=counts["collected"],
-        cancelled_today=aggregations["cancelled"]["doc_count"],
+        collected_today=day_counts["collected"],
+        cancelled_today=day_counts["cancelled"],
         active_cars=sum(1 for car in by_car if car["car_id"] is not None),
-        no_show_rate=no_show_rate(counts["collected"], counts["no_show"]),
+        no_show_rate=no_show_rate(day_counts["collected"], day_counts["no_show"]),
         lead_time=lead_time(lead_days),
     )
 
 
-def _split_counts(live: dict[str, Any]) -> dict[str, int]:
-    """`{confirmed, declined, pending, no_show, collected}` of a `live` aggregation with `_SPLIT` under it."""
-    return {name: live[name]["doc_count"] for name in _SPLIT}
+def _most_common(values: Counter) -> Any:
+    """What a `terms` aggregation of size one answers: the value on most visits, on a tie the first in byte
+    order (the code point order of str); None without any."""
+    return min(values.items(), key=lambda item: (-item[1], item[0]))[0] if values else None
 
 
 def no_show_rate(collected: int, no_show: int) -> float | None:
@@ -336,39 +364,45 @@ def trend(
     Each item has the dashboard's numbers of its day (same filters): visits, confirmed, declined,
     pending, collected, no_show, cancelled, `confirmation_rate` (confirmed / visits),
     `no_show_rate` and `lead_time_median_days`; a day without visits has zeros and null rates.
-    Two composite aggregations paged to the end: the day counts, and the (day, lead time) counts.
+    One round trip for the first pages of two composite aggregations of plain values, paged on to the
+    end: (day, status, confirmation) over the range's visits still listed by the export, sorted into
+    each day's numbers by `counted_as`, and (day, lead time) over its live visits.
     """
     visit_from, visit_to = trend_range(visit_from, visit_to, today or local_today())
     listed = [{"range": {"date": {"gte": visit_from.isoformat(), "lte": visit_to.isoformat()}}}, *_LISTED]
     if unit:
         listed.append({"term": {"unit_code": unit}})
-    day_source = {"day": {"date_histogram": {"field": "date", "calendar_interval": "1d", "format": "yyyy-MM-dd"}}}
-    days: dict[str, dict[str, Any]] = {}
-    day_aggs = {"live": {"filter": _LIVE[0], "aggs": _SPLIT}, "cancelled": {"filter": _CANCELLED}}
-    for key, bucket in _composite_pages(client, {"bool": {"filter": listed}}, [day_source], day_aggs):
-        live = bucket["live"]
-        days[key["day"]] = {"visits": live["doc_count"], **_split_counts(live),
-                            "cancelled": bucket["cancelled"]["doc_count"]}
-    leads: dict[str, Counter] = {}
-    lead_source = {"lead": {"terms": {"field": "lead_time_days"}}}
+    listed_query = {"bool": {"filter": listed}}
+    # Live in the query rather than a status source: a third as many (day, lead time) buckets to page through.
     live_query = {"bool": {"filter": [*listed, *_LIVE]}}
-    for key, bucket in _composite_pages(client, live_query, [day_source, lead_source]):
-        leads.setdefault(key["day"], Counter())[key["lead"]] = bucket["doc_count"]
+    day_source = {"day": {"date_histogram": {"field": "date", "calendar_interval": "1d", "format": "yyyy-MM-dd"}}}
+    day_sources = [day_source, *_STATUS_SOURCES]
+    lead_sources = [day_source, _terms("lead", "lead_time_days", missing_bucket=False)]
+    by_day, by_lead = _msearch(client, [
+        (names.alias("visits"), {"size": 0, "query": listed_query, "aggs": _composites({"groups": day_sources})}),
+        (names.alias("visits"), {"size": 0, "query": live_query, "aggs": _composites({"groups": lead_sources})}),
+    ])
+    days: dict[str, Counter] = {}
+    for key, n in _all_counts(client, listed_query, day_sources, by_day["aggregations"]["groups"]):
+        counted = counted_as(key["status"], key["confirmation_status"])
+        days.setdefault(key["day"], Counter()).update(dict.fromkeys(counted, n))
+    leads: dict[str, Counter] = {}
+    for key, n in _all_counts(client, live_query, lead_sources, by_lead["aggregations"]["groups"]):
+        leads.setdefault(key["day"], Counter())[key["lead"]] = n
     items = []
     day = visit_from
     while day <= visit_to:
-        counts = days.get(day.isoformat()) or {
-            "visits": 0, **{name: 0 for name in _SPLIT}, "cancelled": 0}
+        counts = days.get(day.isoformat(), Counter())
         items.append({
             "date": day,
-            "visits": counts["visits"],
+            "visits": counts["live"],
             "confirmed": counts["confirmed"],
             "declined": counts["declined"],
             "pending": counts["pending"],
             "collected": counts["collected"],
             "no_show": counts["no_show"],
             "cancelled": counts["cancelled"],
-            "confirmation_rate": share(counts["confirmed"], counts["visits"]),
+            "confirmation_rate": share(counts["confirmed"], counts["live"]),
             "no_show_rate": no_show_rate(counts["collected"], counts["no_show"]),
             "lead_time_median_days": lead_time(leads.get(day.isoformat(), Counter()))["median_days"],
         })
@@ -376,22 +410,33 @@ def trend(
     return Trend(visit_from, visit_to, unit, items)
 
 
-def _composite_pages(
-    client: OpenSearch, query: dict[str, Any], sources: list[dict[str, Any]], sub_aggs: dict[str, Any] | None = None,
-) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every (key, bucket) of a composite aggregation over `sources` (no missing buckets), paged to the end."""
-    after = None
-    while True:
-        composite: dict[str, Any] = {"size": PAGE_SIZE, "sources": sources}
+def _composites(groupings: dict[str, list[dict[str, Any]]], after: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Composite aggregations named as `groupings`, each over its sources, without sub-aggregations."""
+    aggs = {}
+    for name, sources in groupings.items():
+        composite: dict[str, Any] = {"size": COUNT_PAGE_SIZE, "sources": sources}
         if after is not None:
             composite["after"] = after
-        body = {"size": 0, "query": query, "aggs": {"groups": {"composite": composite, "aggs": sub_aggs or {}}}}
-        groups = client.search(index=names.alias("visits"), body=body)["aggregations"]["groups"]
-        for bucket in groups["buckets"]:
-            yield bucket["key"], bucket
+        aggs[name] = {"composite": composite}
+    return aggs
+
+
+def _all_counts(
+    client: OpenSearch, query: dict[str, Any], sources: list[dict[str, Any]], first_page: dict[str, Any] | None = None,
+) -> list[tuple[dict[str, Any], int]]:
+    """Every (key, visits) of a composite aggregation over `sources` under `query`, from `first_page`
+    (None: ask for it) to the last page."""
+    counts: list[tuple[dict[str, Any], int]] = []
+    groups, after = first_page, None
+    while True:
+        if groups is None:
+            body = {"size": 0, "query": query, "aggs": _composites({"groups": sources}, after)}
+            groups = client.search(index=names.alias("visits"), body=body)["aggregations"]["groups"]
+        counts += [(bucket["key"], bucket["doc_count"]) for bucket in groups["buckets"]]
         after = groups.get("after_key")
-        if len(groups["buckets"]) < PAGE_SIZE or after is None:
-            return
+        if len(groups["buckets"]) < COUNT_PAGE_SIZE or after is None:
+            return counts
+        groups = None
 
 
 def _car(car_id: str | None, bucket: dict[str, Any]) -> dict[str, Any]:

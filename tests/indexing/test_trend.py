@@ -168,3 +168,37 @@ def test_the_dashboard_answers_304_while_its_body_is_the_same(imported, api_clie
     changed = api_client.get("/api/v1/stats/dashboard", params=params, headers={**headers, "If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["etag"] != tag
     assert changed.json() == served(expected_dashboard(day))
+
+
+def test_the_counts_sort_every_kind_of_visit_and_page_to_the_end(imported, monkeypatch):
+    # The dashboard and the trend count visits by plain values and sort them in Python: a visit
+    # without a car, one collected after a refusal (confirmed that day, under no channel), one
+    # confirmed without a channel and a no-show that had confirmed must land where PostgreSQL puts them,
+    # with one bucket per page so every composite pages to its last bucket.
+    day = imported[-1]
+    no_car, collected, unchanneled, no_show = [row[0] for row in _rows(
+        f"SELECT v.id FROM visits v WHERE v.visit_date = :day AND {LIVE} AND v.status = 'scheduled' "
+        "AND v.car_id IS NOT NULL ORDER BY v.id LIMIT 4", day=day,
+    )]
+    with unit_of_work() as session:
+        changed = {visit_id: session.get(Visit, visit_id) for visit_id in (no_car, collected, unchanneled, no_show)}
+        changed[no_car].car_id = None
+        changed[collected].status = "collected"
+        changed[collected].confirmation_status = "declined"
+        changed[collected].confirmation_channel = "whatsapp"
+        changed[unchanneled].confirmation_status = "confirmed"
+        changed[unchanneled].confirmation_channel = None
+        changed[no_show].status = "no_show"
+        changed[no_show].confirmation_status = "confirmed"
+        changed[no_show].confirmation_channel = "phone"
+        session.flush()
+        indexed.mark_changed(session, visits=list(changed), stale_patients=[v.patient_id for v in changed.values()])
+    sync_index()
+    monkeypatch.setattr(stats, "COUNT_PAGE_SIZE", 1)
+    client = get_client()
+    dashboard = stats.dashboard(client, day)
+    assert vars(dashboard) == expected_dashboard(day)
+    assert any(car["car_id"] is None for car in dashboard.by_car)
+    assert any(item["value"] is None for item in dashboard.by_channel)
+    for item in stats.trend(client, imported[0], imported[-1]).items:
+        assert item == as_trend_item(expected_dashboard(item["date"])), item["date"]
