@@ -542,26 +542,32 @@ def _rate_label(group_by: str, key: Any, bucket: dict[str, Any]) -> str:
 
 
 def _channel_rates(client: OpenSearch, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per contact channel: the visits reached through it and those it confirmed (see the module docstring)."""
-    query = {"bool": {"filter": filters}}
-    channels = [key for key, _ in _composite(client, query, "contact_channels", missing_bucket=False)]
-    unreached = {"bool": {"must_not": [{"exists": {"field": "contact_channels"}}]}}
-    named: dict[str, dict[str, Any]] = {"reached:": unreached, "confirmed:": {"bool": {"filter": [unreached, _CONFIRMED]}}}
-    for channel in channels:
-        reached = {"term": {"contact_channels": channel}}
-        named[f"reached:{channel}"] = reached
-        named[f"confirmed:{channel}"] = {
-            "bool": {"filter": [reached, _CONFIRMED, {"term": {"confirmation_channel": channel}}]}
-        }
-    body = {"size": 0, "query": query, "aggs": {"channels": {"filters": {"filters": named}}}}
-    buckets = client.search(index=names.alias("visits"), body=body)["aggregations"]["channels"]["buckets"]
-    items = []
-    for channel in [*channels, None]:
-        visits = buckets[f"reached:{channel or ''}"]["doc_count"]
-        confirmed = buckets[f"confirmed:{channel or ''}"]["doc_count"]
-        if visits:
-            items.append({"value": channel, "visits": visits, "confirmed": confirmed, "rate": rate(confirmed, visits)})
-    return items
+    """Per contact channel: the visits reached through it and those it confirmed (see the module docstring).
+
+    Counted from one plain composite over (contact channel, confirmation status, confirming channel):
+    a visit reached through two channels sits in both channels' buckets, as the definition wants, and
+    the visits nobody reached in the null one (filter sub-aggregations cost ~10× more at 1M).
+    """
+    sources = [
+        _terms("channel", "contact_channels"),
+        _terms("confirmation_status"),
+        _terms("confirmation_channel"),
+    ]
+    reached: Counter = Counter()
+    confirmed: Counter = Counter()
+    for key, visits in _all_counts(client, {"bool": {"filter": filters}}, sources):
+        channel = key["channel"]
+        reached[channel] += visits
+        # Confirmed for a channel when that channel confirmed it; nobody reached: confirmed at all.
+        if key["confirmation_status"] == "confirmed" and (channel is None or key["confirmation_channel"] == channel):
+            confirmed[channel] += visits
+    channels = sorted(c for c in reached if c is not None)
+    return [
+        {"value": channel, "visits": reached[channel], "confirmed": confirmed[channel],
+         "rate": rate(confirmed[channel], reached[channel])}
+        for channel in [*channels, None]
+        if reached[channel]
+    ]
 
 
 def rate(confirmed: int, visits: int) -> float:
