@@ -3,7 +3,7 @@ import { Alert, Box, Button, Drawer, Grid, Group, Loader, Select, SegmentedContr
 import { useDisclosure, useIntersection, useMediaQuery } from "@mantine/hooks";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useSearch } from "@tanstack/react-router";
-import { useCallback, useDeferredValue, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { ApiProblem, problemMessage } from "../../api/errors";
 import { formatCount, plural } from "../../lib/format";
 import { useMe } from "../../session";
@@ -43,18 +43,12 @@ export function SearchPage() {
   }), []);
   rememberSearch(search);
 
-  // The filter panel (dozens of checkboxes) renders at a lower priority than the results: a change of
-  // search or of its facets renders it in the background, and the results' answer interrupts that
-  // render instead of waiting behind it.
-  const panel = useDeferredValue({
-    search, facets, updating: facetsQuery.isPlaceholderData, loading: facetsQuery.isPending,
-    failed: facetsQuery.isError && !facets,
-  });
   const filterPanel = (
     <Stack gap="lg">
-      <DateFilter search={panel.search} />
-      <Facets facets={panel.facets} search={panel.search} updating={panel.updating} loading={panel.loading}
-        failed={panel.failed} />
+      <DateFilter search={search} />
+      {/* Memoised: the results' answer does not render the checkboxes again, only the facets' does. */}
+      <Facets facets={facets} search={search} updating={facetsQuery.isPlaceholderData} loading={facetsQuery.isPending}
+        failed={facetsQuery.isError && !facets} />
     </Stack>
   );
 
