@@ -25,6 +25,7 @@ from api.schemas.patients import (
     PatientUpdate,
     PatientVisit,
     PatientWarning,
+    SearchFacets,
     VisitAttempt,
 )
 from api.security import ADMIN, READERS, STAFF, AuditActor, CurrentUser, allow
@@ -51,6 +52,7 @@ MAX_BIGINT = 2**63 - 1
 
 SearchQuery = Annotated[PatientSearch, Query()]
 Sort = Annotated[Literal["relevance", "name", "next_visit", "-last_visit"], Query()]
+FacetSize = Annotated[int, Query(ge=1, le=patient_queries.MAX_FACET_SIZE, description="Valores por faceta (padrão 20)")]
 
 
 def _query(session: Session, search: PatientSearch, **extra: Any) -> patient_queries.PatientQuery:
@@ -70,20 +72,38 @@ def search_patients(
     sort: Sort = "relevance",
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-    facet_size: Annotated[int, Query(ge=1, le=patient_queries.MAX_FACET_SIZE,
-                                     description="Valores por faceta (padrão 20)")] = patient_queries.FACET_SIZE,
+    facet_size: FacetSize = patient_queries.FACET_SIZE,
+    facets: Annotated[bool, Query(description="false: sem facetas (`facets` nulo), para pedi-las à parte "
+                                              "em GET /api/v1/patients/facets")] = True,
 ) -> PatientPage:
     """Search patients in the index (free text, filters, facets, cursor paging); inactive patients come last."""
     mask = masking.for_role(user.role)
     query = _query(session, search, sort=sort, page_size=page_size, cursor=cursor, facet_size=facet_size)
     session.rollback()  # the car lookup is done: no connection held while the index answers
-    hits = patient_queries.search(client, query)
+    hits = patient_queries.search(client, query, facets=facets)
     return PatientPage(
         total=hits.total,
         items=[PatientSummary.from_document(item, mask) for item in hits.items],
-        facets=hits.facets,
+        facets=hits.facets if facets else None,
         next_cursor=hits.next_cursor,
     )
+
+
+# Declared before /{patient_id}, which would otherwise take this for an id.
+@router.get("/facets", response_model=SearchFacets, **allow(*READERS))
+def search_facets(
+    client: SearchDep,
+    session: SessionDep,
+    search: SearchQuery,
+    # Taken so the search's own URL parameters serve here too; facets depend neither on the order nor the page.
+    sort: Sort = "relevance",
+    facet_size: FacetSize = patient_queries.FACET_SIZE,
+) -> SearchFacets:
+    """Every facet of a search (same parameters as the search), as the search's own `facets`, without its hits:
+    the web app asks for the results with `facets=false` and for these beside them."""
+    query = _query(session, search, facet_size=facet_size)
+    session.rollback()
+    return SearchFacets(facets=patient_queries.search_facets(client, query))
 
 
 # Declared before /{patient_id}, which would otherwise take these for an id.

@@ -327,8 +327,15 @@ class PatientFacets(BaseModel):
 class PatientPage(BaseModel):
     total: int
     items: list[PatientSummary]
-    facets: PatientFacets
+    # null when asked with `facets=false` (then GET /api/v1/patients/facets gives them).
+    facets: PatientFacets | None
     next_cursor: str | None
+
+
+class SearchFacets(BaseModel):
+    """Every facet of a search (GET /api/v1/patients/facets), the same as the search's own `facets`."""
+
+    facets: PatientFacets
 
 
 class FacetPage(BaseModel):

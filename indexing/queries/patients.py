@@ -542,15 +542,15 @@ def has_visit(clauses: list[dict[str, Any]]) -> dict[str, Any]:
     return {"nested": {"path": "visits", "ignore_unmapped": True, "query": {"bool": {"filter": clauses}}}}
 
 
-def search(client: OpenSearch, query: PatientQuery) -> PatientHits:
-    """Run a patient search against the live alias."""
+def search(client: OpenSearch, query: PatientQuery, facets: bool = True) -> PatientHits:
+    """Run a patient search against the live alias (`facets=False`: the hits alone, `facets` empty)."""
     if query.sort not in SORTS:
         raise Invalid("invalid_sort", "Ordenação inválida.", field="sort", allowed=sorted(SORTS))
-    response = _run(client, query, relaxed=False)
+    response = _run(client, query, relaxed=False, facets=facets)
     if response["hits"]["total"]["value"] == 0 and can_relax(query.q):
         # Nobody meets every word: let names meeting all but one match (decided on the total, which
         # does not depend on the cursor, so every page of a search takes the same branch).
-        response = _run(client, query, relaxed=True)
+        response = _run(client, query, relaxed=True, facets=facets)
     hits = response["hits"]["hits"]
     items = []
     for hit in hits:
@@ -561,13 +561,22 @@ def search(client: OpenSearch, query: PatientQuery) -> PatientHits:
     return PatientHits(
         total=response["hits"]["total"]["value"],
         items=items,
-        facets=_facets(response.get("aggregations", {})),
+        facets=_facets(response.get("aggregations", {})) if facets else {},
         next_cursor=next_cursor,
     )
 
 
-def _run(client: OpenSearch, query: PatientQuery, relaxed: bool) -> dict[str, Any]:
-    body = _search_body(query, relaxed)
+def search_facets(client: OpenSearch, query: PatientQuery) -> dict[str, list[dict[str, Any]]]:
+    """Every facet of a search, exactly as `search` counts them (relaxed when it relaxes), without its hits."""
+    response = _run(client, query, relaxed=False, hits=False)
+    if can_relax(query.q) and response["hits"]["total"]["value"] == 0:
+        response = _run(client, query, relaxed=True, hits=False)
+    return _facets(response.get("aggregations", {}))
+
+
+def _run(client: OpenSearch, query: PatientQuery, relaxed: bool, facets: bool = True,
+         hits: bool = True) -> dict[str, Any]:
+    body = _search_body(query, relaxed, facets=facets, hits=hits)
     try:
         return client.search(index=names.alias("patients"), body=body)
     except RequestError:
@@ -600,9 +609,21 @@ def _post_filter(filters: _Filters) -> dict[str, Any]:
     return {"bool": {"filter": clauses}}
 
 
-def _search_body(query: PatientQuery, relaxed: bool) -> dict[str, Any]:
+def _search_body(query: PatientQuery, relaxed: bool, facets: bool = True, hits: bool = True) -> dict[str, Any]:
     filters = _filters(query)
     size = _facet_size(query.facet_size)
+    if not hits:
+        # The facets alone (`search_facets`): the total (the hits' one, so after the post filter) is
+        # counted only where it decides whether to relax. A size-0 body is one OpenSearch's request
+        # cache keeps until the index next refreshes.
+        counted = can_relax(query.q)
+        return {
+            "size": 0,
+            "track_total_hits": counted,
+            "query": _main_query(query, filters, relaxed),
+            **({"post_filter": _post_filter(filters)} if counted else {}),
+            "aggs": {name: _facet_agg(name, filters, size) for name in FACETS},
+        }
     body: dict[str, Any] = {
         "size": query.page_size,
         "track_total_hits": True,
@@ -618,6 +639,8 @@ def _search_body(query: PatientQuery, relaxed: bool) -> dict[str, Any]:
             "post_tags": ["</em>"],
         },
     }
+    if not facets:
+        del body["aggs"]
     if query.cursor:
         body["search_after"] = decode_cursor(query.cursor, query.sort)
     return body

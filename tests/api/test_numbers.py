@@ -284,6 +284,34 @@ def test_visit_filters_hold_on_one_visit_and_facets_count_what_the_filter_means(
         assert {b["value"]: b["count"] for b in facets["neighborhood"]} == dict(by_key), search
 
 
+def test_results_and_facets_asked_apart_are_the_search_asked_whole(network, api_client, make_account):
+    """The web app asks for the results with `facets=false` and for the facets beside them: together
+    they are exactly what one search answers (filters, text, a relaxed text, sizes, a page after the first)."""
+    headers = make_account("viewer").headers
+    searches = [*_searches(network), {"q": "paciente"}, {"q": "iara teixeira"},
+                # Three words meeting nobody: the search relaxes to all but one, and so must its facets.
+                {"q": "iara teixeira zebedeu"}, {"q": "paciente", "facet_size": 1, "sort": "name"}]
+    for search in searches:
+        whole = get(api_client, headers, page_size=5, **search)
+        results = get(api_client, headers, page_size=5, facets="false", **search)
+        assert results == {**whole, "facets": None}, search
+        assert get(api_client, headers, f"{PATIENTS}/facets", **search) == {"facets": whole["facets"]}, search
+        if whole["next_cursor"]:
+            after = {**search, "cursor": whole["next_cursor"]}
+            second = get(api_client, headers, page_size=5, **after)
+            assert get(api_client, headers, page_size=5, facets="false", **after) == {**second, "facets": None}
+            assert get(api_client, headers, f"{PATIENTS}/facets", **after) == {"facets": second["facets"]}
+    relaxed = get(api_client, headers, q="iara teixeira zebedeu")
+    assert [item["id"] for item in relaxed["items"]] == [network["iara"]]
+    assert get(api_client, headers, f"{PATIENTS}/facets", q="iara teixeira zebedeu")["facets"]["unit"] == [
+        {"value": "248", "label": "248", "count": 1, "car_id": None, "base": None, "unit": None, "unit_name": None}]
+    # The facet route takes the search's own parameters and checks them as the search does.
+    response = api_client.get(f"{PATIENTS}/facets", params={"facet_size": 0}, headers=headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "validation_error")
+    response = api_client.get(f"{PATIENTS}/facets", params={"car": "CARRO 1"}, headers=headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "ambiguous_car")
+
+
 def test_a_bulk_over_a_search_targets_what_the_search_shows(network, api_client, make_account):
     headers = make_account("operator").headers
     for search in _searches(network):

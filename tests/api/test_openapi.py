@@ -34,6 +34,7 @@ OPERATION_IDS = {
     ("GET", "/api/v1/patients"): "searchPatients",
     ("POST", "/api/v1/patients"): "createPatient",
     ("GET", "/api/v1/patients/suggest"): "suggestPatients",
+    ("GET", "/api/v1/patients/facets"): "searchFacets",
     ("GET", "/api/v1/patients/facets/{name}"): "listFacetValues",
     ("GET", "/api/v1/patients/{patient_id}"): "getPatient",
     ("PATCH", "/api/v1/patients/{patient_id}"): "updatePatient",

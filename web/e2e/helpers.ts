@@ -19,9 +19,11 @@ export async function login(page: Page, role: keyof typeof USERS, path = "/pacie
   await expect(page).not.toHaveURL(/\/login/);
 }
 
-/** Results shown for the search box's current text (not a previous state kept while loading). */
+/** Results shown for the search box's current text (not a previous state kept while loading), and
+ * the facets beside them (their own request) counted for it too. */
 export async function resultsSettled(page: Page, q = "") {
   await expect(page.locator(`[data-results-for="${q.trim()}"]`)).toBeVisible();
+  await expect(page.locator('[data-facets-state]:not([data-facets-state="ready"])')).toHaveCount(0);
 }
 
 export function resultNames(page: Page) {

@@ -4,6 +4,7 @@ import {
 import { z } from "zod";
 import { hasSession, onSessionExpired } from "./api/auth";
 import { LoginPage } from "./features/login/LoginPage";
+import { prefetchSearch } from "./features/search/queries";
 import { SearchPage } from "./features/search/SearchPage";
 import { parsePatientSearch, parseSearch, stringifySearch } from "./features/search/searchParams";
 import { NotFound, RouteError, Shell } from "./layout/Shell";
@@ -25,16 +26,20 @@ const loginRoute = createRoute({
 });
 
 // Everything behind the login: no session → the login page, which brings you back here.
+// The account is awaited in the loader, not in beforeLoad: the screens' loaders run beside it
+// (the search's requests leave together with /users/me instead of after it).
 const appRoute = createRoute({
   getParentRoute: () => rootRoute,
   id: "app",
-  beforeLoad: async ({ location }) => {
+  beforeLoad: ({ location }) => {
     if (!hasSession()) throw redirect({ to: "/login", search: { redirect: location.href }, replace: true });
+  },
+  loader: async ({ location }) => {
     // A driver has only their own day: a staff address (typed, bookmarked, shared) leads there.
     const me = await queryClient.ensureQueryData(meQuery);
     if (me.role === "driver" && location.pathname !== "/motorista") throw redirect({ to: "/motorista", replace: true });
+    return me;
   },
-  loader: () => queryClient.ensureQueryData(meQuery),
   component: Shell,
   errorComponent: RouteError,
 });
@@ -101,6 +106,10 @@ export const patientsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/pacientes",
   validateSearch: parsePatientSearch,
+  // The results and facets leave as the route loads (not when the page first renders); not awaited,
+  // so the page shows at once with its own loading states.
+  loaderDeps: ({ search }) => search,
+  loader: ({ deps }) => prefetchSearch(queryClient, deps),
   component: SearchPage,
 });
 

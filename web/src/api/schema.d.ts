@@ -824,6 +824,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patients/facets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Facets
+         * @description Every facet of a search (same parameters as the search), as the search's own `facets`, without its hits:
+         *     the web app asks for the results with `facets=false` and for these beside them.
+         */
+        get: operations["searchFacets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/facets/{name}": {
         parameters: {
             query?: never;
@@ -3051,7 +3072,7 @@ export interface components {
         };
         /** PatientPage */
         PatientPage: {
-            facets: components["schemas"]["PatientFacets"];
+            facets: components["schemas"]["PatientFacets"] | null;
             /** Items */
             items: components["schemas"]["PatientSummary"][];
             /** Next Cursor */
@@ -3778,6 +3799,13 @@ export interface components {
             status: "scheduled" | "cancelled" | "collected" | "no_show";
             /** Unit Code */
             unit_code?: string | null;
+        };
+        /**
+         * SearchFacets
+         * @description Every facet of a search (GET /api/v1/patients/facets), the same as the search's own `facets`.
+         */
+        SearchFacets: {
+            facets: components["schemas"]["PatientFacets"];
         };
         /** SkippedReason */
         SkippedReason: {
@@ -7640,6 +7668,8 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Valores por faceta (padrão 20) */
                 facet_size?: number;
+                /** @description false: sem facetas (`facets` nulo), para pedi-las à parte em GET /api/v1/patients/facets */
+                facets?: boolean;
                 health_plan?: string[] | null;
                 neighborhood?: string[] | null;
                 page_size?: number;
@@ -8257,6 +8287,82 @@ export interface operations {
             };
             /** @description Request or file too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input (validation, domain rule, NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Redis, OpenSearch, the task queue) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    searchFacets: {
+        parameters: {
+            query?: {
+                /** @description Id do carro (ou rótulo, se único); repetível */
+                car?: string[] | null;
+                city?: string[] | null;
+                confirmation_status?: ("confirmed" | "pending" | "declined")[] | null;
+                /** @description Valores por faceta (padrão 20) */
+                facet_size?: number;
+                health_plan?: string[] | null;
+                neighborhood?: string[] | null;
+                priority?: ("low" | "normal" | "high" | "urgent")[] | null;
+                q?: string | null;
+                recurring?: boolean | null;
+                sort?: "relevance" | "name" | "next_visit" | "-last_visit";
+                /** @description active | inactive; repetível */
+                status?: ("active" | "inactive")[] | null;
+                tag?: string[] | null;
+                /** @description Código da unidade da visita; repetível */
+                unit?: string[] | null;
+                visit_from?: string | null;
+                visit_to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchFacets"];
+                };
+            };
+            /** @description Missing, invalid or expired token (or a bad webhook signature) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The user's role may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

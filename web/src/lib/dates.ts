@@ -9,8 +9,12 @@ const timeOnly = new Intl.DateTimeFormat("pt-BR", { timeZone: TIME_ZONE, hour: "
 
 /** Today in São Paulo as YYYY-MM-DD (whatever the browser's own zone). */
 export function todayIso(now: Date = new Date()): string {
-  return isoDay.format(now);
+  // Formatting in a time zone is slow and the search asks on every render: the day, kept for the minute.
+  const minute = Math.floor(now.getTime() / 60_000);
+  if (minute !== today.minute) today = { minute, day: isoDay.format(now) };
+  return today.day;
 }
+let today = { minute: NaN, day: "" };
 
 /** YYYY-MM-DD plus `days` (calendar arithmetic, no time zone involved). */
 export function addDays(iso: string, days: number): string {

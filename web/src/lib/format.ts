@@ -56,8 +56,11 @@ export function fold(text: string): string {
 }
 
 /** "1234" → "1.234". */
+// One formatter for every count: `toLocaleString` builds a new one per call (a facet panel shows dozens).
+const counts = new Intl.NumberFormat("pt-BR");
+
 export function formatCount(n: number): string {
-  return n.toLocaleString("pt-BR");
+  return counts.format(n);
 }
 
 /** "31" + "pacientes" → "31 pacientes", with "1 paciente". */

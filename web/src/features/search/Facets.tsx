@@ -1,7 +1,7 @@
 import { Anchor, Box, Checkbox, Group, Loader, Stack, Text, TextInput, VisuallyHidden } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { memo, useState } from "react";
 import { fold, formatCount } from "../../lib/format";
 import { FACET_LABELS, facetValueLabel } from "../../lib/labels";
 import { facetValuesQuery, type FacetBucket } from "./queries";
@@ -21,19 +21,36 @@ export function bucketLabel(name: string, bucket: { value: string; label?: strin
 }
 const SEARCHABLE_FROM = 8;
 
+interface FacetsProps {
+  facets: Record<string, FacetBucket[]> | undefined;
+  search: PatientSearch;
+  /** The counts shown are the previous search's, while this one's load: dimmed, still usable. */
+  updating?: boolean;
+  /** Nothing to show yet (the first search's facets are on their way). */
+  loading?: boolean;
+  failed?: boolean;
+}
+
 /**
  * Multi-select facets: values OR within a facet, facets AND across. Each facet is counted under
  * every filter but its own, so picking one car still shows how many the other cars have.
+ * Their own request, beside the results': memoised, so the results' answer does not render them again.
  */
-export function Facets({ facets, search }: { facets: Record<string, FacetBucket[]> | undefined; search: PatientSearch }) {
+export const Facets = memo(function Facets({ facets, search, updating = false, loading = false, failed = false }: FacetsProps) {
   return (
-    <Stack gap="lg" component="section" aria-label="Filtros">
+    <Stack gap="lg" component="section" aria-label="Filtros" aria-busy={updating || loading}
+      data-facets-state={loading ? "loading" : updating ? "updating" : "ready"}
+      style={{ opacity: updating ? 0.55 : 1, transition: "opacity 120ms" }}>
+      {loading && !failed && (
+        <Group gap="xs"><Loader size="xs" role="status" aria-label="Carregando filtros" /><Text size="sm" c="dimmed">Carregando filtros…</Text></Group>
+      )}
+      {failed && <Text size="sm" c="dimmed" role="status">Não foi possível carregar os filtros desta busca.</Text>}
       {FACETS.map((name) => (
         <Facet key={name} name={name} buckets={facets?.[name] ?? []} selected={search[name] ?? []} search={search} />
       ))}
     </Stack>
   );
-}
+});
 
 function Facet({ name, buckets, selected, search }: {
   name: FacetName; buckets: FacetBucket[]; selected: string[]; search: PatientSearch;

@@ -1,4 +1,5 @@
 import { AnchorLink } from "../../lib/links";
+import { memo } from "react";
 import { Badge, Card, Checkbox, Group, SimpleGrid, Stack, Table, Text } from "@mantine/core";
 import { formatDate } from "../../lib/dates";
 import { formatCpf, formatPhone, maskCpf, maskPhone, plural } from "../../lib/format";
@@ -48,7 +49,8 @@ function PriorityBadge({ priority }: { priority?: string | null | undefined }) {
   );
 }
 
-export function Results({ items, view, masked, marked, onMark }: Props) {
+/** Memoised: the page renders again when the facets arrive, the list need not. */
+export const Results = memo(function Results({ items, view, masked, marked, onMark }: Props) {
   const marking = !!marked && !!onMark;
   if (view === "cartoes") {
     return (
@@ -114,4 +116,4 @@ export function Results({ items, view, masked, marked, onMark }: Props) {
       </Table>
     </Table.ScrollContainer>
   );
-}
+});

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import { formatCpf } from "../../lib/format";
 import { PrefixHighlight } from "./Highlight";
 import { queryClient } from "../../queryClient";
-import { patientSearchQuery, suggestQuery } from "./queries";
+import { prefetchSearch, suggestQuery } from "./queries";
 import type { PatientSearch } from "./searchParams";
 import { useSearchNav } from "./useSearchNav";
 
@@ -25,15 +25,15 @@ export function SearchBox({ search, fetching }: { search: PatientSearch; fetchin
   const pushed = useRef(q);
   const combobox = useCombobox({ onDropdownClose: () => combobox.resetSelectedOption() });
 
-  // Typing → URL (replace: a word typed is not a step of the back button). The request leaves now,
-  // not after the router has moved: the results page finds it in flight under the same key.
+  // Typing → URL (replace: a word typed is not a step of the back button). The requests (results
+  // and facets) leave now, not after the router has moved: the page finds them in flight under the same keys.
   const latest = useRef(search);
   latest.current = search;
   useEffect(() => {
     if (debounced.trim() === pushed.current.trim()) return;
     pushed.current = debounced;
     const next = { ...latest.current, q: debounced.trim() || undefined };
-    void queryClient.prefetchInfiniteQuery(patientSearchQuery(next));
+    prefetchSearch(queryClient, next);
     void update({ q: next.q }, { replace: true });
   }, [debounced, update]);
   // URL → box (back button, a preset, "limpar tudo").

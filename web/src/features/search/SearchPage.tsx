@@ -1,16 +1,16 @@
 import { ButtonLink } from "../../lib/links";
 import { Alert, Box, Button, Drawer, Grid, Group, Loader, Select, SegmentedControl, Stack, Text, Title } from "@mantine/core";
 import { useDisclosure, useIntersection, useMediaQuery } from "@mantine/hooks";
-import { useInfiniteQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useSearch } from "@tanstack/react-router";
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { ApiProblem, problemMessage } from "../../api/errors";
 import { formatCount, plural } from "../../lib/format";
 import { useMe } from "../../session";
 import { DateFilter } from "./DateFilter";
 import { Facets } from "./Facets";
 import { FilterChips } from "./FilterChips";
-import { patientSearchQuery } from "./queries";
+import { patientFacetsQuery, patientSearchQuery } from "./queries";
 import { Results } from "./Results";
 import { SearchBox } from "./SearchBox";
 import { effectiveSort, hasFilters, PRESETS, rememberSearch, SORT_LABELS, SORTS, type PatientSearch, type Sort } from "./searchParams";
@@ -22,27 +22,33 @@ export function SearchPage() {
   const update = useSearchNav();
   const wide = useMediaQuery("(min-width: 62em)", true);
   const [filtersOpen, filters] = useDisclosure(false);
+  // Results and facets are two requests in flight together: the results (and the count read
+  // aloud) are painted as soon as they arrive, the facets beside them when theirs does.
   const query = useInfiniteQuery(patientSearchQuery(search));
-  const pages = query.data?.pages ?? [];
-  const first = pages[0];
-  const items = pages.flatMap((p) => p.items);
+  const facetsQuery = useQuery(patientFacetsQuery(search));
+  const facets = facetsQuery.data;
+  const first = query.data?.pages[0];
+  // The same array while the pages are the same, so the facets' answer does not render the list again.
+  const items = useMemo(() => (query.data?.pages ?? []).flatMap((p) => p.items), [query.data]);
   const view = search.visao ?? (wide ? "lista" : "cartoes");
   // Shown data belongs to the state in the URL (not the previous state kept while the new one loads).
   const current = !!first && !query.isPlaceholderData;
   const problem = query.error instanceof ApiProblem ? query.error : null;
   // Patients ticked for a bulk action: kept while the search changes, so a list can be built from several searches.
   const [marked, setMarked] = useState<Set<string>>(() => new Set());
-  const toggleMark = (id: string) => setMarked((prev) => {
+  const toggleMark = useCallback((id: string) => setMarked((prev) => {
     const next = new Set(prev);
     if (next.has(id)) next.delete(id); else next.add(id);
     return next;
-  });
+  }), []);
   rememberSearch(search);
 
   const filterPanel = (
     <Stack gap="lg">
       <DateFilter search={search} />
-      <Facets facets={first?.facets} search={search} />
+      {/* Memoised: the results' answer does not render the checkboxes again, only the facets' does. */}
+      <Facets facets={facets} search={search} updating={facetsQuery.isPlaceholderData} loading={facetsQuery.isPending}
+        failed={facetsQuery.isError && !facets} />
     </Stack>
   );
 
@@ -81,7 +87,7 @@ export function SearchPage() {
           </Button>
         ))}
       </Group>
-      <FilterChips search={search} facets={first?.facets} />
+      <FilterChips search={search} facets={facets} />
       <Grid gap="lg">
         {wide && (
           <Grid.Col span={3}>
@@ -119,7 +125,7 @@ export function SearchPage() {
               style={{ opacity: query.isPlaceholderData ? 0.6 : 1, transition: "opacity 120ms" }}
             >
               {problem ? (
-                <SearchProblem problem={problem} retry={() => void query.refetch()} />
+                <SearchProblem problem={problem} retry={() => { void query.refetch(); void facetsQuery.refetch(); }} />
               ) : query.isPending ? (
                 <Group justify="center" py="xl"><Loader role="status" aria-label="Carregando resultados" /></Group>
               ) : items.length === 0 ? (
