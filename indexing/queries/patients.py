@@ -64,12 +64,12 @@ keys (a slip there leaves the order to the whole-name bonus), and the all-but-on
 fallback (a minimum-should-match over every word, which must visit every patient holding
 any two of the words to count them) runs only when the strict query finds no one. A word of
 6 letters or more builds a 1-edit automaton beside its 2-edit one (the small one: one slip
-must outrank two). The dearest single clause is the whole-name bonus (a 2-edit automaton over the
-whole name's keys): ~5 of a typo'd name's ~13 ms on a merged index; one edit there would save ~4 ms
-but put 3 more of 150 bench targets below first place, so it stays. The rest of issue 15 costs next to nothing: a birth date is a filter on a
-date field that leads the search (a few dozen patients a day at a million), the
-neighbourhood a term per word, the upcoming visit a range on `visit_dates` checked only on
-the patients already matched.
+must outrank two). The dearest single clause is the whole-name bonus (a 2-edit automaton over
+the whole name's keys): ~5 of a typo'd name's ~13 ms on a merged index; one edit there would save ~4 ms but put 3 more of
+150 bench targets below first place, so it stays. The rest of issue 15 costs next to nothing: a
+birth date is a filter on a date field that leads the search (a few dozen patients a day at a
+million), the neighbourhood a term per word, the upcoming visit a range on `visit_dates` checked
+only on the patients already matched.
 """
 
 from __future__ import annotations
