@@ -55,21 +55,21 @@ Filters (OR within one, AND across) and facets (mapping v4):
 Against an index still on an older mapping the newer clauses match nothing and the rest works
 (a nested query on a missing path ignores it); `setup-index --upgrade` rebuilds it.
 
-Cost at a million patients (bench/search_scale.py): a fuzzy clause costs mostly its rewrite
-(a Levenshtein automaton built and intersected with the terms, per clause), about half of a
-typo'd name's time, so fuzziness is spent where recall needs it: the typed words against
-the name words and keys, and the whole name (the bonus that puts the right "Maria Silva"
-first despite two slips); the first and last word bonuses and the BM25 tiebreak take exact
-keys (a slip there leaves the order to the whole-name bonus), and the all-but-one
-fallback (a minimum-should-match over every word, which must visit every patient holding
-any two of the words to count them) runs only when the strict query finds no one. A word of
-6 letters or more builds a 1-edit automaton beside its 2-edit one (the small one: one slip
-must outrank two). The dearest single clause is the whole-name bonus (a 2-edit automaton over
-the whole name's keys): ~5 of a typo'd name's ~13 ms on a merged index; one edit there would save ~4 ms but put 3 more of
-150 bench targets below first place, so it stays. The rest of issue 15 costs next to nothing: a
-birth date is a filter on a date field that leads the search (a few dozen patients a day at a
-million), the neighbourhood a term per word, the upcoming visit a range on `visit_dates` checked
-only on the patients already matched.
+Cost at a million patients (bench/search_scale.py): a fuzzy clause costs mostly its rewrite (a
+Levenshtein automaton built and intersected with the terms, per clause), about half of a typo'd
+name's time, so fuzziness is spent where recall needs it: the typed words against the name words
+and keys, and the whole name (the bonus that puts the right "Maria Silva" first despite two
+slips); the first and last word bonuses and the BM25 tiebreak take exact keys (a slip there
+leaves the order to the whole-name bonus), and the all-but-one fallback (a minimum-should-match
+over every word, which must visit every patient holding any two of the words to count them) runs
+only when the strict query finds no one. A word of 6 letters or more builds a 1-edit automaton
+beside its 2-edit one (the small one: one slip must outrank two). The dearest single clause is
+the whole-name bonus (a 2-edit automaton over the whole name's keys): ~5 of a typo'd name's ~13
+ms on a merged index; one edit there would save ~4 ms but put 3 more of 150 bench targets below
+first place, so it stays. The rest of issue 15 costs next to nothing: a birth date is a filter
+on a date field that leads the search (a few dozen patients a day at a million), the
+neighbourhood a term per word, the upcoming visit a range on `visit_dates` checked only on the
+patients already matched.
 """
 
 from __future__ import annotations
