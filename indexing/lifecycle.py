@@ -11,6 +11,7 @@ because anything the backfill read too early reaches the new index via the drain
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
@@ -38,6 +39,14 @@ BACKFILL_SETTINGS = {
     "translog.durability": "async",
     "translog.flush_threshold_size": "1gb",
 }
+# The backfill leaves a few dozen segments (one per indexing-buffer flush); a search pays per segment
+# (a fuzzy name builds its automaton against each one's terms), so the new index is merged down before
+# it goes live: at a million patients 21 segments -> 1 took a typo'd name from ~25 to ~17 ms in
+# OpenSearch, for ~50 s of rebuild. Segments stay under Lucene's 5 GB merge ceiling, so later updates
+# and deletes keep being merged away as usual.
+MERGED_SEGMENT_BYTES = 5 * 1024**3
+# A force merge answers when it is done: minutes for a big index on a busy node.
+FORCE_MERGE_TIMEOUT = 3600
 
 
 class RebuildError(RuntimeError):
@@ -145,6 +154,7 @@ def rebuild(
         phases = backfill.backfill(client, entity, new, progress)
         if on_phase:
             on_phase("swapping", new)
+        force_merge(client, new)
         # Back to the mapping's own settings (and a durable translog) before the counts are compared.
         client.indices.put_settings(index=new, body={"index": _settings_after_backfill(index)})
         client.indices.flush(index=new)
@@ -166,6 +176,15 @@ def rebuild(
     log.info("index rebuilt", extra={"index": index, "documents": phases.documents, "new_index": new,
                                      "phases": phases.summary()})
     return RebuildReport(index, old, new, phases.documents, time.monotonic() - started, phases)
+
+
+def force_merge(client: OpenSearch, name: str) -> int:
+    """Merge a freshly filled index down to as few segments as stay under 5 GB each; return that number."""
+    client.indices.refresh(index=name)
+    size = client.indices.stats(index=name, metric="store")["indices"][name]["primaries"]["store"]["size_in_bytes"]
+    segments = max(1, math.ceil(size / MERGED_SEGMENT_BYTES))
+    client.indices.forcemerge(index=name, params={"max_num_segments": segments, "request_timeout": FORCE_MERGE_TIMEOUT})
+    return segments
 
 
 def _settings_after_backfill(index: str) -> dict:

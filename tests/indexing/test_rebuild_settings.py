@@ -25,3 +25,28 @@ def test_the_swapped_in_index_has_the_mapping_settings_back(committed, client, m
     assert settings["index.translog.durability"] == "request"
     assert "index.translog.flush_threshold_size" not in settings
     assert client.count(index=report.new_index)["count"] == 7
+
+
+def test_the_swapped_in_index_is_merged_down_to_one_segment(committed, client, monkeypatch):
+    create_patients(6)
+    sync.drain()
+    made: list[str] = []
+
+    def on_phase(phase: str, new_index: str) -> None:
+        made.append(new_index)
+
+    def progress(done: int, total: int) -> None:
+        # Every chunk made searchable on its own: a segment each, as a big backfill's buffer flushes make.
+        client.indices.refresh(index=made[0])
+
+    monkeypatch.setenv("COLETA_BACKFILL_CHUNK_SIZE", "2")
+    monkeypatch.setenv("COLETA_BACKFILL_WORKERS", "1")
+    get_settings.cache_clear()
+    try:
+        report = lifecycle.rebuild("patients", progress=progress, on_phase=on_phase)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+    segments = client.indices.segments(index=report.new_index)["indices"][report.new_index]["shards"]["0"][0]
+    assert (segments["num_search_segments"], report.documents) == (1, 6)
