@@ -624,7 +624,7 @@ def _search_body(query: PatientQuery, relaxed: bool, facets: bool = True, hits: 
             "track_total_hits": counted,
             "query": _main_query(query, filters, relaxed),
             **({"post_filter": _post_filter(filters)} if counted else {}),
-            "aggs": {name: _facet_agg(name, filters, size) for name in FACETS},
+            "aggs": _facet_aggs(filters, size),
         }
     body: dict[str, Any] = {
         "size": query.page_size,
