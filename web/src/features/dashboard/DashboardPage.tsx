@@ -3,8 +3,6 @@ import {
 } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useNavigate, useSearch } from "@tanstack/react-router";
-import "@mantine/charts/styles.css";
-import { BarsList } from "@mantine/charts";
 import { useIntersection } from "@mantine/hooks";
 import { lazy, Suspense, useEffect, useState } from "react";
 import { api, type Schemas } from "../../api/client";
@@ -60,7 +58,7 @@ export function DashboardPage() {
         </>
       )}
       <Rates date={date} search={search} update={update} />
-      <Trend date={date} search={search} update={update} />
+      <Trend date={date} search={search} update={update} settled={!dash.isPending} />
     </Stack>
   );
 }
@@ -165,8 +163,7 @@ function Rates({ date, search, update }: { date: string; search: DashboardSearch
       ) : (
         <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
           <div aria-hidden="true">
-            <BarsList data={items.slice(0, 15).map((i) => ({ name: label(i), value: Math.round(i.rate * 1000) / 10, color: "indigo.1" }))}
-              valueFormatter={(v) => `${v.toLocaleString("pt-BR")}%`} barsLabel={rateGroupLabel(group)} valueLabel="Taxa" barTextColor="dark.9" />
+            <RateBars data={items.slice(0, 15).map((i) => ({ name: label(i), value: Math.round(i.rate * 1000) / 10 }))} />
           </div>
           <Table.ScrollContainer type="native" minWidth={300} maxHeight={360} tabIndex={0} role="region" aria-label="Tabela das taxas">
             <Table verticalSpacing={4} horizontalSpacing={6} data-testid="rates-table">
@@ -191,7 +188,9 @@ function Rates({ date, search, update }: { date: string; search: DashboardSearch
 }
 
 /** One point per day of the period, ending on the dashboard's day (GET /stats/trend: each day equals that day's dashboard). */
-function Trend({ date, search, update }: { date: string; search: DashboardSearch; update: (p: Partial<DashboardSearch>) => void }) {
+function Trend({ date, search, update, settled }: {
+  date: string; search: DashboardSearch; update: (p: Partial<DashboardSearch>) => void; settled: boolean;
+}) {
   const period = Number(search.tendencia ?? "30");
   const from = addDays(date, -(period - 1));
   const trend = useQuery({
@@ -201,10 +200,18 @@ function Trend({ date, search, update }: { date: string; search: DashboardSearch
     })),
     staleTime: 60_000,
   });
-  // The chart library loads only once this section is on screen.
+  // The chart library loads only once this section is on screen: after the day's numbers are laid out
+  // (while they load, the page is short and this section would seem in view).
   const { ref, entry } = useIntersection({ rootMargin: "100px" });
   const [seen, setSeen] = useState(false);
-  useEffect(() => { if (entry?.isIntersecting) setSeen(true); }, [entry?.isIntersecting]);
+  useEffect(() => {
+    if (!settled || !entry) return;
+    // The observer's last entry may date from before the numbers were laid out: ask the layout as it is now.
+    const frame = requestAnimationFrame(() => {
+      if (entry.target.getBoundingClientRect().top < window.innerHeight + 100) setSeen(true);
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [settled, entry]);
   const items = trend.data?.items ?? [];
   const rows = items.map((i) => ({
     dia: formatDate(i.date).slice(0, 5), visitas: i.visits, confirmadas: i.confirmed, ausentes: i.no_show,
@@ -248,5 +255,26 @@ function Trend({ date, search, update }: { date: string; search: DashboardSearch
         </SimpleGrid>
       )}
     </Paper>
+  );
+}
+
+/**
+ * Confirmation rates as horizontal bars, in percent. Drawn with the core components: the chart library
+ * (~120 kB gzip) stays in the trend's chunk, out of the first screen. The table beside is what
+ * assistive technology reads.
+ */
+function RateBars({ data }: { data: { name: string; value: number }[] }) {
+  return (
+    <Stack gap={6}>
+      {data.map((d) => (
+        <div key={d.name}>
+          <Group justify="space-between" gap="xs" wrap="nowrap">
+            <Text size="sm" truncate>{d.name}</Text>
+            <Text size="sm" fw={600}>{`${d.value.toLocaleString("pt-BR")}%`}</Text>
+          </Group>
+          <Progress value={d.value} size="sm" color="indigo.4" />
+        </div>
+      ))}
+    </Stack>
   );
 }

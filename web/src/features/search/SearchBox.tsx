@@ -1,6 +1,6 @@
 import { CloseButton, Combobox, Group, Loader, Text, TextInput, useCombobox } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { useQuery } from "@tanstack/react-query";
+import { useIsFetching, useQuery } from "@tanstack/react-query";
 import { useNavigate } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { formatCpf } from "../../lib/format";
@@ -44,7 +44,11 @@ export function SearchBox({ search, fetching }: { search: PatientSearch; fetchin
     }
   }, [q]);
 
-  const suggestions = useQuery(suggestQuery(debounced.trim()));
+  // Asked once the results of the same pause are in: on 2 cores the three requests at once (results,
+  // suggestions, facets) slowed the results, which are what the person waits for.
+  const searching = useIsFetching({ queryKey: ["patients", "search"] }) > 0;
+  const suggestion = suggestQuery(debounced.trim());
+  const suggestions = useQuery({ ...suggestion, enabled: suggestion.enabled && !searching });
   const items = debounced.trim().length >= 2 ? (suggestions.data?.items ?? []) : [];
   const open = combobox.dropdownOpened && items.length > 0;
 

@@ -17,7 +17,7 @@ export const PAGE_SIZE = 25;
  *
  * The results come without their facets (`facets=false`): counting every facet is most of the
  * search's time (over the whole registry, with an empty box, nearly all of it), so the facets are
- * asked beside them (`patientFacetsQuery`) and the results are painted without waiting for them.
+ * asked after them (`patientFacetsQuery`) and the results are painted without waiting for them.
  */
 export function patientSearchQuery(search: PatientSearch) {
   const query = apiQuery(search);
@@ -36,7 +36,7 @@ export function patientSearchQuery(search: PatientSearch) {
 }
 
 /**
- * Every facet of a search state, asked in parallel with its results; the order does not change
+ * Every facet of a search state, asked once its results are in; the order does not change
  * them, so it is not part of the key (re-sorting does not ask again). The previous state's counts
  * stay (dimmed by the panel) while the new ones load.
  */
@@ -51,10 +51,9 @@ export function patientFacetsQuery(search: PatientSearch) {
   });
 }
 
-/** Both requests of a search state, at once (typing, the route's loader). */
+/** The requests of a search state (typing, the route's loader): the results now, the facets once they are in. */
 export function prefetchSearch(client: QueryClient, search: PatientSearch): void {
-  void client.prefetchInfiniteQuery(patientSearchQuery(search));
-  void client.prefetchQuery(patientFacetsQuery(search));
+  void client.prefetchInfiniteQuery(patientSearchQuery(search)).then(() => client.prefetchQuery(patientFacetsQuery(search)));
 }
 
 /** Values of one facet for the current search: those starting with `prefix`, or more than the first 20. */
