@@ -575,50 +575,23 @@ def rate(confirmed: int, visits: int) -> float:
     return round(confirmed / visits, 4) if visits else 0.0
 
 
-def _composite_source(field_name: str, missing_bucket: bool = True, after: dict[str, Any] | None = None) -> dict[str, Any]:
-    composite: dict[str, Any] = {
-        "size": PAGE_SIZE,
-        "sources": [{"key": {"terms": {"field": field_name, "missing_bucket": missing_bucket}}}],
-    }
-    if after is not None:
-        composite["after"] = after
-    return composite
-
-
 def _composite(
-    client: OpenSearch,
-    query: dict[str, Any],
-    field_name: str,
-    sub_aggs: dict[str, Any] | None = None,
-    missing_bucket: bool = True,
+    client: OpenSearch, query: dict[str, Any], field_name: str, sub_aggs: dict[str, Any] | None = None,
 ) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """Every (key, bucket) of `field_name` under `query`, paging the composite aggregation to the end."""
-    return _all_buckets(client, query, field_name, sub_aggs, None, missing_bucket)
-
-
-def _all_buckets(
-    client: OpenSearch,
-    query: dict[str, Any],
-    field_name: str,
-    sub_aggs: dict[str, Any] | None,
-    first_page: dict[str, Any] | None,
-    missing_bucket: bool = True,
-) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """The buckets of a composite aggregation from `first_page` (None: ask for it) to the last page."""
-    groups = first_page
+    """Every (key, bucket) of `field_name` under `query` (a null bucket for visits without one), with
+    `sub_aggs` under each bucket, paging the composite aggregation to the end."""
+    after = None
     while True:
-        if groups is None:
-            composite = _composite_source(field_name, missing_bucket)
-            body = {"size": 0, "query": query, "aggs": {"groups": {"composite": composite, "aggs": sub_aggs or {}}}}
-            groups = client.search(index=names.alias("visits"), body=body)["aggregations"]["groups"]
+        composite: dict[str, Any] = {"size": PAGE_SIZE, "sources": [_terms("key", field_name)]}
+        if after is not None:
+            composite["after"] = after
+        body = {"size": 0, "query": query, "aggs": {"groups": {"composite": composite, "aggs": sub_aggs or {}}}}
+        groups = client.search(index=names.alias("visits"), body=body)["aggregations"]["groups"]
         for bucket in groups["buckets"]:
             yield bucket["key"]["key"], bucket
         after = groups.get("after_key")
         if len(groups["buckets"]) < PAGE_SIZE or after is None:
             return
-        composite = _composite_source(field_name, missing_bucket, after)
-        body = {"size": 0, "query": query, "aggs": {"groups": {"composite": composite, "aggs": sub_aggs or {}}}}
-        groups = client.search(index=names.alias("visits"), body=body)["aggregations"]["groups"]
 
 
 def _ordered(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
