@@ -548,11 +548,7 @@ def search(client: OpenSearch, query: PatientQuery, facets: bool = True) -> Pati
     """Run a patient search against the live alias (`facets=False`: the hits alone, `facets` empty)."""
     if query.sort not in SORTS:
         raise Invalid("invalid_sort", "Ordenação inválida.", field="sort", allowed=sorted(SORTS))
-    response = _run(client, query, relaxed=False, facets=facets)
-    if response["hits"]["total"]["value"] == 0 and can_relax(query.q):
-        # Nobody meets every word: let names meeting all but one match (decided on the total, which
-        # does not depend on the cursor, so every page of a search takes the same branch).
-        response = _run(client, query, relaxed=True, facets=facets)
+    response = _run_relaxing(client, query, facets=facets)
     hits = response["hits"]["hits"]
     items = []
     for hit in hits:
@@ -570,10 +566,17 @@ def search(client: OpenSearch, query: PatientQuery, facets: bool = True) -> Pati
 
 def search_facets(client: OpenSearch, query: PatientQuery) -> dict[str, list[dict[str, Any]]]:
     """Every facet of a search, exactly as `search` counts them (relaxed when it relaxes), without its hits."""
-    response = _run(client, query, relaxed=False, hits=False)
+    return _facets(_run_relaxing(client, query, hits=False).get("aggregations", {}))
+
+
+def _run_relaxing(client: OpenSearch, query: PatientQuery, facets: bool = True, hits: bool = True) -> dict[str, Any]:
+    """The strict query's answer, or, when nobody meets every word, the relaxed one's (names meeting all
+    but one). Decided on the total, which does not depend on the cursor, so every page of a search, and
+    its facets asked apart, take the same branch; the total is only counted when the query can relax."""
+    response = _run(client, query, relaxed=False, facets=facets, hits=hits)
     if can_relax(query.q) and response["hits"]["total"]["value"] == 0:
-        response = _run(client, query, relaxed=True, hits=False)
-    return _facets(response.get("aggregations", {}))
+        response = _run(client, query, relaxed=True, facets=facets, hits=hits)
+    return response
 
 
 def _run(client: OpenSearch, query: PatientQuery, relaxed: bool, facets: bool = True,
