@@ -1,5 +1,5 @@
 import {
-  Alert, Badge, Button, Divider, Drawer, Group, Select, SimpleGrid, Stack, Table, Text, Timeline, Title,
+  Alert, Badge, Button, Divider, Drawer, Group, Select, SimpleGrid, Stack, Table, Text, Title,
 } from "@mantine/core";
 import { useMediaQuery } from "@mantine/hooks";
 import { useMutation, useQuery } from "@tanstack/react-query";
@@ -8,10 +8,11 @@ import { api } from "../../api/client";
 import { problemMessage, unwrap } from "../../api/errors";
 import { DayInput, TimeSelect } from "../../components/DayInput";
 import { Phones } from "../../components/Phones";
+import { HistoryTimeline } from "../../components/HistoryTimeline";
 import { Loading, Problem } from "../../components/states";
 import { formatDate, formatDateTime, formatTime, hhmm, localDateTime, localDay, localMinutes } from "../../lib/dates";
 import {
-  carName, channelLabel, confirmationColor, confirmationStatusLabel, historyKindLabel, outcomeLabel, sourceLabel,
+  carName, channelLabel, confirmationColor, confirmationStatusLabel, outcomeLabel, sourceLabel,
   visitStatusColor, visitStatusLabel,
 } from "../../lib/labels";
 import { AnchorLink } from "../../lib/links";
@@ -104,19 +105,7 @@ function VisitDetails({ visitId }: { visitId: string }) {
         )}
       </Block>
       <Block title="Histórico">
-        <Timeline bulletSize={12} lineWidth={2} active={history.length}>
-          {history.map((h, i) => (
-            <Timeline.Item key={i} title={historyKindLabel(h.kind)}>
-              <Text size="sm">
-                {h.kind === "status" && `${visitStatusLabel(h.from_status)} → ${visitStatusLabel(h.to_status)}`}
-                {h.kind === "rescheduled" && `${formatDateTime(h.old_start)} → ${formatDateTime(h.new_start)}${h.old_car_id !== h.new_car_id ? " (troca de carro)" : ""}`}
-                {h.kind === "created" && "Visita registrada"}
-                {h.reason && ` · ${h.reason}`}
-              </Text>
-              <Text size="xs" c="dimmed">{formatDateTime(h.at)}</Text>
-            </Timeline.Item>
-          ))}
-        </Timeline>
+        <HistoryTimeline history={history} />
       </Block>
     </Stack>
   );

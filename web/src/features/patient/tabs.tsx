@@ -1,14 +1,15 @@
 import {
-  Alert, Badge, Button, Group, Loader, Paper, Select, SimpleGrid, Stack, Table, Text, Textarea, Timeline, Title,
+  Alert, Badge, Button, Group, Loader, Paper, Select, SimpleGrid, Stack, Table, Text, Textarea, Title,
 } from "@mantine/core";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { Fragment, type ReactNode, useState } from "react";
 import { api, type Schemas } from "../../api/client";
+import { HistoryTimeline } from "../../components/HistoryTimeline";
 import { problemMessage, unwrap } from "../../api/errors";
 import { formatDate, formatDateTime, formatTime, todayIso } from "../../lib/dates";
 import { formatPhone, maskEmail, maskPhone } from "../../lib/format";
 import {
-  auditActionLabel, channelLabel, confirmationStatusLabel, genderLabel, historyKindLabel, messageStatusLabel, outcomeLabel,
+  auditActionLabel, channelLabel, confirmationStatusLabel, genderLabel, messageStatusLabel, outcomeLabel,
   phoneKindLabel, priorityLabel, roleLabel, sourceLabel, templateLabel, visitStatusLabel,
 } from "../../lib/labels";
 import { queryClient } from "../../queryClient";
@@ -133,24 +134,7 @@ function VisitHistory({ visitId }: { visitId: string }) {
   });
   if (query.isPending) return <Loader size="sm" role="status" aria-label="Carregando histórico" />;
   if (query.error) return <Alert color="red" role="alert">{problemMessage(query.error)}</Alert>;
-  const history = query.data.history ?? [];
-  return (
-    <>
-      <Timeline bulletSize={12} lineWidth={2} active={history.length}>
-        {history.map((h, i) => (
-          <Timeline.Item key={i} title={historyKindLabel(h.kind)}>
-            <Text size="sm">
-              {h.kind === "status" && `${visitStatusLabel(h.from_status)} → ${visitStatusLabel(h.to_status)}`}
-              {h.kind === "rescheduled" && `${formatDateTime(h.old_start)} → ${formatDateTime(h.new_start)}`}
-              {h.kind === "created" && "Visita registrada"}
-              {h.reason && ` · ${h.reason}`}
-            </Text>
-            <Text size="xs" c="dimmed">{formatDateTime(h.at)}</Text>
-          </Timeline.Item>
-        ))}
-      </Timeline>
-    </>
-  );
+  return <HistoryTimeline history={query.data.history ?? []} />;
 }
 
 const CHANNELS = ["phone", "whatsapp", "sms", "email"].map((value) => ({ value, label: channelLabel(value) }));
