@@ -24,7 +24,12 @@ class IndexingSettings(BaseSettings):
     opensearch_http_compress: bool = False
     # Every index and alias name starts with this; tests use a per-run prefix.
     index_prefix: str = "coleta-"
+    # People's changes per drain batch (a batch refreshes only when it is smaller than drain_refresh_below).
     drain_batch_size: int = 500
+    # A bulk writer's rows (an import's) per drain batch: people's changes wait at most for the batch
+    # being written when they arrive, so it is kept short (issue 14: an edit made during an import is
+    # searchable within 2 s); a smaller batch costs the import's drain more requests.
+    drain_bulk_batch_size: int = 200
     # A drain that finds fewer due outbox rows than this (people's writes, not an import) refreshes
     # what it wrote, so the change is searchable in milliseconds instead of at the next refresh
     # (1 s). Larger drains leave it to the refresh interval: a refresh per batch would slow imports.

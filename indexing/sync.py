@@ -47,6 +47,8 @@ class DrainResult:
     transient_failures: int = 0
     # Rows made due again because OpenSearch answered after failing them.
     released: int = 0
+    # The last batch claimed as many rows as it could take: more may be due.
+    full: bool = False
 
     def add(self, other: "DrainResult") -> None:
         """Accumulate another batch's counts."""
@@ -55,6 +57,7 @@ class DrainResult:
         self.failed_entities += other.failed_entities
         self.transient_failures += other.transient_failures
         self.released += other.released
+        self.full = other.full
 
 
 def write_targets(client: OpenSearch, index: str) -> list[str]:
@@ -77,17 +80,22 @@ def mapped_fields(client: OpenSearch, target: str) -> frozenset[str] | None:
 
 
 def drain_batch(
-    session: Session, client: OpenSearch, limit: int, refresh_below: int = 0, newest_first: bool = False
+    session: Session, client: OpenSearch, limit: int, refresh_below: int = 0, bulk_limit: int | None = None
 ) -> DrainResult:
     """Apply up to `limit` due outbox rows inside the caller's transaction (idempotent).
 
-    Fewer than `refresh_below` rows (a person's few writes, not an import's stream) are made
-    searchable at once: the bulk requests refresh the shards they touched, instead of leaving the
-    change to the index's refresh interval (up to a second later). `newest_first` claims the latest
-    rows instead of the oldest (see `drain`).
+    People's changes come first: only when none is due does the batch take a bulk writer's rows
+    (an import's), oldest first. So an edit made during an import waits for the batch being
+    written, never for the backlog; `bulk_limit` keeps that batch short. A batch of fewer than `refresh_below` rows (a person's few
+    writes, the tail of a backlog) is made searchable at once: the bulk requests refresh the
+    shards they touched, instead of leaving the change to the index's refresh interval (up to a
+    second later); a full batch keeps the interval (a refresh per batch would slow imports).
     """
-    entries = outbox.claim_due(session, limit, newest_first=newest_first)
-    result = DrainResult(claimed=len(entries))
+    entries = outbox.claim_due(session, limit, bulk=False)
+    if not entries:
+        limit = bulk_limit or limit
+        entries = outbox.claim_due(session, limit, bulk=True)
+    result = DrainResult(claimed=len(entries), full=len(entries) == limit)
     if not entries:
         return result
     refresh = len(entries) < refresh_below
@@ -193,21 +201,17 @@ def drain(max_batches: int = 20, batch_size: int | None = None, client: OpenSear
     """Drain due outbox rows batch by batch, each in its own transaction, until none are left."""
     settings = get_settings()
     size = batch_size or settings.drain_batch_size
+    bulk_size = batch_size or settings.drain_bulk_batch_size
     client = client or get_client()
     total = DrainResult()
     released = False
-    for batch in range(max_batches):
-        # The first batch takes the newest rows: a person's edit made during an import (whose rows
-        # fill the outbox) is written by the very drain its commit nudged, not after the backlog; the
-        # later batches go oldest first, so no row waits for ever. Order never matters for
-        # correctness: every write is version guarded. Only a drain whose first batch is small
-        # refreshes: a backlog (an import) keeps the refresh interval.
-        first = batch == 0
-        refresh_below = settings.drain_refresh_below if first else 0
+    for _ in range(max_batches):
+        # Every batch looks for people's changes first (see drain_batch). Order never matters for
+        # correctness: every write is version guarded.
         with unit_of_work() as session:
-            result = drain_batch(session, client, size, refresh_below, newest_first=first)
+            result = drain_batch(session, client, size, settings.drain_refresh_below, bulk_size)
         total.add(result)
-        if result.claimed < size:
+        if not result.full:
             # Nothing more is due. Once per drain (a row failing again must not spin the loop), retry
             # now what OpenSearch's own failure backed off, if it answers: this batch wrote documents
             # without an OpenSearch failure, or a ping says so.

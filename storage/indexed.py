@@ -86,6 +86,7 @@ def _queue(session: Session, entity_type: str, ids: set[str]) -> None:
     """One outbox row per entity, in one COPY."""
     if not ids:
         return
-    copy_rows(session, outbox.OutboxEntry.__table__, ("entity_type", "entity_id", "attempts"),
-              ((entity_type, str(i), 0) for i in sorted(ids)))
+    bulk = outbox.is_bulk(session)
+    copy_rows(session, outbox.OutboxEntry.__table__, ("entity_type", "entity_id", "attempts", "bulk"),
+              ((entity_type, str(i), 0, bulk) for i in sorted(ids)))
     session.info[outbox.OUTBOX_DIRTY] = True

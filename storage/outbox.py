@@ -16,6 +16,8 @@ from storage.sql import any_of
 
 # Set on the session when a change was recorded, so the boundary knows to nudge the drain.
 OUTBOX_DIRTY = "outbox_dirty"
+# Set on the session of a transaction that writes in bulk (see `mark_bulk`).
+OUTBOX_BULK = "outbox_bulk"
 
 
 class OutboxEntry(Base):
@@ -36,18 +38,36 @@ class OutboxEntry(Base):
     # The last failure was OpenSearch's (unreachable, overloaded, 5xx), not this document's: once
     # OpenSearch answers again the row is retried at once instead of waiting out its backoff.
     transient: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Recorded by a bulk writer (an import's batch, a bulk job, the day's roll-over): drained after
+    # people's changes, so an edit made during an import is searchable at once, not after the backlog.
+    bulk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
-    __table_args__ = (Index("ix_outbox_available_at_id", "available_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_available_at_id", "available_at", "id"),
+        Index("ix_outbox_bulk_id", "bulk", "id"),
+    )
+
+
+def mark_bulk(session: Session) -> None:
+    """Mark this transaction's changes as bulk: their outbox rows yield to people's in the drain."""
+    session.info[OUTBOX_BULK] = True
+
+
+def is_bulk(session: Session) -> bool:
+    """True when this transaction was marked as a bulk writer's."""
+    return bool(session.info.get(OUTBOX_BULK))
 
 
 def record(session: Session, entity_type: str, entity_id: str, deleted_version: int | None = None) -> None:
     """Record that an entity changed; flushed with the caller's transaction, never committed here."""
-    session.add(OutboxEntry(entity_type=entity_type, entity_id=str(entity_id), deleted_version=deleted_version))
+    session.add(OutboxEntry(entity_type=entity_type, entity_id=str(entity_id), deleted_version=deleted_version,
+                            bulk=is_bulk(session)))
     session.info[OUTBOX_DIRTY] = True
 
 
-def claim_due(session: Session, limit: int, newest_first: bool = False) -> list[Row]:
-    """Lock up to `limit` due rows, oldest first (or newest first), skipping rows another drainer holds.
+def claim_due(session: Session, limit: int, bulk: bool) -> list[Row]:
+    """Lock up to `limit` due rows of people's changes (or of bulk writers'), oldest first, skipping
+    rows another drainer holds.
 
     Plain rows (id, entity_type, entity_id, deleted_version, attempts), not ORM objects:
     the drain only reads them, and thousands per batch would fill the identity map.
@@ -55,8 +75,8 @@ def claim_due(session: Session, limit: int, newest_first: bool = False) -> list[
     table = OutboxEntry.__table__
     stmt = (
         select(table.c.id, table.c.entity_type, table.c.entity_id, table.c.deleted_version, table.c.attempts)
-        .where(table.c.available_at <= func.now())
-        .order_by(table.c.id.desc() if newest_first else table.c.id)
+        .where(table.c.bulk.is_(bulk), table.c.available_at <= func.now())
+        .order_by(table.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )

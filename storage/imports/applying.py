@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from storage import indexed
+from storage import indexed, outbox
 from storage.sql import copy_rows
 from storage.cars import service as car_service
 from storage.duplicates import service as duplicate_service
@@ -485,8 +485,8 @@ def _bind(name: str):
 
 
 def begin_batch(session: Session) -> None:
-    """Start a batch transaction: take the importers' lock (released at commit or rollback) and commit
-    without waiting for the WAL flush.
+    """Start a batch transaction: take the importers' lock (released at commit or rollback), commit
+    without waiting for the WAL flush, and record its outbox rows as a bulk writer's.
 
     `synchronous_commit = off` is safe here: if PostgreSQL itself crashes, the last
     batches may be lost whole (each carries its own checkpoint), and a re-run redoes
@@ -494,6 +494,7 @@ def begin_batch(session: Session) -> None:
     """
     session.execute(ADVISORY_LOCK_SQL)
     session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    outbox.mark_bulk(session)  # its index writes yield to people's (see storage.outbox)
 
 
 @dataclass

@@ -41,7 +41,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from storage import paging, resumable
+from storage import outbox, paging, resumable
 from storage.audit.service import Actor
 from storage.sql import copy_rows
 from storage.cars import repo as car_repo
@@ -440,6 +440,7 @@ def process_batch(session: Session, job_id: str, size: int = BATCH_SIZE) -> Batc
         return BatchResult(status=job.status)
     if job.status != "running" or not job.resolved:
         return BatchResult(status=job.status)
+    outbox.mark_bulk(session)  # thousands of items: their index writes yield to people's
     context = actions.Context(
         job_id=job.id, action=job.action, params=dict(job.params),
         actor=Actor(user_id=job.actor_id, role=job.actor_role, ip=job.actor_ip, request_id=job.request_id),

@@ -14,6 +14,8 @@ from storage.db import unit_of_work
 from storage.outbox import OutboxEntry
 from storage.patients import repo as patient_repo
 from storage.patients import service as patient_service
+from indexing.client import get_client
+from tests.factories import patient_data
 from tests.indexing.conftest import create_patients, indexed
 
 
@@ -171,7 +173,7 @@ def test_item_level_failures_are_backed_off_per_entity(committed, client):
     good, bad = create_patients(2)
     # Break one document on purpose: a concrete index that rejects it (strict mapping).
     with unit_of_work() as session:
-        entries = outbox.claim_due(session, 10)
+        entries = outbox.claim_due(session, 10, bulk=False)
         assert {e.entity_id for e in entries} == {good, bad}
     alias = names.alias("patients")
     outcome = writer.write(
@@ -200,3 +202,45 @@ def test_backlog_reports_count_and_age(committed):
         count, age = outbox.backlog(session)
     assert count == 3
     assert 0 <= age < 60
+
+
+def bulk_flags() -> list[tuple[str, bool]]:
+    with unit_of_work() as session:
+        return [tuple(r) for r in session.execute(select(OutboxEntry.entity_id, OutboxEntry.bulk).order_by(OutboxEntry.id))]
+
+
+def test_a_bulk_writers_rows_are_marked_and_peoples_are_not(committed):
+    (person,) = create_patients(1)
+    sync.drain()
+    with unit_of_work() as session:
+        outbox.mark_bulk(session)
+        importer = patient_service.create(session, patient_data()).id
+    with unit_of_work() as session:
+        outbox.mark_bulk(session)
+        patient_service.delete(session, person)  # a delete's row (outbox.record) carries the mark too
+    assert bulk_flags() == [(importer, True), (person, True)]
+    with unit_of_work() as session:
+        patient_service.update(session, importer, {"notes": "editado por alguém"})
+    assert bulk_flags() == [(importer, True), (person, True), (importer, False)]
+
+
+def test_a_persons_change_is_drained_before_a_backlog_recorded_earlier_and_searchable_at_once(committed):
+    with unit_of_work() as session:
+        outbox.mark_bulk(session)
+        backlog = [patient_service.create(session, patient_data()).id for _ in range(30)]
+    (person,) = create_patients(1)
+
+    # A batch of 10, as if the import's 30 rows were the oldest of a long backlog.
+    result = sync.drain(max_batches=1, batch_size=10)
+    assert (result.claimed, result.applied_entities) == (1, 1)
+    assert indexed(person) is not None and all(indexed(p) is None for p in backlog)
+    # Refreshed by the drain: found by a search without waiting for the refresh interval.
+    hits = get_client().search(index=names.alias("patients"), body={"query": {"ids": {"values": [person]}}})
+    assert hits["hits"]["total"]["value"] == 1
+
+    # Then the backlog, oldest first.
+    result = sync.drain(max_batches=1, batch_size=10)
+    assert result.claimed == 10
+    assert [indexed(p) is not None for p in backlog] == [True] * 10 + [False] * 20
+    sync.drain()
+    assert pending() == 0 and all(indexed(p) is not None for p in backlog)

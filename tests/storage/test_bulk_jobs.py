@@ -195,8 +195,9 @@ def test_tags_over_visit_ids_touch_each_patient_once_and_report_unknown_visits(w
     assert counters(s, job.id) == ("done", 3, 3, 2, 1, 0)
     tags = dict(s.execute(select(Patient.id, Patient.tags).where(Patient.id.in_([world["ana"], world["bia"]]))).all())
     assert tags == {world["ana"]: ["idosa", "jejum"], world["bia"]: ["idosa", "jejum"]}
-    # Through the patient service: an outbox row per changed patient.
+    # Through the patient service: an outbox row per changed patient, a bulk writer's.
     assert s.scalar(select(func.count(OutboxEntry.id))) == outbox_before + 2
+    assert s.scalar(select(func.count(OutboxEntry.id)).where(OutboxEntry.bulk)) == 2
     assert audits(s, job.id) == [("patient.bulk", world["ana"], None, ACTOR.user_id),
                                  ("patient.bulk", world["bia"], None, ACTOR.user_id)]
     item = s.scalars(select(BulkJobItem).where(BulkJobItem.job_id == job.id, BulkJobItem.item_id == MISSING)).one()

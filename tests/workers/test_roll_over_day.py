@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from indexing import names, sync
 from indexing.client import get_client
 from storage.db import unit_of_work
+from storage.outbox import OutboxEntry
 from storage.visits import service as visit_service
 from tests.indexing.conftest import indexed, refresh
 from tests.storage.visits.helpers import SAO_PAULO, booking, make_car, make_patient
@@ -42,6 +45,8 @@ def test_patients_with_a_visit_yesterday_get_fresh_next_and_last_visits(committe
     untouched_version = indexed(old)["_version"]
 
     assert roll_over_day() == 1
+    with unit_of_work() as session:  # a night's thousands of patients: they yield to people's changes
+        assert session.execute(select(OutboxEntry.entity_id, OutboxEntry.bulk)).all() == [(recent, True)]
     assert sync.drain().failed_entities == 0
     refresh()
     fresh = indexed(recent)

@@ -10,7 +10,7 @@ from kombu.exceptions import LimitExceeded
 from kombu.pools import ProducerPool
 
 from indexing import lifecycle, sync
-from storage import indexed
+from storage import indexed, outbox
 from storage.clock import local_today
 from storage.db import unit_of_work
 from storage.visits import index_repo as visit_index_repo
@@ -106,6 +106,7 @@ def roll_over_day() -> int:
         )
     for start in range(0, len(patient_ids), ROLLOVER_BATCH):
         with unit_of_work() as session:
+            outbox.mark_bulk(session)
             indexed.mark_changed(session, stale_patients=patient_ids[start:start + ROLLOVER_BATCH])
     if patient_ids:
         nudge_drain()

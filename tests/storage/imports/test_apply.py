@@ -17,6 +17,7 @@ from storage.db import unit_of_work
 from storage.errors import Invalid
 from storage.imports import service
 from storage.imports.models import Import
+from storage.outbox import OutboxEntry
 from storage.patients.models import Patient
 from storage.visits.models import Visit, VisitSource
 from tests.storage.imports.helpers import (
@@ -89,6 +90,9 @@ def test_each_sample_gives_the_domain_table_and_a_second_import_changes_nothing(
     assert len(patients()) == distinct
     # Every change went through the outbox: one row per visit and per patient.
     assert outbox_count() == imported + distinct
+    # As a bulk writer's rows: people's changes made meanwhile are drained before them.
+    with unit_of_work() as session:
+        assert session.scalars(select(OutboxEntry.bulk).distinct()).all() == [True]
 
     versions, pending, before = row_versions(), outbox_count(), snapshot(with_outbox=False)
     second = run(path.read_bytes(), path.name)
