@@ -3,7 +3,7 @@
 Three scenarios, each during 2,000 writes through the API at a bounded rate (creates and
 updates of patients and visits, a quarter each, from 16 threads, open loop):
 
-- worker: an import is running when the Celery worker (and its pool) is killed with SIGKILL;
+- worker: an import is running when the Celery workers (and their pools) are killed with SIGKILL;
   it is restarted at once (as a supervisor would, `scripts/app.sh restart-worker`), and the
   import must resume by itself (heartbeat + resume sweep) and finish;
 - opensearch: the node is stopped for 60 s, then started again;
@@ -317,13 +317,14 @@ def worker_kill(world: World, count: int, rate: float, import_rows: int) -> Repo
         state["import"] = response.json()["id"]
         while (item := client.get(f"/api/v1/imports/{state['import']}").json())["processed_rows"] < 500:
             time.sleep(0.05)
-        pid = our_pid("worker")
+        # Both workers: the one applying the import and the drain's.
+        pids = [our_pid(name) for name in ("worker-jobs", "worker")]
         state["processed_at_kill"] = item["processed_rows"]
-        victims = [pid, *children(pid)]
+        victims = [victim for pid in pids for victim in (pid, *children(pid))]
         for victim in victims:
             os.kill(victim, signal.SIGKILL)
         report.fault_at = time.monotonic()
-        report.notes.append(f"kill -9 do worker (pid {pid} e {len(victims) - 1} filhos) com a importação em "
+        report.notes.append(f"kill -9 dos workers (pids {pids} e {len(victims) - 2} filhos) com a importação em "
                             f"{item['processed_rows']}/{item['total_rows']} linhas")
         monitor.start()
 

@@ -85,9 +85,14 @@ class Stack:
         log = open(ROOT / ".local" / "log" / f"bench-fresh-{self.variant}.log", "ab")
         prefix = self.env["COLETA_QUEUE_PREFIX"]
         celery = [sys.executable, "-m", "celery", "-A", "workers.app:celery_app"]
+        if self.variant == "baseline":  # one worker on both queues, as make run started it then
+            workers = [[*celery, "worker", "-Q", f"{prefix}sync,{prefix}default", "--concurrency", "2",
+                        "--loglevel", "WARNING", "-n", f"{prefix}@bench"]]
+        else:  # the drain's worker and the jobs' worker, as scripts/app.sh starts them
+            workers = [[*celery, "worker", "-Q", f"{prefix}{queue}", "--concurrency", "2", "--loglevel", "WARNING",
+                        "-n", f"{prefix}{queue}@bench"] for queue in ("sync", "default")]
         for command in (
-            [*celery, "worker", "-Q", f"{prefix}sync,{prefix}default", "--concurrency", "2", "--loglevel", "WARNING",
-             "-n", f"{prefix}@bench"],
+            *workers,
             [*celery, "beat", "--loglevel", "WARNING", "--schedule", str(self.schedule)],
             [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "warning"],

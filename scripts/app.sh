@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Start (or stop) the Celery worker, Celery beat and the API in the background.
+# Start (or stop) the Celery workers, Celery beat and the API in the background.
 # `start` restarts them, so a second `make run` picks up code changes; `restart-worker` restarts the
-# worker and beat alone (the API keeps serving). Only processes this checkout started (its pid files)
+# workers and beat alone (the API keeps serving). Only processes this checkout started (its pid files)
 # are ever stopped.
 # Usage: app.sh start|stop|status|restart-worker
 set -euo pipefail
@@ -17,14 +17,19 @@ launch() {  # name, command...
   echo $! >"$RUN_DIR/$name.pid"
 }
 
+# Two workers: the outbox drain has processes of its own, so imports and bulk jobs (minutes each,
+# two at once would fill a shared worker) never hold search freshness back.
+WORKERS=(worker worker-jobs)
+
 launch_worker() {
-  launch worker "${CELERY[@]}" worker -Q "${COLETA_QUEUE_PREFIX:-}sync,${COLETA_QUEUE_PREFIX:-}default" --concurrency 2 --loglevel INFO -n "coleta@%h"
+  launch worker "${CELERY[@]}" worker -Q "${COLETA_QUEUE_PREFIX:-}sync" --concurrency 2 --loglevel INFO -n "coleta-sync@%h"
+  launch worker-jobs "${CELERY[@]}" worker -Q "${COLETA_QUEUE_PREFIX:-}default" --concurrency 2 --loglevel INFO -n "coleta-jobs@%h"
   launch beat "${CELERY[@]}" beat --loglevel INFO --schedule "$RUN_DIR/celerybeat-schedule"
 }
 
 restart-worker() {
-  for name in beat worker; do stop_pidfile "$RUN_DIR/$name.pid" 20; done
-  say "Reiniciando worker Celery e beat (a API continua no ar)"
+  for name in beat "${WORKERS[@]}"; do stop_pidfile "$RUN_DIR/$name.pid" 20; done
+  say "Reiniciando os workers Celery e o beat (a API continua no ar)"
   launch_worker
 }
 
@@ -43,11 +48,11 @@ start() {
 }
 
 stop() {
-  for name in api beat worker; do stop_pidfile "$RUN_DIR/$name.pid" 20; done
+  for name in api beat "${WORKERS[@]}"; do stop_pidfile "$RUN_DIR/$name.pid" 20; done
 }
 
 status() {
-  for name in worker beat api; do
+  for name in "${WORKERS[@]}" beat api; do
     if pid_alive "$RUN_DIR/$name.pid"; then echo "$name: rodando (pid $(cat "$RUN_DIR/$name.pid"))"; else echo "$name: parado"; fi
   done
   if ! pid_alive "$RUN_DIR/api.pid" && port_open "$API_PORT"; then

@@ -28,7 +28,7 @@ Coleta rodando ($(( $(date +%s) - started ))s):
   PostgreSQL  127.0.0.1:$COLETA_PG_PORT  banco coleta, usuário coleta
   Redis       127.0.0.1:$COLETA_REDIS_PORT
   OpenSearch  http://127.0.0.1:$OPENSEARCH_PORT
-  Logs        .local/log/   (api.log, worker.log, beat.log, opensearch.log, redis.log)
+  Logs        .local/log/   (api.log, worker.log, worker-jobs.log, beat.log, opensearch.log, redis.log)
 Parar tudo: make stop
 MSG
 if [ "$ENVIRONMENT" = development ]; then

@@ -62,16 +62,16 @@ def test_restart_worker_restarts_the_worker_and_beat_and_leaves_the_api_serving(
     run = tmp_path / "run"
     try:
         script("app.sh", "start", local=tmp_path, **env)
-        before = {name: (run / f"{name}.pid").read_text() for name in ("api", "worker", "beat")}
+        before = {name: (run / f"{name}.pid").read_text() for name in ("api", "worker", "worker-jobs", "beat")}
 
         script("app.sh", "restart-worker", local=tmp_path, **env)
 
-        after = {name: (run / f"{name}.pid").read_text() for name in ("api", "worker", "beat")}
+        after = {name: (run / f"{name}.pid").read_text() for name in ("api", "worker", "worker-jobs", "beat")}
         assert after["api"] == before["api"]
-        assert after["worker"] != before["worker"] and after["beat"] != before["beat"]
-        for name in ("api", "worker", "beat"):
+        assert all(after[name] != before[name] for name in ("worker", "worker-jobs", "beat"))
+        for name in ("api", "worker", "worker-jobs", "beat"):
             os.kill(int(after[name]), 0)  # alive
-        assert not any(Path(f"/proc/{before[name].strip()}").exists() for name in ("worker", "beat"))
+        assert not any(Path(f"/proc/{before[name].strip()}").exists() for name in ("worker", "worker-jobs", "beat"))
         assert httpx.get(f"http://127.0.0.1:{env['COLETA_API_PORT']}/healthz").status_code == 200
     finally:
         script("app.sh", "stop", local=tmp_path, **env)
