@@ -10,6 +10,8 @@ runs against one, then the other, `--rounds` times in alternating order, so both
 machine. Routes: `/healthz` (no auth), `/api/v1/users/me` (the trivial authenticated route: its
 latency is the API's overhead: auth, dependencies, middleware, serialisation), then the search
 kinds of `bench.search_scale` with recall@1/@5 where judged. The shard request cache is off.
+Below the table, the API's own time on the two plain routes (each request's `duration_ms` from
+its access line: what the API adds, without the bench client's and the loopback's share).
 Figures are printed, never asserted.
 """
 
@@ -70,6 +72,28 @@ class Route(ApiEngine):
         return super().__call__(probe)
 
 
+def log_path(variant: str) -> Path:
+    return ROOT / ".local" / "log" / f"bench-api-{variant}.log"
+
+
+def server_times(variant: str, offset: int) -> dict[str, list[float]]:
+    """The API's own time per request (its access lines' `duration_ms`, from the outermost middleware
+    to the last byte handed to uvicorn) by route, from the log lines written after `offset`."""
+    import json
+
+    times: dict[str, list[float]] = {}
+    with open(log_path(variant), "rb") as log:
+        log.seek(offset)
+        for line in log:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("message") == "request" and "duration_ms" in entry:
+                times.setdefault(entry["path"], []).append(float(entry["duration_ms"]))
+    return times
+
+
 def measure(bench: Bench, args: argparse.Namespace) -> list[str]:
     """Both APIs up, every route measured on each in alternating rounds; returns the report lines."""
     count = int(args.rate * args.seconds)
@@ -80,6 +104,7 @@ def measure(bench: Bench, args: argparse.Namespace) -> list[str]:
     directories = {"baseline": baseline.checkout(args.baseline_ref), "current": ROOT}
     processes = {}
     request_cache(bench, False)
+    offsets = {variant: log_path(variant).stat().st_size if log_path(variant).exists() else 0 for variant in directories}
     try:
         engines = {}
         for variant, directory in directories.items():
@@ -109,7 +134,23 @@ def measure(bench: Bench, args: argparse.Namespace) -> list[str]:
             process.terminate()
             process.wait(timeout=20)
         request_cache(bench, True)
-    return table(kinds, runs, args)
+    return table(kinds, runs, args) + server_table({variant: server_times(variant, offsets[variant]) for variant in directories})
+
+
+def server_table(times: dict[str, dict[str, list[float]]]) -> list[str]:
+    """The API's own time on the two plain routes (warm-up requests included), without the client's."""
+    def pct(values: list[float], q: float) -> str:
+        if not values:
+            return "     —"
+        ordered = sorted(values)
+        return f"{ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]:6.1f}"
+
+    lines = ["", "inside the API (access log duration_ms: middleware, auth, dependencies, route, JSON), ms"]
+    for path, label in (("/healthz", "/healthz"), ("/api/v1/users/me", "/users/me (auth)")):
+        cells = "  ".join(f"{variant} p50 {pct(t.get(path, []), 50)} p95 {pct(t.get(path, []), 95)}"
+                          for variant, t in times.items())
+        lines.append(f"{label:17} {cells}")
+    return lines
 
 
 def table(kinds: list[str], runs: dict, args: argparse.Namespace) -> list[str]:
