@@ -28,9 +28,9 @@ def found_names(q: str) -> list[str]:
     return [item["name"] for item in search(get_client(), PatientQuery(q=q)).items]
 
 
-def test_the_newest_patient_mapping_is_v4_and_each_version_keeps_every_field_of_the_last():
-    assert mappings.latest_version("patients") == 4
-    for older, newer, added in ((1, 2, V2_FIELDS), (2, 3, V3_FIELDS), (3, 4, V4_FIELDS)):
+def test_the_newest_patient_mapping_is_v5_and_each_version_keeps_every_field_of_the_last():
+    assert mappings.latest_version("patients") == 5
+    for older, newer, added in ((1, 2, V2_FIELDS), (2, 3, V3_FIELDS), (3, 4, V4_FIELDS), (4, 5, set())):
         old = mappings.load("patients", older)["mappings"]
         new = mappings.load("patients", newer)["mappings"]
         assert new["dynamic"] == "strict"
@@ -39,9 +39,30 @@ def test_the_newest_patient_mapping_is_v4_and_each_version_keeps_every_field_of_
             assert new["properties"][field_name]["type"] == definition["type"], field_name
 
 
+def test_v5_indexes_the_same_terms_as_v4_with_less_kept_beside_them():
+    # Issue 14 (rebuild throughput): positions nobody asks for (prefix grams are never phrase
+    # matched) and frequencies and norms of fields only ever matched in constant-score filters are
+    # not written; what each field indexes, and so every match and score, is v4's.
+    def without_index_structures(definition):
+        if isinstance(definition, dict):
+            return {k: without_index_structures(v) for k, v in definition.items()
+                    if k not in ("index_options", "norms", "mapping_version")}
+        return definition
+
+    v4, v5 = mappings.load("patients", 4), mappings.load("patients", 5)
+    assert v5["settings"] == v4["settings"]
+    assert without_index_structures(v5["mappings"]) == without_index_structures(v4["mappings"])
+    fields = v5["mappings"]["properties"]
+    assert fields["name"]["fields"]["prefix"]["index_options"] == "freqs"  # suggest still scores by BM25
+    for field, sub in (("cpf", "prefix"), ("phones", "prefix"), ("phones", "suffix"),
+                       ("name_phonetic", "first"), ("name_phonetic", "last")):
+        assert fields[field]["fields"][sub]["index_options"] == "docs"
+        assert fields[field]["fields"][sub]["norms"] is False
+
+
 def test_a_fresh_setup_creates_the_newest_behind_the_alias(committed, client):
     concrete, mapping = live_mapping(client)
-    assert concrete.startswith(f"{names.alias('patients')}-v4-")
+    assert concrete.startswith(f"{names.alias('patients')}-v5-")
     assert V2_FIELDS | V3_FIELDS | V4_FIELDS <= set(mapping["properties"])
     assert mapping["properties"]["visits"]["type"] == "nested"
 
@@ -72,7 +93,7 @@ def test_a_live_v1_index_keeps_taking_writes_and_a_rebuild_moves_the_alias_to_th
     report = lifecycle.rebuild("patients")
 
     assert report.old_indices == [v1]
-    assert report.new_index.startswith(f"{names.alias('patients')}-v4-")
+    assert report.new_index.startswith(f"{names.alias('patients')}-v5-")
     assert lifecycle.live_indices(client, "patients") == [report.new_index]
     assert not client.indices.exists(index=v1)
     _, mapping = live_mapping(client)
@@ -123,7 +144,7 @@ def test_a_live_v3_install_upgrades_to_nested_visits_through_setup_index_upgrade
 
     assert cli.main(["setup-index", "--upgrade"]) == 0
 
-    assert lifecycle.live_mapping_version(client, "patients") == 4
+    assert lifecycle.live_mapping_version(client, "patients") == mappings.latest_version("patients")
     assert [v["car_id"] for v in indexed(ana)["visits"]] == [car, other]
 
     def ids_of(**filters) -> list[str]:
