@@ -1,5 +1,4 @@
 import { CloseButton, Combobox, Group, Loader, Text, TextInput, useCombobox } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
 import { useIsFetching, useQuery } from "@tanstack/react-query";
 import { useNavigate } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
@@ -15,41 +14,53 @@ export const DEBOUNCE_MS = 200;
 /**
  * The one search box: what is typed goes to the URL (and so to the results) 200 ms after the last
  * keystroke; the suggestions open below it (↓/↑ to move, Enter to open the patient, Esc to close).
+ * `settled`: this search's results are painted, so the suggestions may be asked (see below).
  */
-export function SearchBox({ search, fetching }: { search: PatientSearch; fetching: boolean }) {
+export function SearchBox({ search, fetching, settled }: { search: PatientSearch; fetching: boolean; settled: boolean }) {
   const q = search.q ?? "";
   const update = useSearchNav();
   const navigate = useNavigate();
   const [text, setText] = useState(q);
-  const [debounced] = useDebouncedValue(text, DEBOUNCE_MS);
+  // What the suggestions are asked for: the text of the last pause.
+  const [paused, setPaused] = useState(q.trim());
   const pushed = useRef(q);
   const combobox = useCombobox({ onDropdownClose: () => combobox.resetSelectedOption() });
 
-  // Typing → URL (replace: a word typed is not a step of the back button). The requests (results
-  // and facets) leave now, not after the router has moved: the page finds them in flight under the same keys.
+  // Typing → URL (replace: a word typed is not a step of the back button). The pause is timed from
+  // the keystroke itself (not from the render that follows it), and the request leaves before the
+  // router moves and the page renders: the page finds it in flight under the same key.
   const latest = useRef(search);
   latest.current = search;
-  useEffect(() => {
-    if (debounced.trim() === pushed.current.trim()) return;
-    pushed.current = debounced;
-    const next = { ...latest.current, q: debounced.trim() || undefined };
-    prefetchSearch(queryClient, next);
-    void update({ q: next.q }, { replace: true });
-  }, [debounced, update]);
+  const pause = useRef<number | undefined>(undefined);
+  useEffect(() => () => window.clearTimeout(pause.current), []);
+  const typed = (value: string) => {
+    window.clearTimeout(pause.current);
+    pause.current = window.setTimeout(() => {
+      setPaused(value.trim());
+      if (value.trim() === pushed.current.trim()) return;
+      pushed.current = value;
+      const next = { ...latest.current, q: value.trim() || undefined };
+      prefetchSearch(queryClient, next);
+      void update({ q: next.q }, { replace: true });
+    }, DEBOUNCE_MS);
+  };
   // URL → box (back button, a preset, "limpar tudo").
   useEffect(() => {
     if (q.trim() !== pushed.current.trim()) {
       pushed.current = q;
+      window.clearTimeout(pause.current);
       setText(q);
+      setPaused(q.trim());
     }
   }, [q]);
 
-  // Asked once the results of the same pause are in: on 2 cores the three requests at once (results,
-  // suggestions, facets) slowed the results, which are what the person waits for.
+  // Asked once the results of the same pause are painted: on 2 cores the three requests at once
+  // (results, suggestions, facets) slowed the results, which are what the person waits for, and an
+  // answer rendered before the results' frame delays that frame.
   const searching = useIsFetching({ queryKey: ["patients", "search"] }) > 0;
-  const suggestion = suggestQuery(debounced.trim());
-  const suggestions = useQuery({ ...suggestion, enabled: suggestion.enabled && !searching });
-  const items = debounced.trim().length >= 2 ? (suggestions.data?.items ?? []) : [];
+  const suggestion = suggestQuery(paused);
+  const suggestions = useQuery({ ...suggestion, enabled: suggestion.enabled && settled && !searching });
+  const items = paused.length >= 2 ? (suggestions.data?.items ?? []) : [];
   const open = combobox.dropdownOpened && items.length > 0;
 
   return (
@@ -75,6 +86,7 @@ export function SearchBox({ search, fetching }: { search: PatientSearch; fetchin
           data-testid="search-box"
           onChange={(event) => {
             setText(event.currentTarget.value);
+            typed(event.currentTarget.value);
             combobox.openDropdown();
             combobox.resetSelectedOption();
           }}
@@ -83,6 +95,8 @@ export function SearchBox({ search, fetching }: { search: PatientSearch; fetchin
           onKeyDown={(event) => {
             // Enter with no suggestion chosen: search now, without waiting for the pause.
             if (event.key === "Enter" && combobox.getSelectedOptionIndex() === -1) {
+              window.clearTimeout(pause.current);
+              setPaused(text.trim());
               pushed.current = text;
               void update({ q: text.trim() || undefined }, { replace: true });
               combobox.closeDropdown();
@@ -91,7 +105,7 @@ export function SearchBox({ search, fetching }: { search: PatientSearch; fetchin
           rightSection={
             text ? (
               fetching ? <Loader size="sm" role="status" aria-label="Buscando" /> : (
-                <CloseButton aria-label="Limpar busca" onClick={() => { setText(""); pushed.current = ""; void update({ q: undefined }, { replace: true }); }} />
+                <CloseButton aria-label="Limpar busca" onClick={() => { window.clearTimeout(pause.current); setText(""); setPaused(""); pushed.current = ""; void update({ q: undefined }, { replace: true }); }} />
               )
             ) : null
           }
@@ -102,7 +116,7 @@ export function SearchBox({ search, fetching }: { search: PatientSearch; fetchin
           {items.map((item) => (
             <Combobox.Option value={item.id} key={item.id}>
               <Group justify="space-between" wrap="nowrap" gap="sm">
-                <Text size="sm" truncate><PrefixHighlight text={item.name} query={debounced} /></Text>
+                <Text size="sm" truncate><PrefixHighlight text={item.name} query={paused} /></Text>
                 {item.cpf_masked && <Text size="xs" c="dimmed" ff="monospace">{formatCpf(item.cpf_masked)}</Text>}
               </Group>
             </Combobox.Option>

@@ -14,6 +14,7 @@ import { patientFacetsQuery, patientSearchQuery } from "./queries";
 import { Results } from "./Results";
 import { SearchBox } from "./SearchBox";
 import { effectiveSort, hasFilters, PRESETS, rememberSearch, SORT_LABELS, SORTS, type PatientSearch, type Sort } from "./searchParams";
+import { useAfterPaint } from "./useAfterPaint";
 import { useSearchNav } from "./useSearchNav";
 
 export function SearchPage() {
@@ -23,12 +24,16 @@ export function SearchPage() {
   const wide = useMediaQuery("(min-width: 62em)", true);
   const [filtersOpen, filters] = useDisclosure(false);
   // Results first, then facets: the results (and the count read aloud) are painted as soon as they
-  // arrive; the facets are asked once they have (on 2 cores, asking both at once slowed the results
-  // by the facets' own time), and painted beside them when theirs does.
+  // arrive; the facets (and the suggestions) are asked once that frame is painted (on 2 cores,
+  // asking both at once slowed the results by the facets' own time, and an answer rendered before
+  // the results' frame delayed it), and painted beside them when theirs arrives.
   const query = useInfiniteQuery(patientSearchQuery(search));
-  const facetsQuery = useQuery({ ...patientFacetsQuery(search), enabled: !query.isPending && !query.isPlaceholderData });
-  const facets = facetsQuery.data;
   const first = query.data?.pages[0];
+  const resultsPainted = useAfterPaint(
+    !query.isPending && !query.isPlaceholderData && !(query.isFetching && !query.isFetchingNextPage), JSON.stringify(search),
+  );
+  const facetsQuery = useQuery({ ...patientFacetsQuery(search), enabled: resultsPainted });
+  const facets = facetsQuery.data;
   // The same array while the pages are the same, so the facets' answer does not render the list again.
   const items = useMemo(() => (query.data?.pages ?? []).flatMap((p) => p.items), [query.data]);
   const view = search.visao ?? (wide ? "lista" : "cartoes");
@@ -77,7 +82,7 @@ export function SearchPage() {
           </Group>
         )}
       </Group>
-      <SearchBox search={search} fetching={query.isFetching && !query.isFetchingNextPage} />
+      <SearchBox search={search} fetching={query.isFetching && !query.isFetchingNextPage} settled={resultsPainted} />
       <Group gap="xs" aria-label="Filtros salvos" role="group">
         <Text size="sm" c="dimmed">Filtros salvos:</Text>
         {PRESETS.map((preset) => (

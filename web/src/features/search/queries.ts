@@ -51,9 +51,12 @@ export function patientFacetsQuery(search: PatientSearch) {
   });
 }
 
-/** The requests of a search state (typing, the route's loader): the results now, the facets once they are in. */
+/**
+ * The results of a search state (typing, the route's loader), asked at once. Its facets are asked by
+ * the page once the results are painted (see SearchPage).
+ */
 export function prefetchSearch(client: QueryClient, search: PatientSearch): void {
-  void client.prefetchInfiniteQuery(patientSearchQuery(search)).then(() => client.prefetchQuery(patientFacetsQuery(search)));
+  void client.prefetchInfiniteQuery(patientSearchQuery(search));
 }
 
 /** Values of one facet for the current search: those starting with `prefix`, or more than the first 20. */
