@@ -232,11 +232,11 @@ def report(results: dict, args: argparse.Namespace) -> list[str]:
         f"Freshness and search during imports: stacks as `make run` (worker --concurrency 2, beat, 1 uvicorn); "
         f"baseline = {args.baseline_ref}; registry from a {args.seed_rows:,}-row export; imports of "
         f"{args.import_rows:,} rows; {args.clients} search clients (closed loop)",
-        f"{'':34} {'baseline':>18} {'current':>18}",
+        f"{'':34} " + " ".join(f"{variant:>18}" for variant in results),
     ]
 
     def row(label: str, get) -> None:
-        lines.append(f"{label:34} " + " ".join(f"{get(results[v]):>18}" for v in ("baseline", "current")))
+        lines.append(f"{label:34} " + " ".join(f"{get(results[v]):>18}" for v in results))
 
     row("patients in the registry", lambda r: f"{r['patients']:,}")
     for p in (0.5, 0.95, 0.99):
@@ -283,13 +283,11 @@ def main() -> int:
         finally:
             stack.stop()
         print(f"{variant}: done", file=sys.stderr, flush=True)
-    if set(results) == {"baseline", "current"}:
-        lines = baseline.header("bench.freshness") + report(results, args)
-        print("\n".join(lines), flush=True)
-        if args.save:
-            baseline.save("freshness", lines)
-    else:
-        print(results)
+    # One column per variant run (`--variants current` alone: today's figures without the baseline's stack).
+    lines = baseline.header("bench.freshness") + report(results, args)
+    print("\n".join(lines), flush=True)
+    if args.save:
+        baseline.save("freshness", lines)
     return 0
 
 
