@@ -1,12 +1,13 @@
 import { Chip, Group, Loader, Stack, Text } from "@mantine/core";
-import { lazy, Suspense } from "react";
-import { PERIOD_LABELS, PERIODS, type Period, type PatientSearch } from "./searchParams";
+import { lazy, memo, Suspense } from "react";
+import { PERIOD_LABELS, PERIODS, type Period, type SearchFilters } from "./searchParams";
 import { useSearchNav } from "./useSearchNav";
 
 // The calendar (and dayjs) load only when someone picks "personalizado".
 const RangePicker = lazy(() => import("./RangePicker"));
 
-export function DateFilter({ search }: { search: PatientSearch }) {
+/** Memoised on the filters (not the words typed): typing does not render it again. */
+export const DateFilter = memo(function DateFilter({ filters: search }: { filters: SearchFilters }) {
   const update = useSearchNav();
   return (
     <Stack gap={6} component="fieldset" m={0} p={0} style={{ border: 0, minInlineSize: 0 }}>
@@ -31,4 +32,4 @@ export function DateFilter({ search }: { search: PatientSearch }) {
       )}
     </Stack>
   );
-}
+});

@@ -1,11 +1,12 @@
 import { Anchor, Box, Checkbox, Group, Loader, Stack, Text, TextInput, VisuallyHidden } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { useQuery } from "@tanstack/react-query";
+import { useSearch } from "@tanstack/react-router";
 import { memo, useState } from "react";
 import { fold, formatCount } from "../../lib/format";
 import { FACET_LABELS, facetValueLabel } from "../../lib/labels";
 import { facetValuesQuery, type FacetBucket } from "./queries";
-import { FACETS, type FacetName, type PatientSearch } from "./searchParams";
+import { FACETS, type FacetName, type SearchFilters } from "./searchParams";
 import { useSearchNav } from "./useSearchNav";
 
 const FIRST = 6;
@@ -23,7 +24,7 @@ const SEARCHABLE_FROM = 8;
 
 interface FacetsProps {
   facets: Record<string, FacetBucket[]> | undefined;
-  search: PatientSearch;
+  filters: SearchFilters;
   /** The counts shown are the previous search's, while this one's load: dimmed, still usable. */
   updating?: boolean;
   /** Nothing to show yet (the first search's facets are on their way). */
@@ -34,9 +35,10 @@ interface FacetsProps {
 /**
  * Multi-select facets: values OR within a facet, facets AND across. Each facet is counted under
  * every filter but its own, so picking one car still shows how many the other cars have.
- * Their own request, beside the results': memoised, so the results' answer does not render them again.
+ * Their own request, after the results': memoised on the filters, so neither the results' answer nor
+ * the words typed render them again.
  */
-export const Facets = memo(function Facets({ facets, search, updating = false, loading = false, failed = false }: FacetsProps) {
+export const Facets = memo(function Facets({ facets, filters, updating = false, loading = false, failed = false }: FacetsProps) {
   return (
     <Stack gap="lg" component="section" aria-label="Filtros" aria-busy={updating || loading}
       data-facets-state={loading ? "loading" : updating ? "updating" : "ready"}
@@ -46,15 +48,15 @@ export const Facets = memo(function Facets({ facets, search, updating = false, l
       )}
       {failed && <Text size="sm" c="dimmed" role="status">Não foi possível carregar os filtros desta busca.</Text>}
       {FACETS.map((name) => (
-        <Facet key={name} name={name} buckets={facets?.[name] ?? []} selected={search[name] ?? []} search={search} />
+        <Facet key={name} name={name} buckets={facets?.[name] ?? []} selected={filters[name] ?? NONE} />
       ))}
     </Stack>
   );
 });
 
-function Facet({ name, buckets, selected, search }: {
-  name: FacetName; buckets: FacetBucket[]; selected: string[]; search: PatientSearch;
-}) {
+const NONE: string[] = [];
+
+function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBucket[]; selected: string[] }) {
   const update = useSearchNav();
   const [expanded, setExpanded] = useState(false);
   const [filter, setFilter] = useState("");
@@ -62,7 +64,10 @@ function Facet({ name, buckets, selected, search }: {
   const label = FACET_LABELS[name] ?? name;
   // A long facet: values typed (any word starting so) or all of them, from the facet endpoint.
   const asked = !!prefix || (expanded && buckets.length >= RETURNED);
-  const more = useQuery({ ...facetValuesQuery(name, search, prefix, MORE), enabled: asked });
+  // The whole search (the words typed too) only while values are asked: otherwise typing does not
+  // render the facets again (the panel is memoised on the filters).
+  const search = useSearch({ from: "/app/pacientes", select: (s) => (asked ? s : null) });
+  const more = useQuery({ ...facetValuesQuery(name, search ?? {}, prefix, MORE), enabled: asked && !!search });
   const source = asked && more.data ? more.data.items : buckets;
 
   // Selected values beyond the counted ones stay visible (and removable), counted as unknown.

@@ -1,6 +1,6 @@
 import { CloseButton, Combobox, Group, Loader, Text, TextInput, useCombobox } from "@mantine/core";
 import { useIsFetching, useQuery } from "@tanstack/react-query";
-import { useNavigate } from "@tanstack/react-router";
+import { useNavigate, useRouter } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { formatCpf } from "../../lib/format";
 import { PrefixHighlight } from "./Highlight";
@@ -10,6 +10,9 @@ import type { PatientSearch } from "./searchParams";
 import { useSearchNav } from "./useSearchNav";
 
 export const DEBOUNCE_MS = 200;
+// An answer slower than this shows the wait (the list dimmed, the spinner) instead of the old list unchanged.
+const SHOW_WAIT_MS = 150;
+const PATH = "/pacientes";
 
 /**
  * The one search box: what is typed goes to the URL (and so to the results) 200 ms after the last
@@ -20,6 +23,7 @@ export function SearchBox({ search, fetching, settled }: { search: PatientSearch
   const q = search.q ?? "";
   const update = useSearchNav();
   const navigate = useNavigate();
+  const router = useRouter();
   const [text, setText] = useState(q);
   // What the suggestions are asked for: the text of the last pause.
   const [paused, setPaused] = useState(q.trim());
@@ -27,8 +31,10 @@ export function SearchBox({ search, fetching, settled }: { search: PatientSearch
   const combobox = useCombobox({ onDropdownClose: () => combobox.resetSelectedOption() });
 
   // Typing → URL (replace: a word typed is not a step of the back button). The pause is timed from
-  // the keystroke itself (not from the render that follows it), and the request leaves before the
-  // router moves and the page renders: the page finds it in flight under the same key.
+  // the keystroke itself (not from the render that follows it). The request leaves then; the URL,
+  // and so the page, moves once its answer is in: the page renders once, with the results, instead
+  // of once for the wait (on 2 cores, beside the API and OpenSearch answering it) and again for the
+  // results. An answer slower than SHOW_WAIT_MS moves it anyway, so the wait is shown (dimmed list).
   const latest = useRef(search);
   latest.current = search;
   const pause = useRef<number | undefined>(undefined);
@@ -36,12 +42,22 @@ export function SearchBox({ search, fetching, settled }: { search: PatientSearch
   const typed = (value: string) => {
     window.clearTimeout(pause.current);
     pause.current = window.setTimeout(() => {
-      setPaused(value.trim());
-      if (value.trim() === pushed.current.trim()) return;
+      const text = value.trim();
+      if (text === pushed.current.trim()) {
+        setPaused(text);
+        return;
+      }
       pushed.current = value;
-      const next = { ...latest.current, q: value.trim() || undefined };
-      prefetchSearch(queryClient, next);
-      void update({ q: next.q }, { replace: true });
+      const next = { ...latest.current, q: text || undefined };
+      const answered = prefetchSearch(queryClient, next);
+      const slow = new Promise((done) => window.setTimeout(done, SHOW_WAIT_MS));
+      void Promise.race([answered, slow]).then(() => {
+        // Typed on, cleared or Enter since: theirs moves the URL. Or the page is gone or going (the
+        // answer was a 401 and the session's end leads to the login): moving the URL would leave it.
+        if (pushed.current !== value || router.latestLocation.pathname !== PATH) return;
+        setPaused(text);
+        void update({ q: next.q }, { replace: true });
+      });
     }, DEBOUNCE_MS);
   };
   // URL → box (back button, a preset, "limpar tudo").

@@ -3,7 +3,7 @@ import { Alert, Box, Button, Drawer, Grid, Group, Loader, Select, SegmentedContr
 import { useDisclosure, useIntersection, useMediaQuery } from "@mantine/hooks";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useSearch } from "@tanstack/react-router";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { memo, useCallback, useEffect, useMemo, useState } from "react";
 import { ApiProblem, problemMessage } from "../../api/errors";
 import { formatCount, plural } from "../../lib/format";
 import { useMe } from "../../session";
@@ -13,16 +13,17 @@ import { FilterChips } from "./FilterChips";
 import { patientFacetsQuery, patientSearchQuery } from "./queries";
 import { Results } from "./Results";
 import { SearchBox } from "./SearchBox";
-import { effectiveSort, hasFilters, PRESETS, rememberSearch, SORT_LABELS, SORTS, type PatientSearch, type Sort } from "./searchParams";
+import {
+  effectiveSort, filtersOf, hasFilters, PRESETS, rememberSearch, SORT_LABELS, SORTS, type PatientSearch, type SearchFilters, type Sort,
+} from "./searchParams";
 import { useAfterPaint } from "./useAfterPaint";
 import { useSearchNav } from "./useSearchNav";
 
 export function SearchPage() {
   const search = useSearch({ from: "/app/pacientes" });
   const me = useMe();
-  const update = useSearchNav();
   const wide = useMediaQuery("(min-width: 62em)", true);
-  const [filtersOpen, filters] = useDisclosure(false);
+  const [filtersOpen, filtersDrawer] = useDisclosure(false);
   // Results first, then facets: the results (and the count read aloud) are painted as soon as they
   // arrive; the facets (and the suggestions) are asked once that frame is painted (on 2 cores,
   // asking both at once slowed the results by the facets' own time, and an answer rendered before
@@ -34,6 +35,10 @@ export function SearchPage() {
   );
   const facetsQuery = useQuery({ ...patientFacetsQuery(search), enabled: resultsPainted });
   const facets = facetsQuery.data;
+  // The filters alone, the same object while they are the same: typing renders neither the filter
+  // panel nor the chips again (a word typed costs the frame that shows its results).
+  const filtersKey = JSON.stringify(filtersOf(search));
+  const filters = useMemo(() => JSON.parse(filtersKey) as SearchFilters, [filtersKey]);
   // The same array while the pages are the same, so the facets' answer does not render the list again.
   const items = useMemo(() => (query.data?.pages ?? []).flatMap((p) => p.items), [query.data]);
   const view = search.visao ?? (wide ? "lista" : "cartoes");
@@ -51,10 +56,11 @@ export function SearchPage() {
 
   const filterPanel = (
     <Stack gap="lg">
-      <DateFilter search={search} />
-      {/* Memoised: the results' answer does not render the checkboxes again, only the facets' does. */}
-      <Facets facets={facets} search={search} updating={facetsQuery.isPlaceholderData} loading={facetsQuery.isPending}
-        failed={facetsQuery.isError && !facets} />
+      <DateFilter filters={filters} />
+      {/* Memoised: the results' answer does not render the checkboxes again, only the facets' does. Dimmed
+          once the new counts are asked (after the results are painted), not in the results' frame. */}
+      <Facets facets={facets} filters={filters} updating={facetsQuery.isPlaceholderData && facetsQuery.isFetching}
+        loading={facetsQuery.isPending} failed={facetsQuery.isError && !facets} />
     </Stack>
   );
 
@@ -83,17 +89,8 @@ export function SearchPage() {
         )}
       </Group>
       <SearchBox search={search} fetching={query.isFetching && !query.isFetchingNextPage} settled={resultsPainted} />
-      <Group gap="xs" aria-label="Filtros salvos" role="group">
-        <Text size="sm" c="dimmed">Filtros salvos:</Text>
-        {PRESETS.map((preset) => (
-          <Button key={preset.id} size="compact-sm" variant={isPreset(search, preset.search) ? "filled" : "default"}
-            aria-pressed={isPreset(search, preset.search)}
-            onClick={() => void update((prev) => ({ ...preset.search, q: prev.q, visao: prev.visao }))}>
-            {preset.label}
-          </Button>
-        ))}
-      </Group>
-      <FilterChips search={search} facets={facets} />
+      <Presets active={PRESETS.find((preset) => isPreset(search, preset.search))?.id} />
+      <FilterChips filters={filters} facets={facets} />
       <Grid gap="lg">
         {wide && (
           <Grid.Col span={3}>
@@ -108,21 +105,11 @@ export function SearchPage() {
               </Text>
               <Group gap="sm">
                 {!wide && (
-                  <Button variant="default" size="sm" onClick={filters.open}>
+                  <Button variant="default" size="sm" onClick={filtersDrawer.open}>
                     Filtros{hasFilters(search) ? " (ativos)" : ""}
                   </Button>
                 )}
-                <Select
-                  size="sm" label="Ordenar por" data={SORTS.map((s) => ({ value: s, label: SORT_LABELS[s] }))}
-                  value={effectiveSort(search)} allowDeselect={false} withCheckIcon={false} comboboxProps={{ width: 230 }}
-                  onChange={(value) => void update({ ordem: value as Sort })}
-                  styles={{ root: { display: "flex", alignItems: "center", gap: 8 }, label: { whiteSpace: "nowrap" }, input: { width: 205 } }}
-                />
-                <SegmentedControl
-                  size="sm" value={view} aria-label="Modo de exibição"
-                  data={[{ value: "lista", label: "Lista" }, { value: "cartoes", label: "Cartões" }]}
-                  onChange={(value) => void update({ visao: value as "lista" | "cartoes" }, { replace: true })}
-                />
+                <ResultsView sort={effectiveSort(search)} view={view} />
               </Group>
             </Group>
             <Box
@@ -148,15 +135,53 @@ export function SearchPage() {
           </Stack>
         </Grid.Col>
       </Grid>
-      <Drawer opened={filtersOpen} onClose={filters.close} title="Filtros" position="bottom" size="85%">
+      <Drawer opened={filtersOpen} onClose={filtersDrawer.close} title="Filtros" position="bottom" size="85%">
         {filterPanel}
-        <Button fullWidth mt="lg" onClick={filters.close}>
+        <Button fullWidth mt="lg" onClick={filtersDrawer.close}>
           Ver {first ? plural(first.total, "paciente", "pacientes") : "resultados"}
         </Button>
       </Drawer>
     </Stack>
   );
 }
+
+/** The saved filters; memoised on which one is in force, so typing does not render them again. */
+const Presets = memo(function Presets({ active }: { active: string | undefined }) {
+  const update = useSearchNav();
+  return (
+    <Group gap="xs" aria-label="Filtros salvos" role="group">
+      <Text size="sm" c="dimmed">Filtros salvos:</Text>
+      {PRESETS.map((preset) => (
+        <Button key={preset.id} size="compact-sm" variant={active === preset.id ? "filled" : "default"}
+          aria-pressed={active === preset.id}
+          onClick={() => void update((prev) => ({ ...preset.search, q: prev.q, visao: prev.visao }))}>
+          {preset.label}
+        </Button>
+      ))}
+    </Group>
+  );
+});
+
+/** Order and list/cards; memoised on their values, so typing does not render the select again. */
+const ResultsView = memo(function ResultsView({ sort, view }: { sort: Sort; view: "lista" | "cartoes" }) {
+  const update = useSearchNav();
+  return (
+    <>
+      <Select
+        size="sm" label="Ordenar por" data={SORT_OPTIONS}
+        value={sort} allowDeselect={false} withCheckIcon={false} comboboxProps={{ width: 230 }}
+        onChange={(value) => void update({ ordem: value as Sort })}
+        styles={{ root: { display: "flex", alignItems: "center", gap: 8 }, label: { whiteSpace: "nowrap" }, input: { width: 205 } }}
+      />
+      <SegmentedControl
+        size="sm" value={view} aria-label="Modo de exibição"
+        data={[{ value: "lista", label: "Lista" }, { value: "cartoes", label: "Cartões" }]}
+        onChange={(value) => void update({ visao: value as "lista" | "cartoes" }, { replace: true })}
+      />
+    </>
+  );
+});
+const SORT_OPTIONS = SORTS.map((s) => ({ value: s, label: SORT_LABELS[s] }));
 
 function countText(pending: boolean, problem: ApiProblem | null, total: number | undefined, current: boolean): string {
   if (problem) return problem.searchDown ? "Busca indisponível" : "Erro na busca";

@@ -52,11 +52,11 @@ export function patientFacetsQuery(search: PatientSearch) {
 }
 
 /**
- * The results of a search state (typing, the route's loader), asked at once. Its facets are asked by
- * the page once the results are painted (see SearchPage).
+ * The results of a search state (typing, the route's loader), asked at once; settles when they are in
+ * (never rejects). Its facets are asked by the page once the results are painted (see SearchPage).
  */
-export function prefetchSearch(client: QueryClient, search: PatientSearch): void {
-  void client.prefetchInfiniteQuery(patientSearchQuery(search));
+export function prefetchSearch(client: QueryClient, search: PatientSearch): Promise<void> {
+  return client.prefetchInfiniteQuery(patientSearchQuery(search));
 }
 
 /** Values of one facet for the current search: those starting with `prefix`, or more than the first 20. */

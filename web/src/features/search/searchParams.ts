@@ -113,6 +113,13 @@ export function effectiveSort(search: PatientSearch): Sort {
 }
 
 /** The filters in force, for the chips (the search box and the view aside). */
+/** The search state but the words typed and how the results are shown: what the filter panel and chips read. */
+export type SearchFilters = Omit<PatientSearch, "q" | "ordem" | "visao">;
+export function filtersOf(search: PatientSearch): SearchFilters {
+  const { q: _q, ordem: _ordem, visao: _visao, ...filters } = search;
+  return filters;
+}
+
 export function hasFilters(search: PatientSearch): boolean {
   return FACETS.some((f) => search[f]?.length) || !!search.periodo || !!search.recorrentes;
 }
