@@ -86,10 +86,11 @@ def drain_batch(
 
     People's changes come first: only when none is due does the batch take a bulk writer's rows
     (an import's), oldest first. So an edit made during an import waits for the batch being
-    written, never for the backlog; `bulk_limit` keeps that batch short. A batch of fewer than `refresh_below` rows (a person's few
-    writes, the tail of a backlog) is made searchable at once: the bulk requests refresh the
-    shards they touched, instead of leaving the change to the index's refresh interval (up to a
-    second later); a full batch keeps the interval (a refresh per batch would slow imports).
+    written, never for the backlog; `bulk_limit` keeps that batch short. A batch of fewer than
+    `refresh_below` rows (a person's few writes, the tail of a backlog) is made searchable at once:
+    the bulk requests refresh the shards they touched, instead of leaving the change to the index's
+    refresh interval (up to a second later); a full batch keeps the interval (a refresh per batch
+    would slow imports).
     """
     entries = outbox.claim_due(session, limit, bulk=False)
     if not entries:

@@ -16,8 +16,8 @@ interface Props {
   onMark?: (id: string) => void;
 }
 
-function Mark({ item, marked, onMark }: { item: PatientSummary; marked: Set<string>; onMark: (id: string) => void }) {
-  return <Checkbox size="sm" checked={marked.has(item.id)} onChange={() => onMark(item.id)} aria-label={`Marcar ${item.name} para ação em lote`} />;
+function Mark({ item, checked, onMark }: { item: PatientSummary; checked: boolean; onMark: (id: string) => void }) {
+  return <Checkbox size="sm" checked={checked} onChange={() => onMark(item.id)} aria-label={`Marcar ${item.name} para ação em lote`} />;
 }
 
 function cpfOf(item: PatientSummary, masked: boolean) {
@@ -62,9 +62,7 @@ const ResultRow = memo(function ResultRow({ item, masked, checked, onMark }: {
   return (
     <tr {...ROW} data-patient-id={item.id}>
       {checked !== undefined && onMark && (
-        <td className={CELL}>
-          <Checkbox size="sm" checked={checked} onChange={() => onMark(item.id)} aria-label={`Marcar ${item.name} para ação em lote`} />
-        </td>
+        <td className={CELL}><Mark item={item} checked={checked} onMark={onMark} /></td>
       )}
       <td className={CELL}>
         <span className="result-name"><PatientLink item={item} /><StatusBadge status={item.status} /><PriorityBadge priority={item.priority} /></span>
@@ -90,7 +88,7 @@ export const Results = memo(function Results({ items, view, masked, marked, onMa
             <Stack gap={4}>
               <Group justify="space-between" wrap="nowrap" align="flex-start">
                 <Group gap={8} wrap="nowrap" align="flex-start">
-                  {marking && <Mark item={item} marked={marked} onMark={onMark} />}
+                  {marking && <Mark item={item} checked={marked.has(item.id)} onMark={onMark} />}
                   <PatientLink item={item} />
                 </Group>
                 <Group gap={4}><StatusBadge status={item.status} /><PriorityBadge priority={item.priority} /></Group>

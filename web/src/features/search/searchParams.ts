@@ -112,7 +112,6 @@ export function effectiveSort(search: PatientSearch): Sort {
   return search.ordem ?? (search.q ? "relevance" : "name");
 }
 
-/** The filters in force, for the chips (the search box and the view aside). */
 /** The search state but the words typed and how the results are shown: what the filter panel and chips read. */
 export type SearchFilters = Omit<PatientSearch, "q" | "ordem" | "visao">;
 export function filtersOf(search: PatientSearch): SearchFilters {
@@ -120,6 +119,7 @@ export function filtersOf(search: PatientSearch): SearchFilters {
   return filters;
 }
 
+/** The filters in force, for the chips (the search box and the view aside). */
 export function hasFilters(search: PatientSearch): boolean {
   return FACETS.some((f) => search[f]?.length) || !!search.periodo || !!search.recorrentes;
 }
