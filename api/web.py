@@ -1,8 +1,9 @@
 """The staff web app: the built files of `web/dist` at `/`, with the SPA's deep links.
 
 Hashed files under `assets/` never change under their name, so browsers keep them a year;
-`index.html` (and the other unhashed files) must be revalidated, so a new build reaches
-everyone on their next load. Any other GET outside the API is a client-side route: it gets
+`index.html` must be revalidated, so a new build reaches everyone on their next load. The other
+unhashed files (the icon) are kept a day: Chromium asks for the icon again on every change of
+the URL, so with `no-cache` each search typed cost one more request. Any other GET outside the API is a client-side route: it gets
 `index.html`. Without a build the API works as before and `/` says how to make one.
 """
 
@@ -25,6 +26,7 @@ from api.errors import error_body
 RESERVED = frozenset({"api", "docs", "redoc", "openapi.json", "healthz", "readyz", "static"})
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+A_DAY = "public, max-age=86400"
 NOT_BUILT = (
     "O aplicativo web não foi compilado: rode `make run` (ou `npm ci && npm run build` na pasta web/). "
     "A API continua disponível em /api/v1 e a documentação em /docs."
@@ -54,7 +56,7 @@ def install(app: FastAPI, dist: Path) -> None:
         if path:
             target = (root / path).resolve()
             if target.is_file() and target.is_relative_to(root):
-                cache = IMMUTABLE if target.parent == root / "assets" else REVALIDATE
+                cache = IMMUTABLE if target.parent == root / "assets" else REVALIDATE if target == index else A_DAY
                 return FileResponse(target, headers={"Cache-Control": cache})
             if target.parent == root / "assets" or "." in path.rsplit("/", 1)[-1]:
                 # A missing asset (an old build's chunk) or file: a 404, not the page, or the browser

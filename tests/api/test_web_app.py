@@ -42,14 +42,17 @@ def test_index_and_deep_links_get_the_page_revalidated_every_time(monkeypatch, d
     assert client.head("/pacientes").status_code == 200
 
 
-def test_hashed_assets_are_immutable_and_other_files_revalidated(monkeypatch, dist):
+def test_hashed_assets_are_immutable_the_icon_kept_a_day_and_the_page_revalidated(monkeypatch, dist):
     client = client_for(monkeypatch, dist)
     asset = client.get("/assets/index-Ab12Cd34.js")
     assert asset.status_code == 200
     assert asset.text == "console.log(1)"
     assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
     icon = client.get("/favicon.svg")
-    assert (icon.status_code, icon.headers["cache-control"]) == (200, "no-cache")
+    # Chromium asks for the icon again on every change of the URL: kept a day, not revalidated each search.
+    assert (icon.status_code, icon.headers["cache-control"]) == (200, "public, max-age=86400")
+    page = client.get("/index.html")
+    assert (page.text, page.headers["cache-control"]) == (INDEX, "no-cache")
 
 
 def test_a_missing_asset_is_a_404_not_the_page(monkeypatch, dist):
