@@ -48,15 +48,18 @@ export const Facets = memo(function Facets({ facets, filters, updating = false, 
       )}
       {failed && <Text size="sm" c="dimmed" role="status">Não foi possível carregar os filtros desta busca.</Text>}
       {FACETS.map((name) => (
-        <Facet key={name} name={name} buckets={facets?.[name] ?? []} selected={filters[name] ?? NONE} />
+        <Facet key={name} name={name} buckets={facets?.[name] ?? NO_BUCKETS} selected={filters[name] ?? NONE} />
       ))}
     </Stack>
   );
 });
 
 const NONE: string[] = [];
+const NO_BUCKETS: FacetBucket[] = [];
 
-function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBucket[]; selected: string[] }) {
+/** Memoised too: when a new search's results arrive the panel dims (`updating`) in the frame the person
+ * waits for, and its facets, with their checkboxes, need not render again for that. */
+const Facet = memo(function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBucket[]; selected: string[] }) {
   const update = useSearchNav();
   const [expanded, setExpanded] = useState(false);
   const [filter, setFilter] = useState("");
@@ -141,4 +144,4 @@ function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBuc
       )}
     </Box>
   );
-}
+});
