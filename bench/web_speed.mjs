@@ -1,6 +1,6 @@
 // Speed of the staff web app in Chromium (a benchmark: figures printed, never asserted).
 //
-//   node bench/web_speed.mjs --api http://127.0.0.1:8000 [--user E-MAIL --password …] [--queries 60]
+//   node bench/web_speed.mjs --api http://127.0.0.1:8000 [--user E-MAIL --password …] [--queries 60] [--others 20]
 //   node bench/web_speed.mjs --stack        # a small seeded Coleta of its own (tests/web/stack.py)
 //   make bench-web [API=http://…]
 //
@@ -8,10 +8,16 @@
 //    200 ms debounce is included), from the last keydown to the frame after the results for
 //    exactly that text are in the page; p50/p95/p99 over --queries typed queries (typo'd names
 //    of the registry's own patients, plus common names).
+//    `--others N`: other staff search meanwhile, N searches a second (open loop, names of the
+//    registry, none of them the typed ones), as on a day of work; without it the stack is idle
+//    between keystrokes (see 4).
 // 2. First load (cold cache, signed in): navigation to the first results painted, and the
 //    JavaScript and CSS the first screen loaded, gzip-compressed as served over the wire.
 // 3. The same for staff's home, the dashboard (`/`), up to the day's numbers painted (the trend
 //    chart's chunk, loaded when scrolled to, is not part of it).
+// 4. What an idle machine adds: `/healthz` (no I/O) back to back and after 200 ms of idle, the
+//    debounce's pause. On a VM whose idle vCPUs halt, waking each process a request crosses
+//    (API, OpenSearch) costs milliseconds the same request does not pay on a busy server.
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -42,6 +48,7 @@ const user = args.user || process.env.COLETA_WEB_ADMIN || process.env.COLETA_ADM
 const password = args.password || process.env.COLETA_WEB_PASSWORD || process.env.COLETA_ADMIN_PASSWORD || "coleta-dev-admin";
 const count = Number(args.queries || 60);
 const loads = Number(args.loads || 7);
+const others = Number(args.others || 0);
 const KEY_DELAY = 60;
 const LAUNCH = {
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -77,14 +84,17 @@ function slip(word, seed) {
   }
 }
 
-async function queries(auth) {
+async function registryNames(auth) {
   const names = new Set();
   for (const first of ["maria", "jose", "ana", "joao", "antonio", "francisca", "carlos", "paulo", "juliana", "marcos"]) {
     const r = await fetch(`${api}/api/v1/patients?q=${first}&page_size=20`, { headers: { Authorization: `Bearer ${auth.access_token}` } });
     if (!r.ok) throw new Error(`busca falhou (${r.status})`);
     for (const item of (await r.json()).items) names.add(item.name);
   }
-  const list = [...names];
+  return [...names];
+}
+
+function typedQueries(list) {
   const out = [];
   for (let i = 0; i < count; i++) {
     const name = list.length ? list[(i * 7919) % list.length] : "maria silva";
@@ -99,6 +109,34 @@ function pct(values, p) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
+// Other staff searching at `rate` a second until stopped (open loop: a slow answer never slows the rate).
+function otherStaff(auth, names, rate) {
+  if (!rate) return async () => ({ sent: 0, failed: 0 });
+  let sent = 0, failed = 0;
+  const pending = new Set();
+  const timer = setInterval(() => {
+    const q = names[sent++ % names.length];
+    const request = fetch(`${api}/api/v1/patients?q=${encodeURIComponent(q)}&page_size=25&facets=false`, {
+      headers: { Authorization: `Bearer ${auth.access_token}` },
+    }).then((r) => { if (!r.ok) failed++; return r.arrayBuffer(); }).catch(() => { failed++; });
+    pending.add(request);
+    request.finally(() => pending.delete(request));
+  }, 1000 / rate);
+  return async () => { clearInterval(timer); await Promise.all(pending); return { sent, failed }; };
+}
+
+// /healthz's time back to back and after `idle` ms with nothing to do, p50 of `count`.
+async function wakeUp(idle, count = 15) {
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    await new Promise((done) => setTimeout(done, idle));
+    const started = performance.now();
+    await (await fetch(`${api}/healthz`)).arrayBuffer();
+    times.push(performance.now() - started);
+  }
+  return pct(times, 50);
+}
+
 const ms = (v) => (typeof v === "number" && !Number.isNaN(v) ? `${v.toFixed(0)} ms` : "—");
 const kb = (v) => `${(v / 1024).toFixed(1)} kB`;
 
@@ -174,11 +212,17 @@ async function firstLoad(browser, auth, path = "/pacientes", ready = '[data-resu
 }
 
 const auth = await token();
-const list = await queries(auth);
+const names = await registryNames(auth);
+const list = typedQueries(names);
+const typedSet = new Set(list);
+const otherNames = names.map((n) => n.toLowerCase()).filter((n) => !typedSet.has(n)).reverse();
+const wake = { busy: await wakeUp(0), idle: await wakeUp(200) };
 const browser = await chromium.launch(LAUNCH);
 // One throwaway pass, so the figures are not the API's and the browser's cold start.
 await typing(browser, auth, list.slice(0, 3));
+const stopOthers = otherStaff(auth, otherNames, others);
 const breakdown = await typing(browser, auth, list);
+const otherSearches = await stopOthers();
 const typed = breakdown.map((b) => b.total);
 const part = (key) => pct(breakdown.map((b) => b[key]).filter((v) => !Number.isNaN(v)), 50);
 const loaded = await firstLoad(browser, auth);
@@ -188,6 +232,8 @@ await browser.close();
 const result = {
   api, when: new Date().toISOString(), queries: typed.length, key_delay_ms: KEY_DELAY, debounce_ms: 200,
   keystroke_to_paint_ms: { p50: pct(typed, 50), p95: pct(typed, 95), p99: pct(typed, 99), max: Math.max(...typed) },
+  other_staff_searches_per_s: others, other_staff_searches: otherSearches,
+  healthz_p50_ms: { back_to_back: wake.busy, after_200ms_idle: wake.idle },
   keystroke_parts_p50_ms: { debounce_and_route: part("wait"), request: part("request"), render_and_paint: part("render") },
   first_load_ms: { p50: pct(loaded.map((l) => l.painted), 50), max: Math.max(...loaded.map((l) => l.painted)) },
   first_screen_gzip_bytes: { js: loaded[0].js, css: loaded[0].css },
@@ -195,9 +241,11 @@ const result = {
   dashboard_first_screen_gzip_bytes: { js: home[0].js, css: home[0].css },
 };
 console.log(`\nColeta web — ${api}`);
-console.log(`Tecla → resultados pintados (${typed.length} buscas digitadas a ${KEY_DELAY} ms/tecla, debounce de 200 ms incluído):`);
+console.log(`Tecla → resultados pintados (${typed.length} buscas digitadas a ${KEY_DELAY} ms/tecla, debounce de 200 ms incluído; ${
+  others ? `outras ${others} buscas/s da equipe ao mesmo tempo: ${otherSearches.sent} enviadas, ${otherSearches.failed} com erro` : "nenhuma outra busca ao mesmo tempo"}):`);
 console.log(`  p50 ${ms(result.keystroke_to_paint_ms.p50)}   p95 ${ms(result.keystroke_to_paint_ms.p95)}   p99 ${ms(result.keystroke_to_paint_ms.p99)}   máx ${ms(result.keystroke_to_paint_ms.max)}`);
 console.log(`  p50 por parte: até a requisição sair ${ms(result.keystroke_parts_p50_ms.debounce_and_route)} (debounce incluído) · requisição ${ms(result.keystroke_parts_p50_ms.request)} · render e pintura ${ms(result.keystroke_parts_p50_ms.render_and_paint)}`);
+console.log(`  /healthz (sem E/S), p50: seguidas ${ms(wake.busy)} · após 200 ms parado ${ms(wake.idle)} (o que acordar os processos custa nesta máquina)`);
 console.log(`Primeira carga (cache vazio, já autenticado, até os primeiros resultados pintados), ${loads} vezes:`);
 console.log(`  p50 ${ms(result.first_load_ms.p50)}   máx ${ms(result.first_load_ms.max)}`);
 console.log(`Primeira tela, gzip: JS ${kb(result.first_screen_gzip_bytes.js)}   CSS ${kb(result.first_screen_gzip_bytes.css)}`);
