@@ -47,9 +47,9 @@ screens:  ## screenshots of every screen (laptop and phone) into docs/screens/, 
 	@bash scripts/web.sh build && bash scripts/web.sh browser
 	@cd web && node scripts/with-stack.mjs playwright test --project=screens
 
-bench-web:  ## keystroke to results painted, first load and bundle size, in Chromium (API=http://… to use a running one)
+bench-web:  ## keystroke to results painted, first load and bundle size, in Chromium (API=http://… to use a running one; OTHERS=20: other staff searching meanwhile)
 	@bash scripts/web.sh build && bash scripts/web.sh browser
-	@node bench/web_speed.mjs $(if $(API),--api $(API),--stack)
+	@node bench/web_speed.mjs $(if $(API),--api $(API),--stack) $(if $(OTHERS),--others $(OTHERS))
 
 bench-duplicates:  ## duplicate finder: precision/recall of both bands at 100k, full scans of 100k and 1M, single-create checks
 	@.venv/bin/python -m bench.duplicates quality --size 100000 --seed 13
