@@ -3,8 +3,9 @@
 Hashed files under `assets/` never change under their name, so browsers keep them a year;
 `index.html` must be revalidated, so a new build reaches everyone on their next load. The other
 unhashed files (the icon) are kept a day: Chromium asks for the icon again on every change of
-the URL, so with `no-cache` each search typed cost one more request. Any other GET outside the API is a client-side route: it gets
-`index.html`. Without a build the API works as before and `/` says how to make one.
+the URL, so with `no-cache` each search typed cost one more request. Any other GET outside the
+API is a client-side route: it gets `index.html`. Without a build the API works as before and
+`/` says how to make one.
 """
 
 from __future__ import annotations

@@ -57,8 +57,8 @@ export const Facets = memo(function Facets({ facets, filters, updating = false, 
 const NONE: string[] = [];
 const NO_BUCKETS: FacetBucket[] = [];
 
-/** Memoised too: when a new search's results arrive the panel dims (`updating`) in the frame the person
- * waits for, and its facets, with their checkboxes, need not render again for that. */
+/** Memoised too: the panel renders again in the frame that shows a new search's results (the frame the
+ * person waits for); its facets, with their checkboxes, need not, while their values are the same. */
 const Facet = memo(function Facet({ name, buckets, selected }: { name: FacetName; buckets: FacetBucket[]; selected: string[] }) {
   const update = useSearchNav();
   const [expanded, setExpanded] = useState(false);
