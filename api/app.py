@@ -19,6 +19,7 @@ from api.routers import audit as audit_router
 from api.routers import confirmations as confirmations_router
 from api.routers import route_sheets as route_sheets_router
 from api.settings import get_settings
+from api.staff_load import StaffLoadMiddleware
 from observability.logs import configure as configure_logging
 from storage.settings import get_settings as get_storage_settings
 
@@ -39,6 +40,8 @@ def create_app() -> FastAPI:
     # Innermost: a request waiting for its turn holds no thread and no connection.
     storage = get_storage_settings()
     app.add_middleware(AdmissionMiddleware, limit=storage.db_pool_size + storage.db_max_overflow)
+    # Outside admission: requests waiting for their turn are staff waiting too.
+    app.add_middleware(StaffLoadMiddleware, busy_from=settings.staff_busy_from, mark_seconds=settings.staff_busy_seconds)
     # Outside admission: a refused request never waits for a database slot.
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(

@@ -38,6 +38,10 @@ class ApiSettings(BaseSettings):
     # How long an API process may reuse the signed-in user without asking PostgreSQL, at most; changes
     # through the API or the CLI end the copy at once (api/auth_cache.py). 0 turns the copy off.
     auth_cache_seconds: float = 10.0
+    # From this many requests in flight at once in one API process, staff are marked busy for
+    # `staff_busy_seconds` and imports wait between batches (api/staff_load.py); 0 never marks.
+    staff_busy_from: int = 4
+    staff_busy_seconds: float = 1.0
 
     # Login throttling: failures counted per account and per client address in a fixed window.
     login_max_failures_per_account: int = 5

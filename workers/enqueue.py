@@ -10,6 +10,8 @@ from workers.tasks.sync import nudge_drain, reindex  # noqa: F401
 # A user's generation in Redis (best effort, like the nudge): bumped after a committed change of the user,
 # read on every request by the API's cache of the signed-in user (api/auth_cache.py).
 from workers import user_generation  # noqa: F401
+# Staff's requests overlapping (best effort too): marked by the API, waited for by imports (workers/staff_load.py).
+from workers import staff_load  # noqa: F401
 
 
 def enqueue_import(import_id: str) -> None:

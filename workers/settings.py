@@ -28,6 +28,9 @@ class WorkerSettings(BaseSettings):
     # How much lower the CPU priority of an import's work is (a nice increment, 0-19; 0 = the same):
     # searches and the drain come first on a busy machine (workers/tasks.py `yielding`).
     import_nice: int = 10
+    # While staff's requests overlap in the API, an import waits before each batch, up to this many
+    # seconds each time (workers/staff_load.py); 0 never waits.
+    import_yield_max_seconds: float = 2.0
     # Prefix of every Redis key (the same COLETA_REDIS_KEY_PREFIX as the API's; tests use a per-run prefix).
     redis_key_prefix: str = "coleta:"
     environment: str = "development"

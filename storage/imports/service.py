@@ -117,12 +117,15 @@ def apply_import(
     batch_size: int | None = None,
     on_batch_committed: Callable[[], None] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    before_batch: Callable[[], None] | None = None,
 ) -> str:
     """Parse and apply an import in committed batches; return its final status. Idempotent and resumable.
 
     A finished import is left alone; an interrupted one resumes after its checkpoint.
     A file the parser refuses ends `failed` with the parser's code and pt-BR
     message and nothing applied. Commits its own batches (see the module docstring).
+    `before_batch` runs before each batch, outside any transaction: a background import waits
+    there while staff are busy (workers/staff_load.py).
     """
     size = batch_size or get_settings().import_batch_size
     with unit_of_work() as session:
@@ -160,6 +163,8 @@ def apply_import(
         batches = _prefetch(stream.batches(), depth=2)
         try:
             for batch in batches:
+                if before_batch is not None:
+                    before_batch()
                 with unit_of_work() as session:
                     item = repo.get_for_update(session, import_id)
                     if item is None or item.status != "processing" or item.checkpoint_row != checkpoint:

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from storage.imports import service as import_service
+from workers import staff_load
 from workers.app import DEFAULT_QUEUE
 from workers.settings import get_settings
 from workers.tasks import task, throttled
@@ -39,11 +40,26 @@ def apply_import(self, import_id: str) -> str:
     """
 
     def run() -> str:
+        settings = get_settings()
+        waits: list[float] = []
+
+        def wait_for_staff() -> None:
+            # Staff's requests first (workers/staff_load.py): before each batch, while they overlap.
+            waited = staff_load.wait_while_busy(settings.import_yield_max_seconds)
+            if waited:
+                waits.append(waited)
+
         status = yielding(
-            lambda: import_service.apply_import(import_id, on_batch_committed=throttled(nudge_drain, every=0.5)),
-            get_settings().import_nice,
+            lambda: import_service.apply_import(
+                import_id, on_batch_committed=throttled(nudge_drain, every=0.5), before_batch=wait_for_staff,
+            ),
+            settings.import_nice,
         )
         nudge_drain()  # the last batch's changes, whatever the throttle skipped
+        if waits:
+            log.info("import waited for staff", extra={
+                "import_id": import_id, "batches_waited": len(waits), "seconds_waited": round(sum(waits), 1),
+            })
         return status
 
     return run_resumable(
