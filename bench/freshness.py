@@ -10,12 +10,19 @@ shared. Then, one variant after the other:
 
 1. a seed export of `--seed-rows` rows is imported (and drained): the registry searched below;
 2. idle: `--count` patients created and deleted through the API, each timed until search finds
-   it (and no longer finds it): `bench.sync_latency`; then `--clients` clients search names in a
-   closed loop for `--search-seconds` (p50/p95, req/s);
+   it (and no longer finds it): `bench.sync_latency`;
 3. an import of `--import-rows` rows alone: its rows/s (applied, and drained);
-4. the same size again (another file) while the same search clients run and patients are
-   created one after the other: search p50/p95 against idle, POST → found p50/p95/p99, and the
-   import's rows/s.
+4. the same size again (another file) while patients are created one after the other: POST →
+   found p50/p95/p99 and the import's rows/s beside them (issue 14's freshness target);
+5. `--clients` clients search names in a closed loop for `--search-seconds` (p50/p95, req/s),
+   idle, on the registry the imports left;
+6. the same size again (a third file) while the same clients search, from the upload until the
+   import is applied: search p50/p95 against 5's, and the import's rows/s (it waits for staff);
+7. the same clients, idle again once that import is drained, on the registry it left.
+
+Each import adds patients, and a larger registry is slower to search and count, so the searches
+during the import (6) are bracketed by idle ones on the registry it starts from (5) and the one
+it leaves (7); the probes' writes (each made searchable at once) are left out of the search figures.
 
 Figures are printed, never asserted.
 """
@@ -177,14 +184,16 @@ class Searchers:
                 "rate": len(ordered) / seconds, "errors": self.errors}
 
 
-def wait_imported(client: httpx.Client, import_id: str, started: float, timeout: float = 3600) -> tuple[float, float]:
-    """Seconds from `started` until the import is applied, and until the outbox is empty."""
+def wait_imported(client: httpx.Client, import_id: str, started: float, timeout: float = 3600,
+                  drained: bool = True) -> tuple[float, float]:
+    """Seconds from `started` until the import is applied, and until the outbox is empty (`drained=False`:
+    the first again, not waiting for the drain)."""
     applied = None
     while time.monotonic() - started < timeout:
         if applied is None and sync_latency.import_status(client, import_id) in ("succeeded", "failed"):
             applied = time.monotonic() - started
-        if applied is not None and sync_latency.outbox_backlog(client) == 0:
-            return applied, time.monotonic() - started
+        if applied is not None and (not drained or sync_latency.outbox_backlog(client) == 0):
+            return applied, (time.monotonic() - started if drained else applied)
         time.sleep(0.2)
     raise TimeoutError(import_id)
 
@@ -208,19 +217,31 @@ def run_variant(stack: Stack, args: argparse.Namespace) -> dict:
             found.append(f)
             gone.append(g)
         result["idle_found"], result["idle_gone"] = found, gone
-        searchers = Searchers(stack.url, token, args.clients).start()
-        time.sleep(args.search_seconds)
-        result["idle_search"] = searchers.finish()
 
         started = time.monotonic()
         import_id = sync_latency.upload(client, export_file(args.import_rows, seed=21))
         result["alone"] = wait_imported(client, import_id, started)
 
-        searchers = Searchers(stack.url, token, args.clients).start()
         during = sync_latency.during_import(client, export_file(args.import_rows, seed=22))
-        result["busy_search"] = searchers.finish()
         result["busy_found"] = during["found"]
         result["busy"] = (during["applied"], during["drained"])
+
+        result["patients_before"] = client.get("/api/v1/patients", params={"page_size": 1}).json()["total"]
+        searchers = Searchers(stack.url, token, args.clients).start()
+        time.sleep(args.search_seconds)
+        result["idle_search"] = searchers.finish()
+
+        searchers = Searchers(stack.url, token, args.clients).start()
+        started = time.monotonic()
+        import_id = sync_latency.upload(client, export_file(args.import_rows, seed=23))
+        applied = wait_imported(client, import_id, started, drained=False)
+        result["busy_search"] = searchers.finish()
+        result["searched"] = applied
+        wait_imported(client, import_id, started)
+        searchers = Searchers(stack.url, token, args.clients).start()
+        time.sleep(args.search_seconds)
+        result["after_search"] = searchers.finish()
+        result["patients_after"] = client.get("/api/v1/patients", params={"page_size": 1}).json()["total"]
     finally:
         client.close()
     return result
@@ -231,7 +252,7 @@ def report(results: dict, args: argparse.Namespace) -> list[str]:
     lines = [
         f"Freshness and search during imports: stacks as `make run` (worker --concurrency 2, beat, 1 uvicorn); "
         f"baseline = {args.baseline_ref}; registry from a {args.seed_rows:,}-row export; imports of "
-        f"{args.import_rows:,} rows; {args.clients} search clients (closed loop)",
+        f"{args.import_rows:,} rows; {args.clients} search clients (closed loop), idle then during the third import",
         f"{'':34} " + " ".join(f"{variant:>18}" for variant in results),
     ]
 
@@ -247,11 +268,16 @@ def report(results: dict, args: argparse.Namespace) -> list[str]:
     row("import alone: rows/s applied", lambda r: f"{args.import_rows / r['alone'][0]:,.0f}")
     row("import alone: rows/s drained", lambda r: f"{args.import_rows / r['alone'][1]:,.0f}")
     row("import + probes: rows/s applied", lambda r: f"{args.import_rows / r['busy'][0]:,.0f}")
+    row("import + searches: rows/s applied", lambda r: f"{args.import_rows / r['searched'][0]:,.0f}")
+    row("patients before the searched import", lambda r: f"{r['patients_before']:,}")
     row("search idle p50 / p95 (ms)", lambda r: f"{r['idle_search']['p50']:.0f} / {r['idle_search']['p95']:.0f}")
     row("search in import p50 / p95 (ms)", lambda r: f"{r['busy_search']['p50']:.0f} / {r['busy_search']['p95']:.0f}")
     row("search p95 in import / idle", lambda r: f"{r['busy_search']['p95'] / r['idle_search']['p95']:.2f}×")
     row("search req/s idle / in import", lambda r: f"{r['idle_search']['rate']:.0f} / {r['busy_search']['rate']:.0f}")
     row("search errors idle / in import", lambda r: f"{r['idle_search']['errors']} / {r['busy_search']['errors']}")
+    row("patients after the searched import", lambda r: f"{r['patients_after']:,}")
+    row("search idle after p50 / p95 (ms)", lambda r: f"{r['after_search']['p50']:.0f} / {r['after_search']['p95']:.0f}")
+    row("search p95 in import / idle after", lambda r: f"{r['busy_search']['p95'] / r['after_search']['p95']:.2f}×")
     return lines
 
 

@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.wakeup [--api http://127.0.0.1:8000] [--user E-MAIL --password …] [--count 30] [--save]
 
 The keystroke bench (`bench/web_speed.mjs`) sends its search after the debounce's 200 ms of quiet,
-and `bench.search_scale` at 20 req/s leaves 50 ms between requests. On a virtual machine whose idle
-vCPUs halt, the processes a request crosses (the API, OpenSearch, PostgreSQL, Redis) have to be
-woken first, and that costs what the same request does not pay on a server kept busy. This prints,
+and `bench.search_scale` at 20 req/s leaves 50 ms between requests. On a virtual machine, the
+processes a request crosses (the API, OpenSearch, PostgreSQL, Redis) may pay milliseconds after a
+pause that the same request does not pay on a server kept busy (on the dev VM not the guest's idle
+halt: `bench/results/wakeup-2026-12-07-2.txt`). This prints,
 for the cheapest call each service answers, the p50 and p95 back to back, after 50 ms and after
 200 ms of idle, so the other benches' figures can be read against the machine they ran on. With
 `--user`, also `/api/v1/users/me`, the trivial authenticated route (the API's own overhead: token,

@@ -16,8 +16,8 @@
 // 3. The same for staff's home, the dashboard (`/`), up to the day's numbers painted (the trend
 //    chart's chunk, loaded when scrolled to, is not part of it).
 // 4. What an idle machine adds: `/healthz` (no I/O) back to back and after 200 ms of idle, the
-//    debounce's pause. On a VM whose idle vCPUs halt, waking each process a request crosses
-//    (API, OpenSearch) costs milliseconds the same request does not pay on a busy server.
+//    debounce's pause. On a VM, each process a request crosses (API, OpenSearch) may pay
+//    milliseconds after a pause that the same request does not pay on a busy server.
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdirSync, writeFileSync } from "node:fs";

@@ -58,41 +58,49 @@ def test_work_waits_no_longer_than_its_bound_under_a_load_that_never_ends():
     assert staff_load.wait_while_busy(0.0, sleep=slept.append) == 0.0  # 0: never waits
 
 
-def _requests_at_once(middleware: StaffLoadMiddleware, count: int) -> None:
+def _requests_at_once(busy_from: int, count: int) -> StaffLoadMiddleware:
     """`count` HTTP requests inside the middleware at the same time (each waits for all the others to arrive)."""
+    arrived = asyncio.Event()
+    inside = 0
+
+    async def app(scope, receive, send) -> None:
+        nonlocal inside
+        inside += 1
+        if inside == count:
+            arrived.set()
+        await arrived.wait()
+
+    middleware = StaffLoadMiddleware(app, busy_from=busy_from, mark_seconds=1.0)
+    scope = {"type": "http", "method": "GET", "path": "/api/v1/patients", "headers": []}
 
     async def run() -> None:
-        arrived = asyncio.Event()
-        inside = 0
-
-        async def app(scope, receive, send) -> None:
-            nonlocal inside
-            inside += 1
-            if inside == count:
-                arrived.set()
-            await arrived.wait()
-
-        middleware.app = app
-        scope = {"type": "http", "method": "GET", "path": "/api/v1/patients", "headers": []}
         await asyncio.gather(*(middleware(scope, None, None) for _ in range(count)))
 
     asyncio.run(run())
+    return middleware
 
 
 def test_the_api_marks_staff_busy_once_requests_overlap_and_not_before():
-    middleware = StaffLoadMiddleware(None, busy_from=4, mark_seconds=1.0)
-    _requests_at_once(middleware, 3)
+    assert _requests_at_once(busy_from=4, count=3).in_flight == 0
     assert not staff_load.is_busy()
-    assert middleware.in_flight == 0
-    _requests_at_once(middleware, 4)
+    assert _requests_at_once(busy_from=4, count=4).in_flight == 0
     assert staff_load.is_busy()
     assert 0 < staff_load._client().pttl(staff_load.key()) <= 1000
-    assert middleware.in_flight == 0
 
 
 def test_zero_never_marks():
-    _requests_at_once(StaffLoadMiddleware(None, busy_from=0, mark_seconds=1.0), 10)
+    _requests_at_once(busy_from=0, count=10)
     assert not staff_load.is_busy()
+
+
+def test_the_app_counts_every_request_with_its_settings():
+    from api.app import create_app
+    from api.settings import get_settings as get_api_settings
+
+    settings = get_api_settings()
+    installed = [m for m in create_app().user_middleware if m.cls is StaffLoadMiddleware]
+    assert len(installed) == 1
+    assert installed[0].kwargs == {"busy_from": settings.staff_busy_from, "mark_seconds": settings.staff_busy_seconds}
 
 
 @pytest.mark.usefixtures("committed")
