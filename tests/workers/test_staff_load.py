@@ -11,6 +11,7 @@ import pytest
 from api.staff_load import StaffLoadMiddleware
 from tests.fixtures import ROOT, wait_until
 from tests.storage.imports.helpers import DASAEXP_SAMPLE, report, upload
+from tests.throwaway import throwaway_redis  # noqa: F401
 from tests.workers.worker_process import Worker
 from workers import staff_load
 from workers.settings import get_settings as get_worker_settings
@@ -56,6 +57,33 @@ def test_work_waits_no_longer_than_its_bound_under_a_load_that_never_ends():
     assert staff_load.wait_while_busy(0.25, poll_seconds=0.1, sleep=slept.append) == pytest.approx(0.25)
     assert slept == pytest.approx([0.1, 0.1, 0.05])
     assert staff_load.wait_while_busy(0.0, sleep=slept.append) == 0.0  # 0: never waits
+
+
+@pytest.fixture
+def redis_going_down(throwaway_redis, monkeypatch):
+    """staff_load on a Redis of its own, which the test stops."""
+    monkeypatch.setenv("COLETA_REDIS_URL", throwaway_redis.url)
+    get_worker_settings.cache_clear()
+    staff_load._client.cache_clear()
+    yield throwaway_redis
+    monkeypatch.undo()
+    get_worker_settings.cache_clear()
+    staff_load._client.cache_clear()
+    staff_load._breaker.succeeded()
+
+
+def test_with_redis_down_nothing_is_marked_and_nothing_waits(redis_going_down):
+    assert staff_load.mark_busy(60)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        redis_going_down.stop()  # Redis goes down while an import waits
+
+    assert staff_load.wait_while_busy(5.0, poll_seconds=0.1, sleep=sleep) == pytest.approx(0.1)
+    assert slept == [0.1]
+    assert not staff_load.mark_busy(60)
+    assert not staff_load.is_busy()
 
 
 def _requests_at_once(busy_from: int, count: int) -> StaffLoadMiddleware:
