@@ -40,30 +40,27 @@ def key() -> str:
 
 def mark_busy(for_seconds: float) -> bool:
     """Say that staff's requests overlap now, for `for_seconds`; False when Redis could not be reached."""
-    if not _breaker.allows():
-        return False
-    try:
-        _client().set(key(), "1", px=max(1, round(for_seconds * 1000)))
-    except redis.RedisError as error:
-        _breaker.failed()
-        log.warning("staff load not marked", extra={"error": type(error).__name__})
-        return False
-    _breaker.succeeded()
-    return True
+    milliseconds = max(1, round(for_seconds * 1000))
+    return _best_effort(lambda client: bool(client.set(key(), "1", px=milliseconds)), "staff load not marked")
 
 
 def is_busy() -> bool:
     """True while the mark stands; False when it lapsed or Redis cannot be reached."""
+    return _best_effort(lambda client: bool(client.exists(key())), "staff load unreadable; background work goes on")
+
+
+def _best_effort(command: Callable[[redis.Redis], bool], warning: str) -> bool:
+    """`command`'s answer, or False (logged once per cool-down) while Redis cannot be reached."""
     if not _breaker.allows():
         return False
     try:
-        busy = bool(_client().exists(key()))
+        answer = command(_client())
     except redis.RedisError as error:
         _breaker.failed()
-        log.warning("staff load unreadable; background work goes on", extra={"error": type(error).__name__})
+        log.warning(warning, extra={"error": type(error).__name__})
         return False
     _breaker.succeeded()
-    return busy
+    return answer
 
 
 def wait_while_busy(max_seconds: float, poll_seconds: float = 0.1,
