@@ -1,6 +1,6 @@
-import { AnchorLink } from "../../lib/links";
-import { memo } from "react";
-import { Badge, Card, Checkbox, Group, SimpleGrid, Stack, Table, Text } from "@mantine/core";
+import { memo, type MouseEvent } from "react";
+import { Badge, Card, Group, SimpleGrid, Stack, Table, Text } from "@mantine/core";
+import { useRouter } from "@tanstack/react-router";
 import { formatDate } from "../../lib/dates";
 import { formatCpf, formatPhone, maskCpf, maskPhone, plural } from "../../lib/format";
 import { priorityLabel } from "../../lib/labels";
@@ -16,8 +16,13 @@ interface Props {
   onMark?: (id: string) => void;
 }
 
+// A native checkbox in the theme's colour (app.css), not Mantine's Checkbox: 25 of those, rendered
+// again with each keystroke's new rows, cost more of the frame than the rest of the row.
 function Mark({ item, checked, onMark }: { item: PatientSummary; checked: boolean; onMark: (id: string) => void }) {
-  return <Checkbox size="sm" checked={checked} onChange={() => onMark(item.id)} aria-label={`Marcar ${item.name} para ação em lote`} />;
+  return (
+    <input type="checkbox" className="result-mark mantine-focus-auto" checked={checked} onChange={() => onMark(item.id)}
+      aria-label={`Marcar ${item.name} para ação em lote`} />
+  );
 }
 
 function cpfOf(item: PatientSummary, masked: boolean) {
@@ -28,11 +33,24 @@ function phoneOf(item: PatientSummary, masked: boolean) {
   return masked ? maskPhone(phone) : formatPhone(phone);
 }
 
+// A plain anchor (styled as Mantine's Anchor in app.css) that the router follows, not a router Link:
+// every Link recomputes its target on each change of the URL (typing moves it), and 25 of them, with
+// Mantine's Anchor, were a visible part of the frame a person waits for after each keystroke. A
+// modified or middle click opens a tab, as any link does.
 function PatientLink({ item }: { item: PatientSummary }) {
+  const router = useRouter();
+  const target = { to: "/pacientes/$patientId", params: { patientId: item.id } } as const;
+  const follow = (event: MouseEvent<HTMLAnchorElement>) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    void router.navigate(target);
+  };
+  const preload = () => void router.preloadRoute(target).catch(() => undefined);
   return (
-    <AnchorLink to="/pacientes/$patientId" params={{ patientId: item.id }} fw={600}>
+    <a className="result-link mantine-focus-auto" href={`/pacientes/${encodeURIComponent(item.id)}`}
+      onClick={follow} onMouseEnter={preload} onFocus={preload}>
       <ApiHighlight html={item.highlight?.name?.[0]} fallback={item.name} />
-    </AnchorLink>
+    </a>
   );
 }
 
