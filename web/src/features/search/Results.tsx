@@ -95,6 +95,24 @@ const ResultRow = memo(function ResultRow({ item, masked, checked, onMark }: {
   );
 });
 
+/** The columns' headings: the same with every keystroke's rows, so rendered once. */
+const ResultsHead = memo(function ResultsHead({ marking }: { marking: boolean }) {
+  return (
+    <Table.Thead>
+      <Table.Tr>
+        {marking && <Table.Th scope="col" w={40}><span className="sr-only">Marcar</span></Table.Th>}
+        <Table.Th scope="col">Nome</Table.Th>
+        <Table.Th scope="col">CPF</Table.Th>
+        <Table.Th scope="col">Telefone</Table.Th>
+        <Table.Th scope="col">Bairro</Table.Th>
+        <Table.Th scope="col">Convênio</Table.Th>
+        <Table.Th scope="col">Próxima visita</Table.Th>
+        <Table.Th scope="col">Última visita</Table.Th>
+      </Table.Tr>
+    </Table.Thead>
+  );
+});
+
 /** Memoised: the page renders again when the facets arrive, the list need not. */
 export const Results = memo(function Results({ items, view, masked, marked, onMark }: Props) {
   const marking = !!marked && !!onMark;
@@ -129,20 +147,10 @@ export const Results = memo(function Results({ items, view, masked, marked, onMa
     );
   }
   return (
-    <Table.ScrollContainer minWidth={marking ? 920 : 880}>
+    // Native scrolling, not Mantine's ScrollArea: its bars and viewport rendered again with every keystroke's rows.
+    <Table.ScrollContainer type="native" minWidth={marking ? 920 : 880}>
       <Table striped highlightOnHover verticalSpacing="xs" data-testid="results">
-        <Table.Thead>
-          <Table.Tr>
-            {marking && <Table.Th scope="col" w={40}><span className="sr-only">Marcar</span></Table.Th>}
-            <Table.Th scope="col">Nome</Table.Th>
-            <Table.Th scope="col">CPF</Table.Th>
-            <Table.Th scope="col">Telefone</Table.Th>
-            <Table.Th scope="col">Bairro</Table.Th>
-            <Table.Th scope="col">Convênio</Table.Th>
-            <Table.Th scope="col">Próxima visita</Table.Th>
-            <Table.Th scope="col">Última visita</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
+        <ResultsHead marking={marking} />
         <Table.Tbody>
           {items.map((item) => (
             <ResultRow key={item.id} item={item} masked={masked} checked={marking ? marked.has(item.id) : undefined} onMark={onMark} />
