@@ -1,7 +1,7 @@
 import { CloseButton, Combobox, Group, Loader, Text, TextInput, useCombobox } from "@mantine/core";
 import { useIsFetching, useQuery } from "@tanstack/react-query";
 import { useNavigate, useRouter } from "@tanstack/react-router";
-import { useEffect, useRef, useState } from "react";
+import { useDeferredValue, useEffect, useRef, useState } from "react";
 import { formatCpf } from "../../lib/format";
 import { PrefixHighlight } from "./Highlight";
 import { queryClient } from "../../queryClient";
@@ -25,8 +25,9 @@ export function SearchBox({ search, fetching, settled }: { search: PatientSearch
   const navigate = useNavigate();
   const router = useRouter();
   const [text, setText] = useState(q);
-  // What the suggestions are asked for: the text of the last pause.
-  const [paused, setPaused] = useState(q.trim());
+  // What the suggestions are for: the search in the URL (the text of the last pause). Deferred, so
+  // the results' frame does not also mark the new words in the suggestions still shown.
+  const suggestFor = useDeferredValue(q.trim());
   const pushed = useRef(q);
   const combobox = useCombobox({ onDropdownClose: () => combobox.resetSelectedOption() });
 
@@ -43,10 +44,7 @@ export function SearchBox({ search, fetching, settled }: { search: PatientSearch
     window.clearTimeout(pause.current);
     pause.current = window.setTimeout(() => {
       const text = value.trim();
-      if (text === pushed.current.trim()) {
-        setPaused(text);
-        return;
-      }
+      if (text === pushed.current.trim()) return;
       pushed.current = value;
       const next = { ...latest.current, q: text || undefined };
       const answered = prefetchSearch(queryClient, next);
@@ -55,7 +53,6 @@ export function SearchBox({ search, fetching, settled }: { search: PatientSearch
         // Typed on, cleared or Enter since: theirs moves the URL. Or the page is gone or going (the
         // answer was a 401 and the session's end leads to the login): moving the URL would leave it.
         if (pushed.current !== value || router.latestLocation.pathname !== PATH) return;
-        setPaused(text);
         void update({ q: next.q }, { replace: true });
       });
     }, DEBOUNCE_MS);
@@ -66,7 +63,6 @@ export function SearchBox({ search, fetching, settled }: { search: PatientSearch
       pushed.current = q;
       window.clearTimeout(pause.current);
       setText(q);
-      setPaused(q.trim());
     }
   }, [q]);
 
@@ -74,9 +70,9 @@ export function SearchBox({ search, fetching, settled }: { search: PatientSearch
   // (results, suggestions, facets) slowed the results, which are what the person waits for, and an
   // answer rendered before the results' frame delays that frame.
   const searching = useIsFetching({ queryKey: ["patients", "search"] }) > 0;
-  const suggestion = suggestQuery(paused);
+  const suggestion = suggestQuery(suggestFor);
   const suggestions = useQuery({ ...suggestion, enabled: suggestion.enabled && settled && !searching });
-  const items = paused.length >= 2 ? (suggestions.data?.items ?? []) : [];
+  const items = suggestFor.length >= 2 ? (suggestions.data?.items ?? []) : [];
   const open = combobox.dropdownOpened && items.length > 0;
 
   return (
@@ -112,7 +108,6 @@ export function SearchBox({ search, fetching, settled }: { search: PatientSearch
             // Enter with no suggestion chosen: search now, without waiting for the pause.
             if (event.key === "Enter" && combobox.getSelectedOptionIndex() === -1) {
               window.clearTimeout(pause.current);
-              setPaused(text.trim());
               pushed.current = text;
               void update({ q: text.trim() || undefined }, { replace: true });
               combobox.closeDropdown();
@@ -121,7 +116,7 @@ export function SearchBox({ search, fetching, settled }: { search: PatientSearch
           rightSection={
             text ? (
               fetching ? <Loader size="sm" role="status" aria-label="Buscando" /> : (
-                <CloseButton aria-label="Limpar busca" onClick={() => { window.clearTimeout(pause.current); setText(""); setPaused(""); pushed.current = ""; void update({ q: undefined }, { replace: true }); }} />
+                <CloseButton aria-label="Limpar busca" onClick={() => { window.clearTimeout(pause.current); setText(""); pushed.current = ""; void update({ q: undefined }, { replace: true }); }} />
               )
             ) : null
           }
@@ -132,7 +127,7 @@ export function SearchBox({ search, fetching, settled }: { search: PatientSearch
           {items.map((item) => (
             <Combobox.Option value={item.id} key={item.id}>
               <Group justify="space-between" wrap="nowrap" gap="sm">
-                <Text size="sm" truncate><PrefixHighlight text={item.name} query={paused} /></Text>
+                <Text size="sm" truncate><PrefixHighlight text={item.name} query={suggestFor} /></Text>
                 {item.cpf_masked && <Text size="xs" c="dimmed" ff="monospace">{formatCpf(item.cpf_masked)}</Text>}
               </Group>
             </Combobox.Option>
