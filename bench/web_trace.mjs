@@ -137,7 +137,7 @@ profile.samples.forEach((id, i) => {
   t += profile.timeDeltas[i];
   if (!spans.some((s) => t >= s.from && t <= s.to)) return;
   const frame = nodes.get(id).callFrame;
-  const key = `${frame.functionName || "(anónima)"} ${frame.url.split("/").pop()}:${frame.lineNumber + 1}`;
+  const key = `${frame.functionName || "(anônima)"} ${frame.url.split("/").pop()}:${frame.lineNumber + 1}`;
   self.set(key, (self.get(key) ?? 0) + profile.timeDeltas[i]);
   // Components (capitalised functions) with everything they called, each counted once per sample.
   const seenNames = new Set();
