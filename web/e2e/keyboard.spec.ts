@@ -37,4 +37,19 @@ test("keyboard only: search box, suggestions, facets", async ({ page }) => {
   await expect(page).toHaveURL(/neighborhood=copacabana/);
   await expect(checkbox).toBeChecked();
   await expect(checkbox).toBeFocused();
+
+  // A result: Space ticks it for a bulk action; its name is a real link (href: a new tab works),
+  // and Enter follows it in the app.
+  await resultsSettled(page);
+  const row = page.getByTestId("results").locator("tbody tr").first();
+  await row.getByRole("checkbox").focus();
+  await page.keyboard.press("Space");
+  await expect(page.getByRole("link", { name: /Marcados: ação em lote \(1\)/ })).toBeVisible();
+  const name = row.getByRole("link");
+  await expect(name).toHaveAttribute("href", /^\/pacientes\/[0-9a-f-]{36}$/);
+  const href = await name.getAttribute("href");
+  await name.focus();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`${href}$`));
+  await expect(page.getByTestId("patient-name")).toBeVisible();
 });
