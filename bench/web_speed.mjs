@@ -21,20 +21,11 @@
 //    debounce's pause. On a VM, each process a request crosses (API, OpenSearch) may pay
 //    milliseconds after a pause that the same request does not pay on a busy server.
 import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const require = createRequire(resolve(root, "web/package.json"));
-const { chromium } = require("@playwright/test");
-
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
-  if (a.startsWith("--")) acc.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith("--") ? all[i + 1] : true]);
-  return acc;
-}, []));
+import { api, args, chromium, KEY_DELAY, LAUNCH, root, searchPage, sessionOf, token, typeAndTime } from "./web_typing.mjs";
 
 if (args.stack && !process.env.COLETA_WEB_URL) {
   // Re-run this script inside a stack of its own, signed in as its admin.
@@ -45,35 +36,9 @@ if (args.stack && !process.env.COLETA_WEB_URL) {
   process.exit(run.status ?? 1);
 }
 
-const api = (args.api || process.env.COLETA_WEB_URL || "http://127.0.0.1:8000").replace(/\/$/, "");
-const user = args.user || process.env.COLETA_WEB_ADMIN || process.env.COLETA_ADMIN_EMAIL || "admin@coleta.local";
-const password = args.password || process.env.COLETA_WEB_PASSWORD || process.env.COLETA_ADMIN_PASSWORD || "coleta-dev-admin";
 const count = Number(args.queries || 60);
 const loads = Number(args.loads || 7);
 const others = Number(args.others || 0);
-const KEY_DELAY = 60;
-const LAUNCH = {
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-};
-
-async function token() {
-  const response = await fetch(`${api}/api/v1/auth/token`, {
-    method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ username: user, password }),
-  });
-  if (!response.ok) throw new Error(`login falhou (${response.status}): ${await response.text()}`);
-  return response.json();
-}
-
-function sessionOf(body) {
-  const now = Date.now();
-  return JSON.stringify({
-    accessToken: body.access_token, accessExpiresAt: now + body.expires_in * 1000,
-    refreshToken: body.refresh_token, refreshExpiresAt: now + body.refresh_expires_in * 1000,
-  });
-}
 
 // A slip like staff make: a letter dropped, doubled or swapped, never the first.
 function slip(word, seed) {
@@ -143,72 +108,9 @@ const ms = (v) => (typeof v === "number" && !Number.isNaN(v) ? `${v.toFixed(0)} 
 const kb = (v) => `${(v / 1024).toFixed(1)} kB`;
 
 async function typing(browser, auth, list) {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "pt-BR", timezoneId: "America/Sao_Paulo" });
-  await context.addInitScript((s) => localStorage.setItem("coleta.session", s), sessionOf(auth));
-  const page = await context.newPage();
-  await page.goto(`${api}/pacientes`);
-  await page.locator('[data-results-for=""]').waitFor();
-  const box = page.getByTestId("search-box");
+  const { context, page } = await searchPage(browser, auth);
   const times = [];
-  for (const q of list) {
-    await box.fill("");
-    await page.locator('[data-results-for=""]').waitFor();
-    await page.evaluate((target) => {
-      const bench = { lastKey: 0, painted: 0, frameAfter: 0, target };
-      window.__bench = bench;
-      performance.clearResourceTimings(); // the buffer holds 250 entries: keep only this query's
-      const onKey = () => { bench.lastKey = performance.now(); };
-      document.addEventListener("keydown", onKey, { capture: true });
-      const seen = () => document.querySelector(`[data-results-for="${CSS.escape(target)}"]`);
-      // When the results were painted: Chromium's own time for the frame that first showed their
-      // text (Element Timing, renderTime), asked of every cell the results' commit added, before
-      // that frame is rendered (the attribute is not retroactive).
-      const added = [];
-      const painted = new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) {
-          if (entry.identifier === "bench-results") bench.painted = Math.max(bench.painted, entry.renderTime || entry.loadTime);
-        }
-      });
-      painted.observe({ type: "element" });
-      const observer = new MutationObserver((records) => {
-        for (const record of records) for (const node of record.addedNodes) if (node.nodeType === 1) added.push(node);
-        if (!bench.frameAfter && bench.lastKey && seen()) {
-          observer.disconnect();
-          document.removeEventListener("keydown", onKey, { capture: true });
-          const results = seen();
-          const cells = added.filter((node) => results.contains(node))
-            .flatMap((node) => [node, ...node.querySelectorAll("td, a, p, span")]);
-          for (const cell of cells) cell.setAttribute("elementtiming", "bench-results");
-          if (!cells.length) results.querySelectorAll("p, span").forEach((el) => el.setAttribute("elementtiming", "bench-results"));
-          // The older measure, kept for comparison: the frame that shows the results, then the first
-          // task after it (later than the paint by whatever tasks were queued before it).
-          requestAnimationFrame(() => setTimeout(() => {
-            bench.frameAfter = performance.now();
-            // Entries are delivered after the frame; none (nothing new painted): the older measure.
-            setTimeout(() => { painted.disconnect(); if (!bench.painted) bench.painted = bench.frameAfter; bench.done = true; }, 100);
-          }, 0));
-        }
-      });
-      observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-results-for"] });
-    }, q.trim());
-    await box.pressSequentially(q, { delay: KEY_DELAY });
-    await page.waitForFunction(() => window.__bench.done, undefined, { timeout: 30_000 });
-    times.push(await page.evaluate(() => {
-      const { painted, frameAfter, lastKey, target } = window.__bench;
-      // Where the time went: the search request of exactly this text (not the suggestions').
-      const request = performance.getEntriesByType("resource").filter((e) => {
-        if (!e.name.includes("/api/v1/patients?")) return false;
-        return new URL(e.name).searchParams.get("q") === target;
-      }).pop();
-      return {
-        total: painted - lastKey,
-        frameAfter: frameAfter - lastKey,
-        wait: request ? request.startTime - lastKey : NaN,
-        request: request ? request.responseEnd - request.startTime : NaN,
-        render: request ? painted - request.responseEnd : NaN,
-      };
-    }));
-  }
+  for (const q of list) times.push(await typeAndTime(page, q));
   await context.close();
   return times;
 }

@@ -7,79 +7,23 @@
 // painted into what the renderer's main thread did: script, style, layout, paint, or nothing
 // (waiting for the next frame). The script part is split further by function (self time), so a
 // build without minification (`npx vite build --minify false`) names them.
-import { createRequire } from "node:module";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { args, chromium, LAUNCH, searchPage, token, typeAndTime } from "./web_typing.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const require = createRequire(resolve(root, "web/package.json"));
-const { chromium } = require("@playwright/test");
-
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
-  if (a.startsWith("--")) acc.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith("--") ? all[i + 1] : true]);
-  return acc;
-}, []));
-const api = (args.api || "http://127.0.0.1:8000").replace(/\/$/, "");
 const count = Number(args.queries || 30);
-
-const login = await fetch(`${api}/api/v1/auth/token`, {
-  method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" },
-  body: new URLSearchParams({ username: args.user || "admin@coleta.local", password: args.password || "coleta-dev-admin" }),
-});
-if (!login.ok) throw new Error(`login falhou (${login.status})`);
-const auth = await login.json();
-const now = Date.now();
-const session = JSON.stringify({
-  accessToken: auth.access_token, accessExpiresAt: now + auth.expires_in * 1000,
-  refreshToken: auth.refresh_token, refreshExpiresAt: now + auth.refresh_expires_in * 1000,
-});
-
 const FIRST = ["maria", "jose", "ana", "joao", "antonio", "francisca", "carlos", "paulo", "juliana", "marcos"];
 const LAST = ["silva", "santos", "oliveira", "souza", "lima", "pereira", "ferreira", "costa", "rodrigues", "almeida"];
 const queries = Array.from({ length: count + 3 }, (_, i) => `${FIRST[i % 10]} ${LAST[(i * 3 + 1) % 10]}`);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "pt-BR", timezoneId: "America/Sao_Paulo" });
-await context.addInitScript((s) => localStorage.setItem("coleta.session", s), session);
-const page = await context.newPage();
-await page.goto(`${api}/pacientes`);
-await page.locator('[data-results-for=""]').waitFor();
-const box = page.getByTestId("search-box");
+const browser = await chromium.launch(LAUNCH);
+const { context, page } = await searchPage(browser, await token());
 const cdp = await context.newCDPSession(page);
 
+// A query timed as web_speed.mjs times it, and a mark on the trace's clock taken at a known moment
+// of the page's clock (performance.now()), to place its window in the trace.
 async function typeOne(q) {
-  await box.fill("");
-  await page.locator('[data-results-for=""]').waitFor();
-  await page.evaluate((target) => {
-    const bench = { lastKey: 0, painted: 0, target };
-    window.__bench = bench;
-    performance.clearResourceTimings();
-    const onKey = () => { bench.lastKey = performance.now(); };
-    document.addEventListener("keydown", onKey, { capture: true });
-    const seen = () => document.querySelector(`[data-results-for="${CSS.escape(target)}"]`);
-    const observer = new MutationObserver(() => {
-      if (!bench.painted && bench.lastKey && seen()) {
-        observer.disconnect();
-        document.removeEventListener("keydown", onKey, { capture: true });
-        requestAnimationFrame(() => setTimeout(() => { bench.painted = performance.now(); }, 0));
-      }
-    });
-    observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-results-for"] });
-  }, q);
-  await box.pressSequentially(q, { delay: 60 });
-  await page.waitForFunction(() => window.__bench.painted > 0, undefined, { timeout: 30_000 });
-  return page.evaluate(() => {
-    const { painted, lastKey, target } = window.__bench;
-    const request = performance.getEntriesByType("resource").filter((e) =>
-      e.name.includes("/api/v1/patients?") && new URL(e.name).searchParams.get("q") === target).pop();
-    const sync = performance.now();
-    performance.mark("bench-sync");
-    return { total: painted - lastKey, from: request?.responseEnd ?? NaN, to: painted, sync };
-  });
+  const timed = await typeAndTime(page, q);
+  const sync = await page.evaluate(() => { const now = performance.now(); performance.mark("bench-sync"); return now; });
+  return { total: timed.total, from: timed.responseEnd, to: timed.painted, sync };
 }
 
 for (const q of queries.slice(0, 3)) await typeOne(q); // warm up
@@ -112,19 +56,17 @@ const KIND = {
   paint: ["PrePaint", "Paint", "PaintImage", "Layerize", "Commit", "CompositeLayers", "UpdateLayer", "RasterTask"],
 };
 const kindOf = (name) => Object.keys(KIND).find((k) => KIND[k].includes(name));
-const sums = spans.map(() => ({ busy: 0, script: 0, style: 0, layout: 0, paint: 0, other: 0 }));
+const sums = spans.map(() => ({ busy: 0, script: 0, style: 0, layout: 0, paint: 0 }));
 const clip = (e, s) => Math.max(0, Math.min(e.ts + e.dur, s.to) - Math.max(e.ts, s.from));
-for (const e of main) {
-  spans.forEach((s, i) => {
-    const part = clip(e, s);
-    if (!part) return;
-    if (TOP.has(e.name)) sums[i].busy += part;
-    const kind = kindOf(e.name);
-    if (kind) sums[i][kind] += part;
-  });
+// Events on one thread nest; one inside another of its kind (a FunctionCall in a TimerFire) is
+// already counted by the outer one.
+const coveredUntil = { busy: 0, script: 0, style: 0, layout: 0, paint: 0 };
+for (const e of [...main].sort((a, b) => a.ts - b.ts || b.dur - a.dur)) {
+  const kind = TOP.has(e.name) ? "busy" : kindOf(e.name);
+  if (!kind || e.ts < coveredUntil[kind]) continue;
+  coveredUntil[kind] = e.ts + e.dur;
+  spans.forEach((s, i) => { sums[i][kind] += clip(e, s); });
 }
-// Nested events of one kind (a FunctionCall inside a TimerFire) are counted once: the largest wins.
-for (const s of sums) for (const k of Object.keys(KIND)) s[k] = Math.min(s[k], s.busy);
 
 // Self time by function inside the windows, from the sampling profile (same clock as the trace).
 const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
