@@ -46,7 +46,7 @@ from bench.dasaexp_export import Generator, write_xlsx  # noqa: E402
 from indexing import lifecycle, names  # noqa: E402
 from indexing.client import get_client  # noqa: E402
 from storage import outbox  # noqa: E402
-from storage.db import reset_caches, unit_of_work  # noqa: E402
+from storage.db import drop_database, reset_caches, unit_of_work  # noqa: E402
 from storage.imports import service as import_service  # noqa: E402
 from storage.imports.models import Import  # noqa: E402
 from storage.patients.models import Patient  # noqa: E402
@@ -85,7 +85,7 @@ def drop_database() -> None:
     reset_caches()
     server = create_engine(f"postgresql+psycopg://{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        drop_database(connection, DATABASE)
     get_client().indices.delete(index=f"bench-{RUN}-*", params={"expand_wildcards": "all"})
 
 

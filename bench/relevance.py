@@ -154,7 +154,7 @@ def throwaway_services(template: str = "coleta_test") -> Iterator[None]:
     from indexing import lifecycle
     from indexing.client import get_client, reset_client
     from indexing.settings import get_settings as get_index_settings
-    from storage.db import reset_caches
+    from storage.db import drop_database, reset_caches
     from storage.settings import get_settings as get_storage_settings
 
     run = uuid.uuid4().hex[:8]
@@ -190,7 +190,7 @@ def throwaway_services(template: str = "coleta_test") -> Iterator[None]:
                 os.environ[key] = value
         configure()
         with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            drop_database(connection, database)
         server.dispose()
 
 

@@ -207,15 +207,13 @@ def read_meta() -> dict[str, str]:
 
 def drop(bench: Bench) -> None:
     """Remove the bench database and indices."""
-    from sqlalchemy import text
-
     from indexing.client import get_client
-    from storage.db import reset_caches
+    from storage.db import drop_database, reset_caches
 
     reset_caches()
     server = _server()
     with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{bench.database}" WITH (FORCE)'))
+        drop_database(connection, bench.database)
     server.dispose()
     get_client().indices.delete(index=f"{bench.prefix}*", params={"expand_wildcards": "all"})
     for cached in (ROOT / ".cache" / "bench").glob(f"search_scale-{bench.database}-*.json"):

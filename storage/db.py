@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.settings import get_settings
@@ -54,3 +55,15 @@ def reset_caches() -> None:
         get_engine().dispose()
     get_engine.cache_clear()
     get_sessionmaker.cache_clear()
+
+
+def drop_database(connection: Connection, database: str) -> None:
+    """Drop a throwaway database (tests, benches), whoever is still connected to it.
+
+    `WITH (FORCE)` ends other sessions, but an autovacuum worker busy in a freshly loaded database runs
+    as another role it may not end (InsufficientPrivilege); a plain drop stops such a worker itself.
+    """
+    try:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    except ProgrammingError:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))

@@ -26,7 +26,7 @@ from indexing.client import get_client
 from indexing.settings import get_settings as get_index_settings
 from storage.base import Base
 from workers.app import DEFAULT_QUEUE, SYNC_QUEUE, celery_app
-from storage.db import get_engine, get_sessionmaker, reset_caches
+from storage.db import drop_database, get_engine, get_sessionmaker, reset_caches
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -54,7 +54,7 @@ def migrated_database() -> Iterator[None]:
     yield
     reset_caches()
     with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)'))
+        drop_database(connection, TEST_DATABASE)
     server.dispose()
 
 

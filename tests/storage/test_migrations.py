@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 
 from storage import models  # noqa: F401  (registers every table)
 from storage.base import Base
-from storage.db import get_engine
+from storage.db import drop_database, get_engine
 from tests.fixtures import ROOT
 
 
@@ -73,5 +73,5 @@ def test_the_upload_chunks_migration_moves_stored_uploads_both_ways():
     finally:
         engine.dispose()
         with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            drop_database(connection, database)
         server.dispose()

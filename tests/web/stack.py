@@ -73,7 +73,7 @@ def running_stack(seed: bool = True) -> Iterator[dict[str, str]]:
 
     from indexing import lifecycle
     from indexing.client import get_client
-    from storage.db import reset_caches, unit_of_work
+    from storage.db import drop_database, reset_caches, unit_of_work
     from storage.users import service as user_service
 
     pg = env["COLETA_DATABASE_URL"].rsplit("/", 1)[0]
@@ -131,7 +131,7 @@ def running_stack(seed: bool = True) -> Iterator[dict[str, str]]:
         finally:
             _forget_redis_keys(env)
             with server.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+                drop_database(connection, database)
             server.dispose()
 
 
