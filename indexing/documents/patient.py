@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexing import slips
 from indexing.phonetic import phonetic_tokens
 from storage.patients.models import Patient
 from storage.visits.index_repo import LiveVisit, PatientVisitStats
@@ -20,6 +21,7 @@ def build(patient: Patient, visits: PatientVisitStats | None = None) -> dict[str
     `visits` (mapping v4) nests each live visit: the search matches visit filters on one visit.
     """
     phones = [p["number"] for p in patient.phones or []]
+    keys = phonetic_tokens(patient.name or "")
     attempts = visits.confirmation_attempts if visits else 0
     confirmed = visits.confirmed_attempts if visits else 0
     address_parts = [
@@ -36,7 +38,12 @@ def build(patient: Patient, visits: PatientVisitStats | None = None) -> dict[str
         "row_version": patient.row_version,
         "name": patient.name,
         # The pt-BR phonetic key of each word (mapping v2): spelling variants meet at query time.
-        "name_phonetic": " ".join(phonetic_tokens(patient.name or "")),
+        "name_phonetic": " ".join(keys),
+        # Mapping v6: one slip of each word (and of its phonetic key) as a term lookup, and how many words
+        # the name has, connectors aside (the whole-name bonus). See `indexing.slips`.
+        "name_slips": slips.name_keys(slips.tokens(patient.name or "")),
+        "name_phonetic_slips": slips.name_keys([key.lower() for key in keys]),
+        "name_key_count": len(keys),
         "cpf": patient.cpf,
         "birth_date": patient.birth_date.isoformat() if patient.birth_date else None,
         "gender": patient.gender,

@@ -13,17 +13,22 @@ digits are joined; `31/02/1990` is no day, so it is digits); tokens with letters
   and (lower) CPFs starting and phones ending so.
 - Words only: each word scores the best tier it reaches on the name: the same folded word
   (4) > the same pt-BR phonetic key (3, Souza/Sousa, Ruth/Rute) > one slip (2; a swapped
-  pair of letters is one, never in the first letter; none in words of 1-2 letters) > a typo
-  of the key (1.5, Phelipe/Filipe) > two slips (from 6 letters, or from 4 beside other
-  words) or a prefix (1). After two words, a word may also be the patient's neighbourhood (3.5,
+  pair of letters is one, never in the first letter; none in words of 1-2 letters) > a slip
+  in the key (1.5, Phelipe/Filipe) > two slips in the word or in its key (from 6 letters, or
+  from 4 beside other words) or a prefix (1). After two words, a word may also be the patient's neighbourhood (3.5,
   `maria da silva tijuca`: the namesake living there first, before a name two slips away); never
   the first two, so `rosa santos` is Camila Santos Rosa, not any Santos living in Santa Rosa.
   Every word must reach some tier
-  (connectors are left out, so missing middle names and connectors cost nothing); with
-  three or more words and no name meeting them all, a second pass lets a name meeting all
-  but one match (a middle word typed beyond recognition). Bonuses, each
-  below one tier, order names that met the words equally well: the whole name in order
-  spelt any way (`name_phonetic.exact`, fuzzy), the typed first and last words sounding
+  (connectors are left out, so missing middle names and connectors cost nothing). Passes
+  (`reaches`), each only when the one before does not stand: near (one slip at most, term
+  lookups of `indexing.slips` keys: no fuzzy automaton), far (two slips, fuzzy; when the near
+  pass finds nobody, or its best scores below what a name two slips away could, `far_bound`),
+  and with three or more words, relaxed: a name meeting all but one (a middle word typed
+  beyond recognition). Bonuses, each
+  below one tier, order names that met the words equally well: the whole name in the order
+  typed (as many words as typed, `name_key_count`, each of which met one, so it is the whole
+  name spelt some way; and typed neighbours being neighbours in it, `name_phonetic.pairs`), the
+  typed first and last words sounding
   like the name's first and last (staff type "Maria Costa" for Maria Silva Costa), then BM25 on the
   keys (fewer words not asked for). So the spelling typed wins over the whole name spelt
   otherwise: "Isabella Fernandes" gives Isabella Castro Fernandes before Izabela Fernandes.
@@ -56,17 +61,16 @@ Against an index still on an older mapping the newer clauses match nothing and t
 (a nested query on a missing path ignores it); `setup-index --upgrade` rebuilds it.
 
 Cost at a million patients (bench/search_scale.py): a fuzzy clause costs mostly its rewrite (a
-Levenshtein automaton built and intersected with the terms, per clause), about half of a typo'd
-name's time, so fuzziness is spent where recall needs it: the typed words against the name words
-and keys, and the whole name (the bonus that puts the right "Maria Silva" first despite two
-slips); the first and last word bonuses and the BM25 tiebreak take exact keys (a slip there
-leaves the order to the whole-name bonus), and the all-but-one fallback (a minimum-should-match
-over every word, which must visit every patient holding any two of the words to count them) runs
-only when the strict query finds no one. A word of 6 letters or more builds a 1-edit automaton
-beside its 2-edit one (the small one: one slip must outrank two). The dearest single clause is
-the whole-name bonus (a 2-edit automaton over the whole name's keys): ~5 of a typo'd name's ~13
-ms on a merged index; one edit there would save ~4 ms but put 3 more of 150 bench targets below
-first place, so it stays. The rest of issue 15 costs next to nothing: a birth date is a filter
+Levenshtein automaton built and intersected with the terms, per clause); with every clause of a
+typo'd full name fuzzy (one and two slips per word, the key's slip, a two-slip automaton over the
+whole name's keys) they were nearly all of its ~17 ms in OpenSearch. Mapping v6 spells one slip
+out at index time (`indexing.slips`: about 3 keys per letter of each name word and key), so the
+near pass is term lookups (~2 ms), and the whole-name bonus is a term on the word count. Two slips
+stay fuzzy, in the far pass, which runs only when the near pass cannot stand: nobody found, or a
+best score a name two slips away could beat (a slip in a word whose neighbours were typed
+loosely). The all-but-one fallback (a minimum-should-match over every word, which must visit
+every patient holding any two of the words to count them) runs only when the strict passes find
+no one. The rest of issue 15 costs next to nothing: a birth date is a filter
 on a date field that leads the search (a few dozen patients a day at a million), the
 neighbourhood a term per word, the upcoming visit a range on `visit_dates` checked only on the
 patients already matched.
@@ -84,7 +88,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import RequestError
 
-from indexing import names
+from indexing import names, slips
 from indexing.queries import labels
 from indexing.phonetic import CONNECTORS, phonetic_tokens
 from storage import paging
@@ -132,9 +136,12 @@ TIER_PLACE = 3.5
 # neighbourhood that is also a name (Santa Rosa, Fonseca, Castelo) would otherwise put its residents
 # before the name typed ("rosa santos": any Santos of Santa Rosa before Camila Santos Rosa).
 PLACE_AFTER = 2
-# Bonuses, each below one tier: the whole name in order spelt any way (connectors aside), and
-# the typed first and last words being the name's first and last words (by their phonetic keys).
+# Bonuses, each below one tier: the whole name spelt some way in the order typed (as many words as
+# typed, connectors aside, each of which met a typed word; and each pair of typed neighbours being
+# neighbours in the name, by their phonetic keys), and the typed first and last words being the
+# name's first and last words (by their phonetic keys).
 WHOLE_NAME = 0.5
+IN_ORDER = 0.25
 FIRST_WORD = 0.7
 LAST_WORD = 0.7
 TIEBREAK = 0.01
@@ -190,11 +197,15 @@ SOURCE_FIELDS = [
     "id", "name", "cpf", "birth_date", "phones", "neighborhood", "city", "health_plan",
     "tags", "priority", "status", "next_visit", "last_visit", "visit_count",
 ]
-# Typos: AUTO edits (none up to 2 letters, 1 for 3-5, 2 from 6; `_word_query` splits 1 and 2 from 6),
-# never in the first letter; a swap of two neighbouring letters is one edit.
+# Typos, never in the first letter; a swap of two neighbouring letters is one edit. One slip from 3
+# letters (a term lookup of `indexing.slips` keys); two slips from 6, or from 4 beside other words
+# (fuzzy, in the far pass only).
 _FUZZY = {"fuzziness": "AUTO", "prefix_length": 1}
-# AUTO fuzziness allows two edits from this many letters on.
+ONE_SLIP_FROM = 3
+# Two slips are allowed from this many letters on (as OpenSearch's AUTO fuzziness).
 AUTO_TWO_EDITS = 6
+# Two slips in a shorter word, from this many letters, only beside other words that narrow it down.
+LOOSE_TWO_EDITS = 4
 # Words the all-but-one fallback needs (with two, one word alone would match half the registry).
 RELAX_MIN_WORDS = 3
 TEXT_FIELDS = ["name", "address", "neighborhood.text", "city.text", "health_plan.text"]
@@ -227,6 +238,26 @@ class PatientQuery:
             recurring=search.get("recurring"),
             **extra,
         )
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far a pass of the search reaches. `far`: a word may be two slips from the name (fuzzy
+    automata, the dear clauses). `relaxed`: a name meeting all the words but one, a date a bonus."""
+
+    far: bool = False
+    relaxed: bool = False
+
+
+# The passes of a search, in order (`reaches`); each runs only when the one before found nobody, or
+# (far after near) when the near pass's best could rank below a name only the far pass finds (`far_bound`).
+NEAR = Reach()
+FAR = Reach(far=True)
+RELAXED = Reach(far=True, relaxed=True)
+# Above `far_bound`: what the BM25 tiebreak on the keys and the upcoming visit add at most to a name.
+TIEBREAK_ROOM = 0.25
+# The aggregation that brings the near pass's best score (after the post filter) for that decision.
+NEAR_BEST = "near_best"
 
 
 @dataclass
@@ -311,29 +342,75 @@ def _name_words(parsed: ParsedText) -> list[str]:
     return [w for w in parsed.words if fold_name(w) not in CONNECTORS][:MAX_WORDS]
 
 
-def can_relax(q: str | None) -> bool:
-    """Whether `text_query(q, relaxed=True)` differs from the strict query: three or more words (the
-    all-but-one fallback), or a date beside words or digits (the date turns from a filter into a bonus)."""
+def reaches(q: str | None) -> list[Reach]:
+    """The passes a search of `q` may take, in order, each one only when the one before does not stand
+    (`_stands`): near (every word exactly, by sound, one slip away or as a prefix), far (a word two slips
+    away), relaxed (all the words but one; a date a bonus). A pass that would ask what the one before
+    asked is left out."""
     if not q:
-        return False
+        return [NEAR]
     parsed = parse(q)
     words = _name_words(parsed)
-    return (
+    passes = [NEAR]
+    if any(_reaches_far(word, loose=len(words) >= 2) for word in words):
+        passes.append(FAR)
+    relaxes = (
         len(words) >= RELAX_MIN_WORDS
         or bool(parsed.dates and (words or len(parsed.digits) >= 3))
         or bool(parsed.digit_dates and words)
     )
+    if relaxes:
+        passes.append(RELAXED)
+    return passes
 
 
-def text_query(q: str, relaxed: bool = False) -> dict[str, Any] | None:
+def far_bound(q: str) -> float | None:
+    """The most a name the near pass missed could score in the far one: one word two slips away (or two
+    in its key), every other word exact, every bonus it can still earn, and room for the tiebreaks.
+
+    A word met only two slips away has no name word with its key (else it met one by sound), so that name
+    earns no bonus of that key: the first (last) word bonus when it is the first (last) typed word, and
+    the in-order bonus of the pairs it is in. None when the box holds digits: their tiers add to the
+    name's, so the near pass stands whenever it finds someone.
+    """
+    parsed = parse(q)
+    words = _name_words(parsed)
+    if parsed.digits or not words:
+        return None
+    n = len(words)
+    pairs = len(phonetic_tokens(" ".join(words))) - 1
+    # One key per word (no hyphenated word, no word without letters): the k-th word is the k-th key.
+    aligned = pairs == n - 1
+    bound = 0.0
+    for k, word in enumerate(words):
+        if _reaches_far(word, loose=n >= 2):
+            first, last = (k == 0, k == n - 1) if aligned else (False, False)
+            pairs_without = pairs - (not first) - (not last) if aligned else pairs
+            bonuses = (WHOLE_NAME + (IN_ORDER * max(pairs_without, 0) / pairs if pairs > 0 else 0.0)
+                       + (0.0 if first else FIRST_WORD) + (0.0 if last else LAST_WORD))
+            bound = max(bound, TIER_EXACT * (n - 1) + TIER_TWO_TYPOS + bonuses)
+    return bound + TIEBREAK_ROOM
+
+
+def _reaches_far(word: str, loose: bool) -> bool:
+    """Whether the far pass asks more of this word than the near one: two slips, or two in its key."""
+    if len(word) >= AUTO_TWO_EDITS or (loose and len(word) >= LOOSE_TWO_EDITS):
+        return True
+    keys = phonetic_tokens(word)
+    return len(keys) == 1 and len(keys[0]) >= AUTO_TWO_EDITS
+
+
+def text_query(q: str, reach: Reach = NEAR) -> dict[str, Any] | None:
     """Build the scoring query of the search box (None when it holds nothing searchable).
 
     A birth date beside words or digits filters them (`joana 14/07/1952`); alone it is a tier of
     its own; 8 digits that read as a date are a date, a CEP, a CPF start or a phone end, by tier.
-    `relaxed` (the second pass of `search` when nobody matches): names meeting all the words but
-    one match too, far below, and a date only puts the patients born that day first (a date typed
-    wrong, or missing from the record, never hides the name).
+    `reach.far` (a pass of `search` when the near one does not stand): a word may be two slips from
+    the name. `reach.relaxed` (the last pass): names meeting all the words but one match too, far below,
+    and a date only puts the patients born that day first (a date typed wrong, or missing from the
+    record, never hides the name).
     """
+    relaxed = reach.relaxed
     parsed = parse(q)
     words = _name_words(parsed)
     digits = parsed.digits
@@ -343,7 +420,7 @@ def text_query(q: str, relaxed: bool = False) -> dict[str, Any] | None:
         # birth date typed wrong, never as a reason to find no one.
         dates += [d for d in parsed.digit_dates if d not in dates]
         digits = ""
-    scoring = _words_and_digits(words, digits, parsed.digit_dates, relaxed)
+    scoring = _words_and_digits(words, digits, parsed.digit_dates, reach)
     if not dates:
         return scoring
     born = {"terms": {"birth_date": [d.isoformat() for d in dates]}}
@@ -356,14 +433,14 @@ def text_query(q: str, relaxed: bool = False) -> dict[str, Any] | None:
 
 
 def _words_and_digits(
-    words: list[str], digits: str, digit_dates: tuple[date, ...], relaxed: bool
+    words: list[str], digits: str, digit_dates: tuple[date, ...], reach: Reach
 ) -> dict[str, Any] | None:
     """The words (name or address) and the identifier digits of the box (None when neither is searchable)."""
     if digits and not words:
         return identifier_query(digits, digit_dates) if len(digits) >= 3 else None
     if not words:
         return None
-    by_words = {"dis_max": {"queries": [name_query(words, relaxed), _cross_fields(words, boost=0.5)]}}
+    by_words = {"dis_max": {"queries": [name_query(words, reach), _cross_fields(words, boost=0.5)]}}
     if not digits:
         return by_words
     # `maria 4321`: the words and the identifier both; or all of it as an address (`rua x 123`).
@@ -411,14 +488,16 @@ def phone_forms(digits: str) -> set[str]:
     return forms
 
 
-def name_query(words: list[str], relaxed: bool = False) -> dict[str, Any]:
+def name_query(words: list[str], reach: Reach = NEAR) -> dict[str, Any]:
     """Every word meets a name word (exactly, by sound, by a typo, as a prefix); the whole name spelt any way first.
 
-    `relaxed` (three or more words): a name meeting all the words but one matches too, far below.
+    `reach.far`: a word may be two slips away. `reach.relaxed` (three or more words): a name meeting
+    all the words but one matches too, far below.
     """
-    per_word = [_word_query(word, loose=len(words) >= 2, place=at >= PLACE_AFTER) for at, word in enumerate(words)]
+    loose = len(words) >= 2
+    per_word = [_word_query(word, loose, place=at >= PLACE_AFTER, far=reach.far) for at, word in enumerate(words)]
     matching: list[dict[str, Any]] = [{"bool": {"must": per_word}}]
-    if relaxed and len(per_word) >= RELAX_MIN_WORDS:
+    if reach.relaxed and len(per_word) >= RELAX_MIN_WORDS:
         # A middle word typed beyond recognition should not hide the patient: all but one, far below.
         matching.append({"bool": {"should": per_word, "minimum_should_match": len(per_word) - 1, "boost": 0.3}})
     # Bonuses, less than a tier: they order names that met the words equally well.
@@ -426,11 +505,14 @@ def name_query(words: list[str], relaxed: bool = False) -> dict[str, Any]:
     keys = phonetic_tokens(" ".join(words))
     if keys:
         for boost, clause in (
-            # The whole name in order, spelt any way, a slip or two allowed (keys, connectors aside).
-            (WHOLE_NAME, {"fuzzy": {"name_phonetic.exact": {**_FUZZY, "value": " ".join(keys).lower()}}}),
+            # The whole name: as many words as typed (connectors aside), each of which met it. (A fuzzy
+            # clause on the whole name's keys was a third of a typo'd name's time at a million.)
+            (WHOLE_NAME, {"term": {"name_key_count": len(keys)}}),
+            # In the order typed: each pair of typed neighbours is a pair of neighbours in the name.
+            *((IN_ORDER / (len(keys) - 1), {"term": {"name_phonetic.pairs": pair}}) for pair in _key_pairs(keys)),
             # Staff type the first given name and the last surname ("Maria Costa" for Maria Silva Costa).
             # Exact keys (spelling variants share them): a slip in that word leaves the order to the
-            # whole-name bonus, and saves two automata.
+            # other bonuses.
             (FIRST_WORD, {"term": {"name_phonetic.first": keys[0].lower()}}),
             (LAST_WORD, {"term": {"name_phonetic.last": keys[-1].lower()}}),
         ):
@@ -443,30 +525,40 @@ def name_query(words: list[str], relaxed: bool = False) -> dict[str, Any]:
     return {"bool": {"must": [{"dis_max": {"queries": matching}}], "should": bonuses}}
 
 
-def _word_query(word: str, loose: bool, place: bool = False) -> dict[str, Any]:
+def _key_pairs(keys: list[str]) -> list[str]:
+    """Each pair of neighbouring keys, as the `key_pairs` analyzer indexes them (`natalia jesus`)."""
+    lowered = [key.lower() for key in keys]
+    return [f"{a} {b}" for a, b in zip(lowered, lowered[1:])]
+
+
+def _word_query(word: str, loose: bool, place: bool = False, far: bool = False) -> dict[str, Any]:
     """How well one typed word meets the name: the best tier it reaches (exact > place > sound > typo > prefix).
 
     `loose` (the box holds other words): two slips in a short word. `place` (the word comes after two
-    others): the patient's neighbourhood too.
+    others): the patient's neighbourhood too. `far`: two slips (fuzzy), else one slip at most (term lookups).
     """
-    two_slips = {"query": word, "operator": "and", "fuzziness": 2, "prefix_length": 1}
     tiers: list[tuple[float, dict[str, Any]]] = [(TIER_EXACT, {"match": {"name": {"query": word, "operator": "and"}}})]
-    if len(word) >= AUTO_TWO_EDITS:
-        # AUTO takes two slips from here, at the tier of one: the name one slip away is the nearer one
-        # ("msrcio" is Márcio before Mário, "fenranda" Fernanda before Fernando), so one slip and two
-        # get a tier each (a 1-edit automaton is the cheap one).
-        one_slip = {"query": word, "operator": "and", "fuzziness": 1, "prefix_length": 1}
-        tiers += [(TIER_TYPO, {"match": {"name": one_slip}}), (TIER_TWO_TYPOS, {"match": {"name": two_slips}})]
-    else:
-        tiers.append((TIER_TYPO, {"match": {"name": {**_FUZZY, "query": word, "operator": "and"}}}))
-        if loose and 4 <= len(word):
-            # Two slips in a short word are beyond AUTO; allowed only beside other words that narrow it down.
-            tiers.append((TIER_TWO_TYPOS, {"match": {"name": two_slips}}))
-    key = " ".join(phonetic_tokens(word)).lower()
-    if key:
+    if len(word) >= ONE_SLIP_FROM:
+        tiers.append((TIER_TYPO, _one_slip("name", "name_slips", word)))
+    if far and (len(word) >= AUTO_TWO_EDITS or (loose and len(word) >= LOOSE_TWO_EDITS)):
+        # Two slips, a tier below one: the name one slip away is the nearer one ("msrcio" is Márcio
+        # before Mário, "fenranda" Fernanda before Fernando).
+        two_slips = {"query": word, "operator": "and", "fuzziness": 2, "prefix_length": 1}
+        tiers.append((TIER_TWO_TYPOS, {"match": {"name": two_slips}}))
+    keys = [key.lower() for key in phonetic_tokens(word)]
+    if keys:
+        key = " ".join(keys)
         tiers.append((TIER_SOUND, {"match": {"name_phonetic": {"query": key, "operator": "and"}}}))
         # Variants whose keys still differ by a letter (Phelipe/Filipe: felipe/filipe), slips in a variant.
-        tiers.append((TIER_SOUND_TYPO, {"match": {"name_phonetic": {**_FUZZY, "query": key, "operator": "and"}}}))
+        if len(keys) == 1 and len(key) >= ONE_SLIP_FROM:
+            tiers.append((TIER_SOUND_TYPO, _one_slip("name_phonetic", "name_phonetic_slips", key)))
+            if far and len(key) >= AUTO_TWO_EDITS:
+                # Two slips in the key are as far as two in the letters (and `far_bound` counts on it).
+                two_in_key = {"query": key, "fuzziness": 2, "prefix_length": 1}
+                tiers.append((TIER_TWO_TYPOS, {"match": {"name_phonetic": two_in_key}}))
+        elif len(keys) > 1:
+            # A word the keys split (`ana-maria`): every key a slip or two away, as one word.
+            tiers.append((TIER_SOUND_TYPO, {"match": {"name_phonetic": {**_FUZZY, "query": key, "operator": "and"}}}))
     if len(word) >= 2:
         tiers.append((TIER_PREFIX, {"match": {"name.prefix": {"query": word, "operator": "and"}}}))
     if place:
@@ -474,6 +566,15 @@ def _word_query(word: str, loose: bool, place: bool = False) -> dict[str, Any]:
         # address search does that, below names).
         tiers.append((TIER_PLACE, {"match": {"neighborhood.text": {"query": word, "operator": "and"}}}))
     return {"dis_max": {"queries": [{"constant_score": {"filter": c, "boost": boost}} for boost, c in tiers]}}
+
+
+def _one_slip(field: str, keys_field: str, word: str) -> dict[str, Any]:
+    """The name words (or keys) one slip from a typed word: a term lookup of its `indexing.slips` keys; a
+    word the name's analyzer splits (`ana-maria`) keeps a fuzzy clause, every part one slip away at most."""
+    parts = slips.tokens(word)
+    if len(parts) == 1:
+        return {"terms": {keys_field: slips.lookup_keys(parts[0])}}
+    return {"match": {field: {"query": word, "operator": "and", "fuzziness": 1, "prefix_length": 1}}}
 
 
 def _cross_fields(words: list[str], boost: float) -> dict[str, Any]:
@@ -570,18 +671,41 @@ def search_facets(client: OpenSearch, query: PatientQuery) -> dict[str, list[dic
 
 
 def _run_relaxing(client: OpenSearch, query: PatientQuery, facets: bool = True, hits: bool = True) -> dict[str, Any]:
-    """The strict query's answer, or, when nobody meets every word, the relaxed one's (names meeting all
-    but one). Decided on the total, which does not depend on the cursor, so every page of a search, and
-    its facets asked apart, take the same branch; the total is only counted when the query can relax."""
-    response = _run(client, query, relaxed=False, facets=facets, hits=hits)
-    if can_relax(query.q) and response["hits"]["total"]["value"] == 0:
-        response = _run(client, query, relaxed=True, facets=facets, hits=hits)
-    return response
+    """The answer of the first pass that stands (`reaches`: near, far, relaxed; `_stands`), or the last one's.
+    Decided on the total and the best score after the post filter, which do not depend on the cursor, so
+    every page of a search, and its facets asked apart, take the same pass; both are only asked for when a
+    pass may follow."""
+    *first, last = reaches(query.q)
+    for reach in first:
+        response = _run(client, query, reach, facets=facets, hits=hits)
+        if _stands(response, query, reach):
+            return response
+    return _run(client, query, last, facets=facets, hits=hits)
 
 
-def _run(client: OpenSearch, query: PatientQuery, relaxed: bool, facets: bool = True,
+def _stands(response: dict[str, Any], query: PatientQuery, reach: Reach) -> bool:
+    """Whether a pass's answer is the search's: it found someone and, for the near pass, its best scores at
+    least what a name only the far pass finds could (so the far pass would not change who comes first)."""
+    if response["hits"]["total"]["value"] == 0:
+        return False
+    best = response.get("aggregations", {}).get(NEAR_BEST)
+    if best is None:
+        return True
+    top = best["top"]["hits"]["hits"]
+    return bool(top) and top[0]["_score"] >= (far_bound(query.q) or 0.0)
+
+
+def _decision_aggs(query: PatientQuery, filters: _Filters, reach: Reach) -> dict[str, Any]:
+    """The near pass's best score after the post filter, when a far pass follows it and the bound applies."""
+    if reach != NEAR or FAR not in reaches(query.q) or far_bound(query.q or "") is None:
+        return {}
+    top = {"top_hits": {"size": 1, "_source": False, "sort": [{"_score": "desc"}]}}
+    return {NEAR_BEST: {"filter": _post_filter(filters), "aggs": {"top": top}}}
+
+
+def _run(client: OpenSearch, query: PatientQuery, reach: Reach, facets: bool = True,
          hits: bool = True) -> dict[str, Any]:
-    body = _search_body(query, relaxed, facets=facets, hits=hits)
+    body = _search_body(query, reach, facets=facets, hits=hits)
     try:
         return client.search(index=names.alias("patients"), body=body)
     except RequestError:
@@ -592,10 +716,10 @@ def _run(client: OpenSearch, query: PatientQuery, relaxed: bool, facets: bool = 
         raise
 
 
-def _main_query(query: PatientQuery, filters: _Filters, relaxed: bool) -> dict[str, Any]:
+def _main_query(query: PatientQuery, filters: _Filters, reach: Reach) -> dict[str, Any]:
     if not (query.q and query.q.strip()):
         return {"bool": {"must": [{"match_all": {}}], "filter": filters.others}}
-    scoring = text_query(query.q, relaxed) or {"match_none": {}}
+    scoring = text_query(query.q, reach) or {"match_none": {}}
     return {"bool": {"must": [scoring], "should": [upcoming_visit_bonus()], "filter": filters.others}}
 
 
@@ -614,41 +738,59 @@ def _post_filter(filters: _Filters) -> dict[str, Any]:
     return {"bool": {"filter": clauses}}
 
 
-def _search_body(query: PatientQuery, relaxed: bool, facets: bool = True, hits: bool = True) -> dict[str, Any]:
+def _search_body(query: PatientQuery, reach: Reach, facets: bool = True, hits: bool = True) -> dict[str, Any]:
     filters = _filters(query)
     size = _facet_size(query.facet_size)
     if not hits:
         # The facets alone (`search_facets`): the total (the hits' one, so after the post filter) is
-        # counted only where it decides whether to relax. A size-0 body is one OpenSearch's request
-        # cache keeps until the index next refreshes.
-        counted = can_relax(query.q)
+        # counted only where it decides whether another pass runs. A size-0 body is one OpenSearch's
+        # request cache keeps until the index next refreshes.
+        counted = reach != reaches(query.q)[-1]
         return {
             "size": 0,
             "track_total_hits": counted,
-            "query": _main_query(query, filters, relaxed),
+            "query": _main_query(query, filters, reach),
             **({"post_filter": _post_filter(filters)} if counted else {}),
-            "aggs": _facet_aggs(filters, size),
+            "aggs": {**_facet_aggs(filters, size), **_decision_aggs(query, filters, reach)},
         }
     body: dict[str, Any] = {
         "size": query.page_size,
         "track_total_hits": True,
-        "query": _main_query(query, filters, relaxed),
+        "query": _main_query(query, filters, reach),
         # Multi-select facets: each facet counts under every filter but its own.
         "post_filter": _post_filter(filters),
-        "aggs": _facet_aggs(filters, size),
+        "aggs": {**(_facet_aggs(filters, size) if facets else {}), **_decision_aggs(query, filters, reach)},
         "sort": SORTS[query.sort],
         "_source": SOURCE_FIELDS,
         "highlight": {
-            "fields": {"name": {"number_of_fragments": 0}, "address": {}},
+            "fields": {"name": _name_highlight(query.q, reach), "address": {}},
             "pre_tags": ["<em>"],
             "post_tags": ["</em>"],
         },
     }
-    if not facets:
+    if not body["aggs"]:
         del body["aggs"]
     if query.cursor:
         body["search_after"] = decode_cursor(query.cursor, query.sort)
     return body
+
+
+def _name_highlight(q: str | None, reach: Reach) -> dict[str, Any]:
+    """The whole name, its words that met a typed word marked. A slip met by `indexing.slips` keys matched
+    another field, so the name's words are marked by a fuzzy query of their own, as far as the pass reached
+    (it runs on the page's names only; its automata are over the name's few thousand distinct words)."""
+    words = name_words(q) if q else []
+    if not words:
+        return {"number_of_fragments": 0}
+    loose = len(words) >= 2
+
+    def slips_allowed(word: str) -> int:
+        if reach.far and _reaches_far(word, loose):
+            return 2
+        return 1 if len(word) >= ONE_SLIP_FROM else 0
+
+    marked = [{"match": {"name": {"query": word, "fuzziness": slips_allowed(word), "prefix_length": 1}}} for word in words]
+    return {"number_of_fragments": 0, "highlight_query": {"bool": {"should": marked}}}
 
 
 def suggest(client: OpenSearch, q: str, size: int = SUGGEST_SIZE) -> list[dict[str, Any]]:
@@ -839,23 +981,25 @@ def facet(client: OpenSearch, query: PatientQuery, name: str, prefix: str | None
         raise Invalid("invalid_facet", "Faceta desconhecida.", field="name", allowed=list(FACETS))
     filters = _filters(query)
     prefix = prefix.strip() if prefix else None
+    *first, last = reaches(query.q)
+    reach = next((r for r in first if _pass_stands(client, query, filters, r)), last)
     body = {
         "size": 0,
         "track_total_hits": False,
-        "query": _main_query(query, filters, relaxed=False),
+        "query": _main_query(query, filters, reach),
         "aggs": {name: _facet_agg(name, filters, _facet_size(size), prefix or None)},
     }
-    if can_relax(query.q) and _nobody(client, query, filters):
-        body["query"] = _main_query(query, filters, relaxed=True)
     response = client.search(index=names.alias("patients"), body=body)
     return _one_facet(name, response.get("aggregations", {}).get(name, {}))
 
 
-def _nobody(client: OpenSearch, query: PatientQuery, filters: _Filters) -> bool:
-    """Whether the strict search matches nobody (then `search` relaxes it, and so must its facets)."""
-    body = {"size": 0, "track_total_hits": True, "query": _main_query(query, filters, relaxed=False),
+def _pass_stands(client: OpenSearch, query: PatientQuery, filters: _Filters, reach: Reach) -> bool:
+    """Whether `search` takes this pass (`_stands`), so one facet's values are counted as the search counts them."""
+    body = {"size": 0, "track_total_hits": True, "query": _main_query(query, filters, reach),
             "post_filter": _post_filter(filters)}
-    return client.search(index=names.alias("patients"), body=body)["hits"]["total"]["value"] == 0
+    if aggs := _decision_aggs(query, filters, reach):
+        body["aggs"] = aggs
+    return _stands(client.search(index=names.alias("patients"), body=body), query, reach)
 
 
 # The type of each `search_after` value of a sort: a score, a keyword, a date (epoch milliseconds; a

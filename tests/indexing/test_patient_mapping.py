@@ -17,6 +17,7 @@ V2_FIELDS = {"name_phonetic", "cars", "confirmation_statuses", "visit_dates", "c
              "neighborhoods"}
 V3_FIELDS = {"confirmation_attempts", "confirmed_attempts", "confirmation_rate", "confirmation_channels", "opted_out"}
 V4_FIELDS = {"visits"}
+V6_FIELDS = {"name_slips", "name_phonetic_slips", "name_key_count"}
 
 
 def live_mapping(client) -> tuple[str, dict]:
@@ -28,9 +29,10 @@ def found_names(q: str) -> list[str]:
     return [item["name"] for item in search(get_client(), PatientQuery(q=q)).items]
 
 
-def test_the_newest_patient_mapping_is_v5_and_each_version_keeps_every_field_of_the_last():
-    assert mappings.latest_version("patients") == 5
-    for older, newer, added in ((1, 2, V2_FIELDS), (2, 3, V3_FIELDS), (3, 4, V4_FIELDS), (4, 5, set())):
+def test_the_newest_patient_mapping_is_v6_and_each_version_keeps_every_field_of_the_last():
+    assert mappings.latest_version("patients") == 6
+    for older, newer, added in ((1, 2, V2_FIELDS), (2, 3, V3_FIELDS), (3, 4, V4_FIELDS), (4, 5, set()),
+                                (5, 6, V6_FIELDS)):
         old = mappings.load("patients", older)["mappings"]
         new = mappings.load("patients", newer)["mappings"]
         assert new["dynamic"] == "strict"
@@ -62,9 +64,24 @@ def test_v5_indexes_the_same_terms_as_v4_with_less_kept_beside_them():
 
 def test_a_fresh_setup_creates_the_newest_behind_the_alias(committed, client):
     concrete, mapping = live_mapping(client)
-    assert concrete.startswith(f"{names.alias('patients')}-v5-")
-    assert V2_FIELDS | V3_FIELDS | V4_FIELDS <= set(mapping["properties"])
+    assert concrete.startswith(f"{names.alias('patients')}-v6-")
+    assert V2_FIELDS | V3_FIELDS | V4_FIELDS | V6_FIELDS <= set(mapping["properties"])
     assert mapping["properties"]["visits"]["type"] == "nested"
+
+
+def test_v6_keeps_the_slip_keys_out_of_the_stored_document_and_finds_one_slip_by_them(committed, client):
+    with unit_of_work() as session:
+        fernanda = patient_service.create(session, patient_data(name="Fernanda D'Ávila Sousa")).id
+    assert sync.drain().failed_entities == 0
+    refresh()
+    stored = indexed(fernanda)
+    assert "name_slips" not in stored and "name_phonetic_slips" not in stored
+    assert stored["name_key_count"] == 3
+    # A letter missing, one too many, one wrong, two swapped: each a term lookup of its keys.
+    for typed in ("fernada sousa", "fernannda sousa", "fernamda sousa", "fenranda sousa", "fernanda sosua"):
+        assert found_names(typed) == ["Fernanda D'Ávila Sousa"], typed
+    matched = client.search(index=names.alias("patients"), body={"query": {"term": {"name_slips": "~fern_nda"}}})
+    assert [hit["_id"] for hit in matched["hits"]["hits"]] == [fernanda]
 
 
 def test_a_live_v1_index_keeps_taking_writes_and_a_rebuild_moves_the_alias_to_the_newest(committed, client):
@@ -93,7 +110,7 @@ def test_a_live_v1_index_keeps_taking_writes_and_a_rebuild_moves_the_alias_to_th
     report = lifecycle.rebuild("patients")
 
     assert report.old_indices == [v1]
-    assert report.new_index.startswith(f"{names.alias('patients')}-v5-")
+    assert report.new_index.startswith(f"{names.alias('patients')}-v6-")
     assert lifecycle.live_indices(client, "patients") == [report.new_index]
     assert not client.indices.exists(index=v1)
     _, mapping = live_mapping(client)

@@ -68,6 +68,11 @@ def test_highlight_marks_the_matched_name(registry):
     assert hits.items[0]["highlight"]["name"] == ["José da Conceição <em>Gonçalves</em>"]
 
 
+def test_highlight_marks_a_word_met_one_slip_away_by_its_keys(registry):
+    _, hits = found("jsoe goncalvs")
+    assert hits.items[0]["highlight"]["name"] == ["<em>José</em> da Conceição <em>Gonçalves</em>"]
+
+
 def test_filters_or_within_and_across_and_facets_ignore_their_own_filter(registry):
     ids, hits = found(filters={"neighborhood": ["Centro"], "health_plan": ["AMIL"]})
     assert ids == [registry["thiago"]]
@@ -547,13 +552,34 @@ def test_the_box_splits_words_digits_and_dates():
     assert parse("maria (21) 98765-4321 1952-07-14", today) == ParsedText(["maria"], "21987654321", (date(1952, 7, 14),))
 
 
-def test_one_slip_is_nearer_than_two_in_a_long_word(committed):
+def test_one_slip_is_nearer_than_two_and_two_slips_are_looked_for_only_when_they_could_come_first(committed):
     # "msrcio" is one slip from Márcio, two from Mário: with AUTO both were one tier, a tie among the crowd.
     with unit_of_work() as session:
         marcio = patient_service.create(session, patient_data(name="Márcio Nunes Lima")).id
-        for _ in range(5):
-            patient_service.create(session, patient_data(name="Mário Lima"))
+        marios = {patient_service.create(session, patient_data(name="Mário Lima")).id for _ in range(5)}
     sync.drain()
     refresh()
     ids, hits = found("msrcio lmia")
+    # Both words slipped: the best one-slip name scores below what a name two slips away could, so the
+    # far pass runs and lists the Mários too, below him.
     assert ids[0] == marcio and hits.total == 6
+    # One slip, the rest of the name exact: nobody two slips away could come first, so the near pass
+    # (term lookups, no fuzzy automaton) is the answer and the Mários never come.
+    ids, hits = found("msrcio nunes lima")
+    assert ids == [marcio] and hits.total == 1
+    # Two letters too many: nobody within one slip, so the far pass takes names two slips away.
+    ids, hits = found("mariioo lima")
+    assert set(ids) == marios | {marcio} and hits.total == 6
+
+
+def test_among_the_same_words_the_name_in_the_order_typed_comes_first(committed):
+    # Issue 14: the whole-name bonus is no fuzzy clause any more; neighbouring typed words being
+    # neighbours in the name (their keys' pairs) keep the order typed first, slip or not.
+    with unit_of_work() as session:
+        shuffled = patient_service.create(session, patient_data(name="Natália Cardoso de Jesus")).id
+        in_order = patient_service.create(session, patient_data(name="Natália Jesus Cardoso")).id
+    sync.drain()
+    refresh()
+    for typed in ("natalia jesus cardoso", "natalia jesus caroso", "natalia jesus carddosso"):
+        ids, _ = found(typed)
+        assert ids[:2] == [in_order, shuffled], typed
