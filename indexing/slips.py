@@ -26,6 +26,9 @@ from storage.identifiers import fold_name
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 # Never in a folded token, so a masked letter is no letter.
 _MASK = "_"
+# No name word is longer. A longer run of letters (a pasted paragraph, a hostile file) keeps only itself:
+# its keys would be about 3 per letter, each as long as the word.
+MAX_LETTERS = 30
 
 
 def tokens(text: str) -> list[str]:
@@ -36,6 +39,8 @@ def tokens(text: str) -> list[str]:
 @lru_cache(maxsize=16384)
 def stored_keys(word: str) -> tuple[str, ...]:
     """The keys a folded name word is stored with (`word` itself, missing letters, masked letters, swaps)."""
+    if len(word) > MAX_LETTERS:
+        return ("=" + word,)
     keys = {"=" + word}
     for i in range(1, len(word)):
         keys.add("-" + word[:i] + word[i + 1:])
@@ -47,6 +52,8 @@ def stored_keys(word: str) -> tuple[str, ...]:
 
 def lookup_keys(word: str) -> list[str]:
     """The keys a folded typed word is looked up by: they meet the stored keys of every word one slip away."""
+    if len(word) > MAX_LETTERS:
+        return ["=" + word]
     keys = {"=" + word, "-" + word, "^" + word}
     for j in range(1, len(word)):
         keys.add("=" + word[:j] + word[j + 1:])

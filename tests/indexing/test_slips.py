@@ -73,3 +73,10 @@ def test_names_are_folded_and_split_like_the_index_splits_them():
     assert slips.tokens("José D'Ávila-Souza  Júnior") == ["jose", "d'avila", "souza", "junior"]
     keys = slips.name_keys(slips.tokens("Ana Ana"))
     assert keys == sorted(set(keys)) and "=ana" in keys
+
+
+def test_a_run_of_letters_longer_than_any_name_word_keeps_only_itself():
+    pasted = "a" * (slips.MAX_LETTERS + 1)
+    assert slips.stored_keys(pasted) == ("=" + pasted,)
+    assert slips.lookup_keys(pasted) == ["=" + pasted]
+    assert len(slips.stored_keys("a" * slips.MAX_LETTERS)) > 1
