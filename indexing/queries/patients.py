@@ -370,8 +370,9 @@ def far_bound(q: str) -> float | None:
 
     A word met only two slips away has no name word with its key (else it met one by sound), so that name
     earns no bonus of that key: the first (last) word bonus when it is the first (last) typed word, and
-    the in-order bonus of the pairs it is in. None when the box holds digits: their tiers add to the
-    name's, so the near pass stands whenever it finds someone.
+    the in-order bonus of the pairs it is in. None when no far pass follows the near one (no word reaches
+    two slips), or when the box holds digits: their tiers add to the name's, so the near pass stands
+    whenever it finds someone.
     """
     parsed = parse(q)
     words = _name_words(parsed)
@@ -389,14 +390,21 @@ def far_bound(q: str) -> float | None:
             bonuses = (WHOLE_NAME + (IN_ORDER * max(pairs_without, 0) / pairs if pairs > 0 else 0.0)
                        + (0.0 if first else FIRST_WORD) + (0.0 if last else LAST_WORD))
             bound = max(bound, TIER_EXACT * (n - 1) + TIER_TWO_TYPOS + bonuses)
-    return bound + TIEBREAK_ROOM
+    return bound + TIEBREAK_ROOM if bound else None
 
 
 def _reaches_far(word: str, loose: bool) -> bool:
     """Whether the far pass asks more of this word than the near one: two slips, or two in its key."""
-    if len(word) >= AUTO_TWO_EDITS or (loose and len(word) >= LOOSE_TWO_EDITS):
-        return True
-    keys = phonetic_tokens(word)
+    return _two_slips_in_word(word, loose) or _two_slips_in_key([key.lower() for key in phonetic_tokens(word)])
+
+
+def _two_slips_in_word(word: str, loose: bool) -> bool:
+    """Two slips allowed in the word's letters: from 6 letters, or from 4 beside other words (`loose`)."""
+    return len(word) >= AUTO_TWO_EDITS or (loose and len(word) >= LOOSE_TWO_EDITS)
+
+
+def _two_slips_in_key(keys: list[str]) -> bool:
+    """Two slips allowed in the word's phonetic key: one key (no hyphenated word) of 6 letters or more."""
     return len(keys) == 1 and len(keys[0]) >= AUTO_TWO_EDITS
 
 
@@ -540,7 +548,7 @@ def _word_query(word: str, loose: bool, place: bool = False, far: bool = False) 
     tiers: list[tuple[float, dict[str, Any]]] = [(TIER_EXACT, {"match": {"name": {"query": word, "operator": "and"}}})]
     if len(word) >= ONE_SLIP_FROM:
         tiers.append((TIER_TYPO, _one_slip("name", "name_slips", word)))
-    if far and (len(word) >= AUTO_TWO_EDITS or (loose and len(word) >= LOOSE_TWO_EDITS)):
+    if far and _two_slips_in_word(word, loose):
         # Two slips, a tier below one: the name one slip away is the nearer one ("msrcio" is Márcio
         # before Mário, "fenranda" Fernanda before Fernando).
         two_slips = {"query": word, "operator": "and", "fuzziness": 2, "prefix_length": 1}
@@ -552,7 +560,7 @@ def _word_query(word: str, loose: bool, place: bool = False, far: bool = False) 
         # Variants whose keys still differ by a letter (Phelipe/Filipe: felipe/filipe), slips in a variant.
         if len(keys) == 1 and len(key) >= ONE_SLIP_FROM:
             tiers.append((TIER_SOUND_TYPO, _one_slip("name_phonetic", "name_phonetic_slips", key)))
-            if far and len(key) >= AUTO_TWO_EDITS:
+            if far and _two_slips_in_key(keys):
                 # Two slips in the key are as far as two in the letters (and `far_bound` counts on it).
                 two_in_key = {"query": key, "fuzziness": 2, "prefix_length": 1}
                 tiers.append((TIER_TWO_TYPOS, {"match": {"name_phonetic": two_in_key}}))
@@ -692,12 +700,12 @@ def _stands(response: dict[str, Any], query: PatientQuery, reach: Reach) -> bool
     if best is None:
         return True
     top = best["top"]["hits"]["hits"]
-    return bool(top) and top[0]["_score"] >= (far_bound(query.q) or 0.0)
+    return bool(top) and top[0]["_score"] >= (far_bound(query.q or "") or 0.0)
 
 
 def _decision_aggs(query: PatientQuery, filters: _Filters, reach: Reach) -> dict[str, Any]:
     """The near pass's best score after the post filter, when a far pass follows it and the bound applies."""
-    if reach != NEAR or FAR not in reaches(query.q) or far_bound(query.q or "") is None:
+    if reach != NEAR or far_bound(query.q or "") is None:
         return {}
     top = {"top_hits": {"size": 1, "_source": False, "sort": [{"_score": "desc"}]}}
     return {NEAR_BEST: {"filter": _post_filter(filters), "aggs": {"top": top}}}

@@ -37,9 +37,11 @@ function phoneOf(item: PatientSummary, masked: boolean) {
 // every Link recomputes its target on each change of the URL (typing moves it), and 25 of them, with
 // Mantine's Anchor, were a visible part of the frame a person waits for after each keystroke. A
 // modified or middle click opens a tab, as any link does.
+const PROFILE = "/pacientes/$patientId";
+
 function PatientLink({ item }: { item: PatientSummary }) {
   const router = useRouter();
-  const target = { to: "/pacientes/$patientId", params: { patientId: item.id } } as const;
+  const target = { to: PROFILE, params: { patientId: item.id } } as const;
   const follow = (event: MouseEvent<HTMLAnchorElement>) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
@@ -47,7 +49,7 @@ function PatientLink({ item }: { item: PatientSummary }) {
   };
   const preload = () => void router.preloadRoute(target).catch(() => undefined);
   return (
-    <a className="result-link mantine-focus-auto" href={`/pacientes/${encodeURIComponent(item.id)}`}
+    <a className="result-link mantine-focus-auto" href={PROFILE.replace("$patientId", encodeURIComponent(item.id))}
       onClick={follow} onMouseEnter={preload} onFocus={preload}>
       <ApiHighlight html={item.highlight?.name?.[0]} fallback={item.name} />
     </a>
