@@ -1,17 +1,20 @@
-"""One slip as a term lookup: the keys that let a typed word meet every name word one typo away (mapping v6).
+"""One slip as a term lookup: the keys that let a typed word meet every name word one typo away (mapping v7).
 
 A fuzzy clause builds a Levenshtein automaton and walks the term dictionary with it on every search: at
 a million patients that was most of a typo'd name's time (bench/search_scale.py). One slip is spelt
-out once, at index time, instead: a name word `w` is stored with keys, a typed word `t` is looked up by
-keys, and they share one exactly when `t` is one slip from `w` the way the fuzzy clauses count it
-(optimal string alignment, never in the first letter, as their `prefix_length` 1):
+out instead: a name word `w` is stored with keys, a typed word `t` is looked up by keys, and they share
+one exactly when `t` is one slip from `w` the way the fuzzy clauses count it (optimal string alignment,
+never in the first letter, as their `prefix_length` 1):
 
-- a letter missing from `t`:   `w` stored as `-` + `w` without its i-th letter,  `t` looked up as `-t`;
-- a letter too many in `t`:    `w` stored as `=w`,  `t` looked up as `=` + `t` without its j-th letter;
 - a wrong letter in `t`:       both as `~` + the word with its i-th letter masked (`_`);
-- two neighbours swapped:      `w` stored as `^` + `w` with letters i and i+1 swapped,  `t` looked up as `^t`.
+- a letter missing from `t`:   `w` as `~` + `w` with its i-th letter masked,  `t` as `~` + `t` with a mask put in at i;
+- a letter too many in `t`:    `w` as `=w`,  `t` as `=` + `t` without its j-th letter;
+- two neighbours swapped:      `w` as `=w`,  `t` as `=` + `t` with letters j and j+1 swapped.
 
-(i, j ≥ 1: the first letter is never the slip; `=t` meets the same word.) A word of L letters stores about 3L keys; names repeat
+(i, j ≥ 1: the first letter is never the slip; `=t` meets the same word.) A masked word's length tells
+a wrong letter from a missing one. A word of L letters is stored with L keys and looked up by about 4L:
+the index holds a million names, a search asks for one, so the work goes to the search (mapping v6
+stored about 3L keys a word, and a rebuild spent a third of OpenSearch's time on them). Names repeat
 their words endlessly, so the keys of a word are computed once.
 """
 
@@ -27,7 +30,7 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 # Never in a folded token, so a masked letter is no letter.
 _MASK = "_"
 # No name word is longer. A longer run of letters (a pasted paragraph, a hostile file) keeps only itself:
-# its keys would be about 3 per letter, each as long as the word.
+# its keys would be one per letter, each as long as the word.
 MAX_LETTERS = 30
 
 
@@ -38,26 +41,24 @@ def tokens(text: str) -> list[str]:
 
 @lru_cache(maxsize=16384)
 def stored_keys(word: str) -> tuple[str, ...]:
-    """The keys a folded name word is stored with (`word` itself, missing letters, masked letters, swaps)."""
+    """The keys a folded name word is stored with: itself, and itself with each letter but the first masked."""
     if len(word) > MAX_LETTERS:
         return ("=" + word,)
-    keys = {"=" + word}
-    for i in range(1, len(word)):
-        keys.add("-" + word[:i] + word[i + 1:])
-        keys.add("~" + word[:i] + _MASK + word[i + 1:])
-        if i + 1 < len(word) and word[i] != word[i + 1]:
-            keys.add("^" + word[:i] + word[i + 1] + word[i] + word[i + 2:])
-    return tuple(sorted(keys))
+    return ("=" + word, *("~" + word[:i] + _MASK + word[i + 1:] for i in range(1, len(word))))
 
 
 def lookup_keys(word: str) -> list[str]:
     """The keys a folded typed word is looked up by: they meet the stored keys of every word one slip away."""
     if len(word) > MAX_LETTERS:
         return ["=" + word]
-    keys = {"=" + word, "-" + word, "^" + word}
+    keys = {"=" + word}
     for j in range(1, len(word)):
-        keys.add("=" + word[:j] + word[j + 1:])
-        keys.add("~" + word[:j] + _MASK + word[j + 1:])
+        keys.add("=" + word[:j] + word[j + 1:])  # a letter too many
+        keys.add("~" + word[:j] + _MASK + word[j + 1:])  # a wrong letter
+        if j + 1 < len(word) and word[j] != word[j + 1]:
+            keys.add("=" + word[:j] + word[j + 1] + word[j] + word[j + 2:])  # two neighbours swapped
+    for j in range(1, len(word) + 1):
+        keys.add("~" + word[:j] + _MASK + word[j:])  # a letter missing
     return sorted(keys)
 
 

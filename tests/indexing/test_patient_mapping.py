@@ -29,10 +29,10 @@ def found_names(q: str) -> list[str]:
     return [item["name"] for item in search(get_client(), PatientQuery(q=q)).items]
 
 
-def test_the_newest_patient_mapping_is_v6_and_each_version_keeps_every_field_of_the_last():
-    assert mappings.latest_version("patients") == 6
+def test_the_newest_patient_mapping_is_v7_and_each_version_keeps_every_field_of_the_last():
+    assert mappings.latest_version("patients") == 7
     for older, newer, added in ((1, 2, V2_FIELDS), (2, 3, V3_FIELDS), (3, 4, V4_FIELDS), (4, 5, set()),
-                                (5, 6, V6_FIELDS)):
+                                (5, 6, V6_FIELDS), (6, 7, set())):
         old = mappings.load("patients", older)["mappings"]
         new = mappings.load("patients", newer)["mappings"]
         assert new["dynamic"] == "strict"
@@ -64,24 +64,44 @@ def test_v5_indexes_the_same_terms_as_v4_with_less_kept_beside_them():
 
 def test_a_fresh_setup_creates_the_newest_behind_the_alias(committed, client):
     concrete, mapping = live_mapping(client)
-    assert concrete.startswith(f"{names.alias('patients')}-v6-")
+    assert concrete.startswith(f"{names.alias('patients')}-v7-")
     assert V2_FIELDS | V3_FIELDS | V4_FIELDS | V6_FIELDS <= set(mapping["properties"])
     assert mapping["properties"]["visits"]["type"] == "nested"
 
 
-def test_v6_keeps_the_slip_keys_out_of_the_stored_document_and_finds_one_slip_by_them(committed, client):
+def test_v7_is_v6_with_leaner_slip_keys():
+    # Issue 14 (rebuild throughput): the same fields; only the keys a name word is stored with changed
+    # (`indexing.slips`: L keys a word instead of about 3L). v6 stored these and more, so searches meet a
+    # live v6 index as well until `setup-index --upgrade` rebuilds it lean.
+    v6, v7 = mappings.load("patients", 6), mappings.load("patients", 7)
+    assert v7["settings"] == v6["settings"]
+    # The keys stay in `_source`: excluding them made OpenSearch keep a second, whole copy of every
+    # document for recovery (`_recovery_source`) and rebuild the source map on every write.
+    without = {k: v for k, v in v6["mappings"].items() if k not in ("_meta", "_source")}
+    assert {k: v for k, v in v7["mappings"].items() if k != "_meta"} == without
+    assert v7["mappings"]["_meta"]["mapping_version"] == 7
+
+
+def test_v7_stores_the_slip_keys_and_finds_one_slip_by_them_without_handing_them_out(committed, client):
     with unit_of_work() as session:
         fernanda = patient_service.create(session, patient_data(name="Fernanda D'Ávila Sousa")).id
     assert sync.drain().failed_entities == 0
     refresh()
     stored = indexed(fernanda)
-    assert "name_slips" not in stored and "name_phonetic_slips" not in stored
+    assert "=fernanda" in stored["name_slips"] and "~fern_nda" in stored["name_slips"]
     assert stored["name_key_count"] == 3
     # A letter missing, one too many, one wrong, two swapped: each a term lookup of its keys.
     for typed in ("fernada sousa", "fernannda sousa", "fernamda sousa", "fenranda sousa", "fernanda sosua"):
         assert found_names(typed) == ["Fernanda D'Ávila Sousa"], typed
-    matched = client.search(index=names.alias("patients"), body={"query": {"term": {"name_slips": "~fern_nda"}}})
-    assert [hit["_id"] for hit in matched["hits"]["hits"]] == [fernanda]
+    for stored_key in ("=fernanda", "~fern_nda"):
+        matched = client.search(index=names.alias("patients"), body={"query": {"term": {"name_slips": stored_key}}})
+        assert [hit["_id"] for hit in matched["hits"]["hits"]] == [fernanda], stored_key
+    for v6_only_key in ("-fernnda", "^fenranda"):  # missing letters and swaps are looked up, not stored
+        matched = client.search(index=names.alias("patients"), body={"query": {"term": {"name_slips": v6_only_key}}})
+        assert matched["hits"]["total"]["value"] == 0, v6_only_key
+    # A search fetches only the fields it shows.
+    (item,) = search(get_client(), PatientQuery(q="fernanda sousa")).items
+    assert not {"name_slips", "name_phonetic_slips"} & set(item)
 
 
 def test_a_live_v1_index_keeps_taking_writes_and_a_rebuild_moves_the_alias_to_the_newest(committed, client):
@@ -110,7 +130,7 @@ def test_a_live_v1_index_keeps_taking_writes_and_a_rebuild_moves_the_alias_to_th
     report = lifecycle.rebuild("patients")
 
     assert report.old_indices == [v1]
-    assert report.new_index.startswith(f"{names.alias('patients')}-v6-")
+    assert report.new_index.startswith(f"{names.alias('patients')}-v7-")
     assert lifecycle.live_indices(client, "patients") == [report.new_index]
     assert not client.indices.exists(index=v1)
     _, mapping = live_mapping(client)
