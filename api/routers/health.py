@@ -28,8 +28,8 @@ class Readiness(BaseModel):
 
 
 @router.get("/healthz", response_model=Liveness)
-def get_liveness() -> Liveness:
-    """200 while the process lives."""
+async def get_liveness() -> Liveness:
+    """200 while the process lives. Async: it answers even while every thread of the pool is busy."""
     return Liveness(status="ok")
 
 

@@ -32,8 +32,9 @@ def create_user(body: UserCreate, session: SessionDep, actor: AuditActor) -> Use
 
 
 @router.get("/me", response_model=UserRead, **allow(*ANYONE))
-def get_current_user(user: CurrentUser) -> UserRead:
-    """The signed-in account."""
+async def get_current_user(user: CurrentUser) -> UserRead:
+    """The signed-in account. Async: no I/O of its own (the user comes from `CurrentUser`), so neither it nor
+    its response's validation takes a trip through the thread pool (two thread wake-ups per request)."""
     return UserRead.from_row(user)
 
 
