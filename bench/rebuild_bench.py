@@ -156,8 +156,9 @@ def _line(label: str, r: dict) -> str:
     def rate(seconds: float) -> str:
         return f"{r['documents'] / seconds:>7,.0f}" if seconds else "      —"
 
+    fill = f"{r['backfill']:>7.1f}" if r.get("backfill") else "      —"
     return (
-        f"{label:28} {r['documents']:>9,} {r['wall']:>7.1f} {rate(r['wall'])} {rate(r['read'])} {rate(r['build'])} "
+        f"{label:28} {r['documents']:>9,} {r['wall']:>7.1f} {fill} {rate(r['wall'])} {rate(r['read'])} {rate(r['build'])} "
         f"{rate(r['write'])} {r['rss_mb']:>7.0f} {r['searches']:>6} {r['search_errors']:>4} "
         f"{r['search_p50']:>6.1f} {r['search_p95']:>6.1f}"
     )
@@ -189,9 +190,10 @@ def main() -> int:
         f"machine: {os.cpu_count()} cores, CPython {platform.python_version()}, load average before "
         f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}",
         "phases: docs/s over each phase's own seconds summed over workers; end to end = documents / wall time",
+        "fill s: the backfill's wall time; the rest of wall s is the force merge, the settings put back, the swap",
         "search probe: a name query on the live alias every 100 ms during the run",
         "",
-        f"{'variant':28} {'docs':>9} {'wall s':>7} {'e2e/s':>7} {'read/s':>7} {'build/s':>7} {'write/s':>7} "
+        f"{'variant':28} {'docs':>9} {'wall s':>7} {'fill s':>7} {'e2e/s':>7} {'read/s':>7} {'build/s':>7} {'write/s':>7} "
         f"{'RSS MB':>7} {'search':>6} {'err':>4} {'p50 ms':>6} {'p95 ms':>6}",
     ]
     from bench import baseline as baseline_code  # the parent runs this checkout's code
