@@ -27,9 +27,10 @@ class Readiness(BaseModel):
     opensearch: ProbeState
 
 
+# Async: it answers even while every thread of the pool is busy, with no thread-pool trip.
 @router.get("/healthz", response_model=Liveness)
 async def get_liveness() -> Liveness:
-    """200 while the process lives. Async: it answers even while every thread of the pool is busy."""
+    """200 while the process lives."""
     return Liveness(status="ok")
 
 
