@@ -63,9 +63,9 @@ Against an index still on an older mapping the newer clauses match nothing and t
 Cost at a million patients (bench/search_scale.py): a fuzzy clause costs mostly its rewrite (a
 Levenshtein automaton built and intersected with the terms, per clause); with every clause of a
 typo'd full name fuzzy (one and two slips per word, the key's slip, a two-slip automaton over the
-whole name's keys) they were nearly all of its ~17 ms in OpenSearch. Mapping v6 spells one slip
-out at index time (`indexing.slips`: about 3 keys per letter of each name word and key), so the
-near pass is term lookups (~2 ms), and the whole-name bonus is a term on the word count. Two slips
+whole name's keys) they were nearly all of its ~17 ms in OpenSearch. Since mapping v6 one slip is
+spelt out as keys (`indexing.slips`; v7: one stored a letter of each name word and key, about four
+looked up), so the near pass is term lookups (~3 ms), and the whole-name bonus is a term on the word count. Two slips
 stay fuzzy, in the far pass, which runs only when the near pass cannot stand: nobody found, or a
 best score a name two slips away could beat (a slip in a word whose neighbours were typed
 loosely). The all-but-one fallback (a minimum-should-match over every word, which must visit

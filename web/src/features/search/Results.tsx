@@ -33,12 +33,13 @@ function phoneOf(item: PatientSummary, masked: boolean) {
   return masked ? maskPhone(phone) : formatPhone(phone);
 }
 
+// The patient's page: the route the link navigates to and, with the id put in, its href.
+const PROFILE = "/pacientes/$patientId";
+
 // A plain anchor (styled as Mantine's Anchor in app.css) that the router follows, not a router Link:
 // every Link recomputes its target on each change of the URL (typing moves it), and 25 of them, with
 // Mantine's Anchor, were a visible part of the frame a person waits for after each keystroke. A
 // modified or middle click opens a tab, as any link does.
-const PROFILE = "/pacientes/$patientId";
-
 function PatientLink({ item }: { item: PatientSummary }) {
   const router = useRouter();
   const target = { to: PROFILE, params: { patientId: item.id } } as const;
