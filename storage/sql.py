@@ -1,4 +1,5 @@
-"""SQL for batches of rows: COPY into a table inside the session's transaction, `= ANY(array)` lookups.
+"""SQL for batches of rows: COPY into a table inside the session's transaction, `= ANY(array)` lookups,
+wide results as named tuples.
 
 An executemany of a few hundred wide rows costs a statement per row on the server
 and a round of SQLAlchemy and driver adaptation per value in Python; COPY sends
@@ -7,11 +8,13 @@ the rows as one stream. Used by the import, the outbox and bulk jobs; never comm
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Table
+from sqlalchemy import Result, Table
 from sqlalchemy.dialects.postgresql import JSON, JSONB
 from sqlalchemy.orm import Session
 
@@ -43,3 +46,20 @@ def any_of(column, values: Iterable[Any], item_type=None):
     from sqlalchemy.dialects.postgresql import ARRAY
 
     return column == any_(bindparam(None, list(values), type_=ARRAY(item_type or column.type)))
+
+
+def records(result: Result) -> list[NamedTuple]:
+    """The rows of `result` as named tuples, for code that reads every field of thousands of rows.
+
+    A SQLAlchemy `Row` answers `row.name` through a Python-level `__getattr__` (about 0.4 µs a field);
+    a named tuple's fields are C-level descriptors. For a document builder reading some 60 fields a
+    row, a million times in a rebuild, that is a third of its time.
+    """
+    record = _record_type(tuple(result.keys()))
+    # `all()` fetches the rows in one call; iterating the result fetches them one by one.
+    return [record._make(row) for row in result.all()]
+
+
+@lru_cache(maxsize=32)
+def _record_type(fields: tuple[str, ...]) -> type:
+    return namedtuple("Record", fields)

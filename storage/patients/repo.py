@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.sql import any_of
+from storage.sql import any_of, records
 from storage.patients.models import Patient
 from storage.visits.models import Visit
 
@@ -30,15 +31,15 @@ def get_many(session: Session, patient_ids: Sequence[str]) -> list[Patient]:
     return list(session.scalars(stmt))
 
 
-def document_rows(session: Session, patient_ids: Sequence[str]) -> list[Row]:
-    """Fresh patient rows (plain rows with every column, no ORM objects) among these ids; one query.
+def document_rows(session: Session, patient_ids: Sequence[str]) -> list[NamedTuple]:
+    """Fresh patient rows (named tuples of every column, no ORM objects) among these ids; one query.
 
     A merged-away patient has no search document: it is left out, so the drain deletes its document.
     """
     if not patient_ids:
         return []
     table = Patient.__table__
-    return list(session.execute(select(table).where(any_of(table.c.id, patient_ids), table.c.status != "merged")))
+    return records(session.execute(select(table).where(any_of(table.c.id, patient_ids), table.c.status != "merged")))
 
 
 def find_by_cpf(session: Session, cpf: str) -> Patient | None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date
 
-from sqlalchemy import Row, distinct, func, select, true
+from sqlalchemy import distinct, func, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from storage.sql import any_of
+from storage.sql import any_of, records
 from storage.cars.models import Car
 from storage.messages import models as message_models
 from storage.patients.models import Patient
@@ -41,8 +42,8 @@ _DOCUMENT_COLUMNS = [column for column in Visit.__table__.c if column.name not i
 ]
 
 
-def document_rows(session: Session, visit_ids: Sequence[str]) -> list[Row]:
-    """Fresh visit rows (plain rows, no ORM objects) with what their documents denormalise; one query.
+def document_rows(session: Session, visit_ids: Sequence[str]) -> list[NamedTuple]:
+    """Fresh visit rows (named tuples, no ORM objects) with what their documents denormalise; one query.
 
     The patient's name, the car's label and base, the export ids of the active source
     rows (file order), and the confirmation attempts: how many, and the latest one's
@@ -98,7 +99,7 @@ def document_rows(session: Session, visit_ids: Sequence[str]) -> list[Row]:
         .outerjoin(last, true())
         .where(any_of(Visit.id, visit_ids))
     )
-    return list(session.execute(stmt))
+    return records(session.execute(stmt))
 
 
 @dataclass(frozen=True)
@@ -122,9 +123,12 @@ class PatientVisitStats:
     live_visits: tuple["LiveVisit", ...] = ()
 
 
-@dataclass(frozen=True)
-class LiveVisit:
-    """One live visit as the patient document nests it: day, statuses, car (with its own unit) and unit."""
+class LiveVisit(NamedTuple):
+    """One live visit as the patient document nests it: day, statuses, car (with its own unit) and unit.
+
+    A named tuple rather than a frozen dataclass: a rebuild makes millions of them, and a frozen
+    dataclass sets each field through `object.__setattr__`.
+    """
 
     id: str
     visit_date: date
@@ -155,7 +159,7 @@ def live_visits(session: Session, patient_ids: Sequence[str]) -> dict[str, list[
         .order_by(Visit.patient_id, Visit.start_at, Visit.id)
     )
     result: dict[str, list[LiveVisit]] = defaultdict(list)
-    for patient_id, *fields in rows:
+    for patient_id, *fields in rows.all():
         result[patient_id].append(LiveVisit(*fields))
     return result
 
