@@ -39,7 +39,7 @@ def document_rows(session: Session, patient_ids: Sequence[str]) -> list[NamedTup
     if not patient_ids:
         return []
     table = Patient.__table__
-    return records(session.execute(select(table).where(any_of(table.c.id, patient_ids), table.c.status != "merged")))
+    return records(session, select(table).where(any_of(table.c.id, patient_ids), table.c.status != "merged"))
 
 
 def find_by_cpf(session: Session, cpf: str) -> Patient | None:

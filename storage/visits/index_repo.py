@@ -99,7 +99,7 @@ def document_rows(session: Session, visit_ids: Sequence[str]) -> list[NamedTuple
         .outerjoin(last, true())
         .where(any_of(Visit.id, visit_ids))
     )
-    return records(session.execute(stmt))
+    return records(session, stmt)
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,8 @@ def live_visits(session: Session, patient_ids: Sequence[str]) -> dict[str, list[
     """Patient id -> their live visits (not cancelled, still listed by the export) in start order; one query."""
     if not patient_ids:
         return {}
-    rows = session.execute(
+    # On the connection (Core): plain tuples, without the ORM's loading pass over each of a rebuild's rows.
+    rows = session.connection().execute(
         select(
             Visit.patient_id, Visit.id, Visit.visit_date, Visit.status, Visit.confirmation_status, Visit.car_id,
             Car.label, Car.base, Car.unit_code, Car.unit_name, Visit.unit_code, Visit.unit_name, Visit.neighborhood,
