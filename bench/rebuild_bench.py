@@ -158,7 +158,7 @@ def _line(label: str, r: dict) -> str:
 
     fill = f"{r['backfill']:>7.1f}" if r.get("backfill") else "      —"
     return (
-        f"{label:28} {r['documents']:>9,} {r['wall']:>7.1f} {fill} {rate(r['wall'])} {rate(r['read'])} {rate(r['build'])} "
+        f"{label:40} {r['documents']:>9,} {r['wall']:>7.1f} {fill} {rate(r['wall'])} {rate(r['read'])} {rate(r['build'])} "
         f"{rate(r['write'])} {r['rss_mb']:>7.0f} {r['searches']:>6} {r['search_errors']:>4} "
         f"{r['search_p50']:>6.1f} {r['search_p95']:>6.1f}"
     )
@@ -175,6 +175,9 @@ def main() -> int:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--save", action="store_true")
     parser.add_argument("--baseline-ref", default="5959d47", help="the code before issue 14 (bench.baseline)")
+    parser.add_argument("--against", metavar="REF",
+                        help="also run the rebuild of this commit, alternating with this checkout's (A/B)")
+    parser.add_argument("--rounds", type=int, default=1, help="run every variant this many times, interleaved")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     args = parser.parse_args()
     bench = Bench(args.patients, args.visits, args.seed, f"coleta_bench_{args.patients}", f"bench-{args.patients}-")
@@ -193,20 +196,26 @@ def main() -> int:
         "fill s: the backfill's wall time; the rest of wall s is the force merge, the settings put back, the swap",
         "search probe: a name query on the live alias every 100 ms during the run",
         "",
-        f"{'variant':28} {'docs':>9} {'wall s':>7} {'fill s':>7} {'e2e/s':>7} {'read/s':>7} {'build/s':>7} {'write/s':>7} "
+        f"{'variant':40} {'docs':>9} {'wall s':>7} {'fill s':>7} {'e2e/s':>7} {'read/s':>7} {'build/s':>7} {'write/s':>7} "
         f"{'RSS MB':>7} {'search':>6} {'err':>4} {'p50 ms':>6} {'p95 ms':>6}",
     ]
     from bench import baseline as baseline_code  # the parent runs this checkout's code
 
     code = {"baseline": baseline_code.checkout(args.baseline_ref), "rebuild": ROOT}
+    # Run to run, this VM's rebuild times wander by 10% and more: a change is judged against its parent
+    # in the same session, the two alternating (`--against HEAD~1 --rounds 2`).
+    rebuilds = ["rebuild"]
+    if args.against:
+        code[f"rebuild@{args.against}"] = baseline_code.checkout(args.against)
+        rebuilds.append(f"rebuild@{args.against}")
     for index in args.index:
         variants = [] if args.no_baseline else [("baseline", 1, BASELINE_CHUNK)]
-        variants += [("rebuild", w, c) for w in args.workers for c in args.chunks]
-        for variant, workers, chunk in variants:
+        variants += [(rebuild, w, c) for w in args.workers for c in args.chunks for rebuild in rebuilds]
+        for variant, workers, chunk in variants * args.rounds:
             label = f"{index} {variant}" + ("" if variant == "baseline" else f" w={workers} chunk={chunk}")
             say(f"running {label}")
             command = [sys.executable, str(Path(__file__).resolve()), "--patients", str(args.patients), "--visits",
-                       str(args.visits), "--seed", str(args.seed), "--index", index, "--variant", variant,
+                       str(args.visits), "--seed", str(args.seed), "--index", index, "--variant", variant.split("@")[0],
                        "--workers", str(workers), "--chunks", str(chunk)]
             env = {**baseline_code.env_for(code[variant]), "COLETA_BENCH_CODE": str(code[variant])}
             output = subprocess.run(command, cwd=code[variant], env=env, check=True, stdout=subprocess.PIPE,
