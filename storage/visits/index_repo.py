@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import distinct, func, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -149,7 +149,9 @@ def live_visits(session: Session, patient_ids: Sequence[str]) -> dict[str, list[
     """Patient id -> their live visits (not cancelled, still listed by the export) in start order; one query."""
     if not patient_ids:
         return {}
-    # On the connection (Core): plain tuples, without the ORM's loading pass over each of a rebuild's rows.
+    # On the connection (Core): plain tuples, without the ORM's loading pass over each of a rebuild's rows
+    # (flushed first, as `session.execute` would).
+    session.flush()
     rows = session.connection().execute(
         select(
             Visit.patient_id, Visit.id, Visit.visit_date, Visit.status, Visit.confirmation_status, Visit.car_id,
