@@ -16,7 +16,7 @@ from sqlalchemy import distinct, func, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from storage.sql import any_of, records
+from storage.sql import any_of, records, rows
 from storage.cars.models import Car
 from storage.messages import models as message_models
 from storage.patients.models import Patient
@@ -149,10 +149,8 @@ def live_visits(session: Session, patient_ids: Sequence[str]) -> dict[str, list[
     """Patient id -> their live visits (not cancelled, still listed by the export) in start order; one query."""
     if not patient_ids:
         return {}
-    # On the connection (Core): plain tuples, without the ORM's loading pass over each of a rebuild's rows
-    # (flushed first, as `session.execute` would).
-    session.flush()
-    rows = session.connection().execute(
+    found = rows(
+        session,
         select(
             Visit.patient_id, Visit.id, Visit.visit_date, Visit.status, Visit.confirmation_status, Visit.car_id,
             Car.label, Car.base, Car.unit_code, Car.unit_name, Visit.unit_code, Visit.unit_name, Visit.neighborhood,
@@ -162,7 +160,7 @@ def live_visits(session: Session, patient_ids: Sequence[str]) -> dict[str, list[
         .order_by(Visit.patient_id, Visit.start_at, Visit.id)
     )
     result: dict[str, list[LiveVisit]] = defaultdict(list)
-    for patient_id, *fields in rows.all():
+    for patient_id, *fields in found:
         result[patient_id].append(LiveVisit(*fields))
     return result
 
